@@ -7,4 +7,7 @@ states and the operations on them) are the foundation the network layers stand o
 from qrna._version import __version__
 from qrna.errors import QrnaError
 
-__all__ = ["QrnaError", "__version__"]
+__all__ = [
+    "QrnaError",
+    "__version__",
+]

@@ -10,9 +10,9 @@ from qrna.kernel._trace import TraceRecorder, callback_label
 from qrna.kernel._units import PS_PER_S, ps_to_s, s_to_ps
 
 __all__ = [
-    "PS_PER_S",
     "Callback",
     "KernelError",
+    "PS_PER_S",
     "RngStreams",
     "Scheduler",
     "SchedulingError",

@@ -207,4 +207,4 @@ def _as_ps(value: object, field: str, fn: object) -> int:
             f"{field}={value!r}{where} is not an integer number of picoseconds; "
             "convert at the edge, e.g. round(seconds * 1e12)"
         )
-    return int(value.__index__())  # type: ignore[attr-defined]
+    return int(value.__index__())

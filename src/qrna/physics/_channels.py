@@ -62,7 +62,7 @@ def pauli_channel(
         w = state.as_tuple()
         for _ in qubits:
             w = tuple(compose(w, kernel))  # type: ignore[assignment]
-        return BellDiagonal.from_weights(w)  # type: ignore[return-value]
+        return BellDiagonal.from_weights(w)
     kraus = [
         math.sqrt(pi) * PAULIS["I"],
         math.sqrt(px) * PAULIS["X"],
@@ -72,7 +72,7 @@ def pauli_channel(
     m = state.matrix
     for q in qubits:
         m = apply_kraus(m, 2, kraus, [q])
-    return DensityMatrix(m)  # type: ignore[return-value]
+    return DensityMatrix(m)
 
 
 def depolarize(state: StateT, p: float, qubits: tuple[int, ...] = (0, 1)) -> StateT:
@@ -89,7 +89,7 @@ def depolarize(state: StateT, p: float, qubits: tuple[int, ...] = (0, 1)) -> Sta
     m = state.matrix
     for q in qubits:
         m = _depolarize_dm(m, 2, [q], p)
-    return DensityMatrix(m)  # type: ignore[return-value]
+    return DensityMatrix(m)
 
 
 def decohere(
@@ -122,4 +122,4 @@ def decohere(
     m = state.matrix
     for q in qubits:
         m = apply_kraus(apply_kraus(m, 2, damp, [q]), 2, dephase, [q])
-    return DensityMatrix(m)  # type: ignore[return-value]
+    return DensityMatrix(m)

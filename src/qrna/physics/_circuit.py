@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +29,7 @@ __all__ = [
     "rx",
 ]
 
-Array = NDArray[np.complex128]
+Array: TypeAlias = NDArray[Any]
 
 I2: Final = np.eye(2, dtype=complex)
 X: Final = np.array([[0, 1], [1, 0]], dtype=complex)

@@ -144,7 +144,7 @@ def purify(
             return 0.0, None
         return p, _finish(BellDiagonal.from_weights(list(joint[0] / p)), spec)  # type: ignore[return-value]
     branches = _dm_branches(pairs, spec, noise)  # type: ignore[arg-type]
-    kept = sum(m for r, m in branches.items() if _coincident(r))
+    kept = np.sum([m for r, m in branches.items() if _coincident(r)], axis=0)
     p = float(np.trace(kept).real)
     if p < _ZERO_PROBABILITY:
         return 0.0, None

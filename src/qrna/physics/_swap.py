@@ -85,7 +85,7 @@ def _dm_branches(a: DensityMatrix, b: DensityMatrix, noise: GateNoise, correct_a
     rho = depolarize(rho, 4, [1], noise.single_qubit_error)
     branches = measure_and_discard(rho, 4, [(1, "Z"), (2, "Z")], noise.readout_error)
     target = 1 if correct_at == "b" else 0
-    out = {}
+    out: dict[tuple[int, ...], Array] = {}
     for (m1, m2), sigma in branches.items():
         fix = np.linalg.matrix_power(PAULIS["X"], m2) @ np.linalg.matrix_power(PAULIS["Z"], m1)
         out[(m1, m2)] = apply(sigma, 2, fix, [target])
@@ -108,9 +108,9 @@ def swap(a: StateT, b: StateT, noise: GateNoise | None = None, correct_at: str =
     _check_side(correct_at)
     noise = noise or GateNoise.NONE
     if isinstance(a, BellDiagonal):
-        return _bd_swap(a, b, noise)  # type: ignore[arg-type, return-value]
-    total = sum(_dm_branches(a, b, noise, correct_at).values())  # type: ignore[arg-type]
-    return DensityMatrix(total)  # type: ignore[return-value]
+        return _bd_swap(a, b, noise)
+    total = np.sum(list(_dm_branches(a, b, noise, correct_at).values()), axis=0)
+    return DensityMatrix(total)
 
 
 def swap_sampled(
@@ -133,9 +133,9 @@ def swap_sampled(
     if isinstance(a, BellDiagonal):
         k = int(rng.integers(4))
         bits = (k >> 1, k & 1)
-        state: BellDiagonal | DensityMatrix = _bd_swap(a, b, noise)  # type: ignore[arg-type]
+        state: BellDiagonal | DensityMatrix = _bd_swap(a, b, noise)
     else:
-        branches = _dm_branches(a, b, noise, correct_at)  # type: ignore[arg-type]
+        branches = _dm_branches(a, b, noise, correct_at)
         records = list(branches)
         probs = np.array([max(0.0, float(np.trace(branches[r]).real)) for r in records])
         pick = records[int(rng.choice(len(records), p=probs / probs.sum()))]
