@@ -33,9 +33,7 @@ LAYERS = [
 # Root modules every layer may use.
 SHARED = {"errors", "_version"}
 
-PUBLIC_PACKAGES = ["qrna"] + [
-    f"qrna.{m.name}" for m in pkgutil.iter_modules([str(SRC)]) if m.ispkg
-]
+PUBLIC_PACKAGES = ["qrna"] + [f"qrna.{m.name}" for m in pkgutil.iter_modules([str(SRC)]) if m.ispkg]
 
 
 @pytest.mark.parametrize("package", PUBLIC_PACKAGES)

@@ -40,8 +40,7 @@ _PAULI_LETTERS: Final = "IXZY"
 
 # XOR[i][j]: Bell index of two Pauli errors (given as Bell indices) composed.
 XOR: Final = tuple(
-    tuple(_INDEX_OF_CODE[_CODE_OF_INDEX[i] ^ _CODE_OF_INDEX[j]] for j in range(4))
-    for i in range(4)
+    tuple(_INDEX_OF_CODE[_CODE_OF_INDEX[i] ^ _CODE_OF_INDEX[j]] for j in range(4)) for i in range(4)
 )
 
 
@@ -135,8 +134,7 @@ class BellDiagonal:
         total = a + b + c + d
         if not abs(total - 1.0) <= 1e-9:
             raise PhysicsError(
-                f"Bell-diagonal weights ({a!r}, {b!r}, {c!r}, {d!r}) sum to {total!r}; "
-                "expected 1"
+                f"Bell-diagonal weights ({a!r}, {b!r}, {c!r}, {d!r}) sum to {total!r}; expected 1"
             )
         return cls(a / total, b / total, c / total, d / total)
 

@@ -115,7 +115,8 @@ class DensityMatrix:
     def fidelity(self) -> float:
         """F = ⟨Φ+|ρ|Φ+⟩."""
         v = BELL_BASIS[0]
-        return float((v.conj() @ self.matrix @ v).real)
+        f = float((v.conj() @ self.matrix @ v).real)
+        return min(1.0, max(0.0, f))  # clip float rounding (~1e-16) outside [0, 1]
 
     def bell_weights(self) -> tuple[float, float, float, float]:
         """⟨β|ρ|β⟩ for the four Bell states, in (Φ+, Ψ−, Ψ+, Φ−) order."""

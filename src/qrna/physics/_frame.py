@@ -43,9 +43,9 @@ def _permute(v: FloatArray, new_index: NDArray[np.int64]) -> FloatArray:
     return out
 
 
-def _depolarize(v: FloatArray, idx: NDArray[np.int64], qubits: tuple[int, ...], p: float) -> (
-    FloatArray
-):
+def _depolarize(
+    v: FloatArray, idx: NDArray[np.int64], qubits: tuple[int, ...], p: float
+) -> FloatArray:
     if p == 0.0:
         return v
     masks = [0]

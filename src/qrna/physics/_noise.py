@@ -51,8 +51,10 @@ class GateNoise:
     @property
     def is_ideal(self) -> bool:
         """True when every error probability is zero."""
-        return self.cnot_error == 0.0 and self.single_qubit_error == 0.0 and (
-            self.readout_error == 0.0
+        return (
+            self.cnot_error == 0.0
+            and self.single_qubit_error == 0.0
+            and (self.readout_error == 0.0)
         )
 
 
@@ -83,8 +85,11 @@ def check_memory_times(t_s: float, t1_s: float, t2_s: float) -> None:
 
 def check_halves(qubits: tuple[int, ...]) -> tuple[int, ...]:
     """Validate a selection of halves of a pair: (0,), (1,) or (0, 1)."""
-    if not isinstance(qubits, tuple | list) or not qubits or len(set(qubits)) != len(qubits) or (
-        any(q not in (0, 1) for q in qubits)
+    if (
+        not isinstance(qubits, tuple | list)
+        or not qubits
+        or len(set(qubits)) != len(qubits)
+        or (any(q not in (0, 1) for q in qubits))
     ):
         raise PhysicsError(
             f"qubits={qubits!r} does not name halves of a pair; expected (0,), (1,) or (0, 1)"

@@ -55,13 +55,12 @@ class PurificationOutcome(Generic[StateT]):
 def _inputs(
     keep: State, sacrifice: State | Sequence[State], scheme: PurificationScheme
 ) -> list[State]:
-    sacrificed = [sacrifice] if isinstance(sacrifice, BellDiagonal | DensityMatrix) else list(
-        sacrifice
+    sacrificed = (
+        [sacrifice] if isinstance(sacrifice, BellDiagonal | DensityMatrix) else list(sacrifice)
     )
     if len(sacrificed) != scheme.pairs - 1:
         raise PhysicsError(
-            f"scheme {scheme.name!r} sacrifices {scheme.pairs - 1} pair(s); "
-            f"got {len(sacrificed)}"
+            f"scheme {scheme.name!r} sacrifices {scheme.pairs - 1} pair(s); got {len(sacrificed)}"
         )
     pairs = [keep, *sacrificed]
     check_same_backend("purify", *pairs)
@@ -108,8 +107,10 @@ def _dm_branches(
 def _finish(state: State, scheme: PurificationScheme) -> State:
     if not scheme.twirl:
         return state
-    return state.to_werner() if isinstance(state, BellDiagonal) else DensityMatrix.werner(
-        state.fidelity
+    return (
+        state.to_werner()
+        if isinstance(state, BellDiagonal)
+        else DensityMatrix.werner(state.fidelity)
     )
 
 
@@ -148,7 +149,7 @@ def purify(
     p = float(np.trace(kept).real)
     if p < _ZERO_PROBABILITY:
         return 0.0, None
-    return p, _finish(DensityMatrix(kept / p), spec)  # type: ignore[arg-type, return-value]
+    return p, _finish(DensityMatrix(kept / p), spec)  # type: ignore[return-value]
 
 
 def _coincident(record: tuple[int, ...]) -> bool:

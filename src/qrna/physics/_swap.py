@@ -74,9 +74,9 @@ def _bd_swap(a: BellDiagonal, b: BellDiagonal, noise: GateNoise) -> BellDiagonal
     return BellDiagonal.from_weights(w)
 
 
-def _dm_branches(a: DensityMatrix, b: DensityMatrix, noise: GateNoise, correct_at: str) -> dict[
-    tuple[int, ...], Array
-]:
+def _dm_branches(
+    a: DensityMatrix, b: DensityMatrix, noise: GateNoise, correct_at: str
+) -> dict[tuple[int, ...], Array]:
     """Unnormalised corrected (X, Y) states per reported record (m1, m2)."""
     rho = np.kron(a.matrix, b.matrix)
     rho = apply(rho, 4, CNOT, [1, 2])
@@ -142,4 +142,3 @@ def swap_sampled(
         bits = (pick[0], pick[1])
         state = DensityMatrix.from_unnormalised(branches[pick])
     return SwapOutcome(bits, _FRAME_LETTERS[bits], state)  # type: ignore[arg-type]
-
