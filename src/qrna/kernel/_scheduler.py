@@ -108,12 +108,17 @@ class Scheduler:
 
     def schedule_at(self, t_ps: int, fn: Callback, priority: int = 0) -> Timer:
         """Run ``fn`` at absolute time ``t_ps``, which must not be in the past."""
-        t_ps = _as_ps(t_ps, "t_ps", fn)
+        if t_ps.__class__ is not int:
+            t_ps = _as_ps(t_ps, "t_ps", fn)
         if t_ps < self.now_ps:
             raise SchedulingError(
                 f"time {t_ps} ps for {fn!r} is in the past; now is {self.now_ps} ps"
             )
-        return self.schedule(t_ps - self.now_ps, fn, priority)
+        seq = self._seq
+        self._seq = seq + 1
+        entry = [t_ps, priority, seq, fn]
+        heapq.heappush(self._heap, entry)
+        return entry
 
     # -- inspection ---------------------------------------------------------------------------
 

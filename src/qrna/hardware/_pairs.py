@@ -1,0 +1,186 @@
+"""Ground truth: the Bell pairs the memories really hold, with lazy memory decoherence.
+
+Node software never reads this (DESIGN.md): it knows only what a node could know. The simulator
+keeps it to answer local quantum operations (measurement now; swapping and purification in the
+layers above) and to report the true fidelity beside the nodes' estimates.
+
+Each half of a pair records the time its decoherence was last applied; the elapsed time is
+applied, with that half's memory T1/T2, only when the pair is next touched. A half that is a
+photon measured on arrival (a MEAS node) has no memory and does not decohere.
+
+Measuring: the first half measured draws its outcome from its marginal and is frozen as a
+classical record; the second draws conditioned on the first. Local operations on different
+halves commute, so this gives exactly the joint statistics of the two measurements at their own
+times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from qrna.hardware._errors import HardwareError
+from qrna.hardware._memory import Qubit
+from qrna.physics import State, decohere, measurement_probabilities
+
+__all__ = ["BellPair", "Memory", "PairStore"]
+
+Memory = tuple[float, float]
+"""(T1, T2) in seconds of the memory holding one half."""
+
+_PS = 1e-12
+
+
+class BellPair:
+    """One Bell pair in the ground truth.
+
+    Attributes:
+        uid: a unique integer (for checking that two halves delivered together belong together).
+        state: the pair's state as of the halves' reference times.
+        qubits: the qubit holding each half, or None for a photon measured on arrival.
+        memories: (T1, T2) of each half's memory, or None for no decoherence.
+        t_ps: per half, the time up to which decoherence has been applied.
+        created_ps: the herald time.
+        measured: per half, (basis, true outcome) once measured.
+    """
+
+    __slots__ = ("created_ps", "measured", "memories", "qubits", "state", "t_ps", "uid")
+
+    def __init__(
+        self,
+        uid: int,
+        state: State,
+        qubits: tuple[Qubit | None, Qubit | None],
+        memories: tuple[Memory | None, Memory | None],
+        t_ps: tuple[int, int],
+        created_ps: int,
+    ) -> None:
+        self.uid = uid
+        self.state = state
+        self.qubits = qubits
+        self.memories = memories
+        self.t_ps = list(t_ps)
+        self.created_ps = created_ps
+        self.measured: list[tuple[str, int] | None] = [None, None]
+
+    def half_of(self, qubit: Qubit) -> int:
+        """0 or 1: which half ``qubit`` holds."""
+        if self.qubits[0] == qubit:
+            return 0
+        if self.qubits[1] == qubit:
+            return 1
+        raise HardwareError(f"qubit {qubit!r} holds no half of pair {self.uid}")
+
+    def advance(self, t_ps: int, halves: tuple[int, ...] = (0, 1)) -> State:
+        """Apply decoherence to the named halves up to ``t_ps`` and return the state."""
+        for h in halves:
+            mem = self.memories[h]
+            dt = t_ps - self.t_ps[h]
+            if dt < 0:
+                raise HardwareError(
+                    f"pair {self.uid}: half {h} is already at {self.t_ps[h]} ps, cannot go back "
+                    f"to {t_ps} ps"
+                )
+            if dt and mem is not None and self.measured[h] is None:
+                t1, t2 = mem
+                if not (math.isinf(t1) and math.isinf(t2)):
+                    # mypy cannot pass a union through a constrained TypeVar; either works.
+                    self.state = decohere(self.state, dt * _PS, t1, t2, (h,))  # type: ignore[type-var]
+            self.t_ps[h] = t_ps
+        return self.state
+
+    def __repr__(self) -> str:
+        return f"BellPair(uid={self.uid}, qubits={self.qubits}, created_ps={self.created_ps})"
+
+
+class PairStore:
+    """The ground-truth pairs, indexed by the qubits holding them."""
+
+    __slots__ = ("_by_qubit", "_uids")
+
+    def __init__(self) -> None:
+        self._by_qubit: dict[Qubit, BellPair] = {}
+        self._uids = itertools.count()
+
+    def __len__(self) -> int:
+        """Number of qubits currently holding a half."""
+        return len(self._by_qubit)
+
+    def create(
+        self,
+        state: State,
+        qubits: tuple[Qubit | None, Qubit | None],
+        memories: tuple[Memory | None, Memory | None],
+        t_ps: tuple[int, int],
+        created_ps: int,
+    ) -> BellPair:
+        """Record a new pair held by ``qubits`` (None for a half that is no stored qubit)."""
+        pair = BellPair(next(self._uids), state, qubits, memories, t_ps, created_ps)
+        by_qubit = self._by_qubit
+        qa, qb = qubits
+        if qa is not None:
+            if qa in by_qubit:
+                raise HardwareError(f"qubit {qa!r} already holds half of {by_qubit[qa]!r}")
+            by_qubit[qa] = pair
+        if qb is not None:
+            if qb in by_qubit:
+                raise HardwareError(f"qubit {qb!r} already holds half of {by_qubit[qb]!r}")
+            by_qubit[qb] = pair
+        return pair
+
+    def pair_of(self, qubit: Qubit) -> BellPair:
+        """The pair whose half ``qubit`` holds."""
+        pair = self._by_qubit.get(qubit)
+        if pair is None:
+            raise HardwareError(f"qubit {qubit!r} holds no Bell pair")
+        return pair
+
+    def holds(self, qubit: Qubit) -> bool:
+        """Whether ``qubit`` holds half of a pair."""
+        return qubit in self._by_qubit
+
+    def release(self, qubit: Qubit) -> None:
+        """The qubit is reset: its half is gone (the partner half keeps only noise)."""
+        if self._by_qubit.pop(qubit, None) is None:
+            raise HardwareError(f"qubit {qubit!r} holds no Bell pair to release")
+
+    def discard(self, qubit: Qubit) -> None:
+        """Like ``release``, but a qubit holding nothing (e.g. already measured out) is fine."""
+        self._by_qubit.pop(qubit, None)
+
+    def measure(
+        self,
+        pair: BellPair,
+        half: int,
+        basis: str,
+        t_ps: int,
+        rng: np.random.Generator,
+        readout_error: float = 0.0,
+    ) -> int:
+        """Measure ``half`` of ``pair`` in ``basis`` at ``t_ps``; return the bit read.
+
+        The qubit (if any) stays recorded until ``release``; the half becomes a classical
+        record, so later decoherence no longer touches it.
+        """
+        if pair.measured[half] is not None:
+            raise HardwareError(f"half {half} of pair {pair.uid} was already measured")
+        state = pair.advance(t_ps, (half,))
+        other = 1 - half
+        done = pair.measured[other]
+        if done is None:
+            bases = (basis, "Z") if half == 0 else ("Z", basis)
+            probs = measurement_probabilities(state, bases)
+            p_one = float(probs[1, :].sum() if half == 0 else probs[:, 1].sum())
+        else:
+            o_basis, o_bit = done
+            bases = (basis, o_basis) if half == 0 else (o_basis, basis)
+            probs = measurement_probabilities(state, bases)
+            row = probs[:, o_bit] if half == 0 else probs[o_bit, :]
+            p_one = float(row[1] / row.sum())
+        bit = int(rng.random() < p_one)
+        pair.measured[half] = (basis, bit)
+        if readout_error and rng.random() < readout_error:
+            return bit ^ 1
+        return bit

@@ -1,0 +1,52 @@
+"""The link layer: heralded link-level entanglement over MM, MIM and MSM links, exact and cheap
+(spec §1.3 task 1, §4.1), Bell-pair naming, and link monitoring."""
+
+from qrna.link._endpoint import (
+    FreeQubits,
+    LinkEndpoint,
+    LocalHardware,
+    MessageReceived,
+    MonitorResult,
+    PairsHeralded,
+    PairsReady,
+    RecordReady,
+    SendMessage,
+    monitor_basis,
+)
+from qrna.link._errors import LinkError
+from qrna.link._heralding import HeraldModel, herald_model, single_click_state
+from qrna.link._monitor import LinkEstimate, LinkMonitor, seconds_per_pair
+from qrna.link._naming import PairName
+from qrna.link._process import HeraldedLink, MeasurementRecord
+from qrna.link._sampler import AttemptSampler
+from qrna.link._sim import LinkRunResult, LinkSimulation
+from qrna.link._spec import HERALDING, LinkSpec, LinkType
+
+__all__ = [
+    "AttemptSampler",
+    "FreeQubits",
+    "HERALDING",
+    "HeraldModel",
+    "HeraldedLink",
+    "LinkEndpoint",
+    "LinkError",
+    "LinkEstimate",
+    "LinkMonitor",
+    "LinkRunResult",
+    "LinkSimulation",
+    "LinkSpec",
+    "LinkType",
+    "LocalHardware",
+    "MeasurementRecord",
+    "MessageReceived",
+    "MonitorResult",
+    "PairName",
+    "PairsHeralded",
+    "PairsReady",
+    "RecordReady",
+    "SendMessage",
+    "herald_model",
+    "monitor_basis",
+    "seconds_per_pair",
+    "single_click_state",
+]

@@ -1,0 +1,341 @@
+"""The physical process of one heralded link: attempt rounds, sampled exactly (DESIGN.md).
+
+The link's memories sit in n time bins, each holding one memory of end a and one of end b
+(or one memory and a MEAS detector). Every round, each filled bin attempts once. Rather than
+stepping through rounds, the process samples the round of the next success and how many bins
+succeed in it (``AttemptSampler``) and schedules one event there. When memories come back
+(freed by the layers above), they fill empty bins from the next round on and the future is
+re-sampled: rounds are independent, so discarding an unrealised sample and drawing afresh is
+exact.
+
+For each success it records the ground-truth pair (``PairStore``) with each half decohering from
+its own emission or absorption time. Heralds are classical messages: one per train and end,
+listing the train's successful bins, sent when the train's last filled bin is detected and
+reaching each end after its fibre delay (by the round period's definition, before the next
+round). A MEAS end measures its photon on arrival, in its node's basis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from qrna.hardware import BellPair, Memory, MemoryBank, NodeType, PairStore, Qubit, QubitStatus
+from qrna.kernel import Scheduler, s_to_ps
+from qrna.link._errors import LinkError
+from qrna.link._heralding import HeraldModel
+from qrna.link._naming import PairName
+from qrna.link._sampler import AttemptSampler
+from qrna.link._spec import LinkSpec
+from qrna.physics import State
+
+__all__ = [
+    "HERALD_PRIORITY",
+    "ROUND_PRIORITY",
+    "HeraldedLink",
+    "MeasurementRecord",
+]
+
+# At one instant heralds come first, so a memory freed by one may attempt in the round that
+# starts then.
+HERALD_PRIORITY = 0
+ROUND_PRIORITY = 1
+
+Herald = tuple[PairName, "Qubit | None", "MeasurementRecord | None"]
+Deliver = Callable[[int, list[Herald]], None]
+
+
+class MeasurementRecord(tuple[str, int, int]):
+    """(basis, bit, t_ps): what a MEAS end read from its photon, and when."""
+
+    __slots__ = ()
+
+    @property
+    def basis(self) -> str:
+        return self[0]
+
+    @property
+    def bit(self) -> int:
+        return self[1]
+
+    @property
+    def t_ps(self) -> int:
+        return self[2]
+
+
+def _memory_of(bank: MemoryBank | None) -> Memory | None:
+    """(T1, T2) of a bank's memories, or None when they do not decohere (or there are none)."""
+    if bank is None or (math.isinf(bank.spec.t1_s) and math.isinf(bank.spec.t2_s)):
+        return None
+    return (bank.spec.t1_s, bank.spec.t2_s)
+
+
+class HeraldedLink:
+    """Runs the attempts of one link and delivers heralds.
+
+    Args:
+        spec: the link.
+        model: its closed-form attempt model.
+        sim: the scheduler.
+        rng: this link's random stream.
+        store: the ground truth.
+        banks: the memory banks of (a, b); None for a MEAS end.
+        deliver: called as ``deliver(end, heralds)`` when a herald message reaches end 0 (a)
+            or 1 (b), with one ``(name, qubit, record)`` per pair of the train: ``qubit`` for a
+            stored half, ``record`` for a MEAS end.
+        backend: "bell_diagonal" or "density_matrix".
+    """
+
+    def __init__(
+        self,
+        spec: LinkSpec,
+        model: HeraldModel,
+        sim: Scheduler,
+        rng: np.random.Generator,
+        store: PairStore,
+        banks: tuple[MemoryBank | None, MemoryBank | None],
+        deliver: Deliver,
+        backend: str = "bell_diagonal",
+    ) -> None:
+        if backend not in ("bell_diagonal", "density_matrix"):
+            raise LinkError(f"backend={backend!r}; expected 'bell_diagonal' or 'density_matrix'")
+        self.spec = spec
+        self.model = model
+        self.sim = sim
+        self.store = store
+        self.banks = banks
+        self.deliver = deliver
+        self._rng = rng
+        self._sampler = AttemptSampler(model.p_success, rng)
+        self._state: State = model.state if backend == "bell_diagonal" else model.state_dm
+        self._period = s_to_ps(model.period_s)
+        self._slot = s_to_ps(model.slot_s)
+        if self._slot < 1:
+            raise LinkError(f"link {spec.id}: time bins must be >= 1 ps apart (slot_s)")
+        self._commit = (s_to_ps(model.commit_s[0]), s_to_ps(model.commit_s[1]))
+        self._herald_off = (s_to_ps(model.herald_s[0]), s_to_ps(model.herald_s[1]))
+        self._name = s_to_ps(model.name_s)
+        self._memories: tuple[Memory | None, Memory | None] = (
+            _memory_of(banks[0]),
+            _memory_of(banks[1]),
+        )
+        self._bases = tuple(
+            (node.measurement_basis if node.type is NodeType.MEAS else "")
+            for node in (spec.a, spec.b)
+        )
+        self._bins: list[tuple[int | None, int | None] | None] = [None] * model.bins
+        self._free: tuple[list[int], list[int]] = ([], [])
+        self._filled = 0
+        self._t0 = 0
+        self._event: list[object] | None = None  # the one pending round event
+        self._success_due = False  # whether it is a sampled success (else a fresh round)
+        self._realised = -1  # last round realised as a success
+        self._addresses = tuple("" if b is None else b.address for b in banks)
+        self.running = False
+        self.successes = 0
+        self.success_rounds = 0
+
+    # -- control ------------------------------------------------------------------------------
+
+    def start(self, at_ps: int | None = None) -> None:
+        """Take every free memory of the link's QNICs and start attempting."""
+        if self.running:
+            return
+        now = self.sim.now_ps if at_ps is None else at_ps
+        # Round times must keep every event (and name) at or after now.
+        self._t0 = now + max(0, -min(self._name, *self._commit))
+        self.running = True
+        for end, bank in enumerate(self.banks):
+            if bank is not None:
+                self._free[end].extend(bank.indices(QubitStatus.FREE))
+        self._schedule_round(0, success_due=False)
+
+    def stop(self) -> None:
+        """Stop attempting (e.g. a switch turned away): binned memories become free again.
+
+        Pairs already heralded or in flight are unaffected.
+        """
+        if not self.running:
+            return
+        self.running = False
+        self._cancel()
+        for end, bank in enumerate(self.banks):
+            if bank is None:
+                continue
+            for slot in self._bins:
+                if slot is not None and slot[end] is not None:
+                    bank.move(slot[end], QubitStatus.FREE)  # type: ignore[arg-type]
+            self._free[end].clear()
+        self._bins = [None] * len(self._bins)
+        self._filled = 0
+
+    def memory_freed(self, end: int, index: int) -> None:
+        """Memory ``index`` of end ``end`` was freed by the layers above."""
+        self.memories_freed(end, (index,))
+
+    def memories_freed(self, end: int, indices: Sequence[int]) -> None:
+        """Memories of end ``end`` were freed by the layers above: they fill empty time bins
+        from the next round on, and the future is re-sampled (exact: no round after now has
+        been realised)."""
+        bank = self.banks[end]
+        if bank is None:
+            raise LinkError(f"link {self.spec.id}: end {end} has no memories")
+        if not bank.all_are(list(indices), QubitStatus.FREE):
+            bad = [
+                i
+                for i in indices
+                if not (0 <= i < len(bank)) or bank.status(i) is not QubitStatus.FREE
+            ]
+            raise LinkError(
+                f"link {self.spec.id}: qubits {bad} of QNIC {bank.address!r} are not FREE"
+            )
+        if not self.running:
+            return
+        self._free[end].extend(indices)
+        if self._filled == len(self._bins) or not (
+            self._free[1 - end] or self.banks[1 - end] is None
+        ):
+            return  # no bin can take them yet
+        if self._event is not None:
+            if not self._success_due:
+                return  # a fresh round is coming: it fills the bins and samples
+            self.sim.cancel(self._event)  # re-sample with the new memories
+        # A free at the instant of a realised round joins the round after it.
+        self._schedule_round(max(self._next_round(), self._realised + 1), success_due=False)
+
+    # -- rounds -------------------------------------------------------------------------------
+    #
+    # One kind of event drives the link: a round event at the start of round r. A "fresh" one
+    # fills empty bins, then samples G, the rounds until the next success: if G = 1 the success
+    # is this round and is handled at once, otherwise a "success due" round event is scheduled
+    # G − 1 rounds on. After a success, a fresh round event follows at the next round, by which
+    # time every herald of this train is back (the period's definition), so memories the layers
+    # above free at once are attempting again without a re-plan.
+
+    def _round_time(self, r: int) -> int:
+        return self._t0 + r * self._period
+
+    def _next_round(self) -> int:
+        """Index of the first round starting at or after now."""
+        elapsed = self.sim.now_ps - self._t0
+        return max(0, -(-elapsed // self._period))
+
+    def _schedule_round(self, r: int, success_due: bool) -> None:
+        self._success_due = success_due
+        self._event = self.sim.schedule_at(self._round_time(r), self._on_round, ROUND_PRIORITY)
+
+    def _cancel(self) -> None:
+        if self._event is not None:
+            self.sim.cancel(self._event)
+            self._event = None
+
+    def _fill(self) -> None:
+        """Put free memories (one per end with memories) into empty time bins, lowest first."""
+        free_a, free_b = self._free
+        bank_a, bank_b = self.banks
+        bins = self._bins
+        n = len(bins) - self._filled
+        if bank_a is not None:
+            n = min(n, len(free_a))
+        if bank_b is not None:
+            n = min(n, len(free_b))
+        if n <= 0:
+            return
+        emitting = QubitStatus.EMITTING
+        take_a: list[int | None] = [None] * n
+        take_b: list[int | None] = [None] * n
+        if bank_a is not None:
+            take_a = free_a[:n]  # type: ignore[assignment]
+            del free_a[:n]
+            bank_a.move_many(take_a, emitting)  # type: ignore[arg-type]
+        if bank_b is not None:
+            take_b = free_b[:n]  # type: ignore[assignment]
+            del free_b[:n]
+            bank_b.move_many(take_b, emitting)  # type: ignore[arg-type]
+        i = 0
+        for s, slot in enumerate(bins):
+            if slot is None:
+                bins[s] = (take_a[i], take_b[i])
+                i += 1
+                if i == n:
+                    break
+        self._filled += n
+
+    def _on_round(self) -> None:
+        self._event = None
+        r = (self.sim.now_ps - self._t0) // self._period
+        if not self._success_due:
+            self._fill()
+            g = self._sampler.rounds_until_success(self._filled)
+            if g is None:
+                return  # idle until memories come back
+            if g > 1:
+                self._schedule_round(r + g - 1, success_due=True)
+                return
+        self._success(r)
+        self._schedule_round(r + 1, success_due=False)
+
+    def _success(self, r: int) -> None:
+        """Realise round ``r`` as a success: draw which bins won and send the heralds."""
+        now = self.sim.now_ps
+        self._realised = r
+        bins = self._bins
+        filled = [s for s, slot in enumerate(bins) if slot is not None]
+        m = len(filled)
+        k = self._sampler.successes(m)
+        self.success_rounds += 1
+        self.successes += k
+        self._filled -= k
+        # One herald message per train and end (as a BSA reports a whole train), sent when the
+        # train's last filled bin has been detected.
+        t_last = now + filled[-1] * self._slot
+        won = [filled[pos] for pos in self._sampler.choose(m, k)]
+        won.sort()
+        create = self.store.create
+        creator, state, memories = self.model.creator, self._state, self._memories
+        slot_ps = self._slot
+        c0, c1, n_off = self._commit[0], self._commit[1], self._name
+        addr_a, addr_b = self._addresses
+        batch: list[tuple[PairName, BellPair, Qubit | None, Qubit | None]] = []
+        for s in won:
+            ia, ib = bins[s]  # type: ignore[misc]
+            bins[s] = None
+            t_slot = now + s * slot_ps
+            qa = None if ia is None else (addr_a, ia)
+            qb = None if ib is None else (addr_b, ib)
+            pair = create(state, (qa, qb), memories, (t_slot + c0, t_slot + c1), t_slot)
+            batch.append((PairName(creator, t_slot + n_off), pair, qa, qb))
+        ha, hb = t_last + self._herald_off[0], t_last + self._herald_off[1]
+        if ha == hb:
+
+            def both() -> None:
+                self._herald(0, batch)
+                self._herald(1, batch)
+
+            self.sim.schedule_at(ha, both, HERALD_PRIORITY)
+        else:
+            self.sim.schedule_at(ha, lambda: self._herald(0, batch), HERALD_PRIORITY)
+            self.sim.schedule_at(hb, lambda: self._herald(1, batch), HERALD_PRIORITY)
+
+    def _herald(
+        self, end: int, batch: list[tuple[PairName, BellPair, Qubit | None, Qubit | None]]
+    ) -> None:
+        bank = self.banks[end]
+        if bank is None:
+            records = [(name, None, self._record(pair, end)) for name, pair, _, _ in batch]
+            self.deliver(end, records)  # type: ignore[arg-type]
+            return
+        col = 2 + end
+        heralds = [(entry[0], entry[col], None) for entry in batch]
+        bank.move_many([q[1] for _, q, _ in heralds], QubitStatus.ENTANGLED)  # type: ignore[index]
+        self.deliver(end, heralds)  # type: ignore[arg-type]
+
+    def _record(self, pair: BellPair, end: int) -> MeasurementRecord:
+        basis = self._bases[end]
+        if basis == "random":
+            basis = "X" if self._sampler.uniform() < 0.5 else "Z"
+        t = pair.t_ps[end]
+        bit = self.store.measure(pair, end, basis, max(t, 0), self._rng)
+        return MeasurementRecord((basis, bit, t))
