@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from enum import Enum
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,14 +30,14 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How ``qrna run`` reports."""
 
     table = "table"
     json = "json"
 
 
-class Backend(str, Enum):
+class Backend(StrEnum):
     """The state backend."""
 
     bell_diagonal = "bell_diagonal"
@@ -52,9 +52,10 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
 ) -> None:
     """qrna: simulate quantum networks built on the Quantum Recursive Network Architecture."""
 
@@ -119,13 +120,15 @@ def _summary(spec: LinkSpec, r: LinkRunResult) -> dict[str, Any]:
 
 @app.command()
 def run(
-    seed: int = typer.Option(1, "--seed", help="Root seed; the same seed gives the same run."),
-    duration: float = typer.Option(0.5, "--duration", help="Simulated seconds per link."),
-    backend: Backend = typer.Option(Backend.bell_diagonal, "--backend"),
-    output: OutputFormat = typer.Option(OutputFormat.table, "--format"),
-    monitor: float = typer.Option(
-        0.05, "--monitor", help="Fraction of pairs both ends measure for link monitoring."
+    seed: Annotated[int, typer.Option(help="Root seed; the same seed gives the same run.")] = 1,
+    duration: Annotated[float, typer.Option(help="Simulated seconds per link.")] = 0.5,
+    backend: Annotated[Backend, typer.Option(help="State backend.")] = Backend.bell_diagonal,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Report format.")] = (
+        OutputFormat.table
     ),
+    monitor: Annotated[
+        float, typer.Option(help="Fraction of pairs both ends measure for link monitoring.")
+    ] = 0.05,
 ) -> None:
     """Run the built-in default: four heralded links (MIM double and single click, MM, MSM),
     each with link monitoring, and report rates and fidelities beside the closed forms."""
