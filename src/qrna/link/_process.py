@@ -110,12 +110,18 @@ class HeraldedLink:
         self._rng = rng
         self._sampler = AttemptSampler(model.p_success, rng)
         self._state: State = model.state if backend == "bell_diagonal" else model.state_dm
-        self._period = s_to_ps(model.period_s)
         self._slot = s_to_ps(model.slot_s)
         if self._slot < 1:
             raise LinkError(f"link {spec.id}: time bins must be >= 1 ps apart (slot_s)")
         self._commit = (s_to_ps(model.commit_s[0]), s_to_ps(model.commit_s[1]))
         self._herald_off = (s_to_ps(model.herald_s[0]), s_to_ps(model.herald_s[1]))
+        # The period from the same rounded parts, so a herald due at the next round's start
+        # is never 1 ps late for it.
+        base = max(
+            (h for h, b in zip(self._herald_off, banks, strict=True) if b is not None), default=0
+        )
+        n = model.bins
+        self._period = max(n * self._slot, (n - 1) * self._slot + base)
         self._name = s_to_ps(model.name_s)
         self._memories: tuple[Memory | None, Memory | None] = (
             _memory_of(banks[0]),
@@ -170,6 +176,14 @@ class HeraldedLink:
             self._free[end].clear()
         self._bins = [None] * len(self._bins)
         self._filled = 0
+
+    def rounds_started(self, since_ps: int, until_ps: int) -> int:
+        """Number of attempt rounds that start in [since_ps, until_ps] (0 before ``start``)."""
+        if not self.running and self._t0 == 0 and self.successes == 0:
+            return 0
+        first = max(0, -(-(since_ps - self._t0) // self._period))
+        last = (until_ps - self._t0) // self._period
+        return max(0, last - first + 1)
 
     def memory_freed(self, end: int, index: int) -> None:
         """Memory ``index`` of end ``end`` was freed by the layers above."""

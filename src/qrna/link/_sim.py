@@ -53,6 +53,8 @@ class LinkRunResult:
         link: the link id.
         duration_s: simulated time.
         pairs: heralded pairs (successes), monitored ones included.
+        rounds: attempt rounds that started during the run (each with up to ``bins``
+            attempts).
         rate_hz: pairs per simulated second; ``analytic_rate_hz`` the closed form m·p/T.
         p_success, period_s: the model's per-attempt probability and round period.
         fidelity_model: the heralded state's fidelity from the closed form.
@@ -66,6 +68,7 @@ class LinkRunResult:
     link: str
     duration_s: float
     pairs: int
+    rounds: int
     rate_hz: float
     analytic_rate_hz: float
     p_success: float
@@ -131,6 +134,9 @@ class LinkSimulation:
         record_fidelity: keep each pair until both ends hold it and record its true fidelity;
             otherwise each end frees its half as soon as it is heralded.
         hold_s: with ``record_fidelity``, store each pair this long and record it again.
+        measure_bases: if given ("X", "Y", "Z" or "random" for X or Z at random), each end
+            with memories measures every half as soon as it is heralded and keeps a record, as
+            a MEAS end does on arrival (for QKD-style checks of a link).
         trace: optional kernel trace hook.
     """
 
@@ -142,6 +148,7 @@ class LinkSimulation:
         monitor_fraction: float = 0.0,
         record_fidelity: bool = False,
         hold_s: float = 0.0,
+        measure_bases: str | None = None,
         trace: TraceHook | None = None,
     ) -> None:
         if monitor_fraction and NodeType.MEAS in (spec.a.type, spec.b.type):
@@ -149,6 +156,18 @@ class LinkSimulation:
                 f"link {spec.id}: monitoring needs memories at both ends; a MEAS end's records "
                 "serve its applications (QKD, tomography) instead"
             )
+        if measure_bases not in (None, "X", "Y", "Z", "random"):
+            raise LinkError(
+                f"measure_bases={measure_bases!r}; expected None, 'X', 'Y', 'Z' or 'random'"
+            )
+        if record_fidelity and NodeType.MEAS in (spec.a.type, spec.b.type):
+            raise LinkError(
+                f"link {spec.id}: a MEAS end measures its photon on arrival, so there is no "
+                "stored pair whose fidelity to record; compare measurement records instead "
+                "(measure_bases)"
+            )
+        if measure_bases is not None and record_fidelity:
+            raise LinkError("measure_bases and record_fidelity exclude each other")
         if hold_s < 0 or not math.isfinite(hold_s):
             raise LinkError(f"hold_s={hold_s!r} is invalid; expected a finite value >= 0")
         self.spec = spec
@@ -179,6 +198,8 @@ class LinkSimulation:
         )
         self._delay_ps = s_to_ps(spec.fibre.delay_s)
         self._consumer = _Consumer(record_fidelity, s_to_ps(hold_s))
+        self._measure_bases = measure_bases
+        self._hw = hw
         self._records: list[tuple[int, PairName, str, int, int]] = []
 
     def readout_error(self, qubit: Qubit) -> float:
@@ -197,7 +218,9 @@ class LinkSimulation:
         for eff in effects:
             kind = type(eff)
             if kind is PairsReady:
-                if self._consumer.record_fidelity:
+                if self._measure_bases is not None:
+                    self._measure_ready(end, eff)  # type: ignore[arg-type]
+                elif self._consumer.record_fidelity:
                     self._on_ready(end, eff)  # type: ignore[arg-type]
                 else:  # the consumer frees each half as soon as it is heralded
                     names = [name for name, _ in eff.pairs]  # type: ignore[union-attr]
@@ -210,7 +233,6 @@ class LinkSimulation:
             elif kind is RecordReady:
                 r = eff.record  # type: ignore[union-attr]
                 self._records.append((end, eff.name, r.basis, r.bit, r.t_ps))  # type: ignore[union-attr]
-                self._on_record(end, eff.name)  # type: ignore[union-attr]
         if freed:
             self._free(end, freed)
 
@@ -240,22 +262,21 @@ class LinkSimulation:
         for name, qubit in ready.pairs:
             held = c.ready.setdefault(name, [])
             held.append(qubit)
-            if len(held) == 2 or self.banks[1 - end] is None:
+            if len(held) == 2:
                 self._both_hold(name)
 
-    def _on_record(self, end: int, name: PairName) -> None:
-        c = self._consumer
-        if c.record_fidelity and name in c.ready:
-            self._both_hold(name)
-        elif c.record_fidelity:
-            c.ready[name] = []
+    def _measure_ready(self, end: int, ready: PairsReady) -> None:
+        bases = self._measure_bases
+        now = self.scheduler.now_ps
+        for name, qubit in ready.pairs:
+            basis = bases if bases != "random" else ("X" if self.rng_hw.random() < 0.5 else "Z")
+            bit = self._hw.measure(qubit, basis)  # type: ignore[arg-type]
+            self._records.append((end, name, basis, bit, now))  # type: ignore[arg-type]
+        self._apply(end, self.ends[end].release_all([name for name, _ in ready.pairs]))
 
     def _both_hold(self, name: PairName) -> None:
         c = self._consumer
         qubits = c.ready[name]
-        if not qubits:  # both ends measured on arrival
-            del c.ready[name]
-            return
         pair = self.store.pair_of(qubits[0])
         c.at_herald.append(pair.advance(self.scheduler.now_ps).fidelity)
 
@@ -290,6 +311,7 @@ class LinkSimulation:
             link=self.spec.id,
             duration_s=duration_s,
             pairs=pairs,
+            rounds=self.link.rounds_started(start, self.scheduler.now_ps),
             rate_hz=pairs / duration_s,
             analytic_rate_hz=self.model.rate_hz(),
             p_success=self.model.p_success,
