@@ -90,7 +90,10 @@ class QNIC:
     """A quantum network interface card: a bank of memory qubits behind one optical port.
 
     Attributes:
-        memories: number of memory qubits (>= 1; a MEAS node has no QNIC memories at all).
+        memories: number of memory qubits that can emit (or absorb) photons through the port
+            (>= 1; a MEAS node has no QNIC at all).
+        buffer_memories: further qubits that only store (the buffer qubit of the minimal
+            repeater, spec Fig. 2); they are indices ``memories`` .. ``memories + buffer - 1``.
         t1_s, t2_s: memory relaxation and total coherence times (math.inf for none;
             T2 <= 2·T1).
         emission_efficiency: probability that an emission attempt puts a photon, entangled with
@@ -103,6 +106,7 @@ class QNIC:
     """
 
     memories: int
+    buffer_memories: int = 0
     t1_s: float = math.inf
     t2_s: float = math.inf
     emission_efficiency: float = 1.0
@@ -113,6 +117,7 @@ class QNIC:
 
     def __post_init__(self) -> None:
         check_count("QNIC", "memories", self.memories)
+        check_count("QNIC", "buffer_memories", self.buffer_memories, minimum=0)
         check_positive("QNIC", "t1_s", self.t1_s, allow_inf=True)
         check_positive("QNIC", "t2_s", self.t2_s, allow_inf=True)
         if self.t2_s > 2.0 * self.t1_s * (1.0 + 1e-12):

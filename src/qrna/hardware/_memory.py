@@ -53,10 +53,15 @@ class MemoryBank:
     def __init__(self, address: str, spec: QNIC) -> None:
         self.address = address
         self.spec = spec
-        self._status = [QubitStatus.FREE] * spec.memories
+        self._status = [QubitStatus.FREE] * (spec.memories + spec.buffer_memories)
 
     def __len__(self) -> int:
         return len(self._status)
+
+    @property
+    def emitters(self) -> int:
+        """Qubits 0 .. emitters − 1 have an optical port; the rest are buffer qubits."""
+        return self.spec.memories
 
     def status(self, index: int) -> QubitStatus:
         """Status of qubit ``index``."""

@@ -1,8 +1,8 @@
 """Ground truth: the Bell pairs the memories really hold, with lazy memory decoherence.
 
 Node software never reads this (DESIGN.md): it knows only what a node could know. The simulator
-keeps it to answer local quantum operations (measurement now; swapping and purification in the
-layers above) and to report the true fidelity beside the nodes' estimates.
+keeps it to answer local quantum operations (measurement, moving a half to another memory,
+entanglement swapping) and to report the true fidelity beside the nodes' estimates.
 
 Each half of a pair records the time its decoherence was last applied; the elapsed time is
 applied, with that half's memory T1/T2, only when the pair is next touched. A half that is a
@@ -23,7 +23,14 @@ import numpy as np
 
 from qrna.hardware._errors import HardwareError
 from qrna.hardware._memory import Qubit
-from qrna.physics import State, decohere, measurement_probabilities
+from qrna.physics import (
+    GateNoise,
+    State,
+    decohere,
+    depolarize,
+    measurement_probabilities,
+    swap_sampled,
+)
 
 __all__ = ["BellPair", "Memory", "PairStore"]
 
@@ -184,3 +191,65 @@ class PairStore:
         if readout_error and rng.random() < readout_error:
             return bit ^ 1
         return bit
+
+    def transfer(
+        self, src: Qubit, dst: Qubit, t_ps: int, memory: Memory | None, error: float = 0.0
+    ) -> BellPair:
+        """Move the half held by ``src`` into ``dst`` at ``t_ps`` (spec Fig. 2, step 2: the
+        transceiver qubit's state goes to the buffer qubit). ``memory`` is dst's (T1, T2);
+        ``error`` a depolarising probability for the transfer gates."""
+        if dst in self._by_qubit:
+            raise HardwareError(f"qubit {dst!r} already holds half of {self._by_qubit[dst]!r}")
+        pair = self.pair_of(src)
+        half = pair.half_of(src)
+        state = pair.advance(t_ps)
+        if error:
+            state = depolarize(state, error, (half,))  # type: ignore[type-var]
+            pair.state = state
+        qubits = list(pair.qubits)
+        qubits[half] = dst
+        pair.qubits = (qubits[0], qubits[1])
+        memories = list(pair.memories)
+        memories[half] = memory
+        pair.memories = (memories[0], memories[1])
+        del self._by_qubit[src]
+        self._by_qubit[dst] = pair
+        return pair
+
+    def swap(
+        self,
+        q1: Qubit,
+        q2: Qubit,
+        t_ps: int,
+        rng: np.random.Generator,
+        noise: GateNoise | None = None,
+    ) -> tuple[BellPair, tuple[int, int], str]:
+        """Entanglement swapping at the node holding ``q1`` and ``q2`` (a Bell measurement of
+        the two, spec Fig. 1a): the pairs (x, q1) and (q2, y) become one pair (x, y).
+
+        Returns the new pair, the two bits read and the Pauli frame they call for; the new
+        state is recorded with that frame applied at y (the far end that receives it).
+        """
+        p1, p2 = self.pair_of(q1), self.pair_of(q2)
+        if p1 is p2:
+            raise HardwareError(f"qubits {q1!r} and {q2!r} hold the same pair {p1.uid}")
+        h1, h2 = p1.half_of(q1), p2.half_of(q2)
+        s1 = p1.advance(t_ps)
+        s2 = p2.advance(t_ps)
+        a = s1 if h1 == 1 else s1.reversed()  # (x, q1)
+        b = s2 if h2 == 0 else s2.reversed()  # (q2, y)
+        out = swap_sampled(a, b, rng, noise)  # type: ignore[type-var]
+        x, y = 1 - h1, 1 - h2
+        del self._by_qubit[q1], self._by_qubit[q2]
+        for q in (p1.qubits[x], p2.qubits[y]):
+            if q is not None:
+                self._by_qubit.pop(q, None)
+        pair = self.create(
+            out.state,
+            (p1.qubits[x], p2.qubits[y]),
+            (p1.memories[x], p2.memories[y]),
+            (t_ps, t_ps),
+            t_ps,
+        )
+        pair.measured = [p1.measured[x], p2.measured[y]]
+        return pair, out.bits, out.pauli_frame

@@ -21,6 +21,7 @@ from qrna.link._process import HeraldedLink, MeasurementRecord
 from qrna.link._sampler import AttemptSampler
 from qrna.link._sim import LinkRunResult, LinkSimulation
 from qrna.link._spec import HERALDING, LinkSpec, LinkType
+from qrna.link._switch import SwitchedLinks
 
 __all__ = [
     "AttemptSampler",
@@ -45,6 +46,7 @@ __all__ = [
     "PairsReady",
     "RecordReady",
     "SendMessage",
+    "SwitchedLinks",
     "herald_model",
     "monitor_basis",
     "seconds_per_pair",

@@ -153,9 +153,12 @@ class HeraldedLink:
         # Round times must keep every event (and name) at or after now.
         self._t0 = now + max(0, -min(self._name, *self._commit))
         self.running = True
+        self._realised = -1
         for end, bank in enumerate(self.banks):
             if bank is not None:
-                self._free[end].extend(bank.indices(QubitStatus.FREE))
+                self._free[end].extend(
+                    i for i in bank.indices(QubitStatus.FREE) if i < bank.emitters
+                )
         self._schedule_round(0, success_due=False)
 
     def stop(self) -> None:
@@ -207,7 +210,8 @@ class HeraldedLink:
             )
         if not self.running:
             return
-        self._free[end].extend(indices)
+        emitters = bank.emitters
+        self._free[end].extend(i for i in indices if i < emitters)  # buffers never emit
         if self._filled == len(self._bins) or not (
             self._free[1 - end] or self.banks[1 - end] is None
         ):
