@@ -24,11 +24,15 @@ from qrna.hardware import (
 
 
 def test_end_repeater_and_support_capabilities() -> None:
-    assert NodeType.MEAS.is_end_node and not NodeType.MEAS.has_memory
-    assert NodeType.COMP.has_memory and NodeType.SNSR.is_end_node
-    assert NodeType.REP1.has_memory and not NodeType.REP1.is_end_node
+    assert NodeType.MEAS.is_end_node
+    assert not NodeType.MEAS.has_memory
+    assert NodeType.COMP.has_memory
+    assert NodeType.SNSR.is_end_node
+    assert NodeType.REP1.has_memory
+    assert not NodeType.REP1.is_end_node
     for support in (NodeType.BSA, NodeType.EPPS, NodeType.OSW):
-        assert support.is_support and not support.has_memory
+        assert support.is_support
+        assert not support.has_memory
 
 
 def test_support_nodes_get_their_component_by_default() -> None:
@@ -45,7 +49,8 @@ def test_minimal_repeater_of_fig_2_is_expressible() -> None:
         switch=OpticalSwitch(ports=2),
     )
     bank = MemoryBank(rep.qnic_address(0), rep.qnics[0])
-    assert len(bank) == 2 and bank.emitters == 1  # transceiver 0, buffer 1
+    assert len(bank) == 2
+    assert bank.emitters == 1
 
 
 def test_a_router_has_three_or_more_qnics() -> None:

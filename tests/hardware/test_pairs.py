@@ -59,16 +59,19 @@ def test_transfer_to_buffer_then_swap_gives_the_closed_form() -> None:
     store = PairStore()
     left = store.create(BellDiagonal.werner(0.9), (("l/q", 0), ("r/q", 0)), (None, None), (0, 0), 0)
     store.transfer(("r/q", 0), ("r/q", 1), 10, None)
-    assert store.pair_of(("r/q", 1)) is left and not store.holds(("r/q", 0))
+    assert store.pair_of(("r/q", 1)) is left
+    assert not store.holds(("r/q", 0))
     right = store.create(
         BellDiagonal.werner(0.8), (("r/q", 0), ("x/q", 0)), (None, None), (20, 20), 20
     )
     pair, bits, frame = store.swap(("r/q", 1), ("r/q", 0), 30, np.random.default_rng(1))
     assert pair.qubits == (("l/q", 0), ("x/q", 0))
-    assert frame in "IXYZ" and all(b in (0, 1) for b in bits)
+    assert frame in "IXYZ"
+    assert all(b in (0, 1) for b in bits)
     expected = swap(BellDiagonal.werner(0.9), BellDiagonal.werner(0.8))
     assert pair.state.as_tuple() == pytest.approx(expected.as_tuple(), abs=1e-12)
-    assert len(store) == 2 and right is not pair
+    assert len(store) == 2
+    assert right is not pair
 
 
 def test_store_refuses_double_use_and_unknown_qubits() -> None:
