@@ -137,6 +137,10 @@ class PairStore:
             by_qubit[qb] = pair
         return pair
 
+    def held_qubits(self) -> list[Qubit]:
+        """Every qubit holding a half, in no particular order."""
+        return list(self._by_qubit)
+
     def pair_of(self, qubit: Qubit) -> BellPair:
         """The pair whose half ``qubit`` holds."""
         pair = self._by_qubit.get(qubit)
