@@ -10,7 +10,7 @@ import pytest
 from qrna.hardware import QNIC, Fibre, MemoryBank, Node, NodeType, OpticalSwitch, PairStore
 from qrna.hardware import QubitStatus as S
 from qrna.kernel import RngStreams, Scheduler
-from qrna.link import HeraldedLink, LinkSpec, LinkType, SwitchedLinks, herald_model
+from qrna.link import HeraldedLink, Heralds, LinkSpec, LinkType, SwitchedLinks, herald_model
 from qrna.physics import BellDiagonal, swap
 
 
@@ -34,8 +34,8 @@ def test_fig2_minimal_repeater_cycle() -> None:
     delivered: list[float] = []
     log: list[str] = []
 
-    def on_left(end: int, heralds: list) -> None:  # type: ignore[type-arg]
-        assert len(heralds) == 1  # one transceiver: one pair per train
+    def on_left(end: int, heralds: Heralds) -> None:
+        assert len(heralds.names) == 1  # one transceiver: one pair per train
         if end == 1:  # the repeater learns: step 2, move the state to the buffer; step 3, switch
             log.append("left")
             store.transfer(transceiver, buffer, sim.now_ps, None)
@@ -45,7 +45,7 @@ def test_fig2_minimal_repeater_cycle() -> None:
 
     seen: set[int] = set()
 
-    def on_right(end: int, heralds: list) -> None:  # type: ignore[type-arg]
+    def on_right(end: int, heralds: Heralds) -> None:
         seen.add(end)
         if end == 0:  # step 4: Bell measurement of transceiver and buffer
             log.append("right")

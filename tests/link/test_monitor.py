@@ -10,6 +10,7 @@ import pytest
 
 from qrna.hardware import QNIC, Fibre, Node, NodeType
 from qrna.link import (
+    Heralds,
     LinkEndpoint,
     LinkSimulation,
     LinkSpec,
@@ -101,7 +102,7 @@ def test_results_are_matched_by_name_even_when_the_partner_is_first() -> None:
     end = LinkEndpoint("a", "a~b", "b", _FixedHardware(1), monitor_fraction=0.5)
     # The partner's bit for this pair arrives before our own herald ...
     assert end.on_event(MessageReceived("b", MonitorResult("a~b", name, basis, 1))) == []
-    effects = end.on_event(PairsHeralded("a~b", [(name, ("a/qnic0", 0), None)], 5))
+    effects = end.on_event(PairsHeralded("a~b", Heralds([name], [("a/qnic0", 0)], None), 5))
     assert any(isinstance(e, SendMessage) and e.message.name == name for e in effects)
     assert end.monitor.counts[basis] == [1, 1]  # ... and is paired by name once we measure
     # An unrelated pair's result never pairs with ours.

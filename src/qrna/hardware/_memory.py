@@ -8,6 +8,7 @@ error naming the qubit, not as a silently reused memory. A physical qubit is add
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import TypeAlias
 
@@ -114,13 +115,16 @@ class MemoryBank:
         except IndexError:
             self.move(index, to)
 
-    def all_are(self, indices: list[int], status: QubitStatus) -> bool:
+    def all_are(self, indices: Sequence[int], status: QubitStatus) -> bool:
         """Whether every qubit in ``indices`` (all in range) is in ``status``."""
         own = self._status
         try:
-            return all(own[i] is status for i in indices) and min(indices, default=0) >= 0
+            for i in indices:
+                if i < 0 or own[i] is not status:
+                    return False
         except IndexError:
             return False
+        return True
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < len(self._status):

@@ -17,7 +17,7 @@ from qrna.link._errors import LinkError
 from qrna.link._heralding import HeraldModel, herald_model, single_click_state
 from qrna.link._monitor import LinkEstimate, LinkMonitor, seconds_per_pair
 from qrna.link._naming import PairName
-from qrna.link._process import HeraldedLink, MeasurementRecord
+from qrna.link._process import HeraldedLink, Heralds, MeasurementRecord
 from qrna.link._sampler import AttemptSampler
 from qrna.link._sim import LinkRunResult, LinkSimulation
 from qrna.link._spec import HERALDING, LinkSpec, LinkType
@@ -29,6 +29,7 @@ __all__ = [
     "HERALDING",
     "HeraldModel",
     "HeraldedLink",
+    "Heralds",
     "LinkEndpoint",
     "LinkError",
     "LinkEstimate",

@@ -13,13 +13,13 @@ which answers synchronously, as QNIC firmware would.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol, cast
+from typing import NamedTuple, Protocol
 
 from qrna.hardware import Qubit
 from qrna.link._errors import LinkError
 from qrna.link._monitor import LinkMonitor
 from qrna.link._naming import PairName
-from qrna.link._process import MeasurementRecord
+from qrna.link._process import Heralds, MeasurementRecord
 
 __all__ = [
     "Effect",
@@ -49,12 +49,10 @@ class LocalHardware(Protocol):
 
 
 class PairsHeralded(NamedTuple):
-    """Event: a herald message reached this node, for the pairs of one train: one
-    ``(name, qubit, record)`` each, with ``qubit`` for a stored half and ``record`` for a
-    photon a MEAS node measured on arrival."""
+    """Event: a herald message reached this node, for the pairs of one train."""
 
     link: str
-    heralds: list[tuple[PairName, Qubit | None, MeasurementRecord | None]]
+    heralds: Heralds
     t_ps: int
 
 
@@ -77,11 +75,13 @@ class MessageReceived(NamedTuple):
 
 
 class PairsReady(NamedTuple):
-    """Effect: stored halves of pairs with ``partner`` are ready for the layers above, one
-    ``(name, qubit)`` each (one effect per herald message keeps the hot path lean)."""
+    """Effect: stored halves of pairs with ``partner`` are ready for the layers above:
+    ``names[i]`` is held by ``qubits[i]`` (one effect per herald message keeps the hot path
+    lean)."""
 
     link: str
-    pairs: list[tuple[PairName, Qubit]]
+    names: list[PairName]
+    qubits: list[Qubit]
     partner: str
     t_ps: int
 
@@ -175,42 +175,34 @@ class LinkEndpoint:
             return self.on_heralds(event.heralds, event.t_ps)
         return self._on_message(event.message)
 
-    def on_heralds(
-        self,
-        heralds: list[tuple[PairName, Qubit | None, MeasurementRecord | None]],
-        t_ps: int,
-    ) -> list[Effect]:
+    def on_heralds(self, heralds: Heralds, t_ps: int) -> list[Effect]:
         """The body of ``on_event`` for ``PairsHeralded`` (callable directly, sparing the
         event object on the hottest path)."""
-        monitor = self.monitor
+        names, qubits, records = heralds
+        link, partner = self.link, self.partner
+        self.monitor.observe_heralds(t_ps, len(names))
+        if records is not None:  # MEAS node: each photon was measured on arrival
+            return [RecordReady(link, n, r, partner) for n, r in zip(names, records, strict=True)]
+        if qubits is None or len(qubits) != len(names):
+            raise LinkError(f"link {link}: a herald must carry one qubit or record per pair")
         fraction = self.monitor_fraction
-        link, partner, pairs = self.link, self.partner, self.pairs
-        monitor.observe_heralds(t_ps, len(heralds))
-        if not fraction and heralds[0][2] is None:
-            # Stored halves, no monitoring: the common case, in bulk.
-            if any(qubit is None for _, qubit, _ in heralds):
-                raise LinkError(f"link {link}: a herald carries neither qubit nor record")
-            bulk = cast(list[tuple[PairName, Qubit]], [(n, q) for n, q, _ in heralds])
-            pairs.update(bulk)
-            return [PairsReady(link, bulk, partner, t_ps)]
+        if not fraction:  # the common case, in bulk
+            self.pairs.update(zip(names, qubits, strict=True))
+            return [PairsReady(link, names, qubits, partner, t_ps)]
         effects: list[Effect] = []
-        ready: list[tuple[PairName, Qubit]] = []
-        for name, qubit, record in heralds:
-            if record is not None:  # MEAS node: the photon was measured on arrival
-                effects.append(RecordReady(link, name, record, partner))
-                continue
-            if qubit is None:
-                raise LinkError(f"link {link}: herald for {name} carries neither qubit nor record")
-            basis = monitor_basis(name, fraction) if fraction else None
+        ready_names: list[PairName] = []
+        ready_qubits: list[Qubit] = []
+        for name, qubit in zip(names, qubits, strict=True):
+            basis = monitor_basis(name, fraction)
             if basis is not None:
-                effects.extend(
-                    self._monitored(name, basis, self.hardware.measure(qubit, basis), qubit)
-                )
+                bit = self.hardware.measure(qubit, basis)
+                effects.extend(self._monitored(name, basis, bit, qubit))
                 continue
-            pairs[name] = qubit
-            ready.append((name, qubit))
-        if ready:
-            effects.append(PairsReady(link, ready, partner, t_ps))
+            self.pairs[name] = qubit
+            ready_names.append(name)
+            ready_qubits.append(qubit)
+        if ready_names:
+            effects.append(PairsReady(link, ready_names, ready_qubits, partner, t_ps))
         return effects
 
     def _monitored(self, name: PairName, basis: str, bit: int, qubit: Qubit) -> list[Effect]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,6 +34,7 @@ from qrna.physics import State
 
 __all__ = [
     "HERALD_PRIORITY",
+    "Heralds",
     "ROUND_PRIORITY",
     "HeraldedLink",
     "MeasurementRecord",
@@ -43,8 +45,20 @@ __all__ = [
 HERALD_PRIORITY = 0
 ROUND_PRIORITY = 1
 
-Herald = tuple[PairName, "Qubit | None", "MeasurementRecord | None"]
-Deliver = Callable[[int, list[Herald]], None]
+
+class Heralds(NamedTuple):
+    """One herald message to one end: the successful pairs of a train, as parallel lists.
+
+    ``qubits`` holds the end's stored halves; at a MEAS end it is None and ``records`` holds
+    what the detector read from each photon.
+    """
+
+    names: list[PairName]
+    qubits: list[Qubit] | None
+    records: list[MeasurementRecord] | None
+
+
+Deliver = Callable[[int, Heralds], None]
 
 
 class MeasurementRecord(tuple[str, int, int]):
@@ -82,9 +96,8 @@ class HeraldedLink:
         rng: this link's random stream.
         store: the ground truth.
         banks: the memory banks of (a, b); None for a MEAS end.
-        deliver: called as ``deliver(end, heralds)`` when a herald message reaches end 0 (a)
-            or 1 (b), with one ``(name, qubit, record)`` per pair of the train: ``qubit`` for a
-            stored half, ``record`` for a MEAS end.
+        deliver: called as ``deliver(end, heralds)`` when a herald message (``Heralds``)
+            reaches end 0 (a) or 1 (b).
         backend: "bell_diagonal" or "density_matrix".
     """
 
@@ -138,7 +151,10 @@ class HeraldedLink:
         self._event: list[object] | None = None  # the one pending round event
         self._success_due = False  # whether it is a sampled success (else a fresh round)
         self._realised = -1  # last round realised as a success
-        self._addresses = tuple("" if b is None else b.address for b in banks)
+        # One tuple per qubit, made once: heralds and frees reuse them.
+        self._qubits: tuple[list[Qubit], list[Qubit]] = tuple(  # type: ignore[assignment]
+            [] if b is None else [(b.address, i) for i in range(len(b))] for b in banks
+        )
         self.running = False
         self.successes = 0
         self.success_rounds = 0
@@ -199,7 +215,7 @@ class HeraldedLink:
         bank = self.banks[end]
         if bank is None:
             raise LinkError(f"link {self.spec.id}: end {end} has no memories")
-        if not bank.all_are(list(indices), QubitStatus.FREE):
+        if not bank.all_are(indices, QubitStatus.FREE):
             bad = [
                 i
                 for i in indices
@@ -208,10 +224,20 @@ class HeraldedLink:
             raise LinkError(
                 f"link {self.spec.id}: qubits {bad} of QNIC {bank.address!r} are not FREE"
             )
+        self.memories_returned(end, indices)
+
+    def memories_returned(self, end: int, indices: Sequence[int]) -> None:
+        """``memories_freed`` for a caller that has just set these memories FREE itself (the
+        hot path of a driver that frees at once): the same, without re-checking them."""
+        bank = self.banks[end]
+        assert bank is not None
         if not self.running:
             return
         emitters = bank.emitters
-        self._free[end].extend(i for i in indices if i < emitters)  # buffers never emit
+        if emitters == len(bank):
+            self._free[end].extend(indices)
+        else:
+            self._free[end].extend(i for i in indices if i < emitters)  # buffers never emit
         if self._filled == len(self._bins) or not (
             self._free[1 - end] or self.banks[1 - end] is None
         ):
@@ -309,22 +335,34 @@ class HeraldedLink:
         # One herald message per train and end (as a BSA reports a whole train), sent when the
         # train's last filled bin has been detected.
         t_last = now + filled[-1] * self._slot
-        won = [filled[pos] for pos in self._sampler.choose(m, k)]
-        won.sort()
+        if k == m:
+            won = filled
+        else:
+            won = [filled[pos] for pos in self._sampler.choose(m, k)]
+            won.sort()
         create = self.store.create
         creator, state, memories = self.model.creator, self._state, self._memories
         slot_ps = self._slot
         c0, c1, n_off = self._commit[0], self._commit[1], self._name
-        addr_a, addr_b = self._addresses
-        batch: list[tuple[PairName, BellPair, Qubit | None, Qubit | None]] = []
+        qubits_a, qubits_b = self._qubits
+        names: list[PairName] = []
+        pairs: list[BellPair] = []
+        idx_a: list[int] = []
+        idx_b: list[int] = []
+        new_name = tuple.__new__  # a NamedTuple without its Python-level __new__
         for s in won:
             ia, ib = bins[s]  # type: ignore[misc]
             bins[s] = None
             t_slot = now + s * slot_ps
-            qa = None if ia is None else (addr_a, ia)
-            qb = None if ib is None else (addr_b, ib)
-            pair = create(state, (qa, qb), memories, (t_slot + c0, t_slot + c1), t_slot)
-            batch.append((PairName(creator, t_slot + n_off), pair, qa, qb))
+            qa = None if ia is None else qubits_a[ia]
+            qb = None if ib is None else qubits_b[ib]
+            pairs.append(create(state, (qa, qb), memories, (t_slot + c0, t_slot + c1), t_slot))
+            names.append(new_name(PairName, (creator, t_slot + n_off)))
+            if ia is not None:
+                idx_a.append(ia)
+            if ib is not None:
+                idx_b.append(ib)
+        batch = (names, pairs, idx_a, idx_b)
         ha, hb = t_last + self._herald_off[0], t_last + self._herald_off[1]
         if ha == hb:
 
@@ -338,17 +376,17 @@ class HeraldedLink:
             self.sim.schedule_at(hb, lambda: self._herald(1, batch), HERALD_PRIORITY)
 
     def _herald(
-        self, end: int, batch: list[tuple[PairName, BellPair, Qubit | None, Qubit | None]]
+        self, end: int, batch: tuple[list[PairName], list[BellPair], list[int], list[int]]
     ) -> None:
+        names, pairs = batch[0], batch[1]
         bank = self.banks[end]
         if bank is None:
-            records = [(name, None, self._record(pair, end)) for name, pair, _, _ in batch]
-            self.deliver(end, records)  # type: ignore[arg-type]
+            self.deliver(end, Heralds(names, None, [self._record(p, end) for p in pairs]))
             return
-        col = 2 + end
-        heralds = [(entry[0], entry[col], None) for entry in batch]
-        bank.move_many([q[1] for _, q, _ in heralds], QubitStatus.ENTANGLED)  # type: ignore[index]
-        self.deliver(end, heralds)  # type: ignore[arg-type]
+        indices = batch[3] if end else batch[2]
+        bank.move_many(indices, QubitStatus.ENTANGLED)
+        qubits = self._qubits[end]
+        self.deliver(end, Heralds(names, [qubits[i] for i in indices], None))
 
     def _record(self, pair: BellPair, end: int) -> MeasurementRecord:
         basis = self._bases[end]

@@ -39,7 +39,7 @@ from qrna.link._errors import LinkError
 from qrna.link._heralding import HeraldModel, herald_model
 from qrna.link._monitor import LinkEstimate
 from qrna.link._naming import PairName
-from qrna.link._process import HERALD_PRIORITY, Herald, HeraldedLink
+from qrna.link._process import HERALD_PRIORITY, HeraldedLink, Heralds
 from qrna.link._spec import LinkSpec
 
 __all__ = ["LinkRunResult", "LinkSimulation"]
@@ -199,6 +199,7 @@ class LinkSimulation:
         self._delay_ps = s_to_ps(spec.fibre.delay_s)
         self._consumer = _Consumer(record_fidelity, s_to_ps(hold_s))
         self._measure_bases = measure_bases
+        self._fast_consumer = measure_bases is None and not record_fidelity
         self._hw = hw
         self._records: list[tuple[int, PairName, str, int, int]] = []
 
@@ -210,10 +211,15 @@ class LinkSimulation:
 
     # -- wiring -------------------------------------------------------------------------------
 
-    def _deliver(self, end: int, heralds: list[Herald]) -> None:
+    def _deliver(self, end: int, heralds: Heralds) -> None:
         self._apply(end, self.ends[end].on_heralds(heralds, self.scheduler.now_ps))
 
     def _apply(self, end: int, effects: list[Effect]) -> None:
+        if (
+            len(effects) == 1 and type(effects[0]) is PairsReady and self._fast_consumer
+        ):  # the hot path: pairs heralded, freed at once
+            self._free(end, self.ends[end].release_all(effects[0].names)[0].qubits)  # type: ignore[union-attr]
+            return
         freed: list[Qubit] = []
         for eff in effects:
             kind = type(eff)
@@ -223,8 +229,7 @@ class LinkSimulation:
                 elif self._consumer.record_fidelity:
                     self._on_ready(end, eff)  # type: ignore[arg-type]
                 else:  # the consumer frees each half as soon as it is heralded
-                    names = [name for name, _ in eff.pairs]  # type: ignore[union-attr]
-                    for f in self.ends[end].release_all(names):
+                    for f in self.ends[end].release_all(eff.names):  # type: ignore[union-attr]
                         freed.extend(f.qubits)  # type: ignore[union-attr]
             elif kind is FreeQubits:
                 freed.extend(eff.qubits)  # type: ignore[union-attr]
@@ -249,17 +254,18 @@ class LinkSimulation:
         bank = self.banks[end]
         assert bank is not None
         discard = self.store.discard
+        indices = []
         for q in qubits:
             discard(q)
-        indices = [q[1] for q in qubits]
-        bank.move_many(indices, QubitStatus.FREE)
-        self.link.memories_freed(end, indices)
+            indices.append(q[1])
+        bank.move_many(indices, QubitStatus.FREE)  # checks every transition
+        self.link.memories_returned(end, indices)
 
     # -- the consumer -------------------------------------------------------------------------
 
     def _on_ready(self, end: int, ready: PairsReady) -> None:
         c = self._consumer
-        for name, qubit in ready.pairs:
+        for name, qubit in zip(ready.names, ready.qubits, strict=True):
             held = c.ready.setdefault(name, [])
             held.append(qubit)
             if len(held) == 2:
@@ -268,11 +274,11 @@ class LinkSimulation:
     def _measure_ready(self, end: int, ready: PairsReady) -> None:
         bases = self._measure_bases
         now = self.scheduler.now_ps
-        for name, qubit in ready.pairs:
+        for name, qubit in zip(ready.names, ready.qubits, strict=True):
             basis = bases if bases != "random" else ("X" if self.rng_hw.random() < 0.5 else "Z")
             bit = self._hw.measure(qubit, basis)  # type: ignore[arg-type]
             self._records.append((end, name, basis, bit, now))  # type: ignore[arg-type]
-        self._apply(end, self.ends[end].release_all([name for name, _ in ready.pairs]))
+        self._apply(end, self.ends[end].release_all(ready.names))
 
     def _both_hold(self, name: PairName) -> None:
         c = self._consumer
