@@ -12,6 +12,7 @@ from qrna.hardware import QNIC, Fibre, Node, NodeType
 from qrna.link import (
     Heralds,
     LinkEndpoint,
+    LinkError,
     LinkSimulation,
     LinkSpec,
     LinkType,
@@ -105,10 +106,22 @@ def test_results_are_matched_by_name_even_when_the_partner_is_first() -> None:
     effects = end.on_event(PairsHeralded("a~b", Heralds([name], [("a/qnic0", 0)], None), 5))
     assert any(isinstance(e, SendMessage) and e.message.name == name for e in effects)
     assert end.monitor.counts[basis] == [1, 1]  # ... and is paired by name once we measure
-    # An unrelated pair's result never pairs with ours.
-    other = PairName("bsa", name.t_ps + 1)
-    assert end.on_event(MessageReceived("b", MonitorResult("a~b", other, "Z", 0))) == []
+    # Another selected pair's result waits for its own pair and never pairs with ours.
+    other = next(
+        PairName("bsa", t)
+        for t in range(name.t_ps + 1, 10**6)
+        if monitor_basis(PairName("bsa", t), 0.5)
+    )
+    other_basis = monitor_basis(other, 0.5)
+    assert other_basis is not None
+    assert end.on_event(MessageReceived("b", MonitorResult("a~b", other, other_basis, 0))) == []
     assert sum(c[0] for c in end.monitor.counts.values()) == 1
+    # A result for a pair this end never selects means the ends use different fractions.
+    unselected = next(
+        PairName("bsa", t) for t in range(10**6) if monitor_basis(PairName("bsa", t), 0.5) is None
+    )
+    with pytest.raises(LinkError, match="both ends must use the same fraction"):
+        end.on_event(MessageReceived("b", MonitorResult("a~b", unselected, "Z", 0)))
 
 
 def test_seconds_per_pair_with_and_without_purification() -> None:

@@ -49,11 +49,22 @@ class BellPair:
         qubits: the qubit holding each half, or None for a photon measured on arrival.
         memories: (T1, T2) of each half's memory, or None for no decoherence.
         t_ps: per half, the time up to which decoherence has been applied.
-        created_ps: the herald time.
+        created_ps: the time of the attempt that made it (its time-bin slot), or of the swap.
         measured: per half, (basis, true outcome) once measured.
+        released: per half, True once its qubit was reset: the other half then holds only
+            noise (its measurements draw from the marginal).
     """
 
-    __slots__ = ("created_ps", "measured", "memories", "qubits", "state", "t_ps", "uid")
+    __slots__ = (
+        "created_ps",
+        "measured",
+        "memories",
+        "qubits",
+        "released",
+        "state",
+        "t_ps",
+        "uid",
+    )
 
     def __init__(
         self,
@@ -71,6 +82,7 @@ class BellPair:
         self.t_ps = list(t_ps)
         self.created_ps = created_ps
         self.measured: list[tuple[str, int] | None] = [None, None]
+        self.released = [False, False]
 
     def half_of(self, qubit: Qubit) -> int:
         """0 or 1: which half ``qubit`` holds."""
@@ -154,12 +166,16 @@ class PairStore:
 
     def release(self, qubit: Qubit) -> None:
         """The qubit is reset: its half is gone (the partner half keeps only noise)."""
-        if self._by_qubit.pop(qubit, None) is None:
+        pair = self._by_qubit.pop(qubit, None)
+        if pair is None:
             raise HardwareError(f"qubit {qubit!r} holds no Bell pair to release")
+        pair.released[pair.half_of(qubit)] = True
 
     def discard(self, qubit: Qubit) -> None:
         """Like ``release``, but a qubit holding nothing (e.g. already measured out) is fine."""
-        self._by_qubit.pop(qubit, None)
+        pair = self._by_qubit.pop(qubit, None)
+        if pair is not None:
+            pair.released[0 if pair.qubits[0] == qubit else 1] = True
 
     def measure(
         self,
@@ -245,15 +261,25 @@ class PairStore:
         out = swap_sampled(a, b, rng, noise)  # type: ignore[type-var]
         x, y = 1 - h1, 1 - h2
         del self._by_qubit[q1], self._by_qubit[q2]
-        for q in (p1.qubits[x], p2.qubits[y]):
-            if q is not None:
-                self._by_qubit.pop(q, None)
+        # A far half whose qubit was reset meanwhile (a cutoff the swapping node had not heard
+        # of) stays gone: its qubit, perhaps holding something new by now, is not touched.
+        far = []
+        for old, h in ((p1, x), (p2, y)):
+            q = old.qubits[h]
+            alive = q is not None and not old.released[h] and self._by_qubit.get(q) is old
+            if alive:
+                del self._by_qubit[q]  # type: ignore[arg-type]
+            far.append(q if alive else None)
         pair = self.create(
             out.state,
-            (p1.qubits[x], p2.qubits[y]),
+            (far[0], far[1]),
             (p1.memories[x], p2.memories[y]),
             (t_ps, t_ps),
             t_ps,
         )
         pair.measured = [p1.measured[x], p2.measured[y]]
+        pair.released = [
+            p1.released[x] or (p1.qubits[x] is not None and far[0] is None),
+            p2.released[y] or (p2.qubits[y] is not None and far[1] is None),
+        ]
         return pair, out.bits, out.pauli_frame

@@ -217,6 +217,14 @@ class LinkEndpoint:
 
     def _on_message(self, msg: MonitorResult) -> list[Effect]:
         own = self._own.pop(msg.name, None)
+        if own is None and monitor_basis(msg.name, self.monitor_fraction) != msg.basis:
+            # Both ends select pairs by the same rule; a result for a pair this end did not
+            # select means the two ends were given different fractions.
+            raise LinkError(
+                f"link {self.link}: {self.partner} monitored {msg.name} in {msg.basis}, which "
+                f"this end does not select at monitor_fraction={self.monitor_fraction}; both "
+                "ends must use the same fraction"
+            )
         if own is None:  # it overtook our own herald: keep it until we measure
             self._partner_bits[msg.name] = (msg.basis, msg.bit)
         else:
@@ -236,11 +244,13 @@ class LinkEndpoint:
 
     def release_all(self, names: list[PairName]) -> list[Effect]:
         """``release`` for several pairs at once."""
-        pop = self.pairs.pop
-        qubits: list[Qubit] = []
+        pairs = self.pairs
+        try:
+            qubits = [pairs[name] for name in names]  # all or nothing: look before taking
+        except KeyError as exc:
+            raise LinkError(
+                f"link {self.link}: node {self.node} holds no pair named {exc.args[0]}"
+            ) from None
         for name in names:
-            qubit = pop(name, None)
-            if qubit is None:
-                raise LinkError(f"link {self.link}: node {self.node} holds no pair named {name}")
-            qubits.append(qubit)
+            del pairs[name]
         return [FreeQubits(qubits)]

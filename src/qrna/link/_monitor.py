@@ -81,6 +81,13 @@ class LinkMonitor:
         self._last_ps = 0
         self.counts = {"X": [0, 0], "Y": [0, 0], "Z": [0, 0]}  # [pairs, equal bits]
 
+    def reset(self) -> None:
+        """Start a new observation window: forget heralds and measurement results so far."""
+        self.heralds = 0
+        self._first_ps = None
+        self._last_ps = 0
+        self.counts = {"X": [0, 0], "Y": [0, 0], "Z": [0, 0]}
+
     def observe_heralds(self, t_ps: int, count: int = 1) -> None:
         """Count ``count`` heralds arriving at time ``t_ps``."""
         if self._first_ps is None:
@@ -95,7 +102,9 @@ class LinkMonitor:
         c[1] += own_bit == partner_bit
 
     def estimate(self, since_ps: int = 0, now_ps: int | None = None) -> LinkEstimate:
-        """The current estimate, the rate over [since_ps, now_ps] (default: last herald)."""
+        """The estimate from what was observed since the last ``reset``; the rate divides the
+        heralds by the window [since_ps, now_ps] (default: up to the last herald), which
+        should start at that reset."""
         end = self._last_ps if now_ps is None else now_ps
         window = (end - since_ps) * 1e-12
         n = self.heralds

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -150,7 +150,9 @@ class HeraldedLink:
         self._t0 = 0
         self._event: list[object] | None = None  # the one pending round event
         self._success_due = False  # whether it is a sampled success (else a fresh round)
-        self._realised = -1  # last round realised as a success
+        self._event_round = -1  # the round it is at
+        self._started = -1  # last round whose round event has run: its draw is final
+        self._delivering = False  # inside a herald delivery (HERALD_PRIORITY)
         # One tuple per qubit, made once: heralds and frees reuse them.
         self._qubits: tuple[list[Qubit], list[Qubit]] = tuple(  # type: ignore[assignment]
             [] if b is None else [(b.address, i) for i in range(len(b))] for b in banks
@@ -166,15 +168,20 @@ class HeraldedLink:
         if self.running:
             return
         now = self.sim.now_ps if at_ps is None else at_ps
+        if now < self.sim.now_ps:
+            raise LinkError(
+                f"link {self.spec.id}: start at {now} ps is in the past; now is "
+                f"{self.sim.now_ps} ps"
+            )
         # Round times must keep every event (and name) at or after now.
         self._t0 = now + max(0, -min(self._name, *self._commit))
-        self.running = True
-        self._realised = -1
+        self._started = -1
         for end, bank in enumerate(self.banks):
             if bank is not None:
                 self._free[end].extend(
                     i for i in bank.indices(QubitStatus.FREE) if i < bank.emitters
                 )
+        self.running = True
         self._schedule_round(0, success_due=False)
 
     def stop(self) -> None:
@@ -197,7 +204,8 @@ class HeraldedLink:
         self._filled = 0
 
     def rounds_started(self, since_ps: int, until_ps: int) -> int:
-        """Number of attempt rounds that start in [since_ps, until_ps] (0 before ``start``)."""
+        """Number of attempt rounds that start in [since_ps, until_ps], counted on the round
+        grid of the last ``start`` (0 before any)."""
         if not self.running and self._t0 == 0 and self.successes == 0:
             return 0
         first = max(0, -(-(since_ps - self._t0) // self._period))
@@ -224,6 +232,15 @@ class HeraldedLink:
             raise LinkError(
                 f"link {self.spec.id}: qubits {bad} of QNIC {bank.address!r} are not FREE"
             )
+        queued = set(self._free[end])
+        again = sorted(
+            {i for i in indices if i in queued} | {i for i in indices if list(indices).count(i) > 1}
+        )
+        if again:
+            raise LinkError(
+                f"link {self.spec.id}: qubits {again} of QNIC {bank.address!r} were already "
+                "returned to this link"
+            )
         self.memories_returned(end, indices)
 
     def memories_returned(self, end: int, indices: Sequence[int]) -> None:
@@ -242,12 +259,22 @@ class HeraldedLink:
             self._free[1 - end] or self.banks[1 - end] is None
         ):
             return  # no bin can take them yet
+        # Re-drawing must not touch a round whose start has passed: whether such a round
+        # produced a success is already decided (an event ran, or its absence says no), and
+        # re-drawing would give its bins a second attempt. A free inside a herald delivery runs
+        # before the round events of its instant (HERALD_PRIORITY), so a round starting right
+        # then is still open; any other free at a round's start joins the round after it.
+        r = self._next_round()
+        if self._round_time(r) == self.sim.now_ps and not self._delivering:
+            r += 1
+        r = max(r, self._started + 1)
         if self._event is not None:
-            if not self._success_due:
-                return  # a fresh round is coming: it fills the bins and samples
-            self.sim.cancel(self._event)  # re-sample with the new memories
-        # A free at the instant of a realised round joins the round after it.
-        self._schedule_round(max(self._next_round(), self._realised + 1), success_due=False)
+            if not self._success_due or self._event_round < r:
+                # A fresh round (which fills the bins) or a success before r comes first;
+                # the new memories wait for the fresh round that follows it.
+                return
+            self.sim.cancel(self._event)  # re-draw from r with the new memories
+        self._schedule_round(r, success_due=False)
 
     # -- rounds -------------------------------------------------------------------------------
     #
@@ -268,6 +295,7 @@ class HeraldedLink:
 
     def _schedule_round(self, r: int, success_due: bool) -> None:
         self._success_due = success_due
+        self._event_round = r
         self._event = self.sim.schedule_at(self._round_time(r), self._on_round, ROUND_PRIORITY)
 
     def _cancel(self) -> None:
@@ -310,6 +338,7 @@ class HeraldedLink:
     def _on_round(self) -> None:
         self._event = None
         r = (self.sim.now_ps - self._t0) // self._period
+        self._started = r
         if not self._success_due:
             self._fill()
             g = self._sampler.rounds_until_success(self._filled)
@@ -324,7 +353,6 @@ class HeraldedLink:
     def _success(self, r: int) -> None:
         """Realise round ``r`` as a success: draw which bins won and send the heralds."""
         now = self.sim.now_ps
-        self._realised = r
         bins = self._bins
         filled = [s for s, slot in enumerate(bins) if slot is not None]
         m = len(filled)
@@ -362,7 +390,13 @@ class HeraldedLink:
                 idx_a.append(ia)
             if ib is not None:
                 idx_b.append(ib)
-        batch = (names, pairs, idx_a, idx_b)
+        # A MEAS end reads its photon when it arrives, so its bit is drawn now, before anyone
+        # can act on the pair (the herald only reports it).
+        records = tuple(
+            None if self.banks[end] is not None else [self._record(p, end) for p in pairs]
+            for end in (0, 1)
+        )
+        batch = (names, pairs, idx_a, idx_b, records)
         ha, hb = t_last + self._herald_off[0], t_last + self._herald_off[1]
         if ha == hb:
 
@@ -375,18 +409,24 @@ class HeraldedLink:
             self.sim.schedule_at(ha, lambda: self._herald(0, batch), HERALD_PRIORITY)
             self.sim.schedule_at(hb, lambda: self._herald(1, batch), HERALD_PRIORITY)
 
-    def _herald(
-        self, end: int, batch: tuple[list[PairName], list[BellPair], list[int], list[int]]
-    ) -> None:
-        names, pairs = batch[0], batch[1]
+    def _herald(self, end: int, batch: tuple[Any, ...]) -> None:
+        names = batch[0]
         bank = self.banks[end]
         if bank is None:
-            self.deliver(end, Heralds(names, None, [self._record(p, end) for p in pairs]))
+            self._delivering = True
+            try:
+                self.deliver(end, Heralds(names, None, batch[4][end]))
+            finally:
+                self._delivering = False
             return
         indices = batch[3] if end else batch[2]
         bank.move_many(indices, QubitStatus.ENTANGLED)
         qubits = self._qubits[end]
-        self.deliver(end, Heralds(names, [qubits[i] for i in indices], None))
+        self._delivering = True
+        try:
+            self.deliver(end, Heralds(names, [qubits[i] for i in indices], None))
+        finally:
+            self._delivering = False
 
     def _record(self, pair: BellPair, end: int) -> MeasurementRecord:
         basis = self._bases[end]

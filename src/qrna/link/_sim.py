@@ -302,16 +302,21 @@ class LinkSimulation:
     # -- running ------------------------------------------------------------------------------
 
     def run(self, duration_s: float) -> LinkRunResult:
-        """Run the link for ``duration_s`` of simulated time from now and report."""
+        """Run the link for ``duration_s`` of simulated time from now and report what this
+        run observed (a later run reports only its own window)."""
         if not duration_s > 0 or not math.isfinite(duration_s):
             raise LinkError(f"duration_s={duration_s!r} is invalid; expected a finite value > 0")
         start = self.scheduler.now_ps
         before = self.link.successes
+        events_before = self.scheduler.events_processed
+        c = self._consumer
+        marks = (len(c.at_herald), len(c.after_hold), len(self._records))
+        for end in self.ends:  # each run is its own observation window
+            end.monitor.reset()
         wall = time.perf_counter()
         self.link.start()
         self.scheduler.run(until_ps=start + s_to_ps(duration_s))
         wall = time.perf_counter() - wall
-        c = self._consumer
         pairs = self.link.successes - before
         return LinkRunResult(
             link=self.spec.id,
@@ -323,14 +328,14 @@ class LinkSimulation:
             p_success=self.model.p_success,
             period_s=self.model.period_s,
             fidelity_model=self.model.fidelity,
-            fidelity_at_herald=tuple(c.at_herald),
-            fidelity_after_hold=tuple(c.after_hold),
-            records=tuple(self._records),
+            fidelity_at_herald=tuple(c.at_herald[marks[0] :]),
+            fidelity_after_hold=tuple(c.after_hold[marks[1] :]),
+            records=tuple(self._records[marks[2] :]),
             estimates=(
                 self.ends[0].monitor.estimate(start, self.scheduler.now_ps),
                 self.ends[1].monitor.estimate(start, self.scheduler.now_ps),
             ),
-            events=self.scheduler.events_processed,
+            events=self.scheduler.events_processed - events_before,
             wall_s=wall,
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qrna.hardware import OpticalSwitch
+from qrna.hardware import MemoryBank, OpticalSwitch
 from qrna.kernel import Scheduler, s_to_ps
 from qrna.link._errors import LinkError
 from qrna.link._process import HERALD_PRIORITY, HeraldedLink
@@ -38,6 +38,18 @@ class SwitchedLinks:
         self.sim = sim
         self.position: int | None = None
         self._pending: list[object] | None = None
+
+    def memories_freed(self, bank: MemoryBank, indices: list[int]) -> None:
+        """Memories of the shared QNIC ``bank`` were freed: give them to the link now
+        attempting (a stopped link takes every free memory when it next starts anyway)."""
+        if self.position is None:
+            return
+        link = self.links[self.position]
+        for end, own in enumerate(link.banks):
+            if own is bank:
+                link.memories_freed(end, indices)
+                return
+        raise LinkError(f"QNIC {bank.address!r} is not an end of link {link.spec.id}")
 
     def select(self, port: int) -> None:
         """Turn the switch to ``port``: stop the current link, start this one after the
