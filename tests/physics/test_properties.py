@@ -37,7 +37,7 @@ bell_states = _raw.map(lambda w: BellDiagonal.from_weights([x / sum(w) for x in 
 
 
 def _good(f: float, rest: list[float]) -> BellDiagonal:
-    scale = (1.0 - f) / sum(rest[1:]) if sum(rest[1:]) > 0 else 0.0
+    scale = (1.0 - f) / sum(rest[1:]) if sum(rest[1:]) > 1e-9 else 0.0
     others = [x * scale for x in rest[1:]] if scale else [(1.0 - f) / 3] * 3
     return BellDiagonal.from_weights([f, *others])
 
