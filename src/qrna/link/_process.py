@@ -46,6 +46,9 @@ HERALD_PRIORITY = 0
 ROUND_PRIORITY = 1
 
 
+_NO_RECORDS: tuple[None, None] = (None, None)
+
+
 class Heralds(NamedTuple):
     """One herald message to one end: the successful pairs of a train, as parallel lists.
 
@@ -152,6 +155,7 @@ class HeraldedLink:
         self._success_due = False  # whether it is a sampled success (else a fresh round)
         self._event_round = -1  # the round it is at
         self._started = -1  # last round whose round event has run: its draw is final
+        self._has_meas = None in banks
         self._delivering = False  # inside a herald delivery (HERALD_PRIORITY)
         # One tuple per qubit, made once: heralds and frees reuse them.
         self._qubits: tuple[list[Qubit], list[Qubit]] = tuple(  # type: ignore[assignment]
@@ -392,10 +396,12 @@ class HeraldedLink:
                 idx_b.append(ib)
         # A MEAS end reads its photon when it arrives, so its bit is drawn now, before anyone
         # can act on the pair (the herald only reports it).
-        records = tuple(
-            None if self.banks[end] is not None else [self._record(p, end) for p in pairs]
-            for end in (0, 1)
-        )
+        records = _NO_RECORDS
+        if self._has_meas:
+            records = tuple(  # type: ignore[assignment]
+                None if self.banks[end] is not None else [self._record(p, end) for p in pairs]
+                for end in (0, 1)
+            )
         batch = (names, pairs, idx_a, idx_b, records)
         ha, hb = t_last + self._herald_off[0], t_last + self._herald_off[1]
         if ha == hb:
