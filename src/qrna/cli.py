@@ -18,7 +18,7 @@ from rich.table import Table
 
 from qrna._version import __version__
 from qrna.errors import QrnaError
-from qrna.hardware import BSA, QNIC, Fibre, Node, NodeType
+from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkRunResult, LinkSimulation, LinkSpec, LinkType
 
 app = typer.Typer(
@@ -72,8 +72,6 @@ def default_links() -> list[LinkSpec]:
 
     def comp(name: str) -> Node:
         return Node(name, NodeType.COMP, (qnic,))
-
-    from qrna.hardware import EPPS  # local: only the default uses it
 
     alice, bob, carol, dave = comp("alice"), comp("bob"), comp("carol"), comp("dave")
     bsa_node = Node("bsa-ab", NodeType.BSA, bsa=bsa)

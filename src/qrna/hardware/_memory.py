@@ -83,25 +83,18 @@ class MemoryBank:
         Raises:
             HardwareError: for an index out of range or a transition the life cycle forbids.
         """
-        # Hot path (every herald and free): one set lookup; the index is checked only when
-        # the lookup fails, since a negative index would otherwise wrap around silently.
+        # Hot path (every herald and free): one set lookup. A negative index would wrap
+        # around silently, so it is refused before any lookup.
         status = self._status
-        if index >= 0:
-            try:
-                now = status[index]
-            except IndexError:
-                now = None
-            if (now, to) in _LEGAL:
-                status[index] = to
-                return
+        if 0 <= index < len(status) and status[index] in _SOURCES[to]:
+            status[index] = to
+            return
         self._check_index(index)
         now = status[index]
-        if to not in _ALLOWED[now]:
-            raise HardwareError(
-                f"qubit ({self.address!r}, {index}) cannot go from {now.name} to {to.name}; "
-                f"from {now.name} it may go to " + ", ".join(s.name for s in _ALLOWED[now])
-            )
-        status[index] = to  # pragma: no cover - the fast path took every legal move
+        raise HardwareError(
+            f"qubit ({self.address!r}, {index}) cannot go from {now.name} to {to.name}; "
+            f"from {now.name} it may go to " + ", ".join(s.name for s in _ALLOWED[now])
+        )
 
     def move_many(self, indices: list[int], to: QubitStatus) -> None:
         """``move`` for several qubits (the link layer's hot path: one call per train)."""

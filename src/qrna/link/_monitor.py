@@ -73,25 +73,21 @@ def seconds_per_pair(
 class LinkMonitor:
     """Accumulates one link's heralds and paired measurement results at one end."""
 
-    __slots__ = ("_first_ps", "_last_ps", "counts", "heralds")
+    __slots__ = ("_last_ps", "counts", "heralds")
 
     def __init__(self) -> None:
         self.heralds = 0
-        self._first_ps: int | None = None
         self._last_ps = 0
         self.counts = {"X": [0, 0], "Y": [0, 0], "Z": [0, 0]}  # [pairs, equal bits]
 
     def reset(self) -> None:
         """Start a new observation window: forget heralds and measurement results so far."""
         self.heralds = 0
-        self._first_ps = None
         self._last_ps = 0
         self.counts = {"X": [0, 0], "Y": [0, 0], "Z": [0, 0]}
 
     def observe_heralds(self, t_ps: int, count: int = 1) -> None:
         """Count ``count`` heralds arriving at time ``t_ps``."""
-        if self._first_ps is None:
-            self._first_ps = t_ps
         self._last_ps = t_ps
         self.heralds += count
 

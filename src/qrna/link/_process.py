@@ -439,5 +439,5 @@ class HeraldedLink:
         if basis == "random":
             basis = "X" if self._sampler.uniform() < 0.5 else "Z"
         t = pair.t_ps[end]
-        bit = self.store.measure(pair, end, basis, max(t, 0), self._rng)
+        bit = self.store.measure(pair, end, basis, t, self._rng)
         return MeasurementRecord((basis, bit, t))
