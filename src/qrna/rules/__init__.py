@@ -1,0 +1,58 @@
+"""RuleSets (spec §3.2–3.4): the data model, its JSON form and schema."""
+
+from qrna.rules._codec import (
+    ruleset_from_dict,
+    ruleset_from_json,
+    ruleset_schema,
+    ruleset_to_dict,
+    ruleset_to_json,
+)
+from qrna.rules._errors import RuleSetDecodeError, RuleSetError
+from qrna.rules._model import (
+    ACTIONS,
+    CLAUSES,
+    VERSION,
+    Action,
+    Clause,
+    Deliver,
+    Discard,
+    EnoughResources,
+    Increment,
+    Measure,
+    Promote,
+    Purify,
+    ResourceOlderThan,
+    Rule,
+    RuleSet,
+    Stage,
+    Swap,
+    VariableBelow,
+)
+
+__all__ = [
+    "ACTIONS",
+    "CLAUSES",
+    "VERSION",
+    "Action",
+    "Clause",
+    "Deliver",
+    "Discard",
+    "EnoughResources",
+    "Increment",
+    "Measure",
+    "Promote",
+    "Purify",
+    "ResourceOlderThan",
+    "Rule",
+    "RuleSet",
+    "RuleSetDecodeError",
+    "RuleSetError",
+    "Stage",
+    "Swap",
+    "VariableBelow",
+    "ruleset_from_dict",
+    "ruleset_from_json",
+    "ruleset_schema",
+    "ruleset_to_dict",
+    "ruleset_to_json",
+]

@@ -1,0 +1,327 @@
+"""The RuleSet data model (spec §3.2–3.4): RuleSet → Stages → Rules → Condition + Action.
+
+One RuleSet per connection per node. A Stage holds Rules and Stage-local variables. A Rule's
+condition is a tuple of clauses, all of which must hold; its action is one action, whose
+messages follow from it (spec Table 1). Resources (qubits holding Bell-pair halves) enter the
+first Stage when they are assigned to the connection and leave a Stage only by promotion to the
+next Stage, delivery or being freed: the flow is one-way and always ends (spec §3.3). There are
+no loops; conditional behaviour is separate Rules.
+
+Every value is a frozen dataclass checked on creation; a bad field raises ``RuleSetError``
+naming it.
+
+Example:
+    >>> rule = Rule("deliver", (EnoughResources("bob"),), Deliver("bob"))
+    >>> RuleSet("c1", "alice", (Stage((rule,)),)).stages[0].rules[0].action
+    Deliver(partner='bob')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Final, TypeAlias
+
+from qrna.hardware import HardwareError, check_address
+from qrna.physics import SCHEMES
+from qrna.rules._errors import RuleSetError
+
+__all__ = [
+    "ACTIONS",
+    "CLAUSES",
+    "VERSION",
+    "Action",
+    "Clause",
+    "Deliver",
+    "Discard",
+    "EnoughResources",
+    "Increment",
+    "Measure",
+    "Promote",
+    "Purify",
+    "ResourceOlderThan",
+    "Rule",
+    "RuleSet",
+    "Stage",
+    "Swap",
+    "VariableBelow",
+]
+
+VERSION: Final = 1
+"""Version of the RuleSet JSON form written by this code."""
+
+
+def _partner(where: str, value: object) -> str:
+    try:
+        return check_address(value)  # type: ignore[arg-type]
+    except HardwareError:
+        raise RuleSetError(
+            f"{where}: partner={value!r} is not a node address (dotted labels, e.g. 'isp1.r4')"
+        ) from None
+
+
+def _positive_int(where: str, name: str, value: object, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RuleSetError(
+            f"{where}: {name}={value!r} is invalid; expected an integer >= {minimum}"
+        )
+
+
+# -- condition clauses ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnoughResources:
+    """At least ``count`` resources shared with ``partner`` in this Stage, each with an
+    estimated fidelity of at least ``min_fidelity``."""
+
+    partner: str
+    count: int = 1
+    min_fidelity: float = 0.0
+
+    def __post_init__(self) -> None:
+        _partner("EnoughResources", self.partner)
+        _positive_int("EnoughResources", "count", self.count)
+        if not 0.0 <= self.min_fidelity <= 1.0:
+            raise RuleSetError(
+                f"EnoughResources: min_fidelity={self.min_fidelity!r} is outside [0, 1]"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceOlderThan:
+    """A resource shared with ``partner`` has waited in this Stage longer than ``seconds``
+    (a discard timer, spec §6: it must exceed the one-way latency to the partner)."""
+
+    partner: str
+    seconds: float
+
+    def __post_init__(self) -> None:
+        _partner("ResourceOlderThan", self.partner)
+        if not (self.seconds > 0.0 and math.isfinite(self.seconds)):
+            raise RuleSetError(
+                f"ResourceOlderThan: seconds={self.seconds!r} is invalid; expected a finite "
+                "value > 0"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class VariableBelow:
+    """The Stage variable ``variable`` is below ``limit`` (e.g. a measurement count for
+    tomography or termination)."""
+
+    variable: str
+    limit: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.variable, str) or not self.variable:
+            raise RuleSetError(f"VariableBelow: variable={self.variable!r} must be a name")
+        _positive_int("VariableBelow", "limit", self.limit, minimum=0)
+
+
+Clause: TypeAlias = EnoughResources | ResourceOlderThan | VariableBelow
+CLAUSES: Final = (EnoughResources, ResourceOlderThan, VariableBelow)
+
+
+# -- actions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Purify:
+    """Purify pairs shared with ``partner`` by ``scheme``; the kept pair is promoted to the next
+    Stage on success (both ends' bits agree), every pair is freed on failure. The two ends
+    operate on the same pairs, bound by name: the end whose address sorts first chooses them
+    and sends their names with its bits."""
+
+    partner: str
+    scheme: str = "dejmps"
+
+    def __post_init__(self) -> None:
+        _partner("Purify", self.partner)
+        if self.scheme not in SCHEMES:
+            raise RuleSetError(
+                f"Purify: scheme={self.scheme!r} is not a purification scheme; expected one of "
+                + ", ".join(sorted(SCHEMES))
+            )
+
+    @property
+    def pairs(self) -> int:
+        """Pairs consumed per round (2, or 3 for double selection)."""
+        return SCHEMES[self.scheme].pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """Entanglement swapping of one pair shared with ``left`` and one shared with ``right``:
+    both learn their new partner and the new pair's name; ``right`` also gets the Pauli frame."""
+
+    left: str
+    right: str
+
+    def __post_init__(self) -> None:
+        _partner("Swap", self.left)
+        _partner("Swap", self.right)
+        if self.left == self.right:
+            raise RuleSetError(f"Swap: left and right are both {self.left!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """Measure one pair shared with ``partner`` in ``basis`` ("X", "Y", "Z" or "random"), for
+    tomography; increments the Stage variable ``counter``."""
+
+    partner: str
+    basis: str = "random"
+    counter: str = "measured"
+
+    def __post_init__(self) -> None:
+        _partner("Measure", self.partner)
+        if self.basis not in ("X", "Y", "Z", "random"):
+            raise RuleSetError(
+                f"Measure: basis={self.basis!r}; expected one of 'X', 'Y', 'Z', 'random'"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Promote:
+    """Move one resource shared with ``partner`` to the next Stage."""
+
+    partner: str
+
+    def __post_init__(self) -> None:
+        _partner("Promote", self.partner)
+
+
+@dataclass(frozen=True, slots=True)
+class Discard:
+    """Free the oldest resource shared with ``partner`` and tell the partner (a Free message)."""
+
+    partner: str
+
+    def __post_init__(self) -> None:
+        _partner("Discard", self.partner)
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """Hand one resource shared with ``partner`` to the application: it leaves the RuleSet."""
+
+    partner: str
+
+    def __post_init__(self) -> None:
+        _partner("Deliver", self.partner)
+
+
+@dataclass(frozen=True, slots=True)
+class Increment:
+    """Add ``by`` to the Stage variable ``variable``."""
+
+    variable: str
+    by: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.variable, str) or not self.variable:
+            raise RuleSetError(f"Increment: variable={self.variable!r} must be a name")
+        if isinstance(self.by, bool) or not isinstance(self.by, int):
+            raise RuleSetError(f"Increment: by={self.by!r} is not an integer")
+
+
+Action: TypeAlias = Purify | Swap | Measure | Promote | Discard | Deliver | Increment
+ACTIONS: Final = (Purify, Swap, Measure, Promote, Discard, Deliver, Increment)
+
+
+# -- structure ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A condition (all clauses must hold) and an action."""
+
+    name: str
+    condition: tuple[Clause, ...]
+    action: Action
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise RuleSetError(f"Rule: name={self.name!r} must be a non-empty string")
+        object.__setattr__(self, "condition", tuple(self.condition))
+        for clause in self.condition:
+            if not isinstance(clause, CLAUSES):
+                raise RuleSetError(f"Rule {self.name!r}: {clause!r} is not a condition clause")
+        if not isinstance(self.action, ACTIONS):
+            raise RuleSetError(f"Rule {self.name!r}: {self.action!r} is not an action")
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """Rules tried in order, and Stage-local variables with their initial values."""
+
+    rules: tuple[Rule, ...]
+    variables: tuple[tuple[str, int], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", tuple(self.rules))
+        variables: object = self.variables
+        if isinstance(variables, dict):  # accepted for convenience; stored sorted, hashable
+            object.__setattr__(self, "variables", tuple(sorted(variables.items())))
+        names = [r.name for r in self.rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise RuleSetError(f"Stage: rule names {dupes} appear more than once")
+        for rule in self.rules:
+            if not isinstance(rule, Rule):
+                raise RuleSetError(f"Stage: {rule!r} is not a Rule")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The program one node runs for one connection.
+
+    Raises:
+        RuleSetError: for a bad field, a Promote (or Purify) in the last Stage (there is no
+            next Stage for the resource), or an unknown version.
+    """
+
+    connection: str
+    node: str
+    stages: tuple[Stage, ...]
+    version: int = VERSION
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.connection, str) or not self.connection:
+            raise RuleSetError(
+                f"RuleSet: connection={self.connection!r} must be a non-empty string"
+            )
+        try:
+            check_address(self.node)
+        except HardwareError:
+            raise RuleSetError(f"RuleSet: node={self.node!r} is not a node address") from None
+        if self.version != VERSION:
+            raise RuleSetError(
+                f"RuleSet: version={self.version!r} is not supported; this qrna reads {VERSION}"
+            )
+        object.__setattr__(self, "stages", tuple(self.stages))
+        if not self.stages:
+            raise RuleSetError("RuleSet: needs at least one Stage")
+        last = len(self.stages) - 1
+        for i, stage in enumerate(self.stages):
+            if not isinstance(stage, Stage):
+                raise RuleSetError(f"RuleSet: stages[{i}] is not a Stage")
+            for rule in stage.rules:
+                if i == last and isinstance(rule.action, Promote | Purify):
+                    raise RuleSetError(
+                        f"RuleSet: stages[{i}] rule {rule.name!r} promotes to a next Stage, "
+                        "but it is the last one"
+                    )
+
+    def partners(self) -> set[str]:
+        """Every node this RuleSet names as a partner."""
+        out: set[str] = set()
+        for stage in self.stages:
+            for rule in stage.rules:
+                for item in (*rule.condition, rule.action):
+                    for attr in ("partner", "left", "right"):
+                        value = getattr(item, attr, None)
+                        if isinstance(value, str):
+                            out.add(value)
+        return out

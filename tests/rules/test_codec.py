@@ -1,0 +1,177 @@
+"""RuleSets round-trip through JSON unchanged; the published JSON Schema accepts what the
+encoder writes; malformed JSON gets an error naming the JSON path."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from qrna.rules import (
+    Deliver,
+    Discard,
+    EnoughResources,
+    Increment,
+    Measure,
+    Promote,
+    Purify,
+    ResourceOlderThan,
+    Rule,
+    RuleSet,
+    RuleSetDecodeError,
+    RuleSetError,
+    Stage,
+    Swap,
+    VariableBelow,
+    ruleset_from_json,
+    ruleset_schema,
+    ruleset_to_dict,
+    ruleset_to_json,
+)
+
+
+def sample() -> RuleSet:
+    """A RuleSet using every clause and action type."""
+    return RuleSet(
+        "conn-7",
+        "isp1.r4",
+        (
+            Stage(
+                (
+                    Rule(
+                        "purify", (EnoughResources("isp1.r3", 2, 0.5),), Purify("isp1.r3", "dejmps")
+                    ),
+                    Rule("cutoff", (ResourceOlderThan("isp1.r3", 0.002),), Discard("isp1.r3")),
+                )
+            ),
+            Stage(
+                (
+                    Rule(
+                        "swap",
+                        (EnoughResources("isp1.r3"), EnoughResources("isp2.e1")),
+                        Swap("isp1.r3", "isp2.e1"),
+                    ),
+                    Rule("up", (EnoughResources("isp2.e1", 1, 0.9),), Promote("isp2.e1")),
+                )
+            ),
+            Stage(
+                (
+                    Rule(
+                        "tomo",
+                        (VariableBelow("measured", 100), EnoughResources("isp2.e1")),
+                        Measure("isp2.e1", "random"),
+                    ),
+                    Rule("count", (VariableBelow("rounds", 3),), Increment("rounds", 2)),
+                    Rule("deliver", (EnoughResources("isp2.e1"),), Deliver("isp2.e1")),
+                ),
+                {"measured": 0, "rounds": 1},
+            ),
+        ),
+    )
+
+
+def test_round_trip_is_exact() -> None:
+    rs = sample()
+    text = ruleset_to_json(rs)
+    assert ruleset_from_json(text) == rs
+    assert ruleset_to_json(ruleset_from_json(text)) == text
+    assert json.loads(text)["version"] == 1
+    assert rs.partners() == {"isp1.r3", "isp2.e1"}
+
+
+def test_schema_accepts_encoded_rulesets_and_rejects_bad_ones() -> None:
+    schema = ruleset_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    good = ruleset_to_dict(sample())
+    validator.validate(good)
+    bad = json.loads(json.dumps(good))
+    bad["stages"][0]["rules"][0]["action"]["type"] = "Teleport"
+    assert not validator.is_valid(bad)
+    bad = json.loads(json.dumps(good))
+    bad["stages"][0]["rules"][0]["action"]["colour"] = "red"
+    assert not validator.is_valid(bad)
+
+
+def _mutate(path: list[object], value: object, delete: bool = False) -> str:
+    data = ruleset_to_dict(sample())
+    target = data
+    for key in path[:-1]:
+        target = target[key]  # type: ignore[index]
+    if delete:
+        del target[path[-1]]  # type: ignore[arg-type]
+    else:
+        target[path[-1]] = value  # type: ignore[index]
+    return json.dumps(data)
+
+
+BAD = [
+    ("{not json", r"^\$: not JSON: .* line 1 column 2"),
+    ("[]", r"^\$: expected an object, got list"),
+    (_mutate(["version"], 2), r"^\$\.version: 2 is not supported; this qrna reads 1"),
+    (_mutate(["node"], None, delete=True), r"^\$: missing field\(s\) \['node'\]"),
+    (_mutate(["extra"], 1), r"^\$: unknown field\(s\) \['extra'\]; allowed:"),
+    (
+        _mutate(["stages", 0, "rules", 0, "action", "scheme"], "dejmsp"),
+        r"^\$\.stages\[0\]\.rules\[0\]\.action: Purify: scheme='dejmsp' is not a purification",
+    ),
+    (
+        _mutate(["stages", 0, "rules", 0, "action", "type"], "Teleport"),
+        r"^\$\.stages\[0\]\.rules\[0\]\.action\.type: 'Teleport' is not one of Deliver, Discard",
+    ),
+    (
+        _mutate(["stages", 0, "rules", 0, "condition", 0, "count"], "2"),
+        r"^\$\.stages\[0\]\.rules\[0\]\.condition\[0\]\.count: '2' is not a JSON integer",
+    ),
+    (
+        _mutate(["stages", 0, "rules", 0, "condition", 0, "count"], True),
+        r"\.count: True is not a JSON integer",
+    ),
+    (
+        _mutate(["stages", 0, "rules", 1, "condition", 0, "seconds"], -1),
+        r"^\$\.stages\[0\]\.rules\[1\]\.condition\[0\]: ResourceOlderThan: seconds=-1 is invalid",
+    ),
+    (
+        _mutate(["stages", 1, "rules", 0, "action", "right"], "isp1.r3"),
+        r"^\$\.stages\[1\]\.rules\[0\]\.action: Swap: left and right are both 'isp1.r3'",
+    ),
+    (
+        _mutate(["stages", 2, "variables", "measured"], 0.5),
+        r"^\$\.stages\[2\]\.variables\.measured: 0\.5 is not a JSON integer",
+    ),
+    (
+        _mutate(["stages", 2, "rules", 2, "action", "partner"], "bad name"),
+        r"Deliver: partner='bad name' is not a node address",
+    ),
+    (
+        _mutate(["stages", 2, "rules", 0, "action", "type"], "Promote"),
+        r"^\$\.stages\[2\]\.rules\[0\]\.action: unknown field\(s\) \['basis', 'counter'\]",
+    ),
+    (
+        _mutate(["stages", 1, "rules", 1, "name"], "swap"),
+        r"^\$\.stages\[1\]: Stage: rule names \['swap'\] appear more than once",
+    ),
+    (
+        _mutate(["stages", 2, "rules", 2, "action"], {"type": "Promote", "partner": "isp2.e1"}),
+        r"^\$: RuleSet: stages\[2\] rule 'deliver' promotes to a next Stage, but it is the last",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD, ids=[str(i) for i in range(len(BAD))])
+def test_malformed_json_names_the_path(text: str, message: str) -> None:
+    with pytest.raises(RuleSetDecodeError, match=message):
+        ruleset_from_json(text)
+
+
+def test_model_refuses_bad_values() -> None:
+    with pytest.raises(RuleSetError, match=r"EnoughResources: count=0 is invalid"):
+        EnoughResources("bob", 0)
+    with pytest.raises(RuleSetError, match=r"Measure: basis='W'"):
+        Measure("bob", "W")
+    with pytest.raises(RuleSetError, match=r"needs at least one Stage"):
+        RuleSet("c", "alice", ())
+    with pytest.raises(RuleSetError, match=r"is not an action"):
+        Rule("r", (), "deliver")  # type: ignore[arg-type]
+    assert Purify("bob", "double_x").pairs == 3
