@@ -31,9 +31,8 @@ from qrna.rules._model import (
 
 __all__ = [
     "ACTIONS",
-    "CLAUSES",
-    "VERSION",
     "Action",
+    "CLAUSES",
     "Clause",
     "Deliver",
     "Discard",
@@ -49,6 +48,7 @@ __all__ = [
     "RuleSetError",
     "Stage",
     "Swap",
+    "VERSION",
     "VariableBelow",
     "ruleset_from_dict",
     "ruleset_from_json",
