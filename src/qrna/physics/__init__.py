@@ -12,7 +12,13 @@ from qrna.physics._density import DensityMatrix
 from qrna.physics._errors import PhysicsError
 from qrna.physics._measure import BASES, measure, measurement_probabilities
 from qrna.physics._noise import GateNoise
-from qrna.physics._purify import PurificationOutcome, purify, purify_sampled
+from qrna.physics._purify import (
+    Noise,
+    PurificationOutcome,
+    purification_outcomes,
+    purify,
+    purify_sampled,
+)
 from qrna.physics._schemes import SCHEMES, PurificationScheme
 from qrna.physics._state import State
 from qrna.physics._swap import SwapOutcome, swap, swap_sampled
@@ -23,6 +29,7 @@ __all__ = [
     "BellDiagonal",
     "DensityMatrix",
     "GateNoise",
+    "Noise",
     "PhysicsError",
     "PurificationOutcome",
     "PurificationScheme",
@@ -37,6 +44,7 @@ __all__ = [
     "memory_pauli_twirl",
     "pauli_channel",
     "pauli_of_bell_index",
+    "purification_outcomes",
     "purify",
     "purify_sampled",
     "swap",

@@ -108,13 +108,13 @@ def measure_and_discard(
     rho: Array,
     n: int,
     measured: Sequence[tuple[int, str]],
-    readout_error: float = 0.0,
+    readout_error: float | Sequence[float] = 0.0,
 ) -> dict[tuple[int, ...], Array]:
     """Measure ``(qubit, basis)`` pairs, trace the measured qubits out, and group by record.
 
     Returns ``{reported bits: unnormalised state of the other qubits}``; the trace of each
     state is the probability of that record. A reported bit differs from the true outcome with
-    probability ``readout_error``, independently per bit.
+    probability ``readout_error`` (one value, or one per measured qubit), independently per bit.
     """
     rotated = rho
     for q, basis in measured:
@@ -131,14 +131,20 @@ def measure_and_discard(
             index[n + q] = bit
         d = 2 ** len(keep)
         branches[outcome] = np.ascontiguousarray(t[tuple(index)]).reshape(d, d)
-    if readout_error == 0.0:
+    errors = (
+        [float(readout_error)] * len(qubits)
+        if isinstance(readout_error, int | float)
+        else [float(e) for e in readout_error]
+    )
+    if not any(errors):
         return branches
     reported: dict[tuple[int, ...], Array] = {}
     for record in branches:
         acc = np.zeros_like(next(iter(branches.values())))
         for outcome, state in branches.items():
-            flips = sum(r != o for r, o in zip(record, outcome, strict=True))
-            weight = readout_error**flips * (1.0 - readout_error) ** (len(record) - flips)
+            weight = 1.0
+            for r, o, e in zip(record, outcome, errors, strict=True):
+                weight *= e if r != o else 1.0 - e
             if weight:
                 acc += weight * state
         reported[record] = acc

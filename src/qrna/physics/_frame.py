@@ -56,8 +56,9 @@ def _depolarize(
 
 
 @functools.lru_cache(maxsize=512)
-def transfer_tensor(scheme_name: str, noise: GateNoise) -> FloatArray:
-    """``T[c, record, out]`` for the named scheme under ``noise`` (see the module docstring).
+def transfer_tensor(scheme_name: str, noise: tuple[GateNoise, GateNoise]) -> FloatArray:
+    """``T[c, record, out]`` for the named scheme under ``noise`` at nodes (A, B) (see the
+    module docstring).
 
     ``c`` enumerates the input pairs' Bell indices with pair 0 most significant (the order of
     ``np.multiply.outer(w0, w1).ravel()``); bit j of ``record`` is the reported parity of the
@@ -79,12 +80,12 @@ def transfer_tensor(scheme_name: str, noise: GateNoise) -> FloatArray:
                 qc, qt = 2 * c + side, 2 * t + side
                 new = idx ^ (_x(idx, qc) << (2 * qt)) ^ (_z(idx, qt) << (2 * qc + 1))
                 v = _permute(v, new)
-                v = _depolarize(v, idx, (qc, qt), noise.cnot_error)
+                v = _depolarize(v, idx, (qc, qt), noise[side].cnot_error)
         else:  # "rotate": Rx(±π/2) maps Z↔Y on each half
             for side in (0, 1):
                 q = 2 * gate[1] + side
                 v = _permute(v, idx ^ (_z(idx, q) << (2 * q)))
-                v = _depolarize(v, idx, (q,), noise.single_qubit_error)
+                v = _depolarize(v, idx, (q,), noise[side].single_qubit_error)
     record = np.zeros_like(idx)
     for j, (pair, basis) in enumerate(scheme.measured):
         bit = _x if basis == "Z" else _z
@@ -95,9 +96,9 @@ def transfer_tensor(scheme_name: str, noise: GateNoise) -> FloatArray:
     onehot = np.zeros((4**n, n_records * 4))
     onehot[idx, record * 4 + out] = 1.0
     t = (onehot.T @ v).T.reshape(len(combos), n_records, 4)
-    r = noise.readout_error
-    if r:
-        flip = 2.0 * r * (1.0 - r)  # one of the two reported bits flipped: parity flips
+    ra, rb = noise[0].readout_error, noise[1].readout_error
+    if ra or rb:
+        flip = ra * (1.0 - rb) + rb * (1.0 - ra)  # one of the two bits flipped: parity flips
         recs = np.arange(n_records)
         for j in range(len(scheme.measured)):
             t = (1.0 - flip) * t + flip * t[:, recs ^ (1 << j), :]

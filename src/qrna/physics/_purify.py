@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic
+from typing import Any, Generic
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from qrna.physics._noise import GateNoise
 from qrna.physics._schemes import PurificationScheme, get_scheme
 from qrna.physics._state import State, StateT, check_same_backend
 
-__all__ = ["PurificationOutcome", "purify", "purify_sampled"]
+__all__ = ["Noise", "PurificationOutcome", "purification_outcomes", "purify", "purify_sampled"]
 
 _ZERO_PROBABILITY = 1e-15
 
@@ -72,7 +72,29 @@ def _inputs(
     return pairs
 
 
-def _bd_joint(pairs: list[BellDiagonal], scheme: PurificationScheme, noise: GateNoise) -> Array:
+Noise = GateNoise | tuple[GateNoise, GateNoise]
+"""The gate noise of both nodes, or (node A's, node B's)."""
+
+
+def _sides(noise: Noise | None) -> tuple[GateNoise, GateNoise]:
+    if noise is None:
+        return (GateNoise.NONE, GateNoise.NONE)
+    if isinstance(noise, GateNoise):
+        return (noise, noise)
+    if (
+        isinstance(noise, tuple)
+        and len(noise) == 2
+        and all(isinstance(n, GateNoise) for n in noise)
+    ):
+        return noise
+    raise PhysicsError(
+        f"noise={noise!r} is not a GateNoise or a pair (node A's, node B's) of GateNoise"
+    )
+
+
+def _bd_joint(
+    pairs: list[BellDiagonal], scheme: PurificationScheme, noise: tuple[GateNoise, GateNoise]
+) -> Array:
     """P(record, output Bell index) as an array of shape (records, 4)."""
     weights = np.array(pairs[0].as_tuple())
     for p in pairs[1:]:
@@ -82,7 +104,7 @@ def _bd_joint(pairs: list[BellDiagonal], scheme: PurificationScheme, noise: Gate
 
 
 def _dm_branches(
-    pairs: list[DensityMatrix], scheme: PurificationScheme, noise: GateNoise
+    pairs: list[DensityMatrix], scheme: PurificationScheme, noise: tuple[GateNoise, GateNoise]
 ) -> dict[tuple[int, ...], Array]:
     """Unnormalised kept-pair state per record (bits A_j, B_j for each measured pair j)."""
     n = 2 * scheme.pairs
@@ -95,13 +117,14 @@ def _dm_branches(
             c, t = gate[1], gate[2]  # type: ignore[misc]
             for side in (0, 1):
                 rho = apply(rho, n, CNOT, [2 * c + side, 2 * t + side])
-                rho = depolarize(rho, n, [2 * c + side, 2 * t + side], noise.cnot_error)
+                rho = depolarize(rho, n, [2 * c + side, 2 * t + side], noise[side].cnot_error)
         else:
             for side, u in ((0, plus), (1, minus)):
                 rho = apply(rho, n, u, [2 * gate[1] + side])
-                rho = depolarize(rho, n, [2 * gate[1] + side], noise.single_qubit_error)
+                rho = depolarize(rho, n, [2 * gate[1] + side], noise[side].single_qubit_error)
     measured = [(2 * j + side, basis) for j, basis in scheme.measured for side in (0, 1)]
-    return measure_and_discard(rho, n, measured, noise.readout_error)
+    errors = [noise[side].readout_error for _ in scheme.measured for side in (0, 1)]
+    return measure_and_discard(rho, n, measured, errors)
 
 
 def _finish(state: State, scheme: PurificationScheme) -> State:
@@ -118,7 +141,7 @@ def purify(
     keep: StateT,
     sacrifice: StateT | Sequence[StateT],
     scheme: str,
-    noise: GateNoise | None = None,
+    noise: Noise | None = None,
 ) -> tuple[float, StateT | None]:
     """One purification round, averaged over measurement outcomes.
 
@@ -127,7 +150,8 @@ def purify(
         sacrifice: the pair measured out, or a sequence of two for double selection.
         scheme: one of ``"bbpssw"``, ``"dejmps"``, ``"single_x"``, ``"single_z"``,
             ``"double_x"``, ``"double_z"`` (see ``qrna.physics.SCHEMES``).
-        noise: gate and readout noise at both nodes (default: ideal).
+        noise: gate and readout noise: one ``GateNoise`` for both nodes, or a pair
+            (node A's, node B's), node A holding half 0 of every pair (default: ideal).
 
     Returns:
         ``(success_probability, state_if_kept)``; the state is None when success is impossible.
@@ -137,14 +161,14 @@ def purify(
     """
     spec = get_scheme(scheme)
     pairs = _inputs(keep, sacrifice, spec)
-    noise = noise or GateNoise.NONE
+    sides = _sides(noise)
     if isinstance(pairs[0], BellDiagonal):
-        joint = _bd_joint(pairs, spec, noise)  # type: ignore[arg-type]
+        joint = _bd_joint(pairs, spec, sides)  # type: ignore[arg-type]
         p = float(joint[0].sum())
         if p < _ZERO_PROBABILITY:
             return 0.0, None
         return p, _finish(BellDiagonal.from_weights(list(joint[0] / p)), spec)  # type: ignore[return-value]
-    branches = _dm_branches(pairs, spec, noise)  # type: ignore[arg-type]
+    branches = _dm_branches(pairs, spec, sides)  # type: ignore[arg-type]
     kept = np.sum([m for r, m in branches.items() if _coincident(r)], axis=0)
     p = float(np.trace(kept).real)
     if p < _ZERO_PROBABILITY:
@@ -161,7 +185,7 @@ def purify_sampled(
     sacrifice: StateT | Sequence[StateT],
     scheme: str,
     rng: np.random.Generator,
-    noise: GateNoise | None = None,
+    noise: Noise | None = None,
 ) -> PurificationOutcome[StateT]:
     """One purification round with the nodes' measurement outcomes drawn from ``rng``.
 
@@ -170,10 +194,10 @@ def purify_sampled(
     """
     spec = get_scheme(scheme)
     pairs = _inputs(keep, sacrifice, spec)
-    noise = noise or GateNoise.NONE
+    sides = _sides(noise)
     m = len(spec.measured)
     if isinstance(pairs[0], BellDiagonal):
-        joint = _bd_joint(pairs, spec, noise)  # type: ignore[arg-type]
+        joint = _bd_joint(pairs, spec, sides)  # type: ignore[arg-type]
         probs = np.clip(joint.sum(axis=1), 0.0, None)
         record = int(rng.choice(len(probs), p=probs / probs.sum()))
         # Node A's bits are uniform; node B's differ from them by the drawn parities.
@@ -184,7 +208,7 @@ def purify_sampled(
         if record == 0:
             state = _finish(BellDiagonal.from_weights(list(joint[0] / joint[0].sum())), spec)
         return PurificationOutcome(record == 0, (bits_a, bits_b), state, p_succ)  # type: ignore[arg-type]
-    branches = _dm_branches(pairs, spec, noise)  # type: ignore[arg-type]
+    branches = _dm_branches(pairs, spec, sides)  # type: ignore[arg-type]
     records = list(branches)
     weights = np.array([max(0.0, float(np.trace(branches[r]).real)) for r in records])
     pick = records[int(rng.choice(len(records), p=weights / weights.sum()))]
@@ -193,3 +217,44 @@ def purify_sampled(
     state = _finish(DensityMatrix.from_unnormalised(branches[pick]), spec) if ok else None
     outcomes = (tuple(pick[0::2]), tuple(pick[1::2]))
     return PurificationOutcome(ok, outcomes, state, p_succ)  # type: ignore[arg-type]
+
+
+def purification_outcomes(
+    keep: StateT,
+    sacrifice: StateT | Sequence[StateT],
+    scheme: str,
+    noise: Noise | None = None,
+) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, StateT | None]]:
+    """Every outcome of one purification round, for protocols whose two nodes act at
+    different times.
+
+    Returns ``{(bits read at A, bits read at B): (probability, kept state or None)}``, node A
+    holding half 0 of every pair; the state is given for the coincident (successful) outcomes.
+    Node A's bits alone are drawn from their marginal when A acts; node B's, later, from the
+    distribution conditioned on them (local operations at A and B commute, so this is exact).
+    """
+    spec = get_scheme(scheme)
+    pairs = _inputs(keep, sacrifice, spec)
+    sides = _sides(noise)
+    m = len(spec.measured)
+    out: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, Any]] = {}
+    if isinstance(pairs[0], BellDiagonal):
+        joint = _bd_joint(pairs, spec, sides)  # type: ignore[arg-type]
+        probs = np.clip(joint.sum(axis=1), 0.0, None)
+        kept = None
+        if probs[0] > _ZERO_PROBABILITY:
+            kept = _finish(BellDiagonal.from_weights(list(joint[0] / joint[0].sum())), spec)
+        for record in range(len(probs)):
+            for a in range(2**m):
+                bits_a = tuple((a >> j) & 1 for j in range(m))
+                bits_b = tuple(b ^ ((record >> j) & 1) for j, b in enumerate(bits_a))
+                out[(bits_a, bits_b)] = (float(probs[record]) / 2**m, kept if record == 0 else None)
+        return out
+    branches = _dm_branches(pairs, spec, sides)  # type: ignore[arg-type]
+    for bits, matrix in branches.items():
+        p = max(0.0, float(np.trace(matrix).real))
+        state = None
+        if _coincident(bits) and p > _ZERO_PROBABILITY:
+            state = _finish(DensityMatrix.from_unnormalised(matrix), spec)
+        out[(tuple(bits[0::2]), tuple(bits[1::2]))] = (p, state)
+    return out
