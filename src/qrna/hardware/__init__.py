@@ -6,6 +6,7 @@ from qrna.hardware._errors import HardwareError, UnsupportedNodeTypeError
 from qrna.hardware._memory import MemoryBank, Qubit, QubitStatus
 from qrna.hardware._node import Node, NodeType, check_address, qnic_address
 from qrna.hardware._pairs import BellPair, Memory, PairStore
+from qrna.hardware._purification import PurificationBook
 
 __all__ = [
     "BSA",
@@ -20,6 +21,7 @@ __all__ = [
     "NodeType",
     "OpticalSwitch",
     "PairStore",
+    "PurificationBook",
     "QNIC",
     "Qubit",
     "QubitStatus",

@@ -1,0 +1,141 @@
+"""Bilateral purification in the ground truth, with the two nodes acting at different times.
+
+In the protocol (spec §3.3, Table 1) each end applies its local circuit and measures, then the
+ends exchange the bits; both keep the pair when the bits agree. Here the first node to act
+(``begin``) draws its bits from their marginal; the second (``end``), later, draws its bits
+conditioned on the first's, from the pairs as they are then: the first node's halves as they
+were when it acted, the second's decohered until now. Local operations at the two nodes commute,
+so this is exactly the joint statistics of the two local operations at their own times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qrna.hardware._errors import HardwareError
+from qrna.hardware._memory import Qubit
+from qrna.hardware._pairs import BellPair, PairStore
+from qrna.physics import GateNoise, State, purification_outcomes
+
+__all__ = ["PurificationBook"]
+
+
+@dataclass
+class _Pending:
+    pairs: list[BellPair]
+    halves: list[int]  # the first node's half of each pair
+    bits: tuple[int, ...]
+    noise: GateNoise
+    scheme: str
+
+
+def _as_first(state: State, half: int) -> State:
+    """Orient a pair so the first node's half is half 0 (node A of the physics circuits)."""
+    return state if half == 0 else state.reversed()
+
+
+def _draw(weights: dict[tuple[int, ...], float], rng: np.random.Generator) -> tuple[int, ...]:
+    keys = sorted(weights)
+    p = np.array([max(0.0, weights[k]) for k in keys])
+    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
+
+
+class PurificationBook:
+    """Purifications begun by one node and not yet ended by the other."""
+
+    def __init__(self, store: PairStore) -> None:
+        self.store = store
+        self._pending: dict[tuple[int, ...], _Pending] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def begin(
+        self,
+        qubits: Sequence[Qubit],
+        scheme: str,
+        t_ps: int,
+        rng: np.random.Generator,
+        noise: GateNoise = GateNoise.NONE,
+    ) -> tuple[int, ...]:
+        """The first node's part: ``qubits`` = (kept, sacrificed, ...) halves held here.
+        Returns the bits it reads; its sacrificed qubits are reset."""
+        pairs = [self.store.pair_of(q) for q in qubits]
+        key = tuple(p.uid for p in pairs)
+        if len(set(key)) != len(key):
+            raise HardwareError(f"qubits {list(qubits)} do not hold distinct pairs")
+        if key in self._pending:
+            raise HardwareError(f"purification of pairs {key} was already begun")
+        halves = [p.half_of(q) for p, q in zip(pairs, qubits, strict=True)]
+        states = [_as_first(p.advance(t_ps, (h,)), h) for p, h in zip(pairs, halves, strict=True)]
+        sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
+        table = purification_outcomes(  # type: ignore[type-var]  # a union through a TypeVar
+            states[0], sacrifice, scheme, (noise, GateNoise.NONE)
+        )
+        marginal: dict[tuple[int, ...], float] = {}
+        for (bits_a, _), (p, _) in table.items():
+            marginal[bits_a] = marginal.get(bits_a, 0.0) + p
+        bits = _draw(marginal, rng)
+        for q in qubits[1:]:
+            self.store.release(q)
+        self._pending[key] = _Pending(pairs, halves, bits, noise, scheme)
+        return bits
+
+    def end(
+        self,
+        qubits: Sequence[Qubit],
+        scheme: str,
+        t_ps: int,
+        rng: np.random.Generator,
+        noise: GateNoise = GateNoise.NONE,
+    ) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
+        """The second node's part, on its halves of the same pairs in the same order.
+
+        Returns (its bits, the first node's bits, success). Its sacrificed qubits are reset;
+        on failure so is its kept qubit (the first node frees its own when told).
+        """
+        pairs = [self.store.pair_of(q) for q in qubits]
+        key = tuple(p.uid for p in pairs)
+        pending = self._pending.get(key)
+        if pending is None:
+            raise HardwareError(f"no purification of pairs {key} was begun")
+        if pending.scheme != scheme:
+            raise HardwareError(
+                f"purification of pairs {key} was begun as {pending.scheme!r}, ended as {scheme!r}"
+            )
+        states = []
+        for pair, q, first_half in zip(pairs, qubits, pending.halves, strict=True):
+            half = pair.half_of(q)
+            if half == first_half:
+                raise HardwareError(f"qubit {q!r} holds the half that began the purification")
+            states.append(_as_first(pair.advance(t_ps, (half,)), first_half))
+        del self._pending[key]
+        sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
+        table = purification_outcomes(  # type: ignore[type-var]  # a union through a TypeVar
+            states[0], sacrifice, scheme, (pending.noise, noise)
+        )
+        given = {b: p for (a, b), (p, _) in table.items() if a == pending.bits}
+        bits = _draw(given, rng)
+        for q in qubits[1:]:
+            self.store.release(q)
+        kept = table[(pending.bits, bits)][1]
+        success = kept is not None
+        keep = pairs[0]
+        if success:
+            keep.state = _as_first(kept, pending.halves[0])  # type: ignore[arg-type]
+        else:
+            self.store.release(qubits[0])
+        return bits, pending.bits, success
+
+    def abort(self, qubit: Qubit) -> bool:
+        """Forget a begun purification whose kept half ``qubit`` held (e.g. the partner freed
+        the pairs first). Returns whether one was found."""
+        for key, pending in list(self._pending.items()):
+            keep = pending.pairs[0]
+            if keep.qubits[pending.halves[0]] == qubit:
+                del self._pending[key]
+                return True
+        return False
