@@ -238,6 +238,16 @@ class LinkEndpoint:
             )
         self.monitor.observe_result(basis, bit, theirs[1])
 
+    def hand_over(self, names: list[PairName]) -> list[Qubit]:
+        """The layers above take ownership of these pairs (e.g. a connection's RuleSet): this
+        endpoint forgets them and will not free them."""
+        try:
+            return [self.pairs.pop(name) for name in names]
+        except KeyError as exc:
+            raise LinkError(
+                f"link {self.link}: node {self.node} holds no pair named {exc.args[0]}"
+            ) from None
+
     def release(self, name: PairName) -> list[Effect]:
         """The layers above are done with pair ``name``: free its qubit."""
         return self.release_all([name])

@@ -1,5 +1,8 @@
-"""RuleSets (spec §3.2–3.4): the data model, its JSON form and schema."""
+"""RuleSets (spec §3.2–3.4): the data model, its JSON form and schema, the rule engine, chain
+RuleSets and node software on a chain."""
 
+from qrna.rules._chain import SWAP_ORDERS, chain_rulesets, swap_schedule
+from qrna.rules._chain_sim import ChainResult, ChainSimulation, DeliveredPair
 from qrna.rules._codec import (
     ruleset_from_dict,
     ruleset_from_json,
@@ -7,7 +10,18 @@ from qrna.rules._codec import (
     ruleset_to_dict,
     ruleset_to_json,
 )
+from qrna.rules._engine import (
+    EngineEffect,
+    EngineHardware,
+    FreeQubit,
+    MeasurementDone,
+    PairDelivered,
+    RuleEngine,
+    Send,
+    SetTimer,
+)
 from qrna.rules._errors import RuleSetDecodeError, RuleSetError
+from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
 from qrna.rules._model import (
     ACTIONS,
     CLAUSES,
@@ -33,26 +47,44 @@ __all__ = [
     "ACTIONS",
     "Action",
     "CLAUSES",
+    "ChainResult",
+    "ChainSimulation",
     "Clause",
     "Deliver",
+    "DeliveredPair",
     "Discard",
+    "EngineEffect",
+    "EngineHardware",
     "EnoughResources",
+    "FreeQubit",
+    "FreeResource",
     "Increment",
     "Measure",
+    "MeasurementDone",
+    "Message",
+    "PairDelivered",
     "Promote",
+    "PurificationResult",
     "Purify",
     "ResourceOlderThan",
     "Rule",
+    "RuleEngine",
     "RuleSet",
     "RuleSetDecodeError",
     "RuleSetError",
+    "SWAP_ORDERS",
+    "Send",
+    "SetTimer",
     "Stage",
     "Swap",
+    "SwapResult",
     "VERSION",
     "VariableBelow",
+    "chain_rulesets",
     "ruleset_from_dict",
     "ruleset_from_json",
     "ruleset_schema",
     "ruleset_to_dict",
     "ruleset_to_json",
+    "swap_schedule",
 ]

@@ -1,0 +1,343 @@
+"""Node software on a chain: rule engines wired to the link layer and the classical network.
+
+``ChainSimulation`` runs one connection over a chain of nodes: every link's heralded pairs are
+handed to the connection at both ends, each node's ``RuleEngine`` runs its RuleSet, messages
+travel with the fibre delay between the two nodes (plus optional random jitter, to provoke
+reordering), and the application at the two end nodes holds each delivered half until the
+other end has delivered its own. Then the simulator checks, on every delivery, that the two
+halves are the same Bell pair in the ground truth, records its true fidelity and frees both.
+
+Example:
+    >>> from qrna.hardware import QNIC, Fibre, Node, NodeType
+    >>> from qrna.link import LinkSpec, LinkType
+    >>> ends = [Node(n, NodeType.COMP, (QNIC(4),)) for n in ("a", "c")]
+    >>> rep = Node("b", NodeType.REP1, (QNIC(4), QNIC(4)))
+    >>> links = [LinkSpec(ends[0], rep, LinkType.MIM, Fibre(5.0), qnic_b=0),
+    ...          LinkSpec(rep, ends[1], LinkType.MIM, Fibre(5.0), qnic_a=1)]
+    >>> sim = ChainSimulation(links, chain_rulesets("c1", ["a", "b", "c"]), seed=1)
+    >>> sim.run(0.005).pairs > 10
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from qrna.hardware import MemoryBank, PairStore, PurificationBook, Qubit, QubitStatus
+from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
+from qrna.link import (
+    HeraldedLink,
+    Heralds,
+    LinkEndpoint,
+    LinkSpec,
+    PairName,
+    PairsReady,
+    herald_model,
+)
+from qrna.physics import GateNoise
+from qrna.rules._chain import chain_rulesets
+from qrna.rules._engine import (
+    EngineEffect,
+    FreeQubit,
+    MeasurementDone,
+    PairDelivered,
+    RuleEngine,
+    Send,
+    SetTimer,
+)
+from qrna.rules._errors import RuleSetError
+from qrna.rules._messages import Message
+from qrna.rules._model import RuleSet
+
+__all__ = ["ChainResult", "ChainSimulation", "DeliveredPair", "chain_rulesets"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredPair:
+    """One end-to-end pair as the application saw it, with the simulator's ground truth."""
+
+    name: PairName
+    created_ps: int
+    delivered_ps: int  # when the second end delivered its half
+    fidelity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChainResult:
+    """What a chain run measured."""
+
+    connection: str
+    duration_s: float
+    delivered: tuple[DeliveredPair, ...]
+    measurements: tuple[MeasurementDone, ...]
+    link_pairs: int
+    events: int
+    wall_s: float
+
+    @property
+    def pairs(self) -> int:
+        """End-to-end pairs delivered at both ends."""
+        return len(self.delivered)
+
+    @property
+    def rate_hz(self) -> float:
+        """Delivered end-to-end pairs per simulated second."""
+        return self.pairs / self.duration_s
+
+    @property
+    def mean_fidelity(self) -> float:
+        """Mean true fidelity of the delivered pairs (NaN if none)."""
+        if not self.delivered:
+            return math.nan
+        return sum(d.fidelity for d in self.delivered) / len(self.delivered)
+
+
+class _NodeHardware:
+    """One node's local operations, answered from the ground truth."""
+
+    def __init__(self, sim: ChainSimulation, node: str) -> None:
+        self.sim = sim
+        self.rng = sim.streams.stream(f"hardware/{node}")
+
+    def _noise(self, qubit: Qubit) -> GateNoise:
+        return self.sim.banks[qubit[0]].spec.gate_noise
+
+    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str]:
+        _, bits, frame = self.sim.store.swap(
+            q1, q2, self.sim.scheduler.now_ps, self.rng, self._noise(q1)
+        )
+        return bits, frame
+
+    def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
+        return self.sim.book.begin(
+            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0])
+        )
+
+    def purify_second(self, qubits: list[Qubit], scheme: str) -> tuple[tuple[int, ...], bool]:
+        bits, _, ok = self.sim.book.end(
+            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0])
+        )
+        return bits, ok
+
+    def measure(self, qubit: Qubit, basis: str) -> tuple[str, int]:
+        if basis == "random":
+            basis = "XYZ"[int(self.rng.integers(3))]
+        store = self.sim.store
+        pair = store.pair_of(qubit)
+        bit = store.measure(
+            pair,
+            pair.half_of(qubit),
+            basis,
+            self.sim.scheduler.now_ps,
+            self.rng,
+            self._noise(qubit).readout_error,
+        )
+        store.release(qubit)
+        return basis, bit
+
+
+class ChainSimulation:
+    """One connection over a chain of links.
+
+    Args:
+        links: the links in chain order: ``links[i]`` joins node i (its ``a``) and node i + 1
+            (its ``b``); a node in the middle serves its two links with different QNICs.
+        rulesets: each node's RuleSet for the connection (e.g. from ``chain_rulesets``).
+        seed: root seed.
+        backend: "bell_diagonal" or "density_matrix".
+        jitter: extra delay of each classical message, uniform in [0, jitter × its latency].
+        trace: optional kernel trace hook.
+    """
+
+    def __init__(
+        self,
+        links: Sequence[LinkSpec],
+        rulesets: Mapping[str, RuleSet],
+        seed: int = 0,
+        backend: str = "bell_diagonal",
+        jitter: float = 0.0,
+        trace: TraceHook | None = None,
+    ) -> None:
+        if not links:
+            raise RuleSetError("a chain needs at least one link")
+        self.nodes = [links[0].a.address] + [spec.b.address for spec in links]
+        for i, spec in enumerate(links[1:], start=1):
+            if spec.a.address != self.nodes[i]:
+                raise RuleSetError(
+                    f"links[{i}] starts at {spec.a.address!r}, not at {self.nodes[i]!r}"
+                )
+        if set(rulesets) != set(self.nodes):
+            raise RuleSetError(
+                f"RuleSets are for {sorted(rulesets)}; the chain's nodes are {self.nodes}"
+            )
+        connections = {rs.connection for rs in rulesets.values()}
+        if len(connections) != 1:
+            raise RuleSetError(f"RuleSets of several connections: {sorted(connections)}")
+        if not (jitter >= 0 and math.isfinite(jitter)):
+            raise RuleSetError(f"jitter={jitter!r} is invalid; expected a finite value >= 0")
+        self.connection = connections.pop()
+        self.scheduler = Scheduler(trace=trace)
+        self.streams = RngStreams(seed)
+        self.store = PairStore()
+        self.book = PurificationBook(self.store)
+        self.banks: dict[str, MemoryBank] = {}
+        self._end_of: dict[str, tuple[int, int]] = {}  # QNIC address -> (link index, end)
+        self.links: list[HeraldedLink] = []
+        self.endpoints: list[tuple[LinkEndpoint, LinkEndpoint]] = []
+        # Position along the chain, for classical delays (messages follow the fibres).
+        self._position = [0.0]
+        for spec in links:
+            self._position.append(self._position[-1] + spec.fibre.delay_s)
+        for i, spec in enumerate(links):
+            ends = []
+            for end, (node, index) in enumerate(((spec.a, spec.qnic_a), (spec.b, spec.qnic_b))):
+                address = node.qnic_address(index)
+                if address in self.banks:
+                    raise RuleSetError(f"QNIC {address!r} serves two links")
+                self.banks[address] = MemoryBank(address, node.qnics[index])
+                self._end_of[address] = (i, end)
+                ends.append(self.banks[address])
+            link = HeraldedLink(
+                spec,
+                herald_model(spec),
+                self.scheduler,
+                self.streams.stream(f"link/{spec.id}"),
+                self.store,
+                (ends[0], ends[1]),
+                self._herald_handler(i),
+                backend,
+            )
+            self.links.append(link)
+            self.endpoints.append(
+                (
+                    LinkEndpoint(spec.a.address, spec.id, spec.b.address, _NoMeasure()),
+                    LinkEndpoint(spec.b.address, spec.id, spec.a.address, _NoMeasure()),
+                )
+            )
+        self.engines = {node: RuleEngine(node, _NodeHardware(self, node)) for node in self.nodes}
+        for address, rs in rulesets.items():
+            self.engines[address].install(rs)
+        self._jitter = jitter
+        self._jitter_rng = self.streams.stream("classical/jitter")
+        self._held: dict[PairName, tuple[Qubit, int]] = {}
+        self._delivered: list[DeliveredPair] = []
+        self._measured: list[MeasurementDone] = []
+        self._link_pairs = 0
+
+    # -- wiring -------------------------------------------------------------------------------
+
+    def _herald_handler(self, i: int):  # type: ignore[no-untyped-def]
+        def deliver(end: int, heralds: Heralds) -> None:
+            endpoint = self.endpoints[i][end]
+            now = self.scheduler.now_ps
+            for effect in endpoint.on_heralds(heralds, now):
+                if isinstance(effect, PairsReady):
+                    self._link_pairs += len(effect.names) if end == 0 else 0
+                    endpoint.hand_over(effect.names)
+                    node = endpoint.node
+                    engine = self.engines[node]
+                    for name, qubit in zip(effect.names, effect.qubits, strict=True):
+                        self.banks[qubit[0]].move(qubit[1], QubitStatus.ASSIGNED)
+                        self._apply(
+                            node, engine.assign(self.connection, name, qubit, effect.partner, now)
+                        )
+
+        return deliver
+
+    def _delay_ps(self, src: str, dst: str) -> int:
+        a, b = self.nodes.index(src), self.nodes.index(dst)
+        latency = abs(self._position[a] - self._position[b])
+        if self._jitter:
+            latency += self._jitter * latency * float(self._jitter_rng.random())
+        return s_to_ps(latency)
+
+    def _apply(self, node: str, effects: list[EngineEffect]) -> None:
+        for eff in effects:
+            if isinstance(eff, Send):
+                self._send(node, eff.dst, eff.message)
+            elif isinstance(eff, FreeQubit):
+                self._free(eff.qubit)
+            elif isinstance(eff, SetTimer):
+                self._set_timer(node, eff)
+            elif isinstance(eff, PairDelivered):
+                self._on_delivered(eff)
+            elif isinstance(eff, MeasurementDone):
+                self._measured.append(eff)
+
+    def _set_timer(self, node: str, timer: SetTimer) -> None:
+        engine = self.engines[node]
+
+        def fire() -> None:
+            self._apply(node, engine.on_timer(timer.token, self.scheduler.now_ps))
+
+        self.scheduler.schedule(timer.delay_ps, fire)
+
+    def _send(self, src: str, dst: str, message: Message) -> None:
+        engine = self.engines[dst]
+
+        def arrive() -> None:
+            self._apply(dst, engine.on_message(src, message, self.scheduler.now_ps))
+
+        self.scheduler.schedule(self._delay_ps(src, dst), arrive)
+
+    def _free(self, qubit: Qubit) -> None:
+        self.store.discard(qubit)
+        self.book.abort(qubit)
+        bank = self.banks[qubit[0]]
+        bank.move(qubit[1], QubitStatus.FREE)
+        link_index, end = self._end_of[qubit[0]]
+        self.links[link_index].memories_freed(end, [qubit[1]])
+
+    def _on_delivered(self, d: PairDelivered) -> None:
+        other = self._held.pop(d.name, None)
+        if other is None:
+            self._held[d.name] = (d.qubit, d.t_ps)
+            return
+        q_other = other[0]
+        pair = self.store.pair_of(d.qubit)
+        if self.store.pair_of(q_other) is not pair:
+            raise RuleSetError(
+                f"pair {d.name} was delivered with halves of two different Bell pairs: "
+                f"{self.store.pair_of(q_other)!r} and {pair!r}"
+            )
+        fidelity = pair.advance(self.scheduler.now_ps).fidelity
+        self._delivered.append(DeliveredPair(d.name, d.name.t_ps, d.t_ps, fidelity))
+        self._free(d.qubit)
+        self._free(q_other)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(self, duration_s: float) -> ChainResult:
+        """Run for ``duration_s`` simulated seconds and report this run."""
+        if not (duration_s > 0 and math.isfinite(duration_s)):
+            raise RuleSetError(f"duration_s={duration_s!r} is invalid; expected a finite value > 0")
+        marks = (
+            len(self._delivered),
+            len(self._measured),
+            self._link_pairs,
+            self.scheduler.events_processed,
+        )
+        wall = time.perf_counter()
+        for link in self.links:
+            link.start()
+        self.scheduler.run(until_ps=self.scheduler.now_ps + s_to_ps(duration_s))
+        wall = time.perf_counter() - wall
+        return ChainResult(
+            connection=self.connection,
+            duration_s=duration_s,
+            delivered=tuple(self._delivered[marks[0] :]),
+            measurements=tuple(self._measured[marks[1] :]),
+            link_pairs=self._link_pairs - marks[2],
+            events=self.scheduler.events_processed - marks[3],
+            wall_s=wall,
+        )
+
+
+class _NoMeasure:
+    """Link endpoints of a chain do no link monitoring here; measuring would be a bug."""
+
+    def measure(self, qubit: Qubit, basis: str) -> int:
+        raise RuleSetError("link monitoring is off on chain links")

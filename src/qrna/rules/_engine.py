@@ -1,0 +1,502 @@
+"""The rule engine: one node's software for its connections, sans-IO (DESIGN.md).
+
+Events in (a resource assigned to a connection, a message, a timer), effects out (send, set a
+timer, free a qubit, deliver a pair, report a measurement). Local quantum operations go through
+the injected ``EngineHardware``, which answers synchronously as QNIC firmware would; the engine
+never sees a true state.
+
+Resources sit in Stages, indexed by (Stage, partner) so that a rule's condition is matched
+without scanning every qubit. They leave a Stage only by promotion, delivery or being freed.
+Messages are matched to resources by pair name; a message about a pair not held yet waits
+for it (it overtook its herald or transfer).
+
+Purification is led by the end whose address sorts first: it chooses the pairs (its oldest
+eligible ones), acts, and sends their names and its bits; the other end acts on the same names
+when it holds them all in the purifying Stage, and answers with its bits. Both keep the pair,
+promoted to the next Stage, when the bits agree, and free everything otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from qrna.hardware import Qubit
+from qrna.kernel import s_to_ps
+from qrna.link import PairName
+from qrna.physics import BellDiagonal, purify
+from qrna.rules._errors import RuleSetError
+from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
+from qrna.rules._model import (
+    Deliver,
+    Discard,
+    EnoughResources,
+    Increment,
+    Measure,
+    Promote,
+    Purify,
+    ResourceOlderThan,
+    Rule,
+    RuleSet,
+    Swap,
+)
+
+__all__ = [
+    "EngineEffect",
+    "purified_fidelity",
+    "werner_swap_fidelity",
+    "EngineHardware",
+    "FreeQubit",
+    "MeasurementDone",
+    "PairDelivered",
+    "RuleEngine",
+    "Send",
+    "SetTimer",
+]
+
+
+def werner_swap_fidelity(fa: float, fb: float) -> float:
+    """A node's estimate after swapping pairs it believes Werner of fidelities fa, fb."""
+    return fa * fb + (1.0 - fa) * (1.0 - fb) / 3.0
+
+
+def purified_fidelity(fidelities: list[float], scheme: str) -> float:
+    """A node's estimate of the kept pair after a successful round on Werner pairs (the same
+    arithmetic at both ends, so their estimates agree)."""
+    states = [BellDiagonal.werner(min(1.0, max(0.0, f))) for f in fidelities]
+    sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
+    _, kept = purify(states[0], sacrifice, scheme)
+    return kept.fidelity if kept is not None else 0.0
+
+
+_MAX_FIRINGS = 100_000  # per event: a RuleSet that fires more has a rule that never settles
+
+
+class EngineHardware(Protocol):
+    """Local operations the rule engine may ask of its node's hardware."""
+
+    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str]:
+        """Bell measurement of two local qubits; returns the bits and the Pauli frame."""
+        ...
+
+    def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
+        """This node acts first in a purification of these (kept, sacrificed...) halves."""
+        ...
+
+    def purify_second(self, qubits: list[Qubit], scheme: str) -> tuple[tuple[int, ...], bool]:
+        """This node acts second; returns its bits and whether the pair is kept."""
+        ...
+
+    def measure(self, qubit: Qubit, basis: str) -> tuple[str, int]:
+        """Measure a qubit in "X", "Y", "Z" or "random"; returns the basis used and the bit."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Effect: send ``message`` to node ``dst``."""
+
+    dst: str
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    """Effect: call ``on_timer(token)`` after ``delay_ps``."""
+
+    delay_ps: int
+    token: tuple[str, PairName]
+
+
+@dataclass(frozen=True, slots=True)
+class FreeQubit:
+    """Effect: the qubit is reset and free for new link-level pairs."""
+
+    qubit: Qubit
+
+
+@dataclass(frozen=True, slots=True)
+class PairDelivered:
+    """Effect: the application receives this node's half of pair ``name`` with ``partner``."""
+
+    connection: str
+    name: PairName
+    qubit: Qubit
+    partner: str
+    t_ps: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementDone:
+    """Effect: a Measure action read ``bit`` in ``basis`` on this node's half of ``name``."""
+
+    connection: str
+    name: PairName
+    partner: str
+    basis: str
+    bit: int
+    t_ps: int
+
+
+EngineEffect = Send | SetTimer | FreeQubit | PairDelivered | MeasurementDone
+
+
+@dataclass
+class _Resource:
+    name: PairName
+    qubit: Qubit
+    partner: str
+    stage: int
+    since_ps: int
+    fidelity: float  # this node's estimate (link monitoring, then swap and purification math)
+    busy: bool = False
+
+
+@dataclass
+class _Connection:
+    ruleset: RuleSet
+    variables: list[dict[str, int]]
+    by_name: dict[PairName, _Resource] = field(default_factory=dict)
+    by_key: dict[tuple[int, str], list[_Resource]] = field(default_factory=dict)
+    waiting: dict[PairName, list[Message]] = field(default_factory=dict)
+    purifications: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
+    timeouts: list[dict[str, float]] = field(default_factory=list)
+
+
+class RuleEngine:
+    """The rule engine of node ``node``.
+
+    Args:
+        node: this node's address.
+        hardware: its local operations.
+    """
+
+    def __init__(self, node: str, hardware: EngineHardware) -> None:
+        self.node = node
+        self.hardware = hardware
+        self.now_ps = 0
+        self._conns: dict[str, _Connection] = {}
+        self._last_stamp = -1
+
+    # -- installing ---------------------------------------------------------------------------
+
+    def install(self, ruleset: RuleSet) -> None:
+        """Install the RuleSet of one connection at this node."""
+        if ruleset.node != self.node:
+            raise RuleSetError(f"RuleSet for {ruleset.node!r} installed at {self.node!r}")
+        if ruleset.connection in self._conns:
+            raise RuleSetError(f"connection {ruleset.connection!r} is installed already")
+        timeouts = []
+        for stage in ruleset.stages:
+            per_partner: dict[str, float] = {}
+            for rule in stage.rules:
+                for clause in rule.condition:
+                    if isinstance(clause, ResourceOlderThan):
+                        old = per_partner.get(clause.partner, clause.seconds)
+                        per_partner[clause.partner] = min(old, clause.seconds)
+            timeouts.append(per_partner)
+        self._conns[ruleset.connection] = _Connection(
+            ruleset, [dict(s.variables) for s in ruleset.stages], timeouts=timeouts
+        )
+
+    def uninstall(self, connection: str) -> list[EngineEffect]:
+        """Remove a connection; every qubit it still holds is freed."""
+        conn = self._conns.pop(connection, None)
+        if conn is None:
+            raise RuleSetError(f"connection {connection!r} is not installed at {self.node!r}")
+        return [FreeQubit(r.qubit) for r in conn.by_name.values()]
+
+    def holds(self, connection: str) -> int:
+        """Number of resources the connection holds here."""
+        return len(self._conns[connection].by_name)
+
+    def connections(self) -> list[str]:
+        """The installed connections."""
+        return sorted(self._conns)
+
+    # -- events -------------------------------------------------------------------------------
+
+    def assign(
+        self,
+        connection: str,
+        name: PairName,
+        qubit: Qubit,
+        partner: str,
+        t_ps: int,
+        fidelity: float = 1.0,
+    ) -> list[EngineEffect]:
+        """A resource (a link-level pair's half) is assigned to ``connection``: it enters the
+        first Stage, with ``fidelity`` the node's estimate (from link monitoring)."""
+        self.now_ps = t_ps
+        conn = self._conn(connection)
+        if name in conn.by_name:
+            raise RuleSetError(f"pair {name} is assigned to {connection!r} twice")
+        res = _Resource(name, qubit, partner, 0, t_ps, fidelity)
+        effects: list[EngineEffect] = []
+        self._add(conn, res, effects)
+        for message in conn.waiting.pop(name, []):
+            self._apply(conn, message, effects)
+        self._evaluate(conn, effects)
+        return effects
+
+    def on_message(self, src: str, message: Message, t_ps: int) -> list[EngineEffect]:
+        """A message from node ``src`` arrived."""
+        self.now_ps = t_ps
+        conn = self._conns.get(message.connection)
+        if conn is None:
+            return []  # the connection was torn down here first: nothing to act on
+        effects: list[EngineEffect] = []
+        self._apply(conn, message, effects)
+        self._evaluate(conn, effects)
+        return effects
+
+    def on_timer(self, token: tuple[str, PairName], t_ps: int) -> list[EngineEffect]:
+        """A timer set by a ``SetTimer`` effect fired."""
+        self.now_ps = t_ps
+        conn = self._conns.get(token[0])
+        if conn is None:
+            return []
+        effects: list[EngineEffect] = []
+        self._evaluate(conn, effects)
+        return effects
+
+    # -- resources ----------------------------------------------------------------------------
+
+    def _conn(self, connection: str) -> _Connection:
+        conn = self._conns.get(connection)
+        if conn is None:
+            raise RuleSetError(f"connection {connection!r} is not installed at {self.node!r}")
+        return conn
+
+    def _add(self, conn: _Connection, res: _Resource, effects: list[EngineEffect]) -> None:
+        if res.name in conn.by_name:
+            raise RuleSetError(
+                f"{self.node}: two resources of {conn.ruleset.connection!r} named {res.name}"
+            )
+        conn.by_name[res.name] = res
+        conn.by_key.setdefault((res.stage, res.partner), []).append(res)
+        res.since_ps = self.now_ps
+        if res.stage < len(conn.timeouts):
+            seconds = conn.timeouts[res.stage].get(res.partner)
+            if seconds is not None:
+                effects.append(SetTimer(s_to_ps(seconds) + 1, (conn.ruleset.connection, res.name)))
+
+    def _remove(self, conn: _Connection, res: _Resource) -> None:
+        del conn.by_name[res.name]
+        bucket = conn.by_key[(res.stage, res.partner)]
+        bucket.remove(res)
+        if not bucket:
+            del conn.by_key[(res.stage, res.partner)]
+
+    def _move(
+        self,
+        conn: _Connection,
+        res: _Resource,
+        stage: int,
+        partner: str,
+        effects: list[EngineEffect],
+    ) -> None:
+        self._remove(conn, res)
+        res.stage, res.partner = stage, partner
+        self._add(conn, res, effects)
+
+    def _free(
+        self, conn: _Connection, res: _Resource, effects: list[EngineEffect], tell: bool
+    ) -> None:
+        self._remove(conn, res)
+        effects.append(FreeQubit(res.qubit))
+        if tell:
+            effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def _apply(self, conn: _Connection, msg: Message, effects: list[EngineEffect]) -> None:
+        if isinstance(msg, SwapResult):
+            res = conn.by_name.get(msg.old_name)
+            if res is None:
+                conn.waiting.setdefault(msg.old_name, []).append(msg)
+                return
+            self._remove(conn, res)
+            res.name = msg.new_name
+            res.partner = msg.new_partner
+            res.fidelity = msg.fidelity
+            # The frame is Pauli bookkeeping: the ground truth records the corrected state.
+            self._add(conn, res, effects)
+            for waiting in conn.waiting.pop(msg.new_name, []):
+                self._apply(conn, waiting, effects)
+        elif isinstance(msg, FreeResource):
+            res = conn.by_name.get(msg.name)
+            if res is None:
+                conn.waiting.setdefault(msg.name, []).append(msg)
+                return
+            self._free(conn, res, effects, tell=False)
+        elif msg.first:
+            conn.purifications[msg.names] = msg
+            self._try_second(conn, msg, effects)
+        else:
+            self._finish_first(conn, msg, effects)
+
+    def _try_second(
+        self, conn: _Connection, msg: PurificationResult, effects: list[EngineEffect]
+    ) -> None:
+        held = [conn.by_name.get(n) for n in msg.names]
+        if any(r is None or r.busy for r in held):
+            for name, r in zip(msg.names, held, strict=True):
+                if r is None:
+                    conn.waiting.setdefault(name, []).append(msg)
+                    return
+            return
+        resources = [r for r in held if r is not None]
+        stage = resources[0].stage
+        if any(r.stage != stage for r in resources):
+            raise RuleSetError(
+                f"{self.node}: purification of {msg.names} spans Stages "
+                f"{[r.stage for r in resources]}"
+            )
+        del conn.purifications[msg.names]
+        bits, kept = self.hardware.purify_second([r.qubit for r in resources], msg.scheme)
+        resources[0].fidelity = purified_fidelity([r.fidelity for r in resources], msg.scheme)
+        effects.append(
+            Send(
+                resources[0].partner,
+                PurificationResult(
+                    conn.ruleset.connection, msg.names, msg.scheme, bits, first=False
+                ),
+            )
+        )
+        for r in resources[1:]:
+            self._remove(conn, r)  # measured out by the hardware
+            effects.append(FreeQubit(r.qubit))
+        if kept:
+            self._move(conn, resources[0], stage + 1, resources[0].partner, effects)
+        else:
+            self._remove(conn, resources[0])
+            effects.append(FreeQubit(resources[0].qubit))
+
+    def _finish_first(
+        self, conn: _Connection, msg: PurificationResult, effects: list[EngineEffect]
+    ) -> None:
+        keep = conn.by_name.get(msg.names[0])
+        if keep is None or not keep.busy:
+            return  # freed meanwhile (a Free crossed this result)
+        keep.busy = False
+        mine = conn.purifications.pop(msg.names, None)
+        if mine is not None and mine.bits == msg.bits:
+            self._move(conn, keep, keep.stage + 1, keep.partner, effects)
+        else:
+            self._remove(conn, keep)
+            effects.append(FreeQubit(keep.qubit))
+
+    # -- rules --------------------------------------------------------------------------------
+
+    def _evaluate(self, conn: _Connection, effects: list[EngineEffect]) -> None:
+        firings = 0
+        fired = True
+        while fired:
+            fired = False
+            for index, stage in enumerate(conn.ruleset.stages):
+                for rule in stage.rules:
+                    if self._fire(conn, index, rule, effects):
+                        fired = True
+                        firings += 1
+                        if firings > _MAX_FIRINGS:
+                            raise RuleSetError(
+                                f"{self.node}: rule {rule.name!r} of connection "
+                                f"{conn.ruleset.connection!r} keeps firing; a rule must use up "
+                                "what it matches"
+                            )
+
+    def _eligible(
+        self, conn: _Connection, stage: int, partner: str, min_fidelity: float = 0.0
+    ) -> list[_Resource]:
+        return [
+            r
+            for r in conn.by_key.get((stage, partner), ())
+            if not r.busy and r.fidelity >= min_fidelity
+        ]
+
+    def _holds(self, conn: _Connection, stage: int, rule: Rule) -> bool:
+        for clause in rule.condition:
+            if isinstance(clause, EnoughResources):
+                pool = self._eligible(conn, stage, clause.partner, clause.min_fidelity)
+                if len(pool) < clause.count:
+                    return False
+            elif isinstance(clause, ResourceOlderThan):
+                limit = s_to_ps(clause.seconds)
+                if not any(
+                    self.now_ps - r.since_ps >= limit
+                    for r in self._eligible(conn, stage, clause.partner)
+                ):
+                    return False
+            elif conn.variables[stage].get(clause.variable, 0) >= clause.limit:
+                return False
+        return True
+
+    def _fire(self, conn: _Connection, stage: int, rule: Rule, effects: list[EngineEffect]) -> bool:
+        if not self._holds(conn, stage, rule):
+            return False
+        action = rule.action
+        cid = conn.ruleset.connection
+        if isinstance(action, Swap):
+            left = self._eligible(conn, stage, action.left)
+            right = self._eligible(conn, stage, action.right)
+            if not left or not right:
+                return False
+            a, b = left[0], right[0]
+            _, frame = self.hardware.swap(a.qubit, b.qubit)  # the frame is what the far end needs
+            # Names must be unique: two swaps at one instant get time stamps 1 ps apart.
+            stamp = max(self.now_ps, self._last_stamp + 1)
+            self._last_stamp = stamp
+            new = PairName(self.node, stamp)
+            f = werner_swap_fidelity(a.fidelity, b.fidelity)
+            self._remove(conn, a)
+            self._remove(conn, b)
+            effects += [
+                FreeQubit(a.qubit),
+                FreeQubit(b.qubit),
+                Send(a.partner, SwapResult(cid, a.name, new, b.partner, frame, False, f)),
+                Send(b.partner, SwapResult(cid, b.name, new, a.partner, frame, True, f)),
+            ]
+            return True
+        if isinstance(action, Purify):
+            pool = self._eligible(conn, stage, action.partner)
+            if self.node > action.partner or len(pool) < action.pairs:
+                return False  # the other end leads; this one answers its message
+            chosen = pool[: action.pairs]
+            names = tuple(r.name for r in chosen)
+            first_bits = self.hardware.purify_first([r.qubit for r in chosen], action.scheme)
+            chosen[0].busy = True
+            for r in chosen[1:]:
+                self._remove(conn, r)
+                effects.append(FreeQubit(r.qubit))
+            chosen[0].fidelity = purified_fidelity([r.fidelity for r in chosen], action.scheme)
+            result = PurificationResult(cid, names, action.scheme, first_bits, first=True)
+            conn.purifications[names] = result
+            effects.append(Send(action.partner, result))
+            return True
+        partner = getattr(action, "partner", None)
+        if isinstance(action, Increment):
+            conn.variables[stage][action.variable] = (
+                conn.variables[stage].get(action.variable, 0) + action.by
+            )
+            return True
+        pool = self._eligible(conn, stage, partner) if partner else []
+        if not pool:
+            return False
+        res = pool[0]
+        if isinstance(action, Promote):
+            self._move(conn, res, stage + 1, res.partner, effects)
+        elif isinstance(action, Discard):
+            self._free(conn, res, effects, tell=True)
+        elif isinstance(action, Deliver):
+            self._remove(conn, res)
+            effects.append(PairDelivered(cid, res.name, res.qubit, res.partner, self.now_ps))
+        elif isinstance(action, Measure):
+            basis, bit = self.hardware.measure(res.qubit, action.basis)
+            self._remove(conn, res)
+            conn.variables[stage][action.counter] = conn.variables[stage].get(action.counter, 0) + 1
+            effects += [
+                FreeQubit(res.qubit),
+                MeasurementDone(cid, res.name, res.partner, basis, bit, self.now_ps),
+            ]
+        return True
