@@ -313,7 +313,9 @@ class RuleEngine:
     def _apply(self, conn: _Connection, msg: Message, effects: list[EngineEffect]) -> None:
         if isinstance(msg, SwapResult):
             res = conn.by_name.get(msg.old_name)
-            if res is None:
+            if res is None or res.busy:
+                # Not held yet, or still waiting for the partner's purification bits (the swap
+                # result overtook them): apply it once the pair is ours and settled.
                 conn.waiting.setdefault(msg.old_name, []).append(msg)
                 return
             self._remove(conn, res)
@@ -383,6 +385,8 @@ class RuleEngine:
         mine = conn.purifications.pop(msg.names, None)
         if mine is not None and mine.bits == msg.bits:
             self._move(conn, keep, keep.stage + 1, keep.partner, effects)
+            for waiting in conn.waiting.pop(keep.name, []):
+                self._apply(conn, waiting, effects)
         else:
             self._remove(conn, keep)
             effects.append(FreeQubit(keep.qubit))
