@@ -34,3 +34,40 @@ def test_console_script_runs_as_a_module() -> None:
         check=True,
     )
     assert out.stdout.strip() == f"qrna {qrna.__version__}"
+
+
+def test_verify_command_exit_codes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from qrna.rules import chain_rulesets, ruleset_to_dict
+
+    ok = tmp_path / "ok.json"
+    ok.write_text(
+        json.dumps([ruleset_to_dict(r) for r in chain_rulesets("c1", ["a", "b", "c"]).values()])
+    )
+    result = runner.invoke(app, ["verify", str(ok)])
+    assert result.exit_code == 0
+    assert "OK: 3 RuleSets of connection 'c1', no violation" in result.stdout
+
+    racy = tmp_path / "racy.json"
+    racy.write_text(
+        json.dumps(
+            {
+                "rulesets": [
+                    ruleset_to_dict(r)
+                    for r in chain_rulesets("c1", ["a", "b", "c"], discard_after_s=1e-5).values()
+                ],
+                "latencies_s": [{"a": "a", "b": "b", "seconds": 2.4e-5}],
+            }
+        )
+    )
+    result = runner.invoke(app, ["verify", str(racy), "--no-explore"])
+    assert result.exit_code == 1
+    assert "[discard-race] a: rule 'discard-b'" in result.stdout
+    assert "too late" in result.stdout
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rulesets": [{"version": 1}]}')
+    result = runner.invoke(app, ["verify", str(bad)])
+    assert result.exit_code == 2
+    assert "$.rulesets[0]: missing field(s)" in result.output

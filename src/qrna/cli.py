@@ -10,6 +10,7 @@ import json
 import math
 import time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +21,7 @@ from qrna._version import __version__
 from qrna.errors import QrnaError
 from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkRunResult, LinkSimulation, LinkSpec, LinkType
+from qrna.rules import RuleSetDecodeError, ruleset_from_dict, verify
 
 app = typer.Typer(
     name="qrna",
@@ -174,6 +176,53 @@ def run(
         )
     Console().print(table)
     typer.echo(f"{result['events']} events in {result['wall_time_s']:.2f} s wall time")
+
+
+@app.command("verify")
+def verify_command(
+    path: Annotated[Path, typer.Argument(help="JSON file of one connection's RuleSets.")],
+    explore: Annotated[
+        bool | None,
+        typer.Option(
+            "--explore/--no-explore",
+            help="Explore every interleaving (default: for chains of up to 4 nodes).",
+        ),
+    ] = None,
+) -> None:
+    """Check one connection's RuleSets statically (spec §6).
+
+    The file holds either a JSON array of RuleSets or an object with "rulesets", and
+    optionally "chain" (node order) and "latencies_s" (a list of {"a", "b", "seconds"}).
+    Exit code 0: no violation; 1: violations (each printed with its trace); 2: bad input.
+    """
+    try:
+        data = json.loads(path.read_text())
+        if isinstance(data, list):
+            data = {"rulesets": data}
+        if not isinstance(data, dict) or "rulesets" not in data:
+            raise RuleSetDecodeError(
+                "$", "expected an array of RuleSets or an object with 'rulesets'"
+            )
+        rulesets = [
+            ruleset_from_dict(r, f"$.rulesets[{i}]") for i, r in enumerate(data["rulesets"])
+        ]
+        latencies = {(e["a"], e["b"]): float(e["seconds"]) for e in data.get("latencies_s", [])}
+        violations = verify(rulesets, latencies, chain=data.get("chain"), explore=explore)
+    except (OSError, json.JSONDecodeError) as exc:
+        typer.echo(f"error: {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except (QrnaError, KeyError, TypeError) as exc:
+        typer.echo(f"error: {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not violations:
+        typer.echo(
+            f"OK: {len(rulesets)} RuleSets of connection {rulesets[0].connection!r}, no violation"
+        )
+        return
+    for v in violations:
+        typer.echo(str(v))
+    typer.echo(f"{len(violations)} violation(s)")
+    raise typer.Exit(1)
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ from qrna.rules._model import (
     Swap,
     VariableBelow,
 )
+from qrna.rules._verify import Violation, verify
 
 __all__ = [
     "ACTIONS",
@@ -80,6 +81,7 @@ __all__ = [
     "SwapResult",
     "VERSION",
     "VariableBelow",
+    "Violation",
     "chain_rulesets",
     "ruleset_from_dict",
     "ruleset_from_json",
@@ -87,4 +89,5 @@ __all__ = [
     "ruleset_to_dict",
     "ruleset_to_json",
     "swap_schedule",
+    "verify",
 ]

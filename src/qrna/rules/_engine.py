@@ -159,7 +159,10 @@ class _Connection:
     by_name: dict[PairName, _Resource] = field(default_factory=dict)
     by_key: dict[tuple[int, str], list[_Resource]] = field(default_factory=dict)
     waiting: dict[PairName, list[Message]] = field(default_factory=dict)
+    # Purifications this node began, awaiting the partner's bits; and the partner's requests
+    # this node will act second on once it holds the named pairs.
     purifications: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
+    requests: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
     timeouts: list[dict[str, float]] = field(default_factory=list)
 
 
@@ -333,34 +336,38 @@ class RuleEngine:
                 return
             self._free(conn, res, effects, tell=False)
         elif msg.first:
-            conn.purifications[msg.names] = msg
-            self._try_second(conn, msg, effects)
+            conn.requests[msg.names] = msg  # acted on by _evaluate once possible
         else:
             self._finish_first(conn, msg, effects)
 
     def _try_second(
         self, conn: _Connection, msg: PurificationResult, effects: list[EngineEffect]
-    ) -> None:
+    ) -> bool:
+        """Act second on a purification the partner began, once this node holds every named
+        pair, idle, in one Stage that purifies with the partner; otherwise keep waiting (a
+        pair may still be on its way, or about to be promoted into that Stage)."""
         held = [conn.by_name.get(n) for n in msg.names]
-        if any(r is None or r.busy for r in held):
-            for name, r in zip(msg.names, held, strict=True):
-                if r is None:
-                    conn.waiting.setdefault(name, []).append(msg)
-                    return
-            return
-        resources = [r for r in held if r is not None]
+        resources = [r for r in held if r is not None and not r.busy]
+        if len(resources) != len(msg.names):
+            return False
         stage = resources[0].stage
-        if any(r.stage != stage for r in resources):
-            raise RuleSetError(
-                f"{self.node}: purification of {msg.names} spans Stages "
-                f"{[r.stage for r in resources]}"
-            )
-        del conn.purifications[msg.names]
+        partner = resources[0].partner
+        if any(r.stage != stage or r.partner != partner for r in resources):
+            return False
+        rules = conn.ruleset.stages[stage].rules
+        if not any(
+            isinstance(r.action, Purify)
+            and r.action.partner == partner
+            and r.action.scheme == msg.scheme
+            for r in rules
+        ):
+            return False
+        del conn.requests[msg.names]
         bits, kept = self.hardware.purify_second([r.qubit for r in resources], msg.scheme)
         resources[0].fidelity = purified_fidelity([r.fidelity for r in resources], msg.scheme)
         effects.append(
             Send(
-                resources[0].partner,
+                partner,
                 PurificationResult(
                     conn.ruleset.connection, msg.names, msg.scheme, bits, first=False
                 ),
@@ -370,10 +377,11 @@ class RuleEngine:
             self._remove(conn, r)  # measured out by the hardware
             effects.append(FreeQubit(r.qubit))
         if kept:
-            self._move(conn, resources[0], stage + 1, resources[0].partner, effects)
+            self._move(conn, resources[0], stage + 1, partner, effects)
         else:
             self._remove(conn, resources[0])
             effects.append(FreeQubit(resources[0].qubit))
+        return True
 
     def _finish_first(
         self, conn: _Connection, msg: PurificationResult, effects: list[EngineEffect]
@@ -398,6 +406,9 @@ class RuleEngine:
         fired = True
         while fired:
             fired = False
+            for request in list(conn.requests.values()):
+                if self._try_second(conn, request, effects):
+                    fired = True
             for index, stage in enumerate(conn.ruleset.stages):
                 for rule in stage.rules:
                     if self._fire(conn, index, rule, effects):
