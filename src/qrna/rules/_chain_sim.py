@@ -49,7 +49,7 @@ from qrna.rules._engine import (
     SetTimer,
 )
 from qrna.rules._errors import RuleSetError
-from qrna.rules._messages import Message
+from qrna.rules._messages import FreeResource, Message
 from qrna.rules._model import RuleSet
 
 __all__ = ["ChainResult", "ChainSimulation", "DeliveredPair", "chain_rulesets"]
@@ -74,6 +74,7 @@ class ChainResult:
     delivered: tuple[DeliveredPair, ...]
     measurements: tuple[MeasurementDone, ...]
     link_pairs: int
+    discarded: int  # resources freed by Discard rules (each tells its partner)
     events: int
     wall_s: float
 
@@ -226,6 +227,7 @@ class ChainSimulation:
         self._delivered: list[DeliveredPair] = []
         self._measured: list[MeasurementDone] = []
         self._link_pairs = 0
+        self._discarded = 0
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -257,6 +259,8 @@ class ChainSimulation:
     def _apply(self, node: str, effects: list[EngineEffect]) -> None:
         for eff in effects:
             if isinstance(eff, Send):
+                if isinstance(eff.message, FreeResource):
+                    self._discarded += 1
                 self._send(node, eff.dst, eff.message)
             elif isinstance(eff, FreeQubit):
                 self._free(eff.qubit)
@@ -319,6 +323,7 @@ class ChainSimulation:
             len(self._measured),
             self._link_pairs,
             self.scheduler.events_processed,
+            self._discarded,
         )
         wall = time.perf_counter()
         for link in self.links:
@@ -331,6 +336,7 @@ class ChainSimulation:
             delivered=tuple(self._delivered[marks[0] :]),
             measurements=tuple(self._measured[marks[1] :]),
             link_pairs=self._link_pairs - marks[2],
+            discarded=self._discarded - marks[4],
             events=self.scheduler.events_processed - marks[3],
             wall_s=wall,
         )
