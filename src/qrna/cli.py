@@ -208,10 +208,7 @@ def verify_command(
         ]
         latencies = {(e["a"], e["b"]): float(e["seconds"]) for e in data.get("latencies_s", [])}
         violations = verify(rulesets, latencies, chain=data.get("chain"), explore=explore)
-    except (OSError, json.JSONDecodeError) as exc:
-        typer.echo(f"error: {path}: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except (QrnaError, KeyError, TypeError) as exc:
+    except (OSError, json.JSONDecodeError, QrnaError, KeyError, TypeError) as exc:
         typer.echo(f"error: {path}: {exc}", err=True)
         raise typer.Exit(2) from None
     if not violations:

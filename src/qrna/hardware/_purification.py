@@ -37,6 +37,16 @@ def _as_first(state: State, half: int) -> State:
     return state if half == 0 else state.reversed()
 
 
+def _outcomes(
+    states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise]
+) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, State | None]]:
+    """The outcome table of (kept, sacrificed...) states oriented with the first node as A."""
+    sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
+    return purification_outcomes(  # type: ignore[type-var]  # union via TypeVar
+        states[0], sacrifice, scheme, noise
+    )
+
+
 def _draw(weights: dict[tuple[int, ...], float], rng: np.random.Generator) -> tuple[int, ...]:
     keys = sorted(weights)
     p = np.array([max(0.0, weights[k]) for k in keys])
@@ -71,10 +81,8 @@ class PurificationBook:
             raise HardwareError(f"purification of pairs {key} was already begun")
         halves = [p.half_of(q) for p, q in zip(pairs, qubits, strict=True)]
         states = [_as_first(p.advance(t_ps, (h,)), h) for p, h in zip(pairs, halves, strict=True)]
-        sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
-        table = purification_outcomes(  # type: ignore[type-var]  # a union through a TypeVar
-            states[0], sacrifice, scheme, (noise, GateNoise.NONE)
-        )
+        # The second node's noise cannot change the first node's marginal (no signalling).
+        table = _outcomes(states, scheme, (noise, GateNoise.NONE))
         marginal: dict[tuple[int, ...], float] = {}
         for (bits_a, _), (p, _) in table.items():
             marginal[bits_a] = marginal.get(bits_a, 0.0) + p
@@ -113,10 +121,7 @@ class PurificationBook:
                 raise HardwareError(f"qubit {q!r} holds the half that began the purification")
             states.append(_as_first(pair.advance(t_ps, (half,)), first_half))
         del self._pending[key]
-        sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
-        table = purification_outcomes(  # type: ignore[type-var]  # a union through a TypeVar
-            states[0], sacrifice, scheme, (pending.noise, noise)
-        )
+        table = _outcomes(states, scheme, (pending.noise, noise))
         given = {b: p for (a, b), (p, _) in table.items() if a == pending.bits}
         bits = _draw(given, rng)
         for q in qubits[1:]:

@@ -376,11 +376,7 @@ class RuleEngine:
         for r in resources[1:]:
             self._remove(conn, r)  # measured out by the hardware
             effects.append(FreeQubit(r.qubit))
-        if kept:
-            self._move(conn, resources[0], stage + 1, partner, effects)
-        else:
-            self._remove(conn, resources[0])
-            effects.append(FreeQubit(resources[0].qubit))
+        self._settle(conn, resources[0], kept, effects)
         return True
 
     def _finish_first(
@@ -391,7 +387,14 @@ class RuleEngine:
             return  # freed meanwhile (a Free crossed this result)
         keep.busy = False
         mine = conn.purifications.pop(msg.names, None)
-        if mine is not None and mine.bits == msg.bits:
+        self._settle(conn, keep, mine is not None and mine.bits == msg.bits, effects)
+
+    def _settle(
+        self, conn: _Connection, keep: _Resource, kept: bool, effects: list[EngineEffect]
+    ) -> None:
+        """End a purification at this node: promote the kept pair (then apply messages that
+        waited for it to settle) or free it."""
+        if kept:
             self._move(conn, keep, keep.stage + 1, keep.partner, effects)
             for waiting in conn.waiting.pop(keep.name, []):
                 self._apply(conn, waiting, effects)
