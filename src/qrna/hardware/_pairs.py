@@ -28,6 +28,7 @@ from qrna.physics import (
     State,
     decohere,
     depolarize,
+    frame_flips,
     measurement_probabilities,
     swap_sampled,
 )
@@ -53,12 +54,15 @@ class BellPair:
         measured: per half, (basis, true outcome) once measured.
         released: per half, True once its qubit was reset: the other half then holds only
             noise (its measurements draw from the marginal).
+        origins: per half, the uid of the link-level pair that half was created in (swapping
+            carries it along), so the simulator can follow a measured half that no qubit holds.
     """
 
     __slots__ = (
         "created_ps",
         "measured",
         "memories",
+        "origins",
         "qubits",
         "released",
         "state",
@@ -83,6 +87,7 @@ class BellPair:
         self.created_ps = created_ps
         self.measured: list[tuple[str, int] | None] = [None, None]
         self.released = [False, False]
+        self.origins = [uid, uid]
 
     def half_of(self, qubit: Qubit) -> int:
         """0 or 1: which half ``qubit`` holds."""
@@ -248,7 +253,9 @@ class PairStore:
         the two, spec Fig. 1a): the pairs (x, q1) and (q2, y) become one pair (x, y).
 
         Returns the new pair, the two bits read and the Pauli frame they call for; the new
-        state is recorded with that frame applied at y (the far end that receives it).
+        state is recorded with that frame applied at y (the far end that receives it). If y
+        was measured already (a MEAS node), the frame corrects its record instead: the bit
+        flips when the frame anticommutes with the basis, as the node itself will do.
         """
         p1, p2 = self.pair_of(q1), self.pair_of(q2)
         if p1 is p2:
@@ -260,6 +267,10 @@ class PairStore:
         b = s2 if h2 == 0 else s2.reversed()  # (q2, y)
         out = swap_sampled(a, b, rng, noise)  # type: ignore[type-var]
         x, y = 1 - h1, 1 - h2
+        bits, frame = out.bits, out.pauli_frame
+        mx, my = p1.measured[x], p2.measured[y]
+        if mx is not None and my is not None:
+            bits, frame = _conditioned_frame(out.state, mx, my, rng)
         del self._by_qubit[q1], self._by_qubit[q2]
         # A far half whose qubit was reset meanwhile (a cutoff the swapping node had not heard
         # of) stays gone: its qubit, perhaps holding something new by now, is not touched.
@@ -278,8 +289,31 @@ class PairStore:
             t_ps,
         )
         pair.measured = [p1.measured[x], p2.measured[y]]
+        pair.origins = [p1.origins[x], p2.origins[y]]
+        done = pair.measured[1]
+        if done is not None and frame_flips(frame, done[0]):
+            pair.measured[1] = (done[0], done[1] ^ 1)
         pair.released = [
             p1.released[x] or (p1.qubits[x] is not None and far[0] is None),
             p2.released[y] or (p2.qubits[y] is not None and far[1] is None),
         ]
-        return pair, out.bits, out.pauli_frame
+        return pair, bits, frame
+
+
+_FRAMES = (((0, 0), "I"), ((0, 1), "X"), ((1, 0), "Z"), ((1, 1), "Y"))
+
+
+def _conditioned_frame(
+    state: State, mx: tuple[str, int], my: tuple[str, int], rng: np.random.Generator
+) -> tuple[tuple[int, int], str]:
+    """The swap's outcome when both far halves were read before it (two MEAS ends).
+
+    Each record alone is independent of the Bell measurement (a Bell-diagonal half is
+    maximally mixed), but the two together are not: the outcome must be drawn given both.
+    Every frame is a priori equally likely and leaves the same corrected state, so frame f
+    has weight P(x reads mx, y reads my corrected by f) in that state.
+    """
+    probs = measurement_probabilities(state, (mx[0], my[0]))
+    weights = np.array([probs[mx[1], my[1] ^ frame_flips(f, my[0])] for _, f in _FRAMES])
+    k = int(rng.choice(4, p=weights / weights.sum()))
+    return _FRAMES[k]

@@ -64,8 +64,12 @@ class Heralds(NamedTuple):
 Deliver = Callable[[int, Heralds], None]
 
 
-class MeasurementRecord(tuple[str, int, int]):
-    """(basis, bit, t_ps): what a MEAS end read from its photon, and when."""
+class MeasurementRecord(tuple[str, int, int, int]):
+    """(basis, bit, t_ps, origin): what a MEAS end read from its photon, and when.
+
+    ``origin`` is the ground-truth pair's uid, for the simulator's checks only: node software
+    never reads it (a real detector reports no such thing).
+    """
 
     __slots__ = ()
 
@@ -80,6 +84,10 @@ class MeasurementRecord(tuple[str, int, int]):
     @property
     def t_ps(self) -> int:
         return self[2]
+
+    @property
+    def origin(self) -> int:
+        return self[3]
 
 
 def _memory_of(bank: MemoryBank | None) -> Memory | None:
@@ -440,4 +448,4 @@ class HeraldedLink:
             basis = "X" if self._sampler.uniform() < 0.5 else "Z"
         t = pair.t_ps[end]
         bit = self.store.measure(pair, end, basis, t, self._rng)
-        return MeasurementRecord((basis, bit, t))
+        return MeasurementRecord((basis, bit, t, pair.uid))

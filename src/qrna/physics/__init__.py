@@ -10,7 +10,7 @@ from qrna.physics._bell import BELL_NAMES, BellDiagonal, bell_index_of_pauli, pa
 from qrna.physics._channels import decohere, depolarize, memory_pauli_twirl, pauli_channel
 from qrna.physics._density import DensityMatrix
 from qrna.physics._errors import PhysicsError
-from qrna.physics._measure import BASES, measure, measurement_probabilities
+from qrna.physics._measure import BASES, frame_flips, measure, measurement_probabilities
 from qrna.physics._noise import GateNoise
 from qrna.physics._purify import (
     Noise,
@@ -39,6 +39,7 @@ __all__ = [
     "bell_index_of_pauli",
     "decohere",
     "depolarize",
+    "frame_flips",
     "measure",
     "measurement_probabilities",
     "memory_pauli_twirl",

@@ -23,7 +23,7 @@ from qrna.physics._errors import PhysicsError
 from qrna.physics._noise import check_probability
 from qrna.physics._state import State, check_same_backend
 
-__all__ = ["BASES", "measure", "measurement_probabilities"]
+__all__ = ["BASES", "frame_flips", "measure", "measurement_probabilities"]
 
 BASES = ("X", "Y", "Z")
 
@@ -69,3 +69,20 @@ def measure(
     probs = measurement_probabilities(state, bases, readout_error).ravel()
     k = int(rng.choice(4, p=probs))
     return (k >> 1, k & 1)
+
+
+def frame_flips(frame: str, basis: str) -> bool:
+    """Whether the Pauli correction ``frame`` flips a bit already read in ``basis``.
+
+    A half measured before its swap's frame arrives (a MEAS node) applies the correction to
+    its classical record instead: a Pauli that anticommutes with the measured one flips it.
+
+    Example:
+        >>> [frame_flips(f, "Z") for f in "IXYZ"]
+        [False, True, True, False]
+    """
+    if frame not in ("I", "X", "Y", "Z"):
+        raise PhysicsError(f"frame={frame!r} is not a Pauli; expected one of 'I', 'X', 'Y', 'Z'")
+    if basis not in BASES:
+        raise PhysicsError(f"basis={basis!r} is not a basis; expected one of 'X', 'Y', 'Z'")
+    return frame not in ("I", basis)

@@ -10,16 +10,16 @@ from qrna.rules._codec import (
     ruleset_to_dict,
     ruleset_to_json,
 )
-from qrna.rules._engine import (
+from qrna.rules._effects import (
     EngineEffect,
     EngineHardware,
     FreeQubit,
     MeasurementDone,
     PairDelivered,
-    RuleEngine,
     Send,
     SetTimer,
 )
+from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetDecodeError, RuleSetError
 from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
 from qrna.rules._model import (

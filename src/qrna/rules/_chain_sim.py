@@ -7,6 +7,11 @@ reordering), and the application at the two end nodes holds each delivered half 
 other end has delivered its own. Then the simulator checks, on every delivery, that the two
 halves are the same Bell pair in the ground truth, records its true fidelity and frees both.
 
+An end may be a MEAS node: it holds no memories, measures each photon on arrival and takes
+part with the records (the engine corrects them by the swaps' Pauli frames). Such a delivery is
+checked against the ground truth too: the record must be the one the pair's measured half
+holds, after the same correction.
+
 Example:
     >>> from qrna.hardware import QNIC, Fibre, Node, NodeType
     >>> from qrna.link import LinkSpec, LinkType
@@ -26,7 +31,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qrna.hardware import MemoryBank, PairStore, PurificationBook, Qubit, QubitStatus
+from qrna.hardware import (
+    BellPair,
+    MemoryBank,
+    NodeType,
+    PairStore,
+    PurificationBook,
+    Qubit,
+    QubitStatus,
+)
 from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
 from qrna.link import (
     HeraldedLink,
@@ -35,22 +48,23 @@ from qrna.link import (
     LinkSpec,
     PairName,
     PairsReady,
+    RecordReady,
     herald_model,
 )
 from qrna.physics import GateNoise
 from qrna.rules._chain import chain_rulesets
-from qrna.rules._engine import (
+from qrna.rules._effects import (
     EngineEffect,
     FreeQubit,
     MeasurementDone,
     PairDelivered,
-    RuleEngine,
     Send,
     SetTimer,
 )
+from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import FreeResource, Message
-from qrna.rules._model import RuleSet
+from qrna.rules._model import Purify, RuleSet, Swap
 
 __all__ = ["ChainResult", "ChainSimulation", "DeliveredPair", "chain_rulesets"]
 
@@ -63,6 +77,8 @@ class DeliveredPair:
     created_ps: int
     delivered_ps: int  # when the second end delivered its half
     fidelity: float
+    # (basis, bit) each end read, for a MEAS end (chain order: first node, last node).
+    records: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +123,12 @@ class _NodeHardware:
         return self.sim.banks[qubit[0]].spec.gate_noise
 
     def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str]:
-        _, bits, frame = self.sim.store.swap(
+        pair, bits, frame = self.sim.store.swap(
             q1, q2, self.sim.scheduler.now_ps, self.rng, self._noise(q1)
         )
+        if pair.qubits == (None, None):
+            # Both far halves were measured on arrival: no qubit indexes this pair any more.
+            self.sim._unheld[(pair.origins[0], pair.origins[1])] = pair
         return bits, frame
 
     def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
@@ -180,6 +199,23 @@ class ChainSimulation:
         if not (jitter >= 0 and math.isfinite(jitter)):
             raise RuleSetError(f"jitter={jitter!r} is invalid; expected a finite value >= 0")
         self.connection = connections.pop()
+        meas = {spec_node.address for spec in links for spec_node in (spec.a, spec.b)}
+        meas = {a for a in meas if self._node_type(links, a) is NodeType.MEAS}
+        for rs in rulesets.values():
+            for stage in rs.stages:
+                for rule in stage.rules:
+                    act = rule.action
+                    if isinstance(act, Swap) and rs.node in meas:
+                        raise RuleSetError(
+                            f"rule {rule.name!r} of {rs.node!r}: {rs.node!r} is a MEAS node and "
+                            "holds only records; it cannot Swap"
+                        )
+                    if isinstance(act, Purify) and meas & {rs.node, act.partner}:
+                        who = rs.node if rs.node in meas else act.partner
+                        raise RuleSetError(
+                            f"rule {rule.name!r} of {rs.node!r}: {who!r} is a MEAS node (it "
+                            "measures on arrival), so pairs with it cannot Purify"
+                        )
         self.scheduler = Scheduler(trace=trace)
         self.streams = RngStreams(seed)
         self.store = PairStore()
@@ -193,8 +229,11 @@ class ChainSimulation:
         for spec in links:
             self._position.append(self._position[-1] + spec.fibre.delay_s)
         for i, spec in enumerate(links):
-            ends = []
+            ends: list[MemoryBank | None] = []
             for end, (node, index) in enumerate(((spec.a, spec.qnic_a), (spec.b, spec.qnic_b))):
+                if node.type is NodeType.MEAS:
+                    ends.append(None)
+                    continue
                 address = node.qnic_address(index)
                 if address in self.banks:
                     raise RuleSetError(f"QNIC {address!r} serves two links")
@@ -223,11 +262,22 @@ class ChainSimulation:
             self.engines[address].install(rs)
         self._jitter = jitter
         self._jitter_rng = self.streams.stream("classical/jitter")
-        self._held: dict[PairName, tuple[Qubit, int]] = {}
+        # Halves delivered at one end, waiting for the other: (qubit, record, origin of record).
+        self._held: dict[PairName, tuple[Qubit | None, tuple[str, int] | None, int]] = {}
+        self._unheld: dict[tuple[int, int], BellPair] = {}
+        self._origin: dict[tuple[str, PairName], int] = {}  # a MEAS node's link pair -> truth
         self._delivered: list[DeliveredPair] = []
         self._measured: list[MeasurementDone] = []
         self._link_pairs = 0
         self._discarded = 0
+
+    @staticmethod
+    def _node_type(links: Sequence[LinkSpec], address: str) -> NodeType:
+        for spec in links:
+            for node in (spec.a, spec.b):
+                if node.address == address:
+                    return node.type
+        raise RuleSetError(f"no node {address!r} on the chain")
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -236,7 +286,18 @@ class ChainSimulation:
             endpoint = self.endpoints[i][end]
             now = self.scheduler.now_ps
             for effect in endpoint.on_heralds(heralds, now):
-                if isinstance(effect, PairsReady):
+                if isinstance(effect, RecordReady):
+                    self._link_pairs += 1 if end == 0 else 0
+                    node = endpoint.node
+                    rec = effect.record
+                    self._origin[(node, effect.name)] = rec.origin
+                    self._apply(
+                        node,
+                        self.engines[node].assign_record(
+                            self.connection, effect.name, (rec.basis, rec.bit), effect.partner, now
+                        ),
+                    )
+                elif isinstance(effect, PairsReady):
                     self._link_pairs += len(effect.names) if end == 0 else 0
                     endpoint.hand_over(effect.names)
                     node = endpoint.node
@@ -267,7 +328,7 @@ class ChainSimulation:
             elif isinstance(eff, SetTimer):
                 self._set_timer(node, eff)
             elif isinstance(eff, PairDelivered):
-                self._on_delivered(eff)
+                self._on_delivered(node, eff)
             elif isinstance(eff, MeasurementDone):
                 self._measured.append(eff)
 
@@ -295,22 +356,55 @@ class ChainSimulation:
         link_index, end = self._end_of[qubit[0]]
         self.links[link_index].memories_freed(end, [qubit[1]])
 
-    def _on_delivered(self, d: PairDelivered) -> None:
+    def _on_delivered(self, node: str, d: PairDelivered) -> None:
+        origin = -1
+        if d.record is not None:
+            assert d.link_pair is not None
+            origin = self._origin.pop((node, d.link_pair))
         other = self._held.pop(d.name, None)
         if other is None:
-            self._held[d.name] = (d.qubit, d.t_ps)
+            self._held[d.name] = (d.qubit, d.record, origin)
             return
-        q_other = other[0]
-        pair = self.store.pair_of(d.qubit)
-        if self.store.pair_of(q_other) is not pair:
-            raise RuleSetError(
-                f"pair {d.name} was delivered with halves of two different Bell pairs: "
-                f"{self.store.pair_of(q_other)!r} and {pair!r}"
-            )
+        halves = [other, (d.qubit, d.record, origin)]
+        if node == self.nodes[0]:
+            halves.reverse()  # chain order: the first node's half first
+        pair = self._truth(d.name, halves)
         fidelity = pair.advance(self.scheduler.now_ps).fidelity
-        self._delivered.append(DeliveredPair(d.name, d.name.t_ps, d.t_ps, fidelity))
-        self._free(d.qubit)
-        self._free(q_other)
+        records = (halves[0][1], halves[1][1])
+        self._delivered.append(DeliveredPair(d.name, d.name.t_ps, d.t_ps, fidelity, records))
+        for qubit, _, _ in halves:
+            if qubit is not None:
+                self._free(qubit)
+
+    def _truth(
+        self, name: PairName, halves: list[tuple[Qubit | None, tuple[str, int] | None, int]]
+    ) -> BellPair:
+        """The ground-truth pair both delivered halves belong to; raise if they are not one."""
+        qubits = [q for q, _, _ in halves if q is not None]
+        if qubits:
+            pair = self.store.pair_of(qubits[0])
+        else:
+            key = (halves[0][2], halves[1][2])
+            found = self._unheld.pop(key, None) or self._unheld.pop((key[1], key[0]), None)
+            if found is None:
+                raise RuleSetError(f"pair {name}: the two records are of no one Bell pair")
+            pair = found
+        for qubit, record, origin in halves:
+            if qubit is not None:
+                ok = self.store.pair_of(qubit) is pair
+            else:
+                h = 0 if pair.qubits[0] is None and pair.origins[0] == origin else 1
+                ok = (
+                    pair.qubits[h] is None
+                    and pair.origins[h] == origin
+                    and pair.measured[h] == record
+                )
+            if not ok:
+                raise RuleSetError(
+                    f"pair {name} was delivered with halves of two different Bell pairs "
+                    f"(half {qubit or record} is not part of {pair!r})"
+                )
+        return pair
 
     # -- running ------------------------------------------------------------------------------
 

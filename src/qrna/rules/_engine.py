@@ -10,6 +10,11 @@ without scanning every qubit. They leave a Stage only by promotion, delivery or 
 Messages are matched to resources by pair name; a message about a pair not held yet waits
 for it (it overtook its herald or transfer).
 
+A MEAS node holds no qubits: its resources are the records of photons it measured on arrival
+(``assign_record``). When a swap's Pauli frame reaches such a record, the node corrects the
+recorded bit (it flips when the frame anticommutes with the basis); a record can be delivered
+or measured (reported), never swapped or purified.
+
 Purification is led by the end whose address sorts first: it chooses the pairs (its oldest
 eligible ones), acts, and sends their names and its bits; the other end acts on the same names
 when it holds them all in the purifying Stage, and answers with its bits. Both keep the pair,
@@ -19,12 +24,22 @@ promoted to the next Stage, when the bits agree, and free everything otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from qrna.hardware import Qubit
 from qrna.kernel import s_to_ps
 from qrna.link import PairName
-from qrna.physics import BellDiagonal, purify
+from qrna.physics import frame_flips
+from qrna.rules._effects import (
+    EngineEffect,
+    EngineHardware,
+    FreeQubit,
+    MeasurementDone,
+    PairDelivered,
+    Send,
+    SetTimer,
+    purified_fidelity,
+    werner_swap_fidelity,
+)
 from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
 from qrna.rules._model import (
@@ -41,115 +56,27 @@ from qrna.rules._model import (
     Swap,
 )
 
-__all__ = [
-    "EngineEffect",
-    "purified_fidelity",
-    "werner_swap_fidelity",
-    "EngineHardware",
-    "FreeQubit",
-    "MeasurementDone",
-    "PairDelivered",
-    "RuleEngine",
-    "Send",
-    "SetTimer",
-]
-
-
-def werner_swap_fidelity(fa: float, fb: float) -> float:
-    """A node's estimate after swapping pairs it believes Werner of fidelities fa, fb."""
-    return fa * fb + (1.0 - fa) * (1.0 - fb) / 3.0
-
-
-def purified_fidelity(fidelities: list[float], scheme: str) -> float:
-    """A node's estimate of the kept pair after a successful round on Werner pairs (the same
-    arithmetic at both ends, so their estimates agree)."""
-    states = [BellDiagonal.werner(min(1.0, max(0.0, f))) for f in fidelities]
-    sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
-    _, kept = purify(states[0], sacrifice, scheme)
-    return kept.fidelity if kept is not None else 0.0
+__all__ = ["RuleEngine"]
 
 
 _MAX_FIRINGS = 100_000  # per event: a RuleSet that fires more has a rule that never settles
 
 
-class EngineHardware(Protocol):
-    """Local operations the rule engine may ask of its node's hardware."""
-
-    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str]:
-        """Bell measurement of two local qubits; returns the bits and the Pauli frame."""
-        ...
-
-    def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
-        """This node acts first in a purification of these (kept, sacrificed...) halves."""
-        ...
-
-    def purify_second(self, qubits: list[Qubit], scheme: str) -> tuple[tuple[int, ...], bool]:
-        """This node acts second; returns its bits and whether the pair is kept."""
-        ...
-
-    def measure(self, qubit: Qubit, basis: str) -> tuple[str, int]:
-        """Measure a qubit in "X", "Y", "Z" or "random"; returns the basis used and the bit."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    """Effect: send ``message`` to node ``dst``."""
-
-    dst: str
-    message: Message
-
-
-@dataclass(frozen=True, slots=True)
-class SetTimer:
-    """Effect: call ``on_timer(token)`` after ``delay_ps``."""
-
-    delay_ps: int
-    token: tuple[str, PairName]
-
-
-@dataclass(frozen=True, slots=True)
-class FreeQubit:
-    """Effect: the qubit is reset and free for new link-level pairs."""
-
-    qubit: Qubit
-
-
-@dataclass(frozen=True, slots=True)
-class PairDelivered:
-    """Effect: the application receives this node's half of pair ``name`` with ``partner``."""
-
-    connection: str
-    name: PairName
-    qubit: Qubit
-    partner: str
-    t_ps: int
-
-
-@dataclass(frozen=True, slots=True)
-class MeasurementDone:
-    """Effect: a Measure action read ``bit`` in ``basis`` on this node's half of ``name``."""
-
-    connection: str
-    name: PairName
-    partner: str
-    basis: str
-    bit: int
-    t_ps: int
-
-
-EngineEffect = Send | SetTimer | FreeQubit | PairDelivered | MeasurementDone
-
-
 @dataclass
 class _Resource:
     name: PairName
-    qubit: Qubit
+    qubit: Qubit | None  # None: a MEAS node's record
     partner: str
     stage: int
     since_ps: int
     fidelity: float  # this node's estimate (link monitoring, then swap and purification math)
     busy: bool = False
+    record: tuple[str, int] | None = None  # (basis, bit) read on arrival, Pauli-corrected
+    link_pair: PairName | None = None  # the name it entered with (set on entry)
+
+
+def _freed(res: _Resource) -> list[EngineEffect]:
+    return [] if res.qubit is None else [FreeQubit(res.qubit)]
 
 
 @dataclass
@@ -207,7 +134,7 @@ class RuleEngine:
         conn = self._conns.pop(connection, None)
         if conn is None:
             raise RuleSetError(f"connection {connection!r} is not installed at {self.node!r}")
-        return [FreeQubit(r.qubit) for r in conn.by_name.values()]
+        return [FreeQubit(r.qubit) for r in conn.by_name.values() if r.qubit is not None]
 
     def holds(self, connection: str) -> int:
         """Number of resources the connection holds here."""
@@ -230,12 +157,33 @@ class RuleEngine:
     ) -> list[EngineEffect]:
         """A resource (a link-level pair's half) is assigned to ``connection``: it enters the
         first Stage, with ``fidelity`` the node's estimate (from link monitoring)."""
-        self.now_ps = t_ps
+        return self._enter(connection, _Resource(name, qubit, partner, 0, t_ps, fidelity))
+
+    def assign_record(
+        self,
+        connection: str,
+        name: PairName,
+        record: tuple[str, int],
+        partner: str,
+        t_ps: int,
+        fidelity: float = 1.0,
+    ) -> list[EngineEffect]:
+        """A MEAS node's resource: the (basis, bit) it read from its half of link-level pair
+        ``name`` enters the first Stage of ``connection``."""
+        basis, bit = record
+        if basis not in ("X", "Y", "Z") or bit not in (0, 1):
+            raise RuleSetError(f"record={record!r} is not (basis 'X'|'Y'|'Z', bit 0|1)")
+        res = _Resource(name, None, partner, 0, t_ps, fidelity, record=(basis, bit))
+        return self._enter(connection, res)
+
+    def _enter(self, connection: str, res: _Resource) -> list[EngineEffect]:
+        self.now_ps = res.since_ps
         conn = self._conn(connection)
+        name = res.name
         if name in conn.by_name:
             raise RuleSetError(f"pair {name} is assigned to {connection!r} twice")
-        res = _Resource(name, qubit, partner, 0, t_ps, fidelity)
         effects: list[EngineEffect] = []
+        res.link_pair = name
         self._add(conn, res, effects)
         for message in conn.waiting.pop(name, []):
             self._apply(conn, message, effects)
@@ -307,7 +255,7 @@ class RuleEngine:
         self, conn: _Connection, res: _Resource, effects: list[EngineEffect], tell: bool
     ) -> None:
         self._remove(conn, res)
-        effects.append(FreeQubit(res.qubit))
+        effects += _freed(res)
         if tell:
             effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
 
@@ -325,7 +273,14 @@ class RuleEngine:
             res.name = msg.new_name
             res.partner = msg.new_partner
             res.fidelity = msg.fidelity
-            # The frame is Pauli bookkeeping: the ground truth records the corrected state.
+            # The frame is Pauli bookkeeping: the ground truth records the corrected state, and
+            # a record read before the frame arrived is corrected here, as the truth's is.
+            if (
+                msg.correct
+                and res.record is not None
+                and frame_flips(msg.pauli_frame, res.record[0])
+            ):
+                res.record = (res.record[0], res.record[1] ^ 1)
             self._add(conn, res, effects)
             for waiting in conn.waiting.pop(msg.new_name, []):
                 self._apply(conn, waiting, effects)
@@ -363,7 +318,10 @@ class RuleEngine:
         ):
             return False
         del conn.requests[msg.names]
-        bits, kept = self.hardware.purify_second([r.qubit for r in resources], msg.scheme)
+        self._need_qubits(conn, resources, "purify")
+        bits, kept = self.hardware.purify_second(
+            [r.qubit for r in resources if r.qubit is not None], msg.scheme
+        )
         resources[0].fidelity = purified_fidelity([r.fidelity for r in resources], msg.scheme)
         effects.append(
             Send(
@@ -375,7 +333,7 @@ class RuleEngine:
         )
         for r in resources[1:]:
             self._remove(conn, r)  # measured out by the hardware
-            effects.append(FreeQubit(r.qubit))
+            effects += _freed(r)
         self._settle(conn, resources[0], kept, effects)
         return True
 
@@ -400,7 +358,16 @@ class RuleEngine:
                 self._apply(conn, waiting, effects)
         else:
             self._remove(conn, keep)
-            effects.append(FreeQubit(keep.qubit))
+            effects += _freed(keep)
+
+    def _need_qubits(self, conn: _Connection, resources: list[_Resource], what: str) -> None:
+        for r in resources:
+            if r.qubit is None:
+                raise RuleSetError(
+                    f"{self.node}: connection {conn.ruleset.connection!r} asks to {what} pair "
+                    f"{r.name}, but this node only holds a measurement record of it (a MEAS "
+                    "node can deliver or report records, not operate on them)"
+                )
 
     # -- rules --------------------------------------------------------------------------------
 
@@ -461,6 +428,9 @@ class RuleEngine:
             if not left or not right:
                 return False
             a, b = left[0], right[0]
+            self._need_qubits(conn, [a, b], "swap")
+            assert a.qubit is not None
+            assert b.qubit is not None
             _, frame = self.hardware.swap(a.qubit, b.qubit)  # the frame is what the far end needs
             # Names must be unique: two swaps at one instant get time stamps 1 ps apart.
             stamp = max(self.now_ps, self._last_stamp + 1)
@@ -481,12 +451,15 @@ class RuleEngine:
             if self.node > action.partner or len(pool) < action.pairs:
                 return False  # the other end leads; this one answers its message
             chosen = pool[: action.pairs]
+            self._need_qubits(conn, chosen, "purify")
             names = tuple(r.name for r in chosen)
-            first_bits = self.hardware.purify_first([r.qubit for r in chosen], action.scheme)
+            first_bits = self.hardware.purify_first(
+                [r.qubit for r in chosen if r.qubit is not None], action.scheme
+            )
             chosen[0].busy = True
             for r in chosen[1:]:
                 self._remove(conn, r)
-                effects.append(FreeQubit(r.qubit))
+                effects += _freed(r)
             chosen[0].fidelity = purified_fidelity([r.fidelity for r in chosen], action.scheme)
             result = PurificationResult(cid, names, action.scheme, first_bits, first=True)
             conn.purifications[names] = result
@@ -508,13 +481,19 @@ class RuleEngine:
             self._free(conn, res, effects, tell=True)
         elif isinstance(action, Deliver):
             self._remove(conn, res)
-            effects.append(PairDelivered(cid, res.name, res.qubit, res.partner, self.now_ps))
+            effects.append(
+                PairDelivered(
+                    cid, res.name, res.qubit, res.partner, self.now_ps, res.record, res.link_pair
+                )
+            )
         elif isinstance(action, Measure):
-            basis, bit = self.hardware.measure(res.qubit, action.basis)
+            if res.qubit is None:  # read on arrival, in the MEAS node's own basis
+                assert res.record is not None
+                basis, bit = res.record
+            else:
+                basis, bit = self.hardware.measure(res.qubit, action.basis)
             self._remove(conn, res)
             conn.variables[stage][action.counter] = conn.variables[stage].get(action.counter, 0) + 1
-            effects += [
-                FreeQubit(res.qubit),
-                MeasurementDone(cid, res.name, res.partner, basis, bit, self.now_ps),
-            ]
+            effects += _freed(res)
+            effects.append(MeasurementDone(cid, res.name, res.partner, basis, bit, self.now_ps))
         return True

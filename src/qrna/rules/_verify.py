@@ -30,15 +30,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qrna.link import PairName
-from qrna.rules._engine import (
+from qrna.rules._effects import (
     EngineEffect,
     FreeQubit,
     MeasurementDone,
     PairDelivered,
-    RuleEngine,
     Send,
     SetTimer,
 )
+from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import Message
 from qrna.rules._model import (

@@ -1,0 +1,113 @@
+"""What the rule engine asks of its node and tells its node (sans-IO, DESIGN.md): the local
+operations it may request (``EngineHardware``, answered synchronously as QNIC firmware would),
+the effects it returns, and the estimate arithmetic both ends of a pair share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from qrna.hardware import Qubit
+from qrna.link import PairName
+from qrna.physics import BellDiagonal, purify
+from qrna.rules._messages import Message
+
+__all__ = [
+    "EngineEffect",
+    "EngineHardware",
+    "FreeQubit",
+    "MeasurementDone",
+    "PairDelivered",
+    "Send",
+    "SetTimer",
+    "purified_fidelity",
+    "werner_swap_fidelity",
+]
+
+
+def werner_swap_fidelity(fa: float, fb: float) -> float:
+    """A node's estimate after swapping pairs it believes Werner of fidelities fa, fb."""
+    return fa * fb + (1.0 - fa) * (1.0 - fb) / 3.0
+
+
+def purified_fidelity(fidelities: list[float], scheme: str) -> float:
+    """A node's estimate of the kept pair after a successful round on Werner pairs (the same
+    arithmetic at both ends, so their estimates agree)."""
+    states = [BellDiagonal.werner(min(1.0, max(0.0, f))) for f in fidelities]
+    sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
+    _, kept = purify(states[0], sacrifice, scheme)
+    return kept.fidelity if kept is not None else 0.0
+
+
+class EngineHardware(Protocol):
+    """Local operations the rule engine may ask of its node's hardware."""
+
+    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str]:
+        """Bell measurement of two local qubits; returns the bits and the Pauli frame."""
+        ...
+
+    def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
+        """This node acts first in a purification of these (kept, sacrificed...) halves."""
+        ...
+
+    def purify_second(self, qubits: list[Qubit], scheme: str) -> tuple[tuple[int, ...], bool]:
+        """This node acts second; returns its bits and whether the pair is kept."""
+        ...
+
+    def measure(self, qubit: Qubit, basis: str) -> tuple[str, int]:
+        """Measure a qubit in "X", "Y", "Z" or "random"; returns the basis used and the bit."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Effect: send ``message`` to node ``dst``."""
+
+    dst: str
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    """Effect: call ``on_timer(token)`` after ``delay_ps``."""
+
+    delay_ps: int
+    token: tuple[str, PairName]
+
+
+@dataclass(frozen=True, slots=True)
+class FreeQubit:
+    """Effect: the qubit is reset and free for new link-level pairs."""
+
+    qubit: Qubit
+
+
+@dataclass(frozen=True, slots=True)
+class PairDelivered:
+    """Effect: the application receives this node's half of pair ``name`` with ``partner``:
+    the qubit holding it, or at a MEAS node (``qubit`` None) the corrected ``record``
+    (basis, bit) of the photon measured on arrival. ``link_pair`` is the link-level pair this
+    half entered the connection as."""
+
+    connection: str
+    name: PairName
+    qubit: Qubit | None
+    partner: str
+    t_ps: int
+    record: tuple[str, int] | None = None
+    link_pair: PairName | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementDone:
+    """Effect: a Measure action read ``bit`` in ``basis`` on this node's half of ``name``."""
+
+    connection: str
+    name: PairName
+    partner: str
+    basis: str
+    bit: int
+    t_ps: int
+
+
+EngineEffect = Send | SetTimer | FreeQubit | PairDelivered | MeasurementDone
