@@ -106,7 +106,8 @@ def test_meas_end_delivery_is_checked_against_the_truth_and_matches_f2() -> None
         [0.25 + 0.75 * w_mim * w_mm] * result.pairs, abs=1e-9
     )
     assert all(d.records[0] is None and d.records[1] is not None for d in result.delivered)
-    assert not sim._held or all(q is not None or r is not None for q, r, _ in sim._held.values())
+    held = sim.ledger.held.values()
+    assert all(q is not None or r is not None for q, r, _ in held)
 
 
 def test_two_meas_ends_through_a_repeater_agree_on_sifted_bits() -> None:

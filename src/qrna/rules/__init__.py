@@ -2,7 +2,7 @@
 RuleSets and node software on a chain."""
 
 from qrna.rules._chain import SWAP_ORDERS, chain_rulesets, swap_schedule
-from qrna.rules._chain_sim import ChainResult, ChainSimulation, DeliveredPair
+from qrna.rules._chain_sim import ChainResult, ChainSimulation, NodeHardware
 from qrna.rules._codec import (
     ruleset_from_dict,
     ruleset_from_json,
@@ -10,6 +10,7 @@ from qrna.rules._codec import (
     ruleset_to_dict,
     ruleset_to_json,
 )
+from qrna.rules._delivery import DeliveredPair, DeliveryLedger
 from qrna.rules._effects import (
     EngineEffect,
     EngineHardware,
@@ -53,6 +54,7 @@ __all__ = [
     "Clause",
     "Deliver",
     "DeliveredPair",
+    "DeliveryLedger",
     "Discard",
     "EngineEffect",
     "EngineHardware",
@@ -63,6 +65,7 @@ __all__ = [
     "Measure",
     "MeasurementDone",
     "Message",
+    "NodeHardware",
     "PairDelivered",
     "Promote",
     "PurificationResult",

@@ -15,6 +15,7 @@ holds, after the same correction.
 Example:
     >>> from qrna.hardware import QNIC, Fibre, Node, NodeType
     >>> from qrna.link import LinkSpec, LinkType
+    >>> from qrna.rules import chain_rulesets
     >>> ends = [Node(n, NodeType.COMP, (QNIC(4),)) for n in ("a", "c")]
     >>> rep = Node("b", NodeType.REP1, (QNIC(4), QNIC(4)))
     >>> links = [LinkSpec(ends[0], rep, LinkType.MIM, Fibre(5.0), qnic_b=0),
@@ -30,9 +31,9 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from qrna.hardware import (
-    BellPair,
     MemoryBank,
     NodeType,
     PairStore,
@@ -46,13 +47,12 @@ from qrna.link import (
     Heralds,
     LinkEndpoint,
     LinkSpec,
-    PairName,
     PairsReady,
     RecordReady,
     herald_model,
 )
 from qrna.physics import GateNoise
-from qrna.rules._chain import chain_rulesets
+from qrna.rules._delivery import DeliveredPair, DeliveryLedger
 from qrna.rules._effects import (
     EngineEffect,
     FreeQubit,
@@ -66,19 +66,7 @@ from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import FreeResource, Message
 from qrna.rules._model import Purify, RuleSet, Swap
 
-__all__ = ["ChainResult", "ChainSimulation", "DeliveredPair", "chain_rulesets"]
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveredPair:
-    """One end-to-end pair as the application saw it, with the simulator's ground truth."""
-
-    name: PairName
-    created_ps: int
-    delivered_ps: int  # when the second end delivered its half
-    fidelity: float
-    # (basis, bit) each end read, for a MEAS end (chain order: first node, last node).
-    records: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
+__all__ = ["ChainResult", "ChainSimulation", "NodeHardware"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +100,28 @@ class ChainResult:
         return sum(d.fidelity for d in self.delivered) / len(self.delivered)
 
 
-class _NodeHardware:
-    """One node's local operations, answered from the ground truth."""
+class _Truth(Protocol):
+    """What ``NodeHardware`` reads of a simulation."""
 
-    def __init__(self, sim: ChainSimulation, node: str) -> None:
+    @property
+    def streams(self) -> RngStreams: ...
+    @property
+    def store(self) -> PairStore: ...
+    @property
+    def book(self) -> PurificationBook: ...
+    @property
+    def banks(self) -> Mapping[str, MemoryBank]: ...
+    @property
+    def scheduler(self) -> Scheduler: ...
+    @property
+    def ledger(self) -> DeliveryLedger: ...
+
+
+class NodeHardware:
+    """One node's local operations (``EngineHardware``), answered from a simulation's
+    ground truth: its pair store, purification book, memory banks and clock."""
+
+    def __init__(self, sim: _Truth, node: str) -> None:
         self.sim = sim
         self.rng = sim.streams.stream(f"hardware/{node}")
 
@@ -126,9 +132,7 @@ class _NodeHardware:
         pair, bits, frame = self.sim.store.swap(
             q1, q2, self.sim.scheduler.now_ps, self.rng, self._noise(q1)
         )
-        if pair.qubits == (None, None):
-            # Both far halves were measured on arrival: no qubit indexes this pair any more.
-            self.sim._unheld[(pair.origins[0], pair.origins[1])] = pair
+        self.sim.ledger.swapped(pair)
         return bits, frame
 
     def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
@@ -257,16 +261,13 @@ class ChainSimulation:
                     LinkEndpoint(spec.b.address, spec.id, spec.a.address, _NoMeasure()),
                 )
             )
-        self.engines = {node: RuleEngine(node, _NodeHardware(self, node)) for node in self.nodes}
+        self.engines = {node: RuleEngine(node, NodeHardware(self, node)) for node in self.nodes}
         for address, rs in rulesets.items():
             self.engines[address].install(rs)
         self._jitter = jitter
         self._jitter_rng = self.streams.stream("classical/jitter")
-        # Halves delivered at one end, waiting for the other: (qubit, record, origin of record).
-        self._held: dict[PairName, tuple[Qubit | None, tuple[str, int] | None, int]] = {}
-        self._unheld: dict[tuple[int, int], BellPair] = {}
-        self._origin: dict[tuple[str, PairName], int] = {}  # a MEAS node's link pair -> truth
-        self._delivered: list[DeliveredPair] = []
+        self.ledger = DeliveryLedger(self.store, self._free)
+        self._delivered = self.ledger.delivered
         self._measured: list[MeasurementDone] = []
         self._link_pairs = 0
         self._discarded = 0
@@ -290,7 +291,7 @@ class ChainSimulation:
                     self._link_pairs += 1 if end == 0 else 0
                     node = endpoint.node
                     rec = effect.record
-                    self._origin[(node, effect.name)] = rec.origin
+                    self.ledger.record_arrived(self.connection, node, effect.name, rec.origin)
                     self._apply(
                         node,
                         self.engines[node].assign_record(
@@ -328,7 +329,7 @@ class ChainSimulation:
             elif isinstance(eff, SetTimer):
                 self._set_timer(node, eff)
             elif isinstance(eff, PairDelivered):
-                self._on_delivered(node, eff)
+                self.ledger.deliver(node, node == self.nodes[0], eff, self.scheduler.now_ps)
             elif isinstance(eff, MeasurementDone):
                 self._measured.append(eff)
 
@@ -355,56 +356,6 @@ class ChainSimulation:
         bank.move(qubit[1], QubitStatus.FREE)
         link_index, end = self._end_of[qubit[0]]
         self.links[link_index].memories_freed(end, [qubit[1]])
-
-    def _on_delivered(self, node: str, d: PairDelivered) -> None:
-        origin = -1
-        if d.record is not None:
-            assert d.link_pair is not None
-            origin = self._origin.pop((node, d.link_pair))
-        other = self._held.pop(d.name, None)
-        if other is None:
-            self._held[d.name] = (d.qubit, d.record, origin)
-            return
-        halves = [other, (d.qubit, d.record, origin)]
-        if node == self.nodes[0]:
-            halves.reverse()  # chain order: the first node's half first
-        pair = self._truth(d.name, halves)
-        fidelity = pair.advance(self.scheduler.now_ps).fidelity
-        records = (halves[0][1], halves[1][1])
-        self._delivered.append(DeliveredPair(d.name, d.name.t_ps, d.t_ps, fidelity, records))
-        for qubit, _, _ in halves:
-            if qubit is not None:
-                self._free(qubit)
-
-    def _truth(
-        self, name: PairName, halves: list[tuple[Qubit | None, tuple[str, int] | None, int]]
-    ) -> BellPair:
-        """The ground-truth pair both delivered halves belong to; raise if they are not one."""
-        qubits = [q for q, _, _ in halves if q is not None]
-        if qubits:
-            pair = self.store.pair_of(qubits[0])
-        else:
-            key = (halves[0][2], halves[1][2])
-            found = self._unheld.pop(key, None) or self._unheld.pop((key[1], key[0]), None)
-            if found is None:
-                raise RuleSetError(f"pair {name}: the two records are of no one Bell pair")
-            pair = found
-        for qubit, record, origin in halves:
-            if qubit is not None:
-                ok = self.store.pair_of(qubit) is pair
-            else:
-                h = 0 if pair.qubits[0] is None and pair.origins[0] == origin else 1
-                ok = (
-                    pair.qubits[h] is None
-                    and pair.origins[h] == origin
-                    and pair.measured[h] == record
-                )
-            if not ok:
-                raise RuleSetError(
-                    f"pair {name} was delivered with halves of two different Bell pairs "
-                    f"(half {qubit or record} is not part of {pair!r})"
-                )
-        return pair
 
     # -- running ------------------------------------------------------------------------------
 

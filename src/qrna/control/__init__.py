@@ -1,0 +1,82 @@
+"""Connections (spec §3.5, §4): control messages, two-pass setup, RuleSet generators,
+qDijkstra routing, and a network that runs them."""
+
+from qrna.control._cost import PurificationPlan, purification_plan, seconds_per_pair
+from qrna.control._errors import ControlError
+from qrna.control._generator import (
+    Accepted,
+    Plan,
+    Rejected,
+    RuleSetGenerator,
+    default_generator,
+    estimate,
+    load_generator,
+)
+from qrna.control._manager import (
+    ConnectionEvent,
+    ConnectionManager,
+    ManagerEffect,
+    Release,
+    Reserve,
+    Wake,
+)
+from qrna.control._messages import (
+    CONTROL_VERSION,
+    ConnectionSetupReject,
+    ConnectionSetupRequest,
+    ConnectionSetupResponse,
+    ConnectionTeardown,
+    ControlMessage,
+    HopRecord,
+    LinkState,
+    LinkStateAdvertisement,
+    RejectReason,
+    message_from_dict,
+    message_to_dict,
+)
+from qrna.control._network import ConnectionReport, Network, NetworkResult
+from qrna.control._routing import METRICS, Metric, RoutingDaemon, SendControl, qdijkstra_cost
+from qrna.control._topology import line_network, links_from_graph, random_graph
+
+__all__ = [
+    "Accepted",
+    "CONTROL_VERSION",
+    "ConnectionEvent",
+    "ConnectionManager",
+    "ConnectionReport",
+    "ConnectionSetupReject",
+    "ConnectionSetupRequest",
+    "ConnectionSetupResponse",
+    "ConnectionTeardown",
+    "ControlError",
+    "ControlMessage",
+    "HopRecord",
+    "LinkState",
+    "LinkStateAdvertisement",
+    "METRICS",
+    "ManagerEffect",
+    "Metric",
+    "Network",
+    "NetworkResult",
+    "Plan",
+    "PurificationPlan",
+    "RejectReason",
+    "Rejected",
+    "Release",
+    "Reserve",
+    "RoutingDaemon",
+    "RuleSetGenerator",
+    "SendControl",
+    "Wake",
+    "default_generator",
+    "estimate",
+    "line_network",
+    "links_from_graph",
+    "load_generator",
+    "message_from_dict",
+    "message_to_dict",
+    "purification_plan",
+    "qdijkstra_cost",
+    "random_graph",
+    "seconds_per_pair",
+]

@@ -1,0 +1,353 @@
+"""The connection manager: two-pass setup, reject, retry and teardown at one node, sans-IO.
+
+Spec §3.5 and Fig. 4. The Initiator sends a ``ConnectionSetupRequest`` to the next hop its
+routing daemon names; every node checks and holds ``memories`` free memories on the QNICs toward
+the previous and the next hop (first come, first served: whole memories per connection),
+appends its ``HopRecord`` and passes the request on. The Responder asks its RuleSet generator
+and sends each node its ``ConnectionSetupResponse``; a node installs its RuleSet and turns its
+hold into a reservation (effect ``Reserve``: the link layer may now make pairs for the
+connection on those memories). A node that cannot hold memories, has no route, or a Responder
+whose generator refuses, sends a ``ConnectionSetupReject`` back along the path: every node on
+the way releases its hold; the Initiator retries NO_ROUTE and NO_RESOURCES with randomised
+exponential back-off, at most ``max_attempts`` times.
+
+The Initiator counts the pairs its node delivers; when the demand is met (pairs, or duration
+since the connection came up), or on ``teardown``, it sends ``ConnectionTeardown`` along the
+path: every node uninstalls the RuleSet (its qubits are freed) and releases its memories.
+Late messages for a connection a node has finished are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from qrna.control._errors import ControlError
+from qrna.control._generator import Accepted, RuleSetGenerator
+from qrna.control._messages import (
+    ConnectionSetupReject,
+    ConnectionSetupRequest,
+    ConnectionSetupResponse,
+    ConnectionTeardown,
+    ControlMessage,
+    HopRecord,
+    LinkState,
+    RejectReason,
+)
+from qrna.control._routing import RoutingDaemon, SendControl
+from qrna.kernel import s_to_ps
+from qrna.rules import EngineEffect, RuleEngine
+
+__all__ = ["ConnectionEvent", "ConnectionManager", "ManagerEffect", "Release", "Reserve", "Wake"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reserve:
+    """Effect: ``memories`` memories of the QNIC toward ``neighbour`` now serve ``connection``."""
+
+    connection: str
+    neighbour: str
+    memories: int
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Effect: the connection's memories at this node are free again."""
+
+    connection: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """Effect: call ``on_wake(connection)`` after ``delay_ps`` (retry or demand timer)."""
+
+    delay_ps: int
+    connection: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent:
+    """Effect: what happened to a connection this node initiated."""
+
+    connection: str
+    kind: Literal["up", "done", "rejected", "failed"]
+    t_ps: int
+    detail: str = ""
+
+
+ManagerEffect = SendControl | Reserve | Release | Wake | ConnectionEvent | EngineEffect
+
+
+@dataclass
+class _Conn:
+    path: tuple[str, ...]
+    holds: dict[str, int]  # neighbour -> memories held
+    installed: bool = False
+    request: ConnectionSetupRequest | None = None  # at the Initiator
+    delivered: int = 0
+    up_ps: int = -1
+    attempts: int = 0
+    pending: bool = False  # Initiator: waiting for the answer to an attempt
+    reasons: list[str] = field(default_factory=list)
+
+
+class ConnectionManager:
+    """Connection setup and teardown at ``node``.
+
+    Args:
+        node: this node's address.
+        routing: its routing daemon (next hops).
+        engine: its rule engine (RuleSets are installed there).
+        free: ``free(neighbour)`` → free memories of the QNIC toward ``neighbour``.
+        record: ``record(prev, next)`` → this node's ``HopRecord`` for a request from ``prev``
+            (None at the Initiator) to ``next`` (None at the Responder).
+        generator: the RuleSet generator it runs as Responder.
+        rng: for back-off jitter.
+        max_attempts: setup attempts before the Initiator gives up.
+        backoff_s: the first back-off; attempt k waits uniform in [0, backoff_s·2^k].
+    """
+
+    def __init__(
+        self,
+        node: str,
+        routing: RoutingDaemon,
+        engine: RuleEngine,
+        free: Callable[[str], int],
+        record: Callable[[str | None, str | None], HopRecord],
+        generator: RuleSetGenerator,
+        rng: np.random.Generator,
+        max_attempts: int = 6,
+        backoff_s: float = 1e-3,
+    ) -> None:
+        self.node = node
+        self.routing = routing
+        self.engine = engine
+        self._free = free
+        self._record = record
+        self.generator = generator
+        self.rng = rng
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.conns: dict[str, _Conn] = {}
+        self.finished: set[str] = set()
+        self.held: dict[str, int] = {}  # neighbour -> memories held or reserved by connections
+
+    def available(self, neighbour: str) -> int:
+        """Memories toward ``neighbour`` not held by any connection."""
+        return self._free(neighbour) - self.held.get(neighbour, 0)
+
+    # -- the Initiator --------------------------------------------------------------------------
+
+    def connect(self, request: ConnectionSetupRequest, t_ps: int) -> list[ManagerEffect]:
+        """An application at this node asks for a connection (``request.initiator`` is us)."""
+        if request.initiator != self.node:
+            raise ControlError(f"{self.node} cannot initiate for {request.initiator!r}")
+        cid = request.connection
+        if cid in self.conns or cid in self.finished:
+            raise ControlError(f"connection {cid!r} exists already at {self.node}")
+        self.conns[cid] = _Conn((), {}, request=request)
+        return self._attempt(cid, t_ps)
+
+    def _attempt(self, cid: str, t_ps: int) -> list[ManagerEffect]:
+        conn = self.conns[cid]
+        assert conn.request is not None
+        conn.attempts += 1
+        conn.pending = True
+        request = replace(conn.request, hops=(), attempt=conn.attempts)
+        nxt = self.routing.next_hop(request.responder, request.fidelity)
+        if nxt is None:
+            return self._rejected(cid, RejectReason.NO_ROUTE, "no route known yet", t_ps)
+        if self.available(nxt) < request.memories:
+            return self._rejected(cid, RejectReason.NO_RESOURCES, f"{self.node} is busy", t_ps)
+        hops = (self._record(None, nxt),)  # free memories as found, before holding
+        self._hold(conn, nxt, request.memories)
+        return [SendControl(nxt, replace(request, hops=hops))]
+
+    def teardown(self, cid: str, t_ps: int, detail: str = "by request") -> list[ManagerEffect]:
+        """End a connection this node initiated, now (mid-flight is fine)."""
+        conn = self.conns.get(cid)
+        if conn is None or conn.request is None:
+            raise ControlError(f"{self.node} did not initiate a live connection {cid!r}")
+        out: list[ManagerEffect] = []
+        if conn.installed:
+            out.append(SendControl(conn.path[1], ConnectionTeardown(cid, conn.path)))
+        # Not up yet: the answer to the pending attempt will find the connection finished and
+        # undo the setup (a reject needs nothing: it releases as it travels).
+        out += self._finish(cid)
+        out.append(ConnectionEvent(cid, "done", t_ps, detail))
+        return out
+
+    def on_delivered(self, cid: str, t_ps: int) -> list[ManagerEffect]:
+        """This node delivered a pair of ``cid`` to its application."""
+        conn = self.conns.get(cid)
+        if conn is None or conn.request is None:
+            return []
+        conn.delivered += 1
+        if conn.request.pairs is not None and conn.delivered >= conn.request.pairs:
+            return self.teardown(cid, t_ps, f"{conn.delivered} pairs delivered")
+        return []
+
+    def on_wake(self, cid: str, t_ps: int) -> list[ManagerEffect]:
+        conn = self.conns.get(cid)
+        if conn is None or conn.request is None:
+            return []
+        if conn.installed:  # the duration demand is met
+            return self.teardown(cid, t_ps, f"{conn.request.duration_s} s elapsed")
+        return self._attempt(cid, t_ps)
+
+    def _rejected(
+        self, cid: str, reason: RejectReason, detail: str, t_ps: int
+    ) -> list[ManagerEffect]:
+        conn = self.conns[cid]
+        conn.pending = False
+        conn.reasons.append(f"{reason.value}: {detail}")
+        self._release_holds(conn)
+        retry = reason in (RejectReason.NO_ROUTE, RejectReason.NO_RESOURCES)
+        if retry and conn.attempts < self.max_attempts:
+            wait = self.rng.uniform(0.0, self.backoff_s * 2.0 ** (conn.attempts - 1))
+            return [ConnectionEvent(cid, "rejected", t_ps, detail), Wake(s_to_ps(wait) + 1, cid)]
+        del self.conns[cid]
+        self.finished.add(cid)
+        why = f"{reason.value}: {detail}" + (f" (after {conn.attempts} attempts)" if retry else "")
+        return [ConnectionEvent(cid, "failed", t_ps, why)]
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def on_message(self, src: str, message: ControlMessage, t_ps: int) -> list[ManagerEffect]:
+        """A control message arrived from ``src``."""
+        if isinstance(message, ConnectionSetupRequest):
+            return self._on_request(src, message, t_ps)
+        if isinstance(message, ConnectionSetupResponse):
+            return self._on_response(message, t_ps)
+        if isinstance(message, ConnectionSetupReject):
+            return self._on_reject(message, t_ps)
+        if isinstance(message, ConnectionTeardown):
+            return self._on_teardown(message)
+        return self.routing.on_advertisement(src, message)  # type: ignore[return-value]
+
+    def _on_request(self, src: str, req: ConnectionSetupRequest, t_ps: int) -> list[ManagerEffect]:
+        cid = req.connection
+        path = (*req.path, self.node)
+        if self.node in req.path or cid in self.finished or cid in self.conns:
+            return [
+                SendControl(
+                    src,
+                    ConnectionSetupReject(cid, path, RejectReason.NO_ROUTE, f"loop at {self.node}"),
+                )
+            ]
+        is_responder = req.responder == self.node
+        nxt = None if is_responder else self.routing.next_hop(req.responder, req.fidelity)
+        reason, detail = None, ""
+        if not is_responder and nxt is None:
+            reason, detail = RejectReason.NO_ROUTE, f"{self.node} knows no route to {req.responder}"
+        elif self.available(src) < req.memories or (
+            nxt is not None and self.available(nxt) < req.memories
+        ):
+            reason, detail = RejectReason.NO_RESOURCES, f"{self.node} has too few free memories"
+        if reason is not None:
+            return [SendControl(src, ConnectionSetupReject(cid, req.path, reason, detail))]
+        hops = (*req.hops, self._record(src, nxt))  # free memories as found, before holding
+        conn = _Conn(path, {})
+        self.conns[cid] = conn
+        self._hold(conn, src, req.memories)
+        if nxt is not None:
+            self._hold(conn, nxt, req.memories)
+        forwarded = replace(req, hops=hops)
+        if nxt is not None:
+            return [SendControl(nxt, forwarded)]
+        return self._respond(src, forwarded, t_ps)
+
+    def _respond(self, src: str, req: ConnectionSetupRequest, t_ps: int) -> list[ManagerEffect]:
+        cid = req.connection
+        answer = self.generator(req)
+        path = req.path
+        if not isinstance(answer, Accepted):
+            self._release_holds(self.conns.pop(cid))
+            return [
+                SendControl(src, ConnectionSetupReject(cid, path, answer.reason, answer.detail))
+            ]
+        out: list[ManagerEffect] = []
+        for node in path:
+            response = ConnectionSetupResponse(cid, path, answer.rulesets[node], answer.memories)
+            if node == self.node:
+                out += self._on_response(response, t_ps)
+            else:
+                out.append(SendControl(node, response))
+        return out
+
+    def _on_response(self, msg: ConnectionSetupResponse, t_ps: int) -> list[ManagerEffect]:
+        conn = self.conns.get(msg.connection)
+        if conn is None and msg.path[0] == self.node and msg.connection in self.finished:
+            # The Initiator gave up before the answer came: undo the setup along the path.
+            return [SendControl(msg.path[1], ConnectionTeardown(msg.connection, msg.path))]
+        if conn is None or conn.installed:
+            return []  # torn down (or refused) meanwhile
+        conn.path = msg.path
+        conn.installed = True
+        self.engine.install(msg.ruleset)
+        out: list[ManagerEffect] = [
+            Reserve(msg.connection, n, min(msg.memories, held))
+            for n, held in sorted(conn.holds.items())
+        ]
+        if conn.request is not None:
+            conn.pending = False
+            conn.up_ps = t_ps
+            out.append(ConnectionEvent(msg.connection, "up", t_ps, "-".join(msg.path)))
+            if conn.request.duration_s is not None:
+                out.append(Wake(s_to_ps(conn.request.duration_s), msg.connection))
+        return out
+
+    def _on_reject(self, msg: ConnectionSetupReject, t_ps: int) -> list[ManagerEffect]:
+        conn = self.conns.get(msg.connection)
+        if conn is None or conn.installed:
+            return []
+        if conn.request is not None:
+            return self._rejected(msg.connection, msg.reason, msg.detail, t_ps)
+        self._release_holds(conn)
+        del self.conns[msg.connection]
+        i = conn.path.index(self.node)
+        return [SendControl(conn.path[i - 1], msg)]
+
+    def _on_teardown(self, msg: ConnectionTeardown) -> list[ManagerEffect]:
+        cid = msg.connection
+        if cid in self.finished:
+            return []
+        out: list[ManagerEffect] = []
+        i = msg.path.index(self.node)
+        if i + 1 < len(msg.path):
+            out.append(SendControl(msg.path[i + 1], msg))
+        if cid in self.conns:
+            out += self._finish(cid)
+        else:
+            self.finished.add(cid)  # its response may still be on the way: ignore it
+        return out
+
+    # -- resources -------------------------------------------------------------------------------
+
+    def _hold(self, conn: _Conn, neighbour: str, memories: int) -> None:
+        conn.holds[neighbour] = memories
+        self.held[neighbour] = self.held.get(neighbour, 0) + memories
+
+    def _release_holds(self, conn: _Conn) -> None:
+        for neighbour, m in conn.holds.items():
+            self.held[neighbour] -= m
+            if not self.held[neighbour]:
+                del self.held[neighbour]
+        conn.holds = {}
+
+    def _finish(self, cid: str) -> list[ManagerEffect]:
+        conn = self.conns.pop(cid)
+        self.finished.add(cid)
+        out: list[ManagerEffect] = []
+        if conn.installed:
+            out += self.engine.uninstall(cid)
+            out.append(Release(cid))
+        self._release_holds(conn)
+        return out
+
+    def link_states(self, states: list[LinkState]) -> list[ManagerEffect]:
+        """Link monitoring has new estimates of this node's links: advertise them."""
+        return list(self.routing.set_links(states))

@@ -1,0 +1,325 @@
+"""Control messages of connection setup and routing (spec §3.5, Fig. 4), with a JSON form.
+
+Two-pass setup: a ``ConnectionSetupRequest`` travels from the Initiator toward the Responder;
+every hop appends a ``HopRecord`` of what it knows. The Responder answers with one
+``ConnectionSetupResponse`` per node, sent back along the path, or a ``ConnectionSetupReject``
+with a reason. ``ConnectionTeardown`` ends a connection at every node. Routing daemons flood
+``LinkStateAdvertisement``s.
+
+Every message is a frozen dataclass checked on creation, and round-trips through
+``message_to_dict``/``message_from_dict`` with a ``"type"`` and a ``"version"``.
+
+Example:
+    >>> req = ConnectionSetupRequest("c1", "alice", "bob", 0.9, pairs=100)
+    >>> message_from_dict(message_to_dict(req)) == req
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any, Final, TypeAlias
+
+from qrna.control._errors import ControlError
+from qrna.hardware import HardwareError, check_address
+from qrna.rules import RuleSet, ruleset_from_dict, ruleset_to_dict
+
+__all__ = [
+    "CONTROL_VERSION",
+    "ConnectionSetupReject",
+    "ConnectionSetupRequest",
+    "ConnectionSetupResponse",
+    "ConnectionTeardown",
+    "ControlMessage",
+    "HopRecord",
+    "LinkState",
+    "LinkStateAdvertisement",
+    "RejectReason",
+    "message_from_dict",
+    "message_to_dict",
+]
+
+CONTROL_VERSION: Final = 1
+
+
+def _address(where: str, value: object) -> None:
+    try:
+        check_address(value)  # type: ignore[arg-type]
+    except HardwareError:
+        raise ControlError(f"{where}={value!r} is not a node address") from None
+
+
+def _fraction(where: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ControlError(f"{where}={value!r} is outside [0, 1]")
+
+
+class RejectReason(StrEnum):
+    """Why a connection was refused (spec §3.5)."""
+
+    NO_ROUTE = "no_route"
+    NO_RESOURCES = "no_resources"
+    FIDELITY_UNREACHABLE = "fidelity_unreachable"
+    NOT_AUTHORISED = "not_authorised"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """What a node knows of one of its links, from link monitoring: the neighbour, the rate of
+    heralded pairs, their Bell-diagonal weights (Φ+, Ψ−, Ψ+, Φ−), the length, and the classical
+    one-way latency."""
+
+    neighbour: str
+    rate_hz: float
+    weights: tuple[float, float, float, float]
+    length_km: float
+    latency_s: float
+
+    def __post_init__(self) -> None:
+        _address("LinkState.neighbour", self.neighbour)
+        if not (self.rate_hz >= 0 and math.isfinite(self.rate_hz)):
+            raise ControlError(f"LinkState.rate_hz={self.rate_hz!r} must be finite and >= 0")
+        if len(self.weights) != 4 or abs(sum(self.weights) - 1.0) > 1e-6:
+            raise ControlError(f"LinkState.weights={self.weights!r} must be 4 weights summing to 1")
+        object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
+        for name in ("length_km", "latency_s"):
+            v = getattr(self, name)
+            if not (v >= 0 and math.isfinite(v)):
+                raise ControlError(f"LinkState.{name}={v!r} must be finite and >= 0")
+
+    @property
+    def fidelity(self) -> float:
+        return self.weights[0]
+
+
+@dataclass(frozen=True, slots=True)
+class HopRecord:
+    """What one hop of the outbound pass appends (spec §3.5): its address, the QNICs toward the
+    previous and the next hop, the link it reached this node by, its free memories on those
+    QNICs, and its gate and memory quality."""
+
+    node: str
+    link_in: LinkState | None  # the link from the previous hop (None at the Initiator)
+    free_in: int  # free memories on the QNIC facing the previous hop
+    free_out: int  # free memories on the QNIC facing the next hop
+    gate_error: float  # two-qubit depolarising probability of its swap gates
+    readout_error: float
+    t1_s: float  # memory relaxation time (inf: none)
+    t2_s: float  # memory dephasing time (inf: none)
+    is_meas: bool = False
+
+    def __post_init__(self) -> None:
+        _address("HopRecord.node", self.node)
+        for name in ("free_in", "free_out"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ControlError(f"HopRecord.{name}={v!r} must be an integer >= 0")
+        _fraction("HopRecord.gate_error", self.gate_error)
+        _fraction("HopRecord.readout_error", self.readout_error)
+        if not (self.t1_s > 0 and self.t2_s > 0):
+            raise ControlError(
+                f"HopRecord: t1_s={self.t1_s!r}, t2_s={self.t2_s!r} must both be > 0"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSetupRequest:
+    """Outbound pass: the Initiator asks for ``pairs`` end-to-end pairs (or pairs for
+    ``duration_s``) of fidelity at least ``fidelity`` with the Responder, using ``memories``
+    memories of every QNIC on the path; ``hops`` grows by one record per node passed."""
+
+    connection: str
+    initiator: str
+    responder: str
+    fidelity: float
+    pairs: int | None = None
+    duration_s: float | None = None
+    memories: int = 4
+    hops: tuple[HopRecord, ...] = ()
+    attempt: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.connection, str) or not self.connection:
+            raise ControlError(f"connection={self.connection!r} must be a non-empty name")
+        _address("initiator", self.initiator)
+        _address("responder", self.responder)
+        if self.initiator == self.responder:
+            raise ControlError(f"initiator and responder are both {self.initiator!r}")
+        if not 0.25 <= self.fidelity <= 1.0:
+            raise ControlError(f"fidelity={self.fidelity!r} is outside [0.25, 1]")
+        if (self.pairs is None) == (self.duration_s is None):
+            raise ControlError("a demand is either pairs=N or duration_s=T, exactly one")
+        if self.pairs is not None and (isinstance(self.pairs, bool) or self.pairs < 1):
+            raise ControlError(f"pairs={self.pairs!r} must be an integer >= 1")
+        if self.duration_s is not None and not (
+            self.duration_s > 0 and math.isfinite(self.duration_s)
+        ):
+            raise ControlError(f"duration_s={self.duration_s!r} must be finite and > 0")
+        if (
+            isinstance(self.memories, bool)
+            or not isinstance(self.memories, int)
+            or self.memories < 1
+        ):
+            raise ControlError(f"memories={self.memories!r} must be an integer >= 1")
+        object.__setattr__(self, "hops", tuple(self.hops))
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The nodes passed so far, Initiator first."""
+        return tuple(h.node for h in self.hops)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSetupResponse:
+    """Return pass: ``ruleset`` for the node it is addressed to, the path (Initiator first),
+    and the memories each node reserves per QNIC side (toward the previous, the next hop)."""
+
+    connection: str
+    path: tuple[str, ...]
+    ruleset: RuleSet
+    memories: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.path))
+        if len(self.path) < 2:
+            raise ControlError(f"path={self.path!r} needs at least two nodes")
+        if self.ruleset.connection != self.connection:
+            raise ControlError(
+                f"RuleSet of connection {self.ruleset.connection!r} in a response for "
+                f"{self.connection!r}"
+            )
+        if isinstance(self.memories, bool) or self.memories < 1:
+            raise ControlError(f"memories={self.memories!r} must be an integer >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSetupReject:
+    """A node or the Responder refuses the connection; ``detail`` says why in words."""
+
+    connection: str
+    path: tuple[str, ...]
+    reason: RejectReason
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.path))
+        try:
+            object.__setattr__(self, "reason", RejectReason(self.reason))
+        except ValueError:
+            raise ControlError(
+                f"reason={self.reason!r}; expected one of "
+                + ", ".join(r.value for r in RejectReason)
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionTeardown:
+    """End the connection: free its resources and uninstall its RuleSet at every node."""
+
+    connection: str
+    path: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.path))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStateAdvertisement:
+    """A node's links, flooded to every routing daemon; a higher ``seq`` replaces a lower."""
+
+    origin: str
+    seq: int
+    links: tuple[LinkState, ...]
+
+    def __post_init__(self) -> None:
+        _address("LinkStateAdvertisement.origin", self.origin)
+        object.__setattr__(self, "links", tuple(self.links))
+
+
+ControlMessage: TypeAlias = (
+    ConnectionSetupRequest
+    | ConnectionSetupResponse
+    | ConnectionSetupReject
+    | ConnectionTeardown
+    | LinkStateAdvertisement
+)
+_TYPES: Final[dict[str, type[Any]]] = {
+    t.__name__: t
+    for t in (
+        ConnectionSetupRequest,
+        ConnectionSetupResponse,
+        ConnectionSetupReject,
+        ConnectionTeardown,
+        LinkStateAdvertisement,
+    )
+}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, RuleSet):
+        return ruleset_to_dict(value)
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return value
+
+
+def message_to_dict(message: ControlMessage) -> dict[str, Any]:
+    """The JSON-ready form: ``{"type", "version", ...fields}``."""
+    body = _encode(message)
+    return {"type": type(message).__name__, "version": CONTROL_VERSION, **body}
+
+
+def _num(value: Any) -> Any:
+    return math.inf if value == "inf" else value
+
+
+def _link(d: dict[str, Any]) -> LinkState:
+    return LinkState(
+        d["neighbour"],
+        d["rate_hz"],
+        tuple(d["weights"]),
+        d["length_km"],
+        d["latency_s"],
+    )
+
+
+def message_from_dict(data: dict[str, Any]) -> ControlMessage:
+    """Decode ``message_to_dict``'s form; errors name the field at fault."""
+    if not isinstance(data, dict):
+        raise ControlError(f"$: expected an object, got {type(data).__name__}")
+    kind = data.get("type")
+    if kind not in _TYPES:
+        raise ControlError(f"$.type: {kind!r} is not one of {', '.join(sorted(_TYPES))}")
+    if data.get("version") != CONTROL_VERSION:
+        raise ControlError(f"$.version: {data.get('version')!r}; this code reads {CONTROL_VERSION}")
+    body = {k: v for k, v in data.items() if k not in ("type", "version")}
+    try:
+        if kind == "ConnectionSetupRequest":
+            body["hops"] = tuple(
+                HopRecord(
+                    **{
+                        **h,
+                        "link_in": None if h["link_in"] is None else _link(h["link_in"]),
+                        "t1_s": _num(h["t1_s"]),
+                        "t2_s": _num(h["t2_s"]),
+                    }
+                )
+                for h in body.get("hops", ())
+            )
+        elif kind == "ConnectionSetupResponse":
+            body["ruleset"] = ruleset_from_dict(body["ruleset"])
+        elif kind == "LinkStateAdvertisement":
+            body["links"] = tuple(_link(x) for x in body["links"])
+        message: ControlMessage = _TYPES[kind](**body)
+    except (TypeError, KeyError) as exc:
+        raise ControlError(f"$: {kind} fields do not match: {exc}") from None
+    return message

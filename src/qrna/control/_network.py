@@ -1,0 +1,505 @@
+"""A quantum network running connections: nodes' software wired to links and a classical network.
+
+``Network`` takes the links of a topology (every node needs one QNIC per link, ``LinkSpec``'s
+``qnic_a``/``qnic_b``) and gives every node a rule engine, a routing daemon and a connection
+manager. Classical messages — control, routing, and the RuleSets' own — travel the classical
+network: by default along the fibres, each message taking the shortest fibre delay between its
+two nodes (plus optional jitter); ``classical`` may give another graph with ``delay_s`` on its
+edges (it may differ from the quantum topology).
+
+Resources: a connection reserves whole memories (first come, first served). When both ends of
+a link have installed a connection's RuleSets, the link makes pairs for it on the reserved
+memories (a ``HeraldedLink`` over those memories alone: the reserved memories attempt as the
+link's own time bins; different connections' attempts on one fibre do not slow each other,
+which holds when the round is set by the fibre's round trip, not by emission). A herald that
+reaches a node after the connection ended there frees its qubit.
+
+Example:
+    >>> from qrna.control import line_network
+    >>> net = line_network(3, length_km=5.0, memories=4, seed=1)
+    >>> c = net.request("n0", "n2", fidelity=0.5, pairs=20)
+    >>> net.run(0.05).connections[c].delivered >= 20
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from qrna.control._errors import ControlError
+from qrna.control._generator import RuleSetGenerator, default_generator
+from qrna.control._manager import (
+    ConnectionEvent,
+    ConnectionManager,
+    ManagerEffect,
+    Release,
+    Reserve,
+    Wake,
+)
+from qrna.control._messages import (
+    ConnectionSetupRequest,
+    ControlMessage,
+    HopRecord,
+    LinkState,
+)
+from qrna.control._routing import Metric, RoutingDaemon, SendControl
+from qrna.hardware import QNIC, MemoryBank, Node, PairStore, PurificationBook, Qubit, QubitStatus
+from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
+from qrna.link import HeraldedLink, Heralds, LinkSpec, herald_model
+from qrna.rules import (
+    DeliveredPair,
+    DeliveryLedger,
+    EngineEffect,
+    FreeQubit,
+    MeasurementDone,
+    NodeHardware,
+    PairDelivered,
+    RuleEngine,
+    Send,
+    SetTimer,
+)
+
+__all__ = ["ConnectionReport", "Network", "NetworkResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionReport:
+    """One connection as its Initiator saw it, with the delivered pairs' ground truth."""
+
+    connection: str
+    initiator: str
+    responder: str
+    fidelity_target: float
+    status: str  # "pending", "up", "done", "failed"
+    path: tuple[str, ...]
+    attempts: int
+    delivered: int  # pairs the Initiator delivered
+    pairs: tuple[DeliveredPair, ...]  # pairs both ends delivered (checked, with fidelity)
+    events: tuple[ConnectionEvent, ...]
+
+    @property
+    def mean_fidelity(self) -> float:
+        if not self.pairs:
+            return math.nan
+        return sum(p.fidelity for p in self.pairs) / len(self.pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkResult:
+    """What a run measured."""
+
+    connections: dict[str, ConnectionReport]
+    events: int
+    wall_s: float
+    sim_s: float
+
+
+class Network:
+    """Nodes, links and the classical network, running connections.
+
+    Args:
+        links: the quantum links; node objects are taken from them.
+        seed: root seed (one stream per component).
+        backend: "bell_diagonal" or "density_matrix".
+        metric: the routing metric (``METRICS`` name or callable).
+        generator: the RuleSet generator every Responder runs.
+        classical: the classical network (edges with ``delay_s``); default: the fibres.
+        jitter: extra delay of each classical message, uniform in [0, jitter × its latency].
+        trace: optional kernel trace hook.
+    """
+
+    def __init__(
+        self,
+        links: Sequence[LinkSpec],
+        seed: int = 0,
+        backend: str = "bell_diagonal",
+        metric: str | Metric = "qdijkstra",
+        generator: RuleSetGenerator = default_generator,
+        classical: nx.Graph[str] | None = None,
+        jitter: float = 0.0,
+        trace: TraceHook | None = None,
+        max_attempts: int = 6,
+    ) -> None:
+        if not links:
+            raise ControlError("a network needs at least one link")
+        self.scheduler = Scheduler(trace=trace)
+        self.streams = RngStreams(seed)
+        self.store = PairStore()
+        self.book = PurificationBook(self.store)
+        self.backend = backend
+        self.jitter = jitter
+        self._jitter_rng = self.streams.stream("classical/jitter")
+        self.nodes: dict[str, Node] = {}
+        # node -> neighbour -> (link spec, which end this node is)
+        self.ports: dict[str, dict[str, tuple[LinkSpec, int]]] = {}
+        for spec in links:
+            for end, node in enumerate((spec.a, spec.b)):
+                known = self.nodes.setdefault(node.address, node)
+                if known != node:
+                    raise ControlError(f"two different nodes are named {node.address!r}")
+                other = (spec.b, spec.a)[end].address
+                if other in self.ports.setdefault(node.address, {}):
+                    raise ControlError(f"two links join {node.address!r} and {other!r}")
+                self.ports[node.address][other] = (spec, end)
+        if classical is None:
+            classical = nx.Graph()
+            for spec in links:
+                classical.add_edge(spec.a.address, spec.b.address, delay_s=spec.fibre.delay_s)
+        missing = set(self.nodes) - set(classical)
+        if missing:
+            raise ControlError(f"nodes {sorted(missing)} are not on the classical network")
+        self.delay_s = dict(nx.all_pairs_dijkstra_path_length(classical, weight="delay_s"))
+        self.engines: dict[str, RuleEngine] = {}
+        self.managers: dict[str, ConnectionManager] = {}
+        for name in sorted(self.nodes):
+            engine = RuleEngine(name, NodeHardware(self, name))
+            routing = RoutingDaemon(name, sorted(classical.neighbors(name)), metric)
+            self.engines[name] = engine
+            self.managers[name] = ConnectionManager(
+                name,
+                routing,
+                engine,
+                lambda nbr, n=name: self._qnic(n, nbr).memories,  # type: ignore[misc]
+                lambda prev, nxt, n=name: self._hop(n, prev, nxt),  # type: ignore[misc]
+                generator,
+                self.streams.stream(f"control/{name}"),
+                max_attempts=max_attempts,
+            )
+        self.ledger = DeliveryLedger(self.store, self._free)
+        self.banks: dict[str, MemoryBank] = {}
+        self._bank_link: dict[str, tuple[HeraldedLink, int, str, str]] = {}
+        self._sublinks: dict[tuple[str, frozenset[str]], HeraldedLink] = {}
+        self._reserved: dict[tuple[str, frozenset[str]], dict[str, int]] = {}
+        self._released: set[tuple[str, str]] = set()
+        self._requests: dict[str, ConnectionSetupRequest] = {}
+        self._events: dict[str, list[ConnectionEvent]] = {}
+        self.measurements: list[MeasurementDone] = []
+        self.message_log: list[tuple[int, str, str, str, str]] = []  # t, src, dst, type, conn
+        self._count = 0
+        self._initiator_delivered: dict[str, int] = {}
+        self._estimates: dict[tuple[str, str], LinkState] = {}
+        for name in sorted(self.nodes):
+            self.scheduler.schedule(0, lambda n=name: self._advertise(n))  # type: ignore[misc]
+
+    # -- the nodes' view of their hardware ----------------------------------------------------
+
+    def _qnic(self, node: str, neighbour: str) -> QNIC:
+        spec, end = self.ports[node][neighbour]
+        return self.nodes[node].qnics[spec.qnic_b if end else spec.qnic_a]
+
+    def link_state(self, node: str, neighbour: str) -> LinkState:
+        """What ``node`` knows of its link to ``neighbour`` (set by ``set_link_estimate``, or
+        the link's calibrated closed form)."""
+        known = self._estimates.get((node, neighbour))
+        if known is not None:
+            return known
+        spec, _ = self.ports[node][neighbour]
+        model = herald_model(spec)
+        return LinkState(
+            neighbour,
+            model.rate_hz(),
+            model.state.as_tuple(),
+            spec.fibre.length_km,
+            spec.fibre.delay_s,
+        )
+
+    def set_link_estimate(self, a: str, b: str, rate_hz: float, weights: Sequence[float]) -> None:
+        """Link monitoring of link a-b reports new estimates: both ends re-advertise."""
+        if b not in self.ports.get(a, {}):
+            raise ControlError(f"no link joins {a!r} and {b!r}")
+        spec, _ = self.ports[a][b]
+        w = (float(weights[0]), float(weights[1]), float(weights[2]), float(weights[3]))
+        for x, y in ((a, b), (b, a)):
+            self._estimates[(x, y)] = LinkState(
+                y, rate_hz, w, spec.fibre.length_km, spec.fibre.delay_s
+            )
+            self._advertise(x)
+
+    def _advertise(self, node: str) -> None:
+        states = [self.link_state(node, n) for n in sorted(self.ports[node])]
+        self._control(node, self.managers[node].link_states(states))
+
+    def _hop(self, node: str, prev: str | None, nxt: str | None) -> HopRecord:
+        mgr = self.managers[node]
+        qnic = self._qnic(node, prev or nxt)  # type: ignore[arg-type]
+        noise = qnic.gate_noise
+        return HopRecord(
+            node,
+            None if prev is None else self.link_state(node, prev),
+            0 if prev is None else mgr.available(prev),
+            0 if nxt is None else mgr.available(nxt),
+            noise.cnot_error,
+            noise.readout_error,
+            qnic.t1_s,
+            qnic.t2_s,
+        )
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        initiator: str,
+        responder: str,
+        fidelity: float,
+        pairs: int | None = None,
+        duration_s: float | None = None,
+        memories: int = 4,
+        at_s: float = 1e-3,
+        connection: str | None = None,
+    ) -> str:
+        """Schedule an application at ``initiator`` asking for a connection; returns its id.
+
+        The default start (1 ms) leaves the routing daemons time to learn the topology.
+        """
+        for node in (initiator, responder):
+            if node not in self.nodes:
+                raise ControlError(f"no node {node!r} in the network; nodes: {sorted(self.nodes)}")
+        self._count += 1
+        cid = connection or f"c{self._count}"
+        if cid in self._requests:
+            raise ControlError(f"connection {cid!r} was requested already")
+        req = ConnectionSetupRequest(
+            cid, initiator, responder, fidelity, pairs, duration_s, memories
+        )
+        self._requests[cid] = req
+        self._events[cid] = []
+        mgr = self.managers[initiator]
+
+        def start() -> None:
+            self._control(initiator, mgr.connect(req, self.scheduler.now_ps))
+
+        self.scheduler.schedule_at(max(self.scheduler.now_ps, s_to_ps(at_s)), start)
+        return cid
+
+    def teardown(self, connection: str, at_s: float) -> None:
+        """Schedule the Initiator to end ``connection`` at ``at_s`` (if it is still live)."""
+        req = self._requests[connection]
+        mgr = self.managers[req.initiator]
+
+        def stop() -> None:
+            if connection in mgr.conns:
+                self._control(req.initiator, mgr.teardown(connection, self.scheduler.now_ps))
+
+        self.scheduler.schedule_at(s_to_ps(at_s), stop)
+
+    # -- effects --------------------------------------------------------------------------------
+
+    def _latency_ps(self, src: str, dst: str) -> int:
+        latency = self.delay_s[src][dst]
+        if self.jitter:
+            latency += self.jitter * latency * float(self._jitter_rng.random())
+        return s_to_ps(latency)
+
+    def _control(self, node: str, effects: Sequence[ManagerEffect]) -> None:
+        mgr = self.managers[node]
+        for eff in effects:
+            if isinstance(eff, SendControl):
+                self._send_control(node, eff.dst, eff.message)
+            elif isinstance(eff, Reserve):
+                self._reserve(node, eff)
+            elif isinstance(eff, Release):
+                self._release(node, eff.connection)
+            elif isinstance(eff, Wake):
+                cid = eff.connection
+                self.scheduler.schedule(
+                    eff.delay_ps,
+                    lambda c=cid: self._control(node, mgr.on_wake(c, self.scheduler.now_ps)),  # type: ignore[misc]
+                )
+            elif isinstance(eff, ConnectionEvent):
+                self._events[eff.connection].append(eff)
+            else:
+                self._engine(node, [eff])
+
+    def _send_control(self, src: str, dst: str, message: ControlMessage) -> None:
+        kind = type(message).__name__
+        cid = getattr(message, "connection", "")
+        self.message_log.append((self.scheduler.now_ps, src, dst, kind, cid))
+        mgr = self.managers[dst]
+
+        def arrive() -> None:
+            self._control(dst, mgr.on_message(src, message, self.scheduler.now_ps))
+
+        self.scheduler.schedule(self._latency_ps(src, dst), arrive)
+
+    def _engine(self, node: str, effects: Sequence[EngineEffect]) -> None:
+        for eff in effects:
+            if isinstance(eff, Send):
+                engine = self.engines[eff.dst]
+                src, dst, msg = node, eff.dst, eff.message
+
+                def arrive(src: str = src, dst: str = dst, msg=msg, engine=engine) -> None:  # type: ignore[no-untyped-def]
+                    self._engine(dst, engine.on_message(src, msg, self.scheduler.now_ps))
+
+                self.scheduler.schedule(self._latency_ps(node, eff.dst), arrive)
+            elif isinstance(eff, FreeQubit):
+                self._free(eff.qubit)
+            elif isinstance(eff, SetTimer):
+                engine = self.engines[node]
+                token = eff.token
+                self.scheduler.schedule(
+                    eff.delay_ps,
+                    lambda t=token, e=engine: self._engine(
+                        node, e.on_timer(t, self.scheduler.now_ps)
+                    ),  # type: ignore[misc]
+                )
+            elif isinstance(eff, PairDelivered):
+                req = self._requests[eff.connection]
+                self.ledger.deliver(node, node == req.initiator, eff, self.scheduler.now_ps)
+                if node == req.initiator:
+                    self._initiator_delivered[eff.connection] = (
+                        self._initiator_delivered.get(eff.connection, 0) + 1
+                    )
+                self._control(node, self.managers[node].on_delivered(eff.connection, eff.t_ps))
+            elif isinstance(eff, MeasurementDone):
+                self.measurements.append(eff)
+
+    # -- link resources -------------------------------------------------------------------------
+
+    def _reserve(self, node: str, eff: Reserve) -> None:
+        key = (eff.connection, frozenset((node, eff.neighbour)))
+        ends = self._reserved.setdefault(key, {})
+        ends[node] = eff.memories
+        if len(ends) < 2 or any((eff.connection, n) in self._released for n in ends):
+            return
+        spec, _ = self.ports[node][eff.neighbour]
+        m = min(ends.values())
+        sub_nodes = []
+        banks = []
+        for n, index in ((spec.a, spec.qnic_a), (spec.b, spec.qnic_b)):
+            qnic = dataclasses.replace(n.qnics[index], memories=m, buffer_memories=0)
+            qnics = list(n.qnics)
+            qnics[index] = qnic
+            sub_nodes.append(dataclasses.replace(n, qnics=tuple(qnics)))
+            bank = MemoryBank(f"{n.qnic_address(index)}:{eff.connection}", qnic)
+            self.banks[bank.address] = bank
+            banks.append(bank)
+        sub = dataclasses.replace(spec, a=sub_nodes[0], b=sub_nodes[1])
+        link = HeraldedLink(
+            sub,
+            herald_model(sub),
+            self.scheduler,
+            self.streams.stream(f"link/{spec.id}/{eff.connection}"),
+            self.store,
+            (banks[0], banks[1]),
+            self._herald_handler(eff.connection, sub, banks[0], banks[1]),
+            self.backend,
+        )
+        for end, bank in enumerate(banks):
+            self._bank_link[bank.address] = (link, end, (sub.a, sub.b)[end].address, eff.connection)
+        self._sublinks[key] = link
+        link.start()
+
+    def _herald_handler(self, cid: str, spec: LinkSpec, bank_a: MemoryBank, bank_b: MemoryBank):  # type: ignore[no-untyped-def]
+        nodes = (spec.a.address, spec.b.address)
+
+        def deliver(end: int, heralds: Heralds) -> None:
+            node, partner = nodes[end], nodes[1 - end]
+            engine = self.engines[node]
+            bank = (bank_a, bank_b)[end]
+            now = self.scheduler.now_ps
+            live = cid in engine.connections() and (cid, node) not in self._released
+            assert heralds.qubits is not None
+            for name, qubit in zip(heralds.names, heralds.qubits, strict=True):
+                if not live:
+                    self._free(qubit)
+                    continue
+                bank.move(qubit[1], QubitStatus.ASSIGNED)
+                self._engine(node, engine.assign(cid, name, qubit, partner, now))
+
+        return deliver
+
+    def _release(self, node: str, cid: str) -> None:
+        self._released.add((cid, node))
+        for key, link in self._sublinks.items():
+            if key[0] == cid and node in key[1]:
+                link.stop()
+        if all((cid, n) in self._released for n in self._path_of(cid)):
+            self.ledger.forget(cid)
+
+    def _path_of(self, cid: str) -> set[str]:
+        return {n for key in self._reserved if key[0] == cid for n in key[1]}
+
+    def _free(self, qubit: Qubit) -> None:
+        self.store.discard(qubit)
+        self.book.abort(qubit)
+        bank = self.banks[qubit[0]]
+        bank.move(qubit[1], QubitStatus.FREE)
+        link, end, _, _ = self._bank_link[qubit[0]]
+        link.memories_freed(end, [qubit[1]])
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def run(self, duration_s: float) -> NetworkResult:
+        """Run ``duration_s`` more simulated seconds; report every connection so far."""
+        if not (duration_s > 0 and math.isfinite(duration_s)):
+            raise ControlError(f"duration_s={duration_s!r} is invalid; expected a finite value > 0")
+        wall = time.perf_counter()
+        events = self.scheduler.events_processed
+        self.scheduler.run(until_ps=self.scheduler.now_ps + s_to_ps(duration_s))
+        return NetworkResult(
+            self.reports(),
+            self.scheduler.events_processed - events,
+            time.perf_counter() - wall,
+            duration_s,
+        )
+
+    def reports(self) -> dict[str, ConnectionReport]:
+        """Every requested connection's report."""
+        pairs: dict[str, list[DeliveredPair]] = {}
+        for p in self.ledger.delivered:
+            pairs.setdefault(p.connection, []).append(p)
+        out = {}
+        for cid, req in self._requests.items():
+            events = tuple(self._events[cid])
+            kinds = [e.kind for e in events]
+            status = "pending"
+            for kind in ("up", "done", "failed"):
+                if kind in kinds:
+                    status = kind
+            up = [e for e in events if e.kind == "up"]
+            out[cid] = ConnectionReport(
+                cid,
+                req.initiator,
+                req.responder,
+                req.fidelity,
+                status,
+                tuple(up[-1].detail.split("-")) if up else (),
+                len([e for e in events if e.kind in ("rejected", "failed", "up")]),
+                self._initiator_delivered.get(cid, 0),
+                tuple(pairs.get(cid, ())),
+                events,
+            )
+        return out
+
+    # -- checks -----------------------------------------------------------------------------------
+
+    def leaks(self) -> list[str]:
+        """What finished connections left behind (empty when nothing leaked): installed
+        RuleSets, held memories, qubits not FREE, ground-truth pairs still held."""
+        out = []
+        finished = {
+            cid
+            for cid, evs in self._events.items()
+            if any(e.kind in ("done", "failed") for e in evs)
+        }
+        for name, engine in self.engines.items():
+            for cid in set(engine.connections()) & finished:
+                out.append(f"{name}: RuleSet of {cid} still installed")
+        for name, mgr in self.managers.items():
+            for cid in set(mgr.conns) & finished:
+                out.append(f"{name}: connection {cid} still holds {mgr.conns[cid].holds}")
+        for address, bank in self.banks.items():
+            cid = self._bank_link[address][3]
+            if cid in finished and bank.count(QubitStatus.FREE) != len(bank):
+                out.append(f"{address}: {len(bank) - bank.count(QubitStatus.FREE)} qubits not free")
+        held = {q[0] for q in self.store.held_qubits()}
+        for address in held:
+            if self._bank_link[address][3] in finished:
+                out.append(f"{address}: the ground truth still has pairs there")
+        return out

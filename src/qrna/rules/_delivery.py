@@ -1,0 +1,125 @@
+"""The application side of delivery, with the simulator's ground-truth check.
+
+The application at each end holds its delivered half until the other end has delivered the
+same pair name; then the simulator checks, on every delivery, that the two halves are one Bell
+pair in the ground truth, reads its true fidelity and frees both qubits. A MEAS end delivers a
+record instead of a qubit: the record must be the one the pair's measured half holds, after
+the same Pauli-frame correction the node applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qrna.hardware import BellPair, PairStore, Qubit
+from qrna.link import PairName
+from qrna.rules._effects import PairDelivered
+from qrna.rules._errors import RuleSetError
+
+__all__ = ["DeliveredPair", "DeliveryLedger"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredPair:
+    """One end-to-end pair as the application saw it, with the simulator's ground truth."""
+
+    name: PairName
+    created_ps: int
+    delivered_ps: int  # when the second end delivered its half
+    fidelity: float
+    # (basis, bit) each end read, for a MEAS end (first node of the path, then the last).
+    records: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
+    connection: str = ""
+
+
+_Half = tuple[Qubit | None, tuple[str, int] | None, int]  # qubit, record, origin of record
+
+
+class DeliveryLedger:
+    """Pairs half delivered, matched by (connection, name) and checked against ``store``.
+
+    Args:
+        store: the ground truth.
+        free: called with each qubit to free once both halves were delivered.
+    """
+
+    def __init__(self, store: PairStore, free: Callable[[Qubit], None]) -> None:
+        self.store = store
+        self.free = free
+        self.held: dict[tuple[str, PairName], _Half] = {}
+        self.delivered: list[DeliveredPair] = []
+        self._unheld: dict[tuple[int, int], BellPair] = {}
+        self._origin: dict[tuple[str, str, PairName], int] = {}
+
+    def record_arrived(self, connection: str, node: str, name: PairName, origin: int) -> None:
+        """A MEAS node's record of link pair ``name`` (ground-truth pair ``origin``) entered
+        ``connection``."""
+        self._origin[(connection, node, name)] = origin
+
+    def swapped(self, pair: BellPair) -> None:
+        """A swap made ``pair``; if no qubit holds it (both far halves were measured on
+        arrival), keep it so that the two records' delivery can find it."""
+        if pair.qubits == (None, None):
+            self._unheld[(pair.origins[0], pair.origins[1])] = pair
+
+    def forget(self, connection: str) -> None:
+        """The connection ended: drop what it left half delivered (its qubits are freed by
+        the RuleSet's uninstall; the halves the application held are freed here)."""
+        for key in [k for k in self.held if k[0] == connection]:
+            qubit = self.held.pop(key)[0]
+            if qubit is not None:
+                self.free(qubit)
+        for key3 in [k for k in self._origin if k[0] == connection]:
+            del self._origin[key3]
+
+    def deliver(self, node: str, first: bool, d: PairDelivered, now_ps: int) -> None:
+        """Node ``node`` (the path's first node if ``first``) delivered its half."""
+        origin = -1
+        if d.record is not None:
+            assert d.link_pair is not None
+            origin = self._origin.pop((d.connection, node, d.link_pair))
+        other = self.held.pop((d.connection, d.name), None)
+        if other is None:
+            self.held[(d.connection, d.name)] = (d.qubit, d.record, origin)
+            return
+        halves = [other, (d.qubit, d.record, origin)]
+        if first:
+            halves.reverse()  # path order: the first node's half first
+        pair = self._truth(d.name, halves)
+        fidelity = pair.advance(now_ps).fidelity
+        records = (halves[0][1], halves[1][1])
+        self.delivered.append(
+            DeliveredPair(d.name, d.name.t_ps, d.t_ps, fidelity, records, d.connection)
+        )
+        for qubit, _, _ in halves:
+            if qubit is not None:
+                self.free(qubit)
+
+    def _truth(self, name: PairName, halves: list[_Half]) -> BellPair:
+        """The ground-truth pair both delivered halves belong to; raise if they are not one."""
+        qubits = [q for q, _, _ in halves if q is not None]
+        if qubits:
+            pair = self.store.pair_of(qubits[0])
+        else:
+            key = (halves[0][2], halves[1][2])
+            found = self._unheld.pop(key, None) or self._unheld.pop((key[1], key[0]), None)
+            if found is None:
+                raise RuleSetError(f"pair {name}: the two records are of no one Bell pair")
+            pair = found
+        for qubit, record, origin in halves:
+            if qubit is not None:
+                ok = self.store.pair_of(qubit) is pair
+            else:
+                h = 0 if pair.qubits[0] is None and pair.origins[0] == origin else 1
+                ok = (
+                    pair.qubits[h] is None
+                    and pair.origins[h] == origin
+                    and pair.measured[h] == record
+                )
+            if not ok:
+                raise RuleSetError(
+                    f"pair {name} was delivered with halves of two different Bell pairs "
+                    f"(half {qubit or record} is not part of {pair!r})"
+                )
+        return pair

@@ -1,0 +1,73 @@
+"""Control messages are checked on creation and round-trip through their JSON form."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from qrna.control import (
+    ConnectionSetupReject,
+    ConnectionSetupRequest,
+    ConnectionSetupResponse,
+    ConnectionTeardown,
+    ControlError,
+    HopRecord,
+    LinkState,
+    LinkStateAdvertisement,
+    RejectReason,
+    message_from_dict,
+    message_to_dict,
+)
+from qrna.rules import chain_rulesets
+
+LINK = LinkState("b", 1234.5, (0.9, 0.05, 0.03, 0.02), 10.0, 5e-5)
+HOP = HopRecord("b", LINK, 4, 3, 0.01, 0.002, math.inf, 1.5)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=10, hops=(HOP,), attempt=2),
+        ConnectionSetupRequest("c2", "a", "c", 0.5, duration_s=0.25, memories=2),
+        ConnectionSetupResponse("c1", ("a", "b"), chain_rulesets("c1", ["a", "b"])["a"], 3),
+        ConnectionSetupReject("c1", ("a", "b"), RejectReason.NO_RESOURCES, "busy"),
+        ConnectionTeardown("c1", ("a", "b", "c")),
+        LinkStateAdvertisement("a", 7, (LINK,)),
+    ],
+)
+def test_round_trip_through_json(message: object) -> None:
+    text = json.dumps(message_to_dict(message))  # type: ignore[arg-type]
+    back = message_from_dict(json.loads(text))
+    assert back == message
+    assert json.loads(text)["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: ConnectionSetupRequest("c", "a", "a", 0.9, pairs=1), "both 'a'"),
+        (lambda: ConnectionSetupRequest("c", "a", "b", 1.2, pairs=1), r"fidelity=1.2"),
+        (lambda: ConnectionSetupRequest("c", "a", "b", 0.9), "exactly one"),
+        (lambda: ConnectionSetupRequest("c", "a", "b", 0.9, pairs=0), "pairs=0"),
+        (lambda: ConnectionSetupRequest("c", "a", "b", 0.9, pairs=1, memories=0), "memories=0"),
+        (lambda: ConnectionSetupRequest("c", "a b", "b", 0.9, pairs=1), "'a b' is not a node"),
+        (lambda: LinkState("b", -1.0, (1, 0, 0, 0), 1.0, 1e-6), "rate_hz=-1.0"),
+        (lambda: LinkState("b", 1.0, (0.5, 0, 0, 0), 1.0, 1e-6), "summing to 1"),
+        (lambda: HopRecord("b", None, -1, 0, 0.0, 0.0, 1.0, 1.0), "free_in=-1"),
+        (lambda: ConnectionSetupReject("c", ("a",), "tired"), "reason='tired'"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_values_are_named(build, match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ControlError, match=match):
+        build()
+
+
+def test_decoding_errors_name_the_field() -> None:
+    with pytest.raises(ControlError, match=r"\$\.type: 'Hello'"):
+        message_from_dict({"type": "Hello", "version": 1})
+    with pytest.raises(ControlError, match=r"\$\.version: 9"):
+        message_from_dict({"type": "ConnectionTeardown", "version": 9})
+    with pytest.raises(ControlError, match="ConnectionTeardown fields do not match"):
+        message_from_dict({"type": "ConnectionTeardown", "version": 1, "connection": "c"})
