@@ -83,3 +83,20 @@ def test_book_refuses_misuse() -> None:
     assert book.abort(("a", 0)) is True
     assert len(book) == 0
     assert store.holds(("a", 0))
+
+
+def test_second_node_acting_after_the_first_gave_up_keeps_nothing() -> None:
+    """The first node acted, then its connection ended and it reset its kept qubit (abort)
+    before the second node heard: the second still runs its circuit, keeps nothing, and
+    every qubit it used is reset. Without the first node's reset it is still an error."""
+    store, book = _setup(False, False)
+    rng = np.random.default_rng(2)
+    book.begin([("a", 0), ("a", 1)], "dejmps", 0, rng)
+    assert book.abort(("a", 0))
+    store.release(("a", 0))
+    bits, first_bits, ok = book.end([("b", 0), ("b", 1)], "dejmps", 10, rng)
+    assert ok is False
+    assert first_bits == ()
+    assert len(bits) == 1
+    assert not store.holds(("b", 0))
+    assert not store.holds(("b", 1))

@@ -80,19 +80,42 @@ def _noise(hop: HopRecord) -> GateNoise:
     return GateNoise(cnot_error=hop.gate_error, readout_error=hop.readout_error)
 
 
-def _rounds(
-    state: BellDiagonal, rounds: int, scheme: str, noise: tuple[GateNoise, GateNoise]
+def _age(state: BellDiagonal, t_s: float, left: HopRecord, right: HopRecord) -> BellDiagonal:
+    """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``."""
+    for half, hop in ((0, left), (1, right)):
+        if t_s > 0 and (math.isfinite(hop.t1_s) or math.isfinite(hop.t2_s)):
+            state = decohere(state, t_s, hop.t1_s, min(hop.t2_s, 2 * hop.t1_s), (half,))
+    return state
+
+
+def _purified(
+    state: BellDiagonal,
+    rate_hz: float,
+    rounds: int,
+    scheme: str,
+    ends: tuple[HopRecord, HopRecord],
+    latency_s: float,
+    memories: int,
 ) -> tuple[BellDiagonal, float] | None:
-    """State after ``rounds`` recurrence rounds and link pairs used per output (None if a
-    round cannot succeed)."""
+    """(state, output rate) after ``rounds`` recurrence rounds on pairs made at ``rate_hz``
+    between ``ends`` (None if a round cannot succeed). Before each round both inputs wait
+    for the round's pairs and the partner's bits (see ``estimate``)."""
     k = SCHEMES[scheme].pairs
-    used = 1.0
+    noise = (_noise(ends[0]), _noise(ends[1]))
     for _ in range(rounds):
+        state = _age(state, _wait(rate_hz, memories, latency_s), *ends)
         p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
         if kept is None or p <= 0:
             return None
-        state, used = kept, used * k / p
-    return state, used
+        state, rate_hz = kept, rate_hz * p / k
+    return state, rate_hz
+
+
+def _wait(rate_hz: float, memories: int, latency_s: float) -> float:
+    """How long a pair waits for its use: pairs are used oldest first, so when supply runs
+    ahead the memories fill and each pair waits for ``memories`` arrivals of the slower
+    side; plus a one-way message latency (bits or a swap result)."""
+    return memories / rate_hz + latency_s
 
 
 def estimate(
@@ -102,46 +125,55 @@ def estimate(
     swap_order: str,
     e2e_scheme: str,
     e2e_rounds: int,
+    memories: int = 1,
 ) -> tuple[float, float]:
     """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
 
-    Rate: every link's purified output rate is rate / (link pairs per output); swapping is
-    deterministic, so the chain runs at its slowest link, divided by the end-to-end
-    purification's consumption. Decoherence: each half waits, on average, for the slowest
-    link's next output plus the classical round trip of the path before its pair is
-    delivered; both halves dephase (T1, T2 of the end nodes' memories) over that time.
+    Rate: a link's purified output rate is its rate × ∏ p_r / pairs per round; swapping is
+    deterministic, so a segment runs at the slower of its halves; end-to-end purification
+    divides again. Decoherence: before every purification round and every swap, and before
+    delivery, both halves of each pair dephase and relax (each node's T1, T2) for the time it
+    waits (``_wait``): a deliberately pessimistic mean, since the oldest pair is used first and
+    with ``memories`` memories a queue can hold that many pairs ahead of it.
     """
     links = [h.link_in for h in hops[1:]]
-    if any(link is None for link in links) or not links:
+    if not links or any(link is None for link in links):
         raise ControlError("every hop after the Initiator needs the link it was reached by")
-    states: list[BellDiagonal] = []
-    rates: list[float] = []
+    n = len(hops)
+    done: dict[tuple[int, int], tuple[BellDiagonal, float]] = {}
     for i, link in enumerate(links):
         assert link is not None
-        noise = (_noise(hops[i]), _noise(hops[i + 1]))
-        out = _rounds(BellDiagonal(*link.weights), link_rounds, link_scheme, noise)
-        if out is None or link.rate_hz <= 0:
+        if link.rate_hz <= 0:
             return 0.0, 0.0
-        states.append(out[0])
-        rates.append(link.rate_hz / out[1])
-    n = len(hops)
-    done: dict[tuple[int, int], BellDiagonal] = {(i, i + 1): s for i, s in enumerate(states)}
-    for mid, (left, right) in sorted(
-        swap_schedule(n, swap_order).items(), key=lambda kv: kv[1][1] - kv[1][0]
-    ):
-        done[(left, right)] = swap(done[(left, mid)], done[(mid, right)], _noise(hops[mid]))
-    state = done[(0, n - 1)]
-    rate = min(rates)
-    latency = sum(link.latency_s for link in links if link is not None)
-    wait = 1.0 / rate + 2.0 * latency
-    for end, half in ((hops[0], 0), (hops[-1], 1)):
-        if math.isfinite(end.t1_s) or math.isfinite(end.t2_s):
-            t1, t2 = end.t1_s, min(end.t2_s, 2 * end.t1_s)
-            state = decohere(state, wait, t1, t2, (half,))
-    out = _rounds(state, e2e_rounds, e2e_scheme, (_noise(hops[0]), _noise(hops[-1])))
+        out = _purified(
+            BellDiagonal(*link.weights),
+            link.rate_hz,
+            link_rounds,
+            link_scheme,
+            (hops[i], hops[i + 1]),
+            link.latency_s,
+            memories,
+        )
+        if out is None:
+            return 0.0, 0.0
+        done[(i, i + 1)] = out
+    latency = [0.0]
+    for link in links:
+        latency.append(latency[-1] + (link.latency_s if link is not None else 0.0))
+    schedule = sorted(swap_schedule(n, swap_order).items(), key=lambda kv: kv[1][1] - kv[1][0])
+    for mid, (left, right) in schedule:
+        (a, ra), (b, rb) = done[(left, mid)], done[(mid, right)]
+        rate = min(ra, rb)
+        # Each side waits for the other side's pair, and its result to reach the far ends.
+        a = _age(a, _wait(rate, memories, latency[mid] - latency[left]), hops[left], hops[mid])
+        b = _age(b, _wait(rate, memories, latency[right] - latency[mid]), hops[mid], hops[right])
+        done[(left, right)] = (swap(a, b, _noise(hops[mid])), rate)
+    state, rate = done[(0, n - 1)]
+    state = _age(state, latency[-1], hops[0], hops[-1])
+    out = _purified(state, rate, e2e_rounds, e2e_scheme, (hops[0], hops[-1]), latency[-1], memories)
     if out is None:
         return 0.0, 0.0
-    return out[0].fidelity, rate / out[1]
+    return out[0].fidelity, out[1]
 
 
 def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
@@ -163,7 +195,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             continue  # no swapping: the order does not matter
         if meas_end and (link_rounds or e2e_rounds):
             continue  # a MEAS end holds no qubits to purify with
-        fidelity, rate = estimate(hops, "dejmps", link_rounds, order, "dejmps", e2e_rounds)
+        fidelity, rate = estimate(
+            hops, "dejmps", link_rounds, order, "dejmps", e2e_rounds, memories
+        )
         best = max(best, fidelity)
         if fidelity >= request.fidelity and rate > 0:
             ops = link_rounds + e2e_rounds
@@ -179,7 +213,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     neg_rate, _, order_index, link_rounds, e2e_rounds, fidelity = min(candidates)
     order = SWAP_ORDERS[order_index]
     latency = sum(h.link_in.latency_s for h in hops[1:] if h.link_in is not None)
-    discard = 4.0 * latency + 20.0 / -neg_rate
+    # Long enough never to cut a pair a plan expects to use (a full memory queue at the
+    # estimated rate) and far above every one-way latency on the path (the spec's race).
+    discard = 4.0 * latency + 4.0 * memories / -neg_rate
     plan = Plan("dejmps", link_rounds, order, "dejmps", e2e_rounds, discard, fidelity, -neg_rate)
     rulesets = chain_rulesets(
         request.connection,

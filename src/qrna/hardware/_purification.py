@@ -18,7 +18,7 @@ import numpy as np
 from qrna.hardware._errors import HardwareError
 from qrna.hardware._memory import Qubit
 from qrna.hardware._pairs import BellPair, PairStore
-from qrna.physics import GateNoise, State, purification_outcomes
+from qrna.physics import SCHEMES, GateNoise, State, purification_outcomes
 
 __all__ = ["PurificationBook"]
 
@@ -109,6 +109,14 @@ class PurificationBook:
         key = tuple(p.uid for p in pairs)
         pending = self._pending.get(key)
         if pending is None:
+            if all(p.released[1 - p.half_of(q)] for p, q in zip(pairs, qubits, strict=True)):
+                # The first node acted and then reset its kept qubit too (its connection ended
+                # before this node heard): this node's circuit still runs, on halves whose
+                # partners are gone, so its bits are coin flips and nothing is kept.
+                bits = tuple(int(b) for b in rng.integers(2, size=len(SCHEMES[scheme].measured)))
+                for q in qubits:
+                    self.store.release(q)
+                return bits, (), False
             raise HardwareError(f"no purification of pairs {key} was begun")
         if pending.scheme != scheme:
             raise HardwareError(
