@@ -201,3 +201,21 @@ def test_every_generated_ruleset_verifies() -> None:
         path = request.path
         latency = {(x, y): net.delay_s[x][y] for x in path for y in path if x != y}
         assert verify(answer.rulesets, latency, chain=path, explore=len(path) <= 3) == [], path
+
+
+def test_generators_load_by_dotted_path_and_bad_input_is_named() -> None:
+    from qrna.control import ControlError, load_generator
+
+    assert load_generator("qrna.control:default_generator") is default_generator
+    assert load_generator("qrna.control.default_generator") is default_generator
+    with pytest.raises(ControlError, match=r"'qrna\.control:nothing' cannot be loaded"):
+        load_generator("qrna.control:nothing")
+    with pytest.raises(ControlError, match=r"'qrna\.control:CONTROL_VERSION' is not callable"):
+        load_generator("qrna.control:CONTROL_VERSION")
+    net = line_network(3, seed=1)
+    with pytest.raises(ControlError, match="no node 'zz' in the network"):
+        net.request("n0", "zz", fidelity=0.9, pairs=1)
+    with pytest.raises(ControlError, match=r"fidelity=1\.5"):
+        net.request("n0", "n2", fidelity=1.5, pairs=1)
+    with pytest.raises(ControlError, match="duration_s=-1"):
+        net.run(-1)

@@ -49,7 +49,16 @@ from qrna.control._messages import (
     LinkState,
 )
 from qrna.control._routing import Metric, RoutingDaemon, SendControl
-from qrna.hardware import QNIC, MemoryBank, Node, PairStore, PurificationBook, Qubit, QubitStatus
+from qrna.hardware import (
+    QNIC,
+    MemoryBank,
+    Node,
+    NodeType,
+    PairStore,
+    PurificationBook,
+    Qubit,
+    QubitStatus,
+)
 from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
 from qrna.link import HeraldedLink, Heralds, LinkSpec, herald_model
 from qrna.rules import (
@@ -140,6 +149,11 @@ class Network:
         self.ports: dict[str, dict[str, tuple[LinkSpec, int]]] = {}
         for spec in links:
             for end, node in enumerate((spec.a, spec.b)):
+                if node.type is NodeType.MEAS:
+                    raise ControlError(
+                        f"node {node.address!r} is a MEAS node; Network runs connections "
+                        "between nodes with memories (MEAS ends run in ChainSimulation)"
+                    )
                 known = self.nodes.setdefault(node.address, node)
                 if known != node:
                     raise ControlError(f"two different nodes are named {node.address!r}")
