@@ -23,7 +23,9 @@ from qrna.control import (
 from qrna.rules import chain_rulesets
 
 LINK = LinkState("b", 1234.5, (0.9, 0.05, 0.03, 0.02), 10.0, 5e-5)
-HOP = HopRecord("b", LINK, 4, 3, 0.01, 0.002, math.inf, 1.5)
+HOP = HopRecord(
+    "b", LINK, 4, 3, 0.01, 0.002, math.inf, 1.5, qnic_in="b/qnic0", qnic_out="b/qnic1", cost_s=1e-3
+)
 
 
 @pytest.mark.parametrize(

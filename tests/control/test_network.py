@@ -4,6 +4,7 @@ messages follow spec Fig. 4, and every generated RuleSet verifies."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any
@@ -20,6 +21,7 @@ from qrna.control import (
     default_generator,
     line_network,
     links_from_graph,
+    qdijkstra_cost,
     random_graph,
 )
 from qrna.hardware import QNIC
@@ -199,6 +201,15 @@ def test_every_generated_ruleset_verifies() -> None:
     assert {a.plan.link_rounds for _, a in made} == {0, 2}
     for request, answer in made:
         path = request.path
+        # What each hop appended on the way out (spec §3.5).
+        for prev, hop in itertools.pairwise(request.hops):
+            assert hop.link_in is not None
+            assert hop.link_in.neighbour == prev.node
+            assert hop.cost_s == qdijkstra_cost(hop.link_in, request.fidelity) > 0
+            assert prev.qnic_out
+            assert hop.qnic_in.startswith(hop.node + "/qnic")
+            assert hop.t2_s == 0.05
+            assert hop.gate_error == 0.01
         latency = {(x, y): net.delay_s[x][y] for x in path for y in path if x != y}
         assert verify(answer.rulesets, latency, chain=path, explore=len(path) <= 3) == [], path
 

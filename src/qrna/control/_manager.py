@@ -102,8 +102,9 @@ class ConnectionManager:
         routing: its routing daemon (next hops).
         engine: its rule engine (RuleSets are installed there).
         free: ``free(neighbour)`` → free memories of the QNIC toward ``neighbour``.
-        record: ``record(prev, next)`` → this node's ``HopRecord`` for a request from ``prev``
-            (None at the Initiator) to ``next`` (None at the Responder).
+        record: ``record(prev, next, fidelity)`` → this node's ``HopRecord`` for a request
+            from ``prev`` (None at the Initiator) to ``next`` (None at the Responder) for pairs
+            of ``fidelity``.
         generator: the RuleSet generator it runs as Responder.
         rng: for back-off jitter.
         max_attempts: setup attempts before the Initiator gives up.
@@ -116,7 +117,7 @@ class ConnectionManager:
         routing: RoutingDaemon,
         engine: RuleEngine,
         free: Callable[[str], int],
-        record: Callable[[str | None, str | None], HopRecord],
+        record: Callable[[str | None, str | None, float], HopRecord],
         generator: RuleSetGenerator,
         rng: np.random.Generator,
         max_attempts: int = 6,
@@ -162,7 +163,9 @@ class ConnectionManager:
             return self._rejected(cid, RejectReason.NO_ROUTE, "no route known yet", t_ps)
         if self.available(nxt) < request.memories:
             return self._rejected(cid, RejectReason.NO_RESOURCES, f"{self.node} is busy", t_ps)
-        hops = (self._record(None, nxt),)  # free memories as found, before holding
+        hops = (
+            self._record(None, nxt, request.fidelity),
+        )  # free memories as found, before holding
         self._hold(conn, nxt, request.memories)
         return [SendControl(nxt, replace(request, hops=hops))]
 
@@ -249,7 +252,10 @@ class ConnectionManager:
             reason, detail = RejectReason.NO_RESOURCES, f"{self.node} has too few free memories"
         if reason is not None:
             return [SendControl(src, ConnectionSetupReject(cid, req.path, reason, detail))]
-        hops = (*req.hops, self._record(src, nxt))  # free memories as found, before holding
+        hops = (
+            *req.hops,
+            self._record(src, nxt, req.fidelity),
+        )  # free memories as found, before holding
         conn = _Conn(path, {})
         self.conns[cid] = conn
         self._hold(conn, src, req.memories)

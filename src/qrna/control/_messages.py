@@ -98,8 +98,9 @@ class LinkState:
 @dataclass(frozen=True, slots=True)
 class HopRecord:
     """What one hop of the outbound pass appends (spec §3.5): its address, the QNICs toward the
-    previous and the next hop, the link it reached this node by, its free memories on those
-    QNICs, and its gate and memory quality."""
+    previous and the next hop, the link it was reached by (link monitoring's rate and
+    Bell-diagonal estimate) with that link's cost in seconds per Bell pair at the requested
+    fidelity, its free memories on those QNICs, and its gate and memory quality."""
 
     node: str
     link_in: LinkState | None  # the link from the previous hop (None at the Initiator)
@@ -110,6 +111,9 @@ class HopRecord:
     t1_s: float  # memory relaxation time (inf: none)
     t2_s: float  # memory dephasing time (inf: none)
     is_meas: bool = False
+    qnic_in: str = ""  # address of the QNIC facing the previous hop ("" at the Initiator)
+    qnic_out: str = ""  # address of the QNIC facing the next hop ("" at the Responder)
+    cost_s: float = 0.0  # link_in's seconds per Bell pair at the requested fidelity (qDijkstra)
 
     def __post_init__(self) -> None:
         _address("HopRecord.node", self.node)
@@ -311,6 +315,7 @@ def message_from_dict(data: dict[str, Any]) -> ControlMessage:
                         "link_in": None if h["link_in"] is None else _link(h["link_in"]),
                         "t1_s": _num(h["t1_s"]),
                         "t2_s": _num(h["t2_s"]),
+                        "cost_s": _num(h["cost_s"]),
                     }
                 )
                 for h in body.get("hops", ())

@@ -48,7 +48,7 @@ from qrna.control._messages import (
     HopRecord,
     LinkState,
 )
-from qrna.control._routing import Metric, RoutingDaemon, SendControl
+from qrna.control._routing import Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.hardware import (
     QNIC,
     MemoryBank,
@@ -180,7 +180,7 @@ class Network:
                 routing,
                 engine,
                 lambda nbr, n=name: self._qnic(n, nbr).memories,  # type: ignore[misc]
-                lambda prev, nxt, n=name: self._hop(n, prev, nxt),  # type: ignore[misc]
+                lambda prev, nxt, f, n=name: self._hop(n, prev, nxt, f),  # type: ignore[misc]
                 generator,
                 self.streams.stream(f"control/{name}"),
                 max_attempts=max_attempts,
@@ -239,20 +239,28 @@ class Network:
         states = [self.link_state(node, n) for n in sorted(self.ports[node])]
         self._control(node, self.managers[node].link_states(states))
 
-    def _hop(self, node: str, prev: str | None, nxt: str | None) -> HopRecord:
+    def _hop(self, node: str, prev: str | None, nxt: str | None, fidelity: float) -> HopRecord:
         mgr = self.managers[node]
         qnic = self._qnic(node, prev or nxt)  # type: ignore[arg-type]
         noise = qnic.gate_noise
+        link_in = None if prev is None else self.link_state(node, prev)
         return HopRecord(
             node,
-            None if prev is None else self.link_state(node, prev),
+            link_in,
             0 if prev is None else mgr.available(prev),
             0 if nxt is None else mgr.available(nxt),
             noise.cnot_error,
             noise.readout_error,
             qnic.t1_s,
             qnic.t2_s,
+            qnic_in="" if prev is None else self._qnic_address(node, prev),
+            qnic_out="" if nxt is None else self._qnic_address(node, nxt),
+            cost_s=0.0 if link_in is None else qdijkstra_cost(link_in, fidelity),
         )
+
+    def _qnic_address(self, node: str, neighbour: str) -> str:
+        spec, end = self.ports[node][neighbour]
+        return self.nodes[node].qnic_address(spec.qnic_b if end else spec.qnic_a)
 
     # -- requests -------------------------------------------------------------------------------
 
