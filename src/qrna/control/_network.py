@@ -27,8 +27,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -196,6 +197,9 @@ class Network:
         self.measurements: list[MeasurementDone] = []
         self.message_log: list[tuple[int, str, str, str, str]] = []  # t, src, dst, type, conn
         self._count = 0
+        self._apps: dict[tuple[str, str], tuple[Callable[[PairDelivered], None], bool]] = {}
+        self._app_rng = self.streams.stream("applications")
+        self._listeners: dict[str, list[Any]] = {}  # node -> listening sockets (qrna.api)
         self._initiator_delivered: dict[str, int] = {}
         self._estimates: dict[tuple[str, str], LinkState] = {}
         for name in sorted(self.nodes):
@@ -310,6 +314,47 @@ class Network:
 
         self.scheduler.schedule_at(s_to_ps(at_s), stop)
 
+    # -- applications (the socket layer's hooks) -----------------------------------------------
+
+    def attach(
+        self,
+        connection: str,
+        node: str,
+        handler: Callable[[PairDelivered], None],
+        hold: bool = False,
+    ) -> None:
+        """Call ``handler`` with every half of ``connection`` delivered at ``node``; with
+        ``hold`` the application keeps each qubit until it calls ``release``."""
+        if connection not in self._requests:
+            raise ControlError(f"no connection {connection!r} was requested")
+        self._apps[(connection, node)] = (handler, hold)
+
+    def measure(self, node: str, qubit: Qubit, basis: str) -> int:
+        """Measure a delivered half at ``node`` in "X", "Y" or "Z" (with its QNIC's readout
+        error); the qubit stays allocated until released."""
+        pair = self.store.pair_of(qubit)
+        noise = self.banks[qubit[0]].spec.gate_noise
+        return self.store.measure(
+            pair,
+            pair.half_of(qubit),
+            basis,
+            self.scheduler.now_ps,
+            self._app_rng,
+            noise.readout_error,
+        )
+
+    def release(self, qubit: Qubit) -> None:
+        """An application is done with a half it held."""
+        self.ledger.release(qubit)
+
+    def send_classical(self, src: str, dst: str, deliver: Callable[[], None]) -> None:
+        """Run ``deliver`` at ``dst`` after the classical latency from ``src``."""
+        self.scheduler.schedule(self._latency_ps(src, dst), deliver)
+
+    @property
+    def now_ps(self) -> int:
+        return self.scheduler.now_ps
+
     # -- effects --------------------------------------------------------------------------------
 
     def _latency_ps(self, src: str, dst: str) -> int:
@@ -372,7 +417,13 @@ class Network:
                 )
             elif isinstance(eff, PairDelivered):
                 req = self._requests[eff.connection]
-                self.ledger.deliver(node, node == req.initiator, eff, self.scheduler.now_ps)
+                app = self._apps.get((eff.connection, node))
+                hold = app is not None and app[1]
+                if app is not None and not hold:
+                    app[0](eff)  # it measures at once, before the pair may be freed
+                self.ledger.deliver(node, node == req.initiator, eff, self.scheduler.now_ps, hold)
+                if app is not None and hold:
+                    app[0](eff)  # after the ledger knows the application holds it
                 if node == req.initiator:
                     self._initiator_delivered[eff.connection] = (
                         self._initiator_delivered.get(eff.connection, 0) + 1

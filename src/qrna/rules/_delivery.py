@@ -5,6 +5,10 @@ same pair name; then the simulator checks, on every delivery, that the two halve
 pair in the ground truth, reads its true fidelity and frees both qubits. A MEAS end delivers a
 record instead of a qubit: the record must be the one the pair's measured half holds, after
 the same Pauli-frame correction the node applied.
+
+An application may hold its half after delivery (``hold=True``: it measures it later, e.g.
+when a classical message arrives); that qubit is freed when the application ``release``s it
+and the pair has been matched, whichever comes last.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 from qrna.hardware import BellPair, PairStore, Qubit
 from qrna.link import PairName
+from qrna.physics import BellDiagonal
 from qrna.rules._effects import PairDelivered
 from qrna.rules._errors import RuleSetError
 
@@ -31,6 +36,9 @@ class DeliveredPair:
     # (basis, bit) each end read, for a MEAS end (first node of the path, then the last).
     records: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
     connection: str = ""
+    # Bell-diagonal weights (Φ+, Ψ−, Ψ+, Φ−) of the true state (of a density matrix: its
+    # diagonal in the Bell basis), the first node's half first.
+    weights: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
 
 
 _Half = tuple[Qubit | None, tuple[str, int] | None, int]  # qubit, record, origin of record
@@ -51,6 +59,8 @@ class DeliveryLedger:
         self.delivered: list[DeliveredPair] = []
         self._unheld: dict[tuple[int, int], BellPair] = {}
         self._origin: dict[tuple[str, str, PairName], int] = {}
+        self._app: dict[Qubit, str] = {}  # qubits applications hold -> connection
+        self._matched: set[Qubit] = set()  # held by an application, pair already matched
 
     def record_arrived(self, connection: str, node: str, name: PairName, origin: int) -> None:
         """A MEAS node's record of link pair ``name`` (ground-truth pair ``origin``) entered
@@ -72,9 +82,27 @@ class DeliveryLedger:
                 self.free(qubit)
         for key3 in [k for k in self._origin if k[0] == connection]:
             del self._origin[key3]
+        for qubit in [q for q, c in self._app.items() if c == connection]:
+            del self._app[qubit]
+            if qubit in self._matched:
+                self._matched.discard(qubit)
+                self.free(qubit)
 
-    def deliver(self, node: str, first: bool, d: PairDelivered, now_ps: int) -> None:
-        """Node ``node`` (the path's first node if ``first``) delivered its half."""
+    def release(self, qubit: Qubit) -> None:
+        """The application is done with ``qubit`` (delivered with ``hold=True``)."""
+        if self._app.pop(qubit, None) is None:
+            return  # the connection was torn down and its halves freed meanwhile
+        if qubit in self._matched:
+            self._matched.discard(qubit)
+            self.free(qubit)
+
+    def deliver(
+        self, node: str, first: bool, d: PairDelivered, now_ps: int, hold: bool = False
+    ) -> None:
+        """Node ``node`` (the path's first node if ``first``) delivered its half; with
+        ``hold`` its application keeps the qubit until ``release``."""
+        if hold and d.qubit is not None:
+            self._app[d.qubit] = d.connection
         origin = -1
         if d.record is not None:
             assert d.link_pair is not None
@@ -87,14 +115,32 @@ class DeliveryLedger:
         if first:
             halves.reverse()  # path order: the first node's half first
         pair = self._truth(d.name, halves)
-        fidelity = pair.advance(now_ps).fidelity
+        state = pair.advance(now_ps)
+        # Orient the pair in path order: half 0 at the first node.
+        first_half = self._half(pair, halves[0])
+        if first_half == 1:
+            state = state.reversed()
+        weights = state.as_tuple() if isinstance(state, BellDiagonal) else state.bell_weights()
         records = (halves[0][1], halves[1][1])
         self.delivered.append(
-            DeliveredPair(d.name, d.name.t_ps, d.t_ps, fidelity, records, d.connection)
+            DeliveredPair(
+                d.name, d.name.t_ps, d.t_ps, state.fidelity, records, d.connection, weights
+            )
         )
         for qubit, _, _ in halves:
-            if qubit is not None:
+            if qubit is None:
+                continue
+            if qubit in self._app:
+                self._matched.add(qubit)
+            else:
                 self.free(qubit)
+
+    @staticmethod
+    def _half(pair: BellPair, half: _Half) -> int:
+        qubit, _, origin = half
+        if qubit is not None:
+            return pair.half_of(qubit)
+        return 0 if pair.qubits[0] is None and pair.origins[0] == origin else 1
 
     def _truth(self, name: PairName, halves: list[_Half]) -> BellPair:
         """The ground-truth pair both delivered halves belong to; raise if they are not one."""

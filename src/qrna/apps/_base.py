@@ -1,0 +1,73 @@
+"""What every application shares: two sockets on a connection, and statistics helpers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from qrna.api import QuantumSocket, socket
+from qrna.api._socket import Kind
+from qrna.control import Network
+
+__all__ = ["App", "binomial_ci", "binary_entropy"]
+
+
+def binomial_ci(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion (95 % by default); (nan, nan) with no trials."""
+    if trials <= 0:
+        return (math.nan, math.nan)
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def binary_entropy(p: float) -> float:
+    """h(p) = −p log2 p − (1−p) log2(1−p)."""
+    if p <= 0.0 or p >= 1.0:
+        return 0.0
+    return -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+class App:
+    """An application between ``initiator`` and ``responder``: a socket at each, of ``kind``,
+    and one connection the initiator's socket asks for. Subclasses set socket options and
+    handlers in ``setup`` and compute their figures in ``summary``."""
+
+    name = "pairs"
+    kind: Kind = "COMP"
+
+    def __init__(
+        self,
+        network: Network,
+        initiator: str,
+        responder: str,
+        fidelity: float,
+        pairs: int | None = None,
+        duration_s: float | None = None,
+        memories: int = 4,
+        start_s: float = 1e-3,
+        connection: str | None = None,
+    ) -> None:
+        self.network = network
+        self.a: QuantumSocket = socket(network, initiator, self.kind)
+        self.b: QuantumSocket = socket(network, responder, self.kind)
+        self.b.listen()
+        for s in (self.a, self.b):
+            s.setsockopt("memories", memories)
+            s.setsockopt("start_s", start_s)
+        self.setup()
+        self.connection = self.a.connect(
+            responder, pairs=pairs, fidelity=fidelity, duration_s=duration_s, name=connection
+        )
+
+    def setup(self) -> None:
+        """Set socket options and handlers before connecting (default: release every held
+        qubit at once: the plain pair service)."""
+        for s in (self.a, self.b):
+            s.on_receive(lambda d, s=s: s.network.release(d.qubit))  # type: ignore[misc]
+
+    def summary(self) -> dict[str, Any]:
+        """The application's figures."""
+        return {}

@@ -1,0 +1,129 @@
+"""Applications measured against the delivered pairs' true state: QKD's QBER per basis,
+tomography's estimate, teleportation's fidelity; and the socket API's contract."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from qrna.api import SocketError, socket
+from qrna.apps import QKD, Sensing, Teleport, Tomography
+from qrna.control import Network, line_network, links_from_graph
+from qrna.hardware import QNIC
+
+
+def _network(seed: int, emission_fidelity: float = 0.93) -> Network:
+    g = nx.path_graph(["a", "b", "c"])
+    for e in g.edges:
+        g.edges[e]["emission_fidelity"] = emission_fidelity
+    return Network(links_from_graph(g, qnic=QNIC(8)), seed=seed)
+
+
+def _true_weights(net: Network, connection: str) -> np.ndarray:
+    pairs = [p for p in net.ledger.delivered if p.connection == connection]
+    return np.mean([p.weights for p in pairs], axis=0)
+
+
+def test_qkd_qber_per_basis_matches_the_delivered_state() -> None:
+    """QBER_Z = B + C and QBER_X = B + D (weights in (Φ+, Ψ−, Ψ+, Φ−) order) of the pairs the
+    network delivered, within 4 standard errors of the sifted counts."""
+    net = _network(seed=3, emission_fidelity=0.97)
+    app = QKD(net, "a", "c", fidelity=0.5, pairs=4000)
+    net.run(0.5)
+    s = app.summary()
+    _, b, c, d = _true_weights(net, app.connection)
+    for basis, expected in (("z", b + c), ("x", b + d)):
+        n = s[f"sifted_{basis}"]
+        assert n > 900  # a quarter of the pairs per basis
+        se = math.sqrt(expected * (1 - expected) / n)
+        assert abs(s[f"qber_{basis}"] - expected) <= 4 * se, (basis, s[f"qber_{basis}"], expected)
+    h = sum(-q * math.log2(q) - (1 - q) * math.log2(1 - q) for q in (s["qber_x"], s["qber_z"]))
+    assert s["secret_fraction"] == pytest.approx(1 - h)
+    assert 0 < s["secret_key_rate_hz"] < s["sifted_key_rate_hz"]
+
+
+def test_tomography_estimate_contains_the_true_fidelity() -> None:
+    net = _network(seed=4)
+    app = Tomography(net, "a", "c", fidelity=0.5, pairs=3000)
+    net.run(0.5)
+    s = app.summary()
+    true_f = _true_weights(net, app.connection)[0]
+    lo, hi = s["fidelity_estimate_ci"]
+    assert s["samples"] > 2500
+    assert lo <= true_f <= hi, (lo, true_f, hi)
+    assert s["state"] == pytest.approx(list(_true_weights(net, app.connection)), abs=0.03)
+
+
+def test_teleportation_fidelity_is_two_f_plus_one_over_three() -> None:
+    net = _network(seed=5)
+    app = Teleport(net, "a", "c", fidelity=0.5, pairs=3000)
+    net.run(0.5)
+    s = app.summary()
+    f = _true_weights(net, app.connection)[0]
+    expected = (2 * f + 1) / 3
+    n = s["teleported"]
+    assert n > 2500
+    assert abs(s["teleport_fidelity"] - expected) <= 4 * math.sqrt(expected * (1 - expected) / n)
+    assert net.leaks() == []  # every held qubit was measured and released
+
+
+def test_sensing_reports_shared_event_timestamps() -> None:
+    """Asymmetric path (2 km then 18 km): the far end hears of each pair later; the offset is
+    the difference of the classical latencies, every time (precision 0 here: no jitter)."""
+    g = nx.Graph()
+    g.add_edge("a", "b", length_km=2.0)
+    g.add_edge("b", "c", length_km=18.0)
+    net = Network(links_from_graph(g), seed=1)
+    app = Sensing(net, "a", "c", fidelity=0.5, pairs=200)
+    net.run(0.1)
+    s = app.summary()
+    assert s["events"] >= 200
+    assert s["parity_agreement"] == 1.0
+    assert s["latency_mean_s"] > 0
+    assert math.isfinite(s["timestamp_precision_s"])
+
+
+def test_socket_contract() -> None:
+    net = line_network(3, seed=1)
+    s = socket(net, "n0", "MEAS")
+    with pytest.raises(SocketError, match="unknown option 'colour'"):
+        s.setsockopt("colour", "red")
+    with pytest.raises(SocketError, match="basis='W'"):
+        s.setsockopt("basis", "W")
+    with pytest.raises(SocketError, match="no node 'zz'"):
+        socket(net, "zz")
+    with pytest.raises(SocketError, match="kind='QPU'"):
+        socket(net, "n0", "QPU")  # type: ignore[arg-type]
+    assert s.ioctl("neighbours") == {"neighbours": ["n1"]}
+    assert s.ioctl("qnic", "n1")["memories"] == 8
+    assert s.ioctl("link", "n1")["fidelity"] == pytest.approx(1.0)
+    with pytest.raises(SocketError, match="no link to 'n2'"):
+        s.ioctl("qnic", "n2")
+    with pytest.raises(SocketError, match="no connected peer"):
+        s.send("hello")
+    s.close()
+    with pytest.raises(SocketError, match="is closed"):
+        s.connect("n2", pairs=1)
+
+
+def test_close_tears_the_connection_down_and_comp_halves_carry_timestamps() -> None:
+    net = line_network(3, seed=2)
+    a, b = socket(net, "n0", "COMP"), socket(net, "n2", "COMP")
+    b.listen()
+    c = a.connect("n2", pairs=10**6, fidelity=0.5)
+    net.run(0.01)
+    got = a.recv()
+    assert got
+    assert all(d.qubit is not None and d.created_ps <= d.delivered_ps for d in got)
+    assert a.measure(got[0], "Z") in (0, 1)
+    for d in got[1:]:
+        net.release(d.qubit)  # type: ignore[arg-type]
+    for d in b.recv():
+        net.release(d.qubit)  # type: ignore[arg-type]
+    a.close()
+    net.run(0.01)
+    assert net.reports()[c].status == "done"
+    assert net.leaks() == []
