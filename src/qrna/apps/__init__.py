@@ -16,8 +16,8 @@ APPS: dict[str, type[App]] = {
 
 __all__ = [
     "APPS",
-    "QKD",
     "App",
+    "QKD",
     "Sensing",
     "Teleport",
     "Tomography",
