@@ -91,7 +91,9 @@ class QuantumSocket:
         self._messages: list[Any] = []
         self._on_message: Callable[[Any], None] | None = None
         self._on_receive: Callable[[Delivery], None] | None = None
-        self._rng = network.streams.stream(f"socket/{node}/{id(self) % 10**6}")
+        # Named by creation order, so a seeded run draws the same bases every time.
+        network._sockets += 1
+        self._rng = network.streams.stream(f"socket/{node}/{network._sockets}")
         self._peer_socket: QuantumSocket | None = None
 
     # -- options ----------------------------------------------------------------------------------

@@ -34,7 +34,13 @@ from typing import Any
 import networkx as nx
 
 from qrna.control._errors import ControlError
-from qrna.control._generator import RuleSetGenerator, default_generator
+from qrna.control._generator import (
+    Accepted,
+    Plan,
+    Rejected,
+    RuleSetGenerator,
+    default_generator,
+)
 from qrna.control._manager import (
     ConnectionEvent,
     ConnectionManager,
@@ -170,6 +176,7 @@ class Network:
         if missing:
             raise ControlError(f"nodes {sorted(missing)} are not on the classical network")
         self.delay_s = dict(nx.all_pairs_dijkstra_path_length(classical, weight="delay_s"))
+        self.plans: dict[str, Plan] = {}  # connection -> the plan its RuleSets follow
         self.engines: dict[str, RuleEngine] = {}
         self.managers: dict[str, ConnectionManager] = {}
         for name in sorted(self.nodes):
@@ -182,7 +189,7 @@ class Network:
                 engine,
                 lambda nbr, n=name: self._qnic(n, nbr).memories,  # type: ignore[misc]
                 lambda prev, nxt, f, n=name: self._hop(n, prev, nxt, f),  # type: ignore[misc]
-                generator,
+                self._recording(generator),
                 self.streams.stream(f"control/{name}"),
                 max_attempts=max_attempts,
             )
@@ -200,10 +207,22 @@ class Network:
         self._apps: dict[tuple[str, str], tuple[Callable[[PairDelivered], None], bool]] = {}
         self._app_rng = self.streams.stream("applications")
         self._listeners: dict[str, list[Any]] = {}  # node -> listening sockets (qrna.api)
+        self._sockets = 0  # sockets made so far (each names its random stream by its number)
         self._initiator_delivered: dict[str, int] = {}
         self._estimates: dict[tuple[str, str], LinkState] = {}
         for name in sorted(self.nodes):
             self.scheduler.schedule(0, lambda n=name: self._advertise(n))  # type: ignore[misc]
+
+    def _recording(self, generator: RuleSetGenerator) -> RuleSetGenerator:
+        """The generator, keeping each accepted plan (``plans``) for the reports."""
+
+        def generate(request: ConnectionSetupRequest) -> Accepted | Rejected:
+            answer = generator(request)
+            if isinstance(answer, Accepted):
+                self.plans[request.connection] = answer.plan
+            return answer
+
+        return generate
 
     # -- the nodes' view of their hardware ----------------------------------------------------
 

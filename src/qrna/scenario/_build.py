@@ -1,0 +1,185 @@
+"""From a validated ``Scenario`` to the simulator's frozen objects: nodes, links, the classical
+network, and a ``Network`` ready to run.
+
+Topology generators name nodes n0 … (random graphs: r0 …) and give every link the
+topology's link settings: ``chain`` (a line), ``ring``, ``grid`` (rows × ``columns``),
+``star`` (n0 in the middle), ``dumbbell`` (two stars whose centres are joined), ``random``
+(connected, about ``degree`` links per node). A node gets one QNIC per link, in the order the
+links are listed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+
+import networkx as nx
+
+from qrna.control import Network, load_generator, random_graph
+from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
+from qrna.link import LinkSpec, LinkType
+from qrna.physics import GateNoise
+from qrna.scenario._errors import ScenarioError
+from qrna.scenario._schema import LinkConfig, NodeConfig, QNICConfig, Scenario, TopologyConfig
+
+__all__ = ["build_links", "build_network", "topology_graph"]
+
+
+def topology_graph(t: TopologyConfig) -> nx.Graph[str]:
+    """The graph a topology generator makes."""
+    n = t.nodes
+    names = [f"n{i}" for i in range(n)]
+    g: nx.Graph[str] = nx.Graph()
+    g.add_nodes_from(names)
+    if t.kind == "chain":
+        g.add_edges_from(itertools.pairwise(names))
+    elif t.kind == "ring":
+        if n < 3:
+            raise ScenarioError("topology.nodes", f"a ring needs at least 3 nodes; got {n}")
+        g.add_edges_from(zip(names, names[1:] + names[:1], strict=True))
+    elif t.kind == "star":
+        g.add_edges_from(("n0", x) for x in names[1:])
+    elif t.kind == "grid":
+        cols = t.columns or max(1, round(math.sqrt(n)))
+        for i in range(n):
+            if (i + 1) % cols and i + 1 < n:
+                g.add_edge(names[i], names[i + 1])
+            if i + cols < n:
+                g.add_edge(names[i], names[i + cols])
+    elif t.kind == "dumbbell":
+        if n < 6:
+            raise ScenarioError("topology.nodes", f"a dumbbell needs at least 6 nodes; got {n}")
+        half = n // 2
+        g.add_edges_from(("n0", names[i]) for i in range(1, half))
+        g.add_edges_from((names[half], names[i]) for i in range(half + 1, n))
+        g.add_edge("n0", names[half])
+    else:
+        g = random_graph(n, seed=t.seed, degree=t.degree)
+    return g
+
+
+def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
+    return QNIC(
+        link.memories or cfg.memories,
+        t1_s=cfg.t1_s,
+        t2_s=cfg.t2_s,
+        emission_efficiency=cfg.emission_efficiency,
+        absorption_efficiency=cfg.absorption_efficiency,
+        emission_interval_s=cfg.emission_interval_s,
+        gate_noise=GateNoise(cfg.cnot_error, cfg.single_qubit_error, cfg.readout_error),
+        emission_fidelity=(
+            cfg.emission_fidelity if link.emission_fidelity is None else link.emission_fidelity
+        ),
+    )
+
+
+def _listed(s: Scenario) -> tuple[list[NodeConfig], list[LinkConfig]]:
+    if s.topology is None:
+        return list(s.nodes), list(s.links)
+    g = topology_graph(s.topology)
+    base = s.topology.link or LinkConfig(a="x", b="y")
+    links = [base.model_copy(update={"a": a, "b": b}) for a, b in sorted(g.edges)]
+    degree = dict(g.degree)
+    kinds = {1: "COMP", 2: "REP1"}
+    nodes = [NodeConfig(name=n, type=kinds.get(degree[n], "RTR")) for n in sorted(g)]  # type: ignore[arg-type]
+    return nodes, links
+
+
+def build_links(s: Scenario) -> list[LinkSpec]:
+    """The scenario's links, with their nodes; errors name the field at fault."""
+    nodes, links = _listed(s)
+    configs: dict[str, NodeConfig] = {}
+    for i, node in enumerate(nodes):
+        if node.name in configs:
+            raise ScenarioError(f"nodes[{i}].name", f"node {node.name!r} is listed twice")
+        configs[node.name] = node
+    ports: dict[str, list[tuple[int, LinkConfig]]] = {name: [] for name in configs}
+    for i, link in enumerate(links):
+        for end in ("a", "b"):
+            name = getattr(link, end)
+            if name not in configs:
+                raise ScenarioError(
+                    f"links[{i}].{end}",
+                    f"unknown node {name!r}; nodes: {', '.join(sorted(configs)) or 'none'}",
+                )
+            ports[name].append((i, link))
+        if link.a == link.b:
+            raise ScenarioError(f"links[{i}]", f"a link from {link.a!r} to itself")
+    built: dict[str, Node] = {}
+    for j, (name, cfg) in enumerate(configs.items()):
+        if not ports[name]:
+            raise ScenarioError(f"nodes[{j}]", f"node {name!r} has no link")
+        qnic_cfg = cfg.qnic or s.qnic
+        qnics = tuple(_qnic(qnic_cfg, link) for _, link in ports[name])
+        try:
+            built[name] = Node(name, NodeType(cfg.type), qnics)
+        except ValueError as exc:
+            raise ScenarioError(f"nodes[{j}].type", str(exc)) from None
+    out = []
+    for i, link in enumerate(links):
+        qa = [k for k, _ in ports[link.a]].index(i)
+        qb = [k for k, _ in ports[link.b]].index(i)
+        try:
+            bsa = BSA(link.detector_efficiency, link.dark_count_probability, link.visibility)
+            kind = LinkType(link.type)
+            middle = None
+            if kind is LinkType.MSM:
+                source = EPPS(
+                    link.pair_probability,
+                    link.source_fidelity,
+                    link.detector_efficiency,
+                    link.dark_count_probability,
+                )
+                middle = Node(
+                    f"epps-{link.a}-{link.b}".replace(".", "_"), NodeType.EPPS, epps=source
+                )
+            elif kind is LinkType.MIM:
+                middle = Node(f"bsa-{link.a}-{link.b}".replace(".", "_"), NodeType.BSA, bsa=bsa)
+            out.append(
+                LinkSpec(
+                    built[link.a],
+                    built[link.b],
+                    kind,
+                    Fibre(link.length_km, link.loss_db_per_km),
+                    middle=middle,
+                    qnic_a=qa,
+                    qnic_b=qb,
+                    heralding=link.heralding,
+                    bright_state_population=link.bright_state_population,
+                    receiver_bsa=bsa,
+                )
+            )
+        except ValueError as exc:
+            raise ScenarioError(f"links[{i}]", str(exc)) from None
+    return out
+
+
+def build_network(s: Scenario, seed: int | None = None) -> Network:
+    """A ``Network`` of the scenario's links and classical network, traffic not yet added."""
+    links = build_links(s)
+    classical: nx.Graph[str] | None = None
+    if s.classical_links:
+        classical = nx.Graph()
+        known = {spec.a.address for spec in links} | {spec.b.address for spec in links}
+        for i, c in enumerate(s.classical_links):
+            for end in ("a", "b"):
+                if getattr(c, end) not in known:
+                    raise ScenarioError(
+                        f"classical_links[{i}].{end}", f"unknown node {getattr(c, end)!r}"
+                    )
+            classical.add_edge(c.a, c.b, delay_s=c.delay_s)
+    try:
+        generator: Callable[..., object] = load_generator(s.simulation.generator)
+        return Network(
+            links,
+            seed=s.simulation.seed if seed is None else seed,
+            backend=s.simulation.backend,
+            metric=s.simulation.metric,
+            generator=generator,  # type: ignore[arg-type]
+            classical=classical,
+            jitter=s.simulation.jitter,
+        )
+    except ValueError as exc:
+        field = "simulation.generator" if "generator" in str(exc) else "classical_links"
+        raise ScenarioError(field, str(exc)) from None

@@ -1,0 +1,121 @@
+"""Built-in scenarios (``qrna presets``); ``metro`` is what ``qrna run`` runs by default."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+__all__ = ["DEFAULT_PRESET", "PRESETS"]
+
+_METRO: dict[str, Any] = {
+    "name": "metro",
+    "description": (
+        "A small metropolitan network: four end nodes, three routers, MIM and MM links. "
+        "The direct r1-r2 link is poor, so qDijkstra routes high-fidelity traffic around it; "
+        "QKD, teleportation and tomography run at once, with purification where the target "
+        "needs it."
+    ),
+    "qnic": {"memories": 8, "t1_s": 10.0, "t2_s": 1.0, "cnot_error": 0.002, "readout_error": 0.001},
+    "nodes": [
+        {"name": "alice", "type": "COMP"},
+        {"name": "bob", "type": "COMP"},
+        {"name": "carol", "type": "COMP"},
+        {"name": "dave", "type": "COMP"},
+        {"name": "r1", "type": "RTR"},
+        {"name": "r2", "type": "RTR"},
+        {"name": "r3", "type": "RTR"},
+    ],
+    "links": [
+        {"a": "alice", "b": "r1", "type": "MIM", "length_km": 8, "emission_fidelity": 0.98},
+        {"a": "r1", "b": "r2", "type": "MIM", "length_km": 12, "emission_fidelity": 0.9},
+        {"a": "r1", "b": "r3", "type": "MIM", "length_km": 10, "emission_fidelity": 0.98},
+        {"a": "r3", "b": "r2", "type": "MIM", "length_km": 10, "emission_fidelity": 0.98},
+        {"a": "r2", "b": "bob", "type": "MM", "length_km": 6, "emission_fidelity": 0.98},
+        {"a": "carol", "b": "r3", "type": "MIM", "length_km": 5, "emission_fidelity": 0.98},
+        {"a": "dave", "b": "r2", "type": "MIM", "length_km": 9, "emission_fidelity": 0.98},
+    ],
+    "traffic": [
+        {
+            "name": "qkd",
+            "app": "qkd",
+            "initiator": "alice",
+            "responder": "bob",
+            "fidelity": 0.85,
+            "pairs": 2000,
+            "memories": 4,
+        },
+        {
+            "name": "teleport",
+            "app": "teleport",
+            "initiator": "carol",
+            "responder": "dave",
+            "fidelity": 0.9,
+            "pairs": 1000,
+            "memories": 4,
+        },
+        {
+            "name": "tomography",
+            "app": "tomography",
+            "initiator": "dave",
+            "responder": "alice",
+            "fidelity": 0.8,
+            "duration_s": 0.1,
+            "memories": 2,
+            "start_s": 0.002,
+        },
+    ],
+    "simulation": {"duration_s": 0.5, "seed": 1},
+}
+
+_CHAIN: dict[str, Any] = {
+    "name": "chain",
+    "description": "Four nodes in a line, 10 km MIM links; one connection end to end.",
+    "qnic": {"memories": 8},
+    "topology": {"kind": "chain", "nodes": 4, "link": {"a": "x", "b": "y", "length_km": 10}},
+    "traffic": [{"initiator": "n0", "responder": "n3", "fidelity": 0.8, "pairs": 500}],
+    "simulation": {"duration_s": 0.1, "seed": 1},
+}
+
+_RANDOM: dict[str, Any] = {
+    "name": "random",
+    "description": "30 routers on a random graph, 20 concurrent connections.",
+    "qnic": {"memories": 8},
+    "topology": {"kind": "random", "nodes": 30, "seed": 3, "degree": 3.0},
+    "traffic": [
+        {
+            "initiator": f"r{a}",
+            "responder": f"r{b}",
+            "fidelity": 0.8,
+            "pairs": 50,
+            "memories": 2,
+            "start_s": 0.001 + i * 1e-4,
+        }
+        for i, (a, b) in enumerate(
+            [
+                (0, 17),
+                (3, 22),
+                (5, 11),
+                (8, 29),
+                (13, 2),
+                (21, 7),
+                (25, 14),
+                (1, 19),
+                (9, 27),
+                (16, 4),
+                (28, 6),
+                (12, 23),
+                (20, 10),
+                (24, 15),
+                (26, 18),
+                (11, 3),
+                (7, 29),
+                (14, 0),
+                (19, 22),
+                (2, 27),
+            ]
+        )
+    ],
+    "simulation": {"duration_s": 1.0, "seed": 2},
+}
+
+PRESETS: Final[dict[str, dict[str, Any]]] = {"metro": _METRO, "chain": _CHAIN, "random": _RANDOM}
+DEFAULT_PRESET: Final = "metro"
