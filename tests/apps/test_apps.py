@@ -127,3 +127,48 @@ def test_close_tears_the_connection_down_and_comp_halves_carry_timestamps() -> N
     net.run(0.01)
     assert net.reports()[c].status == "done"
     assert net.leaks() == []
+
+
+def test_qkd_from_a_meas_end_node() -> None:
+    """Alice is a MEAS node (no memory: she measures each photon of an MSM link on arrival,
+    X or Z at random); Bob holds qubits. The records, corrected by the swap's Pauli frame,
+    give QBER_Z = B + C and QBER_X = B + D of the delivered pairs; the generator plans no
+    purification for a MEAS end."""
+    from qrna.scenario import load_scenario, run
+
+    s = load_scenario(
+        {
+            "nodes": [
+                {"name": "alice", "type": "MEAS"},
+                {"name": "r1", "type": "REP1"},
+                {"name": "bob", "type": "COMP"},
+            ],
+            "links": [
+                {"a": "alice", "b": "r1", "type": "MSM", "length_km": 5, "source_fidelity": 0.95},
+                {"a": "r1", "b": "bob", "type": "MIM", "length_km": 10},
+            ],
+            "traffic": [
+                {
+                    "app": "qkd",
+                    "initiator": "alice",
+                    "responder": "bob",
+                    "pairs": 4000,
+                    "fidelity": 0.7,
+                }
+            ],
+            "simulation": {"duration_s": 0.3, "seed": 2},
+        }
+    )
+    r = run(s)
+    c = r.summary["connections"][0]
+    assert c["status"] == "done"
+    assert c["plan"]["link_purification"] == "0 x dejmps"
+    _, b, cc, d = _true_weights(r.network, "c1")
+    for basis, expected in (("z", b + cc), ("x", b + d)):
+        n = c["app_results"][f"sifted_{basis}"]
+        assert n > 900
+        se = math.sqrt(expected * (1 - expected) / n)
+        assert abs(c["app_results"][f"qber_{basis}"] - expected) <= 4 * se
+    assert r.network.leaks() == []
+    with pytest.raises(SocketError, match="'alice' is a MEAS node"):
+        socket(r.network, "alice", "COMP")

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from qrna.control import ControlError, Network
-from qrna.hardware import Qubit
+from qrna.hardware import NodeType, Qubit
 from qrna.link import PairName, monitor_basis
 from qrna.rules import PairDelivered
 
@@ -79,6 +79,11 @@ class QuantumSocket:
             raise SocketError(f"no node {node!r} in the network")
         if kind not in ("MEAS", "SNSR", "COMP"):
             raise SocketError(f"kind={kind!r}; expected 'MEAS', 'SNSR' or 'COMP'")
+        if network.nodes[node].type is NodeType.MEAS and kind != "MEAS":
+            raise SocketError(
+                f"{node!r} is a MEAS node (it measures photons on arrival): only a 'MEAS' socket "
+                "can run there"
+            )
         self.network = network
         self.node = node
         self.kind = kind
@@ -171,7 +176,6 @@ class QuantumSocket:
         self.network.attach(cid, self.node, self._delivered, hold=self.kind == "COMP")
 
     def _delivered(self, d: PairDelivered) -> None:
-        assert d.qubit is not None
         base = dict(
             connection=d.connection,
             name=d.name,
@@ -179,6 +183,10 @@ class QuantumSocket:
             created_ps=d.name.t_ps,
             delivered_ps=d.t_ps,
         )
+        if d.qubit is None:  # a MEAS node: read on arrival, in its own basis
+            assert d.record is not None
+            self._put(Delivery(**base, basis=d.record[0], bit=d.record[1]))  # type: ignore[arg-type]
+            return
         if self.kind == "COMP":
             self._put(Delivery(**base, qubit=d.qubit))  # type: ignore[arg-type]
             return

@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -56,18 +55,17 @@ from qrna.control._messages import (
     LinkState,
 )
 from qrna.control._routing import Metric, RoutingDaemon, SendControl, qdijkstra_cost
+from qrna.control._sublinks import SubLinks
 from qrna.hardware import (
     QNIC,
-    MemoryBank,
     Node,
     NodeType,
     PairStore,
     PurificationBook,
     Qubit,
-    QubitStatus,
 )
 from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
-from qrna.link import HeraldedLink, Heralds, LinkSpec, herald_model
+from qrna.link import LinkSpec, herald_model
 from qrna.rules import (
     DeliveredPair,
     DeliveryLedger,
@@ -82,6 +80,8 @@ from qrna.rules import (
 )
 
 __all__ = ["ConnectionReport", "Network", "NetworkResult"]
+
+_UNLIMITED = 10**9  # "free memories" of a MEAS node, which needs none
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +156,6 @@ class Network:
         self.ports: dict[str, dict[str, tuple[LinkSpec, int]]] = {}
         for spec in links:
             for end, node in enumerate((spec.a, spec.b)):
-                if node.type is NodeType.MEAS:
-                    raise ControlError(
-                        f"node {node.address!r} is a MEAS node; Network runs connections "
-                        "between nodes with memories (MEAS ends run in ChainSimulation)"
-                    )
                 known = self.nodes.setdefault(node.address, node)
                 if known != node:
                     raise ControlError(f"two different nodes are named {node.address!r}")
@@ -187,18 +182,15 @@ class Network:
                 name,
                 routing,
                 engine,
-                lambda nbr, n=name: self._qnic(n, nbr).memories,  # type: ignore[misc]
+                lambda nbr, n=name: self._memories(n, nbr),  # type: ignore[misc]
                 lambda prev, nxt, f, n=name: self._hop(n, prev, nxt, f),  # type: ignore[misc]
                 self._recording(generator),
                 self.streams.stream(f"control/{name}"),
                 max_attempts=max_attempts,
             )
-        self.ledger = DeliveryLedger(self.store, self._free)
-        self.banks: dict[str, MemoryBank] = {}
-        self._bank_link: dict[str, tuple[HeraldedLink, int, str, str]] = {}
-        self._sublinks: dict[tuple[str, frozenset[str]], HeraldedLink] = {}
-        self._reserved: dict[tuple[str, frozenset[str]], dict[str, int]] = {}
-        self._released: set[tuple[str, str]] = set()
+        self.sublinks = SubLinks(self)
+        self.banks = self.sublinks.banks  # QNIC (sub-bank) address -> its memories
+        self.ledger = DeliveryLedger(self.store, self.sublinks.free)
         self._requests: dict[str, ConnectionSetupRequest] = {}
         self._events: dict[str, list[ConnectionEvent]] = {}
         self.measurements: list[MeasurementDone] = []
@@ -225,6 +217,11 @@ class Network:
         return generate
 
     # -- the nodes' view of their hardware ----------------------------------------------------
+
+    def _memories(self, node: str, neighbour: str) -> int:
+        if self.nodes[node].type is NodeType.MEAS:
+            return _UNLIMITED  # it stores nothing: every photon is measured on arrival
+        return self._qnic(node, neighbour).memories
 
     def _qnic(self, node: str, neighbour: str) -> QNIC:
         spec, end = self.ports[node][neighbour]
@@ -264,24 +261,33 @@ class Network:
 
     def _hop(self, node: str, prev: str | None, nxt: str | None, fidelity: float) -> HopRecord:
         mgr = self.managers[node]
+        link_in = None if prev is None else self.link_state(node, prev)
+        cost = 0.0 if link_in is None else qdijkstra_cost(link_in, fidelity)
+        free_in = 0 if prev is None else min(mgr.available(prev), _UNLIMITED)
+        free_out = 0 if nxt is None else min(mgr.available(nxt), _UNLIMITED)
+        if self.nodes[node].type is NodeType.MEAS:
+            return HopRecord(
+                node, link_in, free_in, free_out, 0.0, 0.0, math.inf, math.inf, True, cost_s=cost
+            )
         qnic = self._qnic(node, prev or nxt)  # type: ignore[arg-type]
         noise = qnic.gate_noise
-        link_in = None if prev is None else self.link_state(node, prev)
         return HopRecord(
             node,
             link_in,
-            0 if prev is None else mgr.available(prev),
-            0 if nxt is None else mgr.available(nxt),
+            free_in,
+            free_out,
             noise.cnot_error,
             noise.readout_error,
             qnic.t1_s,
             qnic.t2_s,
             qnic_in="" if prev is None else self._qnic_address(node, prev),
             qnic_out="" if nxt is None else self._qnic_address(node, nxt),
-            cost_s=0.0 if link_in is None else qdijkstra_cost(link_in, fidelity),
+            cost_s=cost,
         )
 
     def _qnic_address(self, node: str, neighbour: str) -> str:
+        if self.nodes[node].type is NodeType.MEAS:
+            return ""
         spec, end = self.ports[node][neighbour]
         return self.nodes[node].qnic_address(spec.qnic_b if end else spec.qnic_a)
 
@@ -388,9 +394,9 @@ class Network:
             if isinstance(eff, SendControl):
                 self._send_control(node, eff.dst, eff.message)
             elif isinstance(eff, Reserve):
-                self._reserve(node, eff)
+                self.sublinks.reserve(node, eff)
             elif isinstance(eff, Release):
-                self._release(node, eff.connection)
+                self.sublinks.release(node, eff.connection)
             elif isinstance(eff, Wake):
                 cid = eff.connection
                 self.scheduler.schedule(
@@ -424,7 +430,7 @@ class Network:
 
                 self.scheduler.schedule(self._latency_ps(node, eff.dst), arrive)
             elif isinstance(eff, FreeQubit):
-                self._free(eff.qubit)
+                self.sublinks.free(eff.qubit)
             elif isinstance(eff, SetTimer):
                 engine = self.engines[node]
                 token = eff.token
@@ -450,80 +456,6 @@ class Network:
                 self._control(node, self.managers[node].on_delivered(eff.connection, eff.t_ps))
             elif isinstance(eff, MeasurementDone):
                 self.measurements.append(eff)
-
-    # -- link resources -------------------------------------------------------------------------
-
-    def _reserve(self, node: str, eff: Reserve) -> None:
-        key = (eff.connection, frozenset((node, eff.neighbour)))
-        ends = self._reserved.setdefault(key, {})
-        ends[node] = eff.memories
-        if len(ends) < 2 or any((eff.connection, n) in self._released for n in ends):
-            return
-        spec, _ = self.ports[node][eff.neighbour]
-        m = min(ends.values())
-        sub_nodes = []
-        banks = []
-        for n, index in ((spec.a, spec.qnic_a), (spec.b, spec.qnic_b)):
-            qnic = dataclasses.replace(n.qnics[index], memories=m, buffer_memories=0)
-            qnics = list(n.qnics)
-            qnics[index] = qnic
-            sub_nodes.append(dataclasses.replace(n, qnics=tuple(qnics)))
-            bank = MemoryBank(f"{n.qnic_address(index)}:{eff.connection}", qnic)
-            self.banks[bank.address] = bank
-            banks.append(bank)
-        sub = dataclasses.replace(spec, a=sub_nodes[0], b=sub_nodes[1])
-        link = HeraldedLink(
-            sub,
-            herald_model(sub),
-            self.scheduler,
-            self.streams.stream(f"link/{spec.id}/{eff.connection}"),
-            self.store,
-            (banks[0], banks[1]),
-            self._herald_handler(eff.connection, sub, banks[0], banks[1]),
-            self.backend,
-        )
-        for end, bank in enumerate(banks):
-            self._bank_link[bank.address] = (link, end, (sub.a, sub.b)[end].address, eff.connection)
-        self._sublinks[key] = link
-        link.start()
-
-    def _herald_handler(self, cid: str, spec: LinkSpec, bank_a: MemoryBank, bank_b: MemoryBank):  # type: ignore[no-untyped-def]
-        nodes = (spec.a.address, spec.b.address)
-
-        def deliver(end: int, heralds: Heralds) -> None:
-            node, partner = nodes[end], nodes[1 - end]
-            engine = self.engines[node]
-            bank = (bank_a, bank_b)[end]
-            now = self.scheduler.now_ps
-            live = cid in engine.connections() and (cid, node) not in self._released
-            assert heralds.qubits is not None
-            for name, qubit in zip(heralds.names, heralds.qubits, strict=True):
-                if not live:
-                    self._free(qubit)
-                    continue
-                bank.move(qubit[1], QubitStatus.ASSIGNED)
-                self._engine(node, engine.assign(cid, name, qubit, partner, now))
-
-        return deliver
-
-    def _release(self, node: str, cid: str) -> None:
-        self._released.add((cid, node))
-        for key, link in self._sublinks.items():
-            if key[0] == cid and node in key[1]:
-                link.stop()
-        if all((cid, n) in self._released for n in self._path_of(cid)):
-            self.ledger.forget(cid)
-
-    def _path_of(self, cid: str) -> set[str]:
-        return {n for key in self._reserved if key[0] == cid for n in key[1]}
-
-    def _free(self, qubit: Qubit) -> None:
-        self.store.discard(qubit)
-        self.book.abort(qubit)
-        bank = self.banks[qubit[0]]
-        bank.move(qubit[1], QubitStatus.FREE)
-        link, end, _, _ = self._bank_link[qubit[0]]
-        link.memories_freed(end, [qubit[1]])
 
     # -- running ----------------------------------------------------------------------------------
 
@@ -586,12 +518,4 @@ class Network:
         for name, mgr in self.managers.items():
             for cid in set(mgr.conns) & finished:
                 out.append(f"{name}: connection {cid} still holds {mgr.conns[cid].holds}")
-        for address, bank in self.banks.items():
-            cid = self._bank_link[address][3]
-            if cid in finished and bank.count(QubitStatus.FREE) != len(bank):
-                out.append(f"{address}: {len(bank) - bank.count(QubitStatus.FREE)} qubits not free")
-        held = {q[0] for q in self.store.held_qubits()}
-        for address in held:
-            if self._bank_link[address][3] in finished:
-                out.append(f"{address}: the ground truth still has pairs there")
-        return out
+        return out + self.sublinks.leaks(finished)

@@ -111,9 +111,14 @@ def build_links(s: Scenario) -> list[LinkSpec]:
         if not ports[name]:
             raise ScenarioError(f"nodes[{j}]", f"node {name!r} has no link")
         qnic_cfg = cfg.qnic or s.qnic
-        qnics = tuple(_qnic(qnic_cfg, link) for _, link in ports[name])
+        node_type = NodeType(cfg.type)
+        qnics = (
+            ()
+            if node_type is NodeType.MEAS
+            else tuple(_qnic(qnic_cfg, link) for _, link in ports[name])
+        )
         try:
-            built[name] = Node(name, NodeType(cfg.type), qnics)
+            built[name] = Node(name, node_type, qnics, measurement_basis=cfg.measurement_basis)
         except ValueError as exc:
             raise ScenarioError(f"nodes[{j}].type", str(exc)) from None
     out = []

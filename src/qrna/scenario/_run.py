@@ -251,10 +251,7 @@ def _links(network: Network, duration: float) -> list[dict[str, Any]]:
             if spec.id in seen:
                 continue
             seen.add(spec.id)
-            key = frozenset((spec.a.address, spec.b.address))
-            generated = sum(
-                link.successes for (cid, ends), link in network._sublinks.items() if ends == key
-            )
+            generated = network.sublinks.generated(spec.a.address, spec.b.address)
             model = herald_model(spec)
             out.append(
                 {

@@ -57,11 +57,14 @@ class QNICConfig(_Strict):
 
 
 class NodeConfig(_Strict):
-    """A node; ``qnic`` overrides the scenario's default QNIC for this node."""
+    """A node; ``qnic`` overrides the scenario's default QNIC for this node. A MEAS node has
+    no memories: it measures each photon on arrival in ``measurement_basis`` ("random": X or
+    Z), and ends MM links (as ``b``) or MSM links."""
 
     name: Name
-    type: Literal["COMP", "SNSR", "REP1", "RTR"] = "RTR"
+    type: Literal["MEAS", "COMP", "SNSR", "REP1", "RTR"] = "RTR"
     qnic: QNICConfig | None = None
+    measurement_basis: Literal["X", "Y", "Z", "random"] = "random"  # MEAS nodes
 
 
 class LinkConfig(_Strict):

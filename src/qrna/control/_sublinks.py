@@ -1,0 +1,143 @@
+"""Link-level pairs for connections: each connection's reserved memories, per link.
+
+When both ends of a link have installed a connection's RuleSets (``Reserve`` effects), the link
+makes pairs for that connection on the memories it reserved: a ``HeraldedLink`` over those
+memories alone (a memory bank named ``<QNIC address>:<connection>``). A MEAS end reserves
+nothing and yields records instead of qubits. Heralds that reach a node after the connection
+ended there free their qubits; ``release`` stops the connection's links at that node.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from qrna.control._manager import Reserve
+from qrna.hardware import MemoryBank, Node, NodeType, Qubit, QubitStatus
+from qrna.link import HeraldedLink, Heralds, LinkSpec, herald_model
+
+if TYPE_CHECKING:
+    from qrna.control._network import Network
+
+__all__ = ["SubLinks"]
+
+
+class SubLinks:
+    """The per-connection links of ``network``."""
+
+    def __init__(self, network: Network) -> None:
+        self.net = network
+        self.banks: dict[str, MemoryBank] = {}
+        self._bank_link: dict[str, tuple[HeraldedLink, int, str]] = {}  # link, end, connection
+        self.links: dict[tuple[str, frozenset[str]], HeraldedLink] = {}
+        self._reserved: dict[tuple[str, frozenset[str]], dict[str, int]] = {}
+        self._released: set[tuple[str, str]] = set()
+
+    def reserve(self, node: str, eff: Reserve) -> None:
+        """``node`` reserved memories toward a neighbour; start the link when both ends have."""
+        key = (eff.connection, frozenset((node, eff.neighbour)))
+        ends = self._reserved.setdefault(key, {})
+        ends[node] = eff.memories
+        if len(ends) < 2 or any((eff.connection, n) in self._released for n in ends):
+            return
+        spec, _ = self.net.ports[node][eff.neighbour]
+        m = min(ends.values())
+        sub_nodes: list[Node] = []
+        banks: list[MemoryBank | None] = []
+        for n, index in ((spec.a, spec.qnic_a), (spec.b, spec.qnic_b)):
+            if n.type is NodeType.MEAS:
+                sub_nodes.append(n)
+                banks.append(None)
+                continue
+            qnic = dataclasses.replace(n.qnics[index], memories=m, buffer_memories=0)
+            qnics = list(n.qnics)
+            qnics[index] = qnic
+            sub_nodes.append(dataclasses.replace(n, qnics=tuple(qnics)))
+            bank = MemoryBank(f"{n.qnic_address(index)}:{eff.connection}", qnic)
+            self.banks[bank.address] = bank
+            banks.append(bank)
+        sub = dataclasses.replace(spec, a=sub_nodes[0], b=sub_nodes[1])
+        link = HeraldedLink(
+            sub,
+            herald_model(sub),
+            self.net.scheduler,
+            self.net.streams.stream(f"link/{spec.id}/{eff.connection}"),
+            self.net.store,
+            (banks[0], banks[1]),
+            self._handler(eff.connection, sub, (banks[0], banks[1])),
+            self.net.backend,
+        )
+        for end, maybe in enumerate(banks):
+            if maybe is not None:
+                self._bank_link[maybe.address] = (link, end, eff.connection)
+        self.links[key] = link
+        link.start()
+
+    def _handler(  # type: ignore[no-untyped-def]
+        self, cid: str, spec: LinkSpec, banks: tuple[MemoryBank | None, MemoryBank | None]
+    ):
+        nodes = (spec.a.address, spec.b.address)
+        net = self.net
+
+        def deliver(end: int, heralds: Heralds) -> None:
+            node, partner = nodes[end], nodes[1 - end]
+            engine = net.engines[node]
+            now = net.scheduler.now_ps
+            live = cid in engine.connections() and (cid, node) not in self._released
+            if heralds.records is not None:  # a MEAS end: what it read, not qubits
+                if live:
+                    for name, rec in zip(heralds.names, heralds.records, strict=True):
+                        net.ledger.record_arrived(cid, node, name, rec.origin)
+                        effects = engine.assign_record(
+                            cid, name, (rec.basis, rec.bit), partner, now
+                        )
+                        net._engine(node, effects)
+                return
+            bank = banks[end]
+            assert heralds.qubits is not None
+            assert bank is not None
+            for name, qubit in zip(heralds.names, heralds.qubits, strict=True):
+                if not live:
+                    self.free(qubit)
+                    continue
+                bank.move(qubit[1], QubitStatus.ASSIGNED)
+                net._engine(node, engine.assign(cid, name, qubit, partner, now))
+
+        return deliver
+
+    def release(self, node: str, cid: str) -> None:
+        """The connection ended at ``node``: its links there stop attempting."""
+        self._released.add((cid, node))
+        for key, link in self.links.items():
+            if key[0] == cid and node in key[1]:
+                link.stop()
+        path = {n for key in self._reserved if key[0] == cid for n in key[1]}
+        if all((cid, n) in self._released for n in path):
+            self.net.ledger.forget(cid)
+
+    def free(self, qubit: Qubit) -> None:
+        """Reset a qubit and give its memory back to its link."""
+        self.net.store.discard(qubit)
+        self.net.book.abort(qubit)
+        bank = self.banks[qubit[0]]
+        bank.move(qubit[1], QubitStatus.FREE)
+        link, end, _ = self._bank_link[qubit[0]]
+        link.memories_freed(end, [qubit[1]])
+
+    def generated(self, a: str, b: str) -> int:
+        """Pairs link a-b generated, over every connection."""
+        key = frozenset((a, b))
+        return sum(link.successes for (_, ends), link in self.links.items() if ends == key)
+
+    def leaks(self, finished: set[str]) -> list[str]:
+        """Qubits of finished connections not FREE, or still holding ground-truth pairs."""
+        out = []
+        for address, bank in self.banks.items():
+            if self._bank_link[address][2] in finished and bank.count(QubitStatus.FREE) != len(
+                bank
+            ):
+                out.append(f"{address}: {len(bank) - bank.count(QubitStatus.FREE)} qubits not free")
+        for address in {q[0] for q in self.net.store.held_qubits()}:
+            if self._bank_link[address][2] in finished:
+                out.append(f"{address}: the ground truth still has pairs there")
+        return out
