@@ -230,3 +230,20 @@ def test_generators_load_by_dotted_path_and_bad_input_is_named() -> None:
         net.request("n0", "n2", fidelity=1.5, pairs=1)
     with pytest.raises(ControlError, match="duration_s=-1"):
         net.run(-1)
+
+
+def test_classical_network_can_differ_from_the_fibres() -> None:
+    """Quantum line a-b-c; the classical network joins a-c and b-c only (1 ms each), so a's
+    request reaches b through c. Setup takes request a→b (2 ms) + b→c (1 ms) + response c→a
+    (1 ms) = 4 ms after the request leaves; along the fibres it would take three 50 µs hops."""
+    g = _graph([("a", "b", 1.0), ("b", "c", 1.0)])
+    classical: nx.Graph[str] = nx.Graph()
+    classical.add_edge("a", "c", delay_s=1e-3)
+    classical.add_edge("b", "c", delay_s=1e-3)
+    net = Network(links_from_graph(g, length_km=10.0), seed=1, classical=classical)
+    c = net.request("a", "c", fidelity=0.5, pairs=20, at_s=0.01)
+    report = net.run(0.1).connections[c]
+    assert report.status == "done"
+    up = next(e.t_ps for e in report.events if e.kind == "up")
+    assert up == 10_000_000_000 + 4_000_000_000
+    assert net.delay_s["a"]["b"] == pytest.approx(2e-3)

@@ -240,7 +240,7 @@ class Network:
             model.rate_hz(),
             model.state.as_tuple(),
             spec.fibre.length_km,
-            spec.fibre.delay_s,
+            self.delay_s[node][neighbour],  # classical latency to the neighbour
         )
 
     def set_link_estimate(self, a: str, b: str, rate_hz: float, weights: Sequence[float]) -> None:
@@ -251,7 +251,7 @@ class Network:
         w = (float(weights[0]), float(weights[1]), float(weights[2]), float(weights[3]))
         for x, y in ((a, b), (b, a)):
             self._estimates[(x, y)] = LinkState(
-                y, rate_hz, w, spec.fibre.length_km, spec.fibre.delay_s
+                y, rate_hz, w, spec.fibre.length_km, self.delay_s[x][y]
             )
             self._advertise(x)
 
