@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import math
+import shutil
+import subprocess
 import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -261,3 +263,37 @@ def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
     assert (tmp_path / "r" / "report.html").exists()
     again = runner.invoke(app, ["run", str(path), "--format", "json", "--no-files", "--seed", "9"])
     assert json.loads(again.stdout)["seed"] == 9
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (Debian package 'chromium')")
+def test_report_renders_with_its_plots_in_headless_chromium(tmp_path: Path) -> None:
+    """Headless Chromium renders report.html to a screenshot; the plots' pixels (coloured
+    lines and bars, not the page's greys) are there."""
+    folder = write_results(run(load_scenario(_small())), tmp_path / "out")
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,3000",
+            f"--screenshot={shot}",
+            (folder / "report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    image = matplotlib.image.imread(shot)[..., :3]
+    saturation = image.max(axis=2) - image.min(axis=2)
+    assert (saturation > 0.3).sum() > 2000  # matplotlib's coloured lines and bars
