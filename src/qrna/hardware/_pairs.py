@@ -8,6 +8,13 @@ Each half of a pair records the time its decoherence was last applied; the elaps
 applied, with that half's memory T1/T2, only when the pair is next touched. A half that is a
 photon measured on arrival (a MEAS node) has no memory and does not decohere.
 
+A link heralds pairs a train at a time (``add_train``); the store records a train as one entry
+and builds its ``BellPair`` objects only when something first reads or changes the store other
+than discarding that train's halves. A consumer that frees every pair as soon as it is heralded
+(``discard_many`` of a train's halves) never reads them, so such pairs cost no object at all;
+any other use sees exactly the pairs ``create`` would have made, with the same uids, in the
+same order.
+
 Measuring: the first half measured draws its outcome from its marginal and is frozen as a
 classical record; the second draws conditioned on the first. Local operations on different
 halves commute, so this gives exactly the joint statistics of the two measurements at their own
@@ -16,8 +23,8 @@ times.
 
 from __future__ import annotations
 
-import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -119,17 +126,36 @@ class BellPair:
         return f"BellPair(uid={self.uid}, qubits={self.qubits}, created_ps={self.created_ps})"
 
 
+class _Train(NamedTuple):
+    """Pairs recorded by ``add_train`` and not built yet: pair i has uid ``uid + i``, halves
+    ``qubits[0][i]`` and ``qubits[1][i]``, and was made at ``created_ps[i]``."""
+
+    uid: int
+    state: State
+    qubits: tuple[list[Qubit], list[Qubit]]
+    memories: tuple[Memory | None, Memory | None]
+    created_ps: list[int]
+    offsets_ps: tuple[int, int]
+
+
 class PairStore:
     """The ground-truth pairs, indexed by the qubits holding them."""
 
-    __slots__ = ("_by_qubit", "_uids")
+    __slots__ = ("_by_qubit", "_next_uid", "_train", "_train_released")
 
     def __init__(self) -> None:
         self._by_qubit: dict[Qubit, BellPair] = {}
-        self._uids = itertools.count()
+        self._next_uid = 0
+        # The train recorded last, if not built yet. Every method but ``discard_many`` of its
+        # halves builds it first, so the rest of the class never sees it, and there is at most
+        # one.
+        self._train: _Train | None = None
+        self._train_released = [False, False]  # per end: its halves of the train are discarded
 
     def __len__(self) -> int:
         """Number of qubits currently holding a half."""
+        if self._train is not None:
+            self._build()
         return len(self._by_qubit)
 
     def create(
@@ -141,7 +167,10 @@ class PairStore:
         created_ps: int,
     ) -> BellPair:
         """Record a new pair held by ``qubits`` (None for a half that is no stored qubit)."""
-        pair = BellPair(next(self._uids), state, qubits, memories, t_ps, created_ps)
+        if self._train is not None:
+            self._build()
+        pair = BellPair(self._next_uid, state, qubits, memories, t_ps, created_ps)
+        self._next_uid += 1
         by_qubit = self._by_qubit
         qa, qb = qubits
         if qa is not None:
@@ -154,12 +183,100 @@ class PairStore:
             by_qubit[qb] = pair
         return pair
 
+    def add_train(
+        self,
+        state: State,
+        qubits: tuple[list[Qubit], list[Qubit]],
+        memories: tuple[Memory | None, Memory | None],
+        created_ps: list[int],
+        offsets_ps: tuple[int, int],
+    ) -> None:
+        """Record ``len(created_ps)`` new pairs at once, as ``create`` would one by one: pair i
+        is held by ``(qubits[0][i], qubits[1][i])``, was made at ``created_ps[i]``, and its
+        half h decoheres from ``created_ps[i] + offsets_ps[h]``.
+
+        The pairs are built when the store is next used for anything but ``discard_many`` of
+        this train's halves.
+        """
+        if self._train is not None:
+            self._build()
+        by_qubit = self._by_qubit
+        qa, qb = qubits
+        n = len(created_ps)
+        if len(qa) != n or len(qb) != n:
+            raise HardwareError(f"a train of {n} pairs needs {n} qubits per end")
+        # Disjoint from each other and from every held qubit, as n ``create`` calls require.
+        if (
+            by_qubit and not (by_qubit.keys().isdisjoint(qa) and by_qubit.keys().isdisjoint(qb))
+        ) or len({*qa, *qb}) != 2 * n:
+            seen: set[Qubit] = set()
+            bad = []
+            for q in (*qa, *qb):
+                if q in by_qubit or q in seen:
+                    bad.append(q)
+                seen.add(q)
+            raise HardwareError(
+                f"qubits {bad} of a new train already hold a half or appear twice in it"
+            )
+        if n:
+            # Copies: the caller may hand the same lists on (e.g. in heralds). tuple.__new__
+            # skips the NamedTuple's Python-level __new__ (this runs once per success).
+            own = (qa.copy(), qb.copy())
+            uid = self._next_uid
+            self._train = tuple.__new__(
+                _Train, (uid, state, own, memories, created_ps.copy(), offsets_ps)
+            )
+            self._train_released = [False, False]
+            self._next_uid = uid + n
+
+    def discard_many(self, qubits: list[Qubit]) -> None:
+        """``discard`` each of ``qubits``. When they are exactly one end's halves of the
+        unbuilt train (a consumer freeing a herald's pairs at once), that end is only flagged,
+        and a train discarded at both ends is dropped without ever being built."""
+        train = self._train
+        if train is not None:
+            released = self._train_released
+            for end in (0, 1):
+                if not released[end] and qubits == train.qubits[end]:
+                    released[end] = True
+                    if released[1 - end]:
+                        self._train = None
+                    return
+            self._build()
+        discard = self.discard
+        for q in qubits:
+            discard(q)
+
+    def _build(self) -> None:
+        """Turn the unbuilt train into ``BellPair``s exactly as ``create`` would have made them
+        (uids, ``_by_qubit`` order, halves already discarded)."""
+        train = self._train
+        assert train is not None
+        self._train = None
+        by_qubit = self._by_qubit
+        gone_a, gone_b = self._train_released
+        c0, c1 = train.offsets_ps
+        state, memories, uid = train.state, train.memories, train.uid
+        for i, (qa, qb, t) in enumerate(
+            zip(train.qubits[0], train.qubits[1], train.created_ps, strict=True)
+        ):
+            pair = BellPair(uid + i, state, (qa, qb), memories, (t + c0, t + c1), t)
+            pair.released = [gone_a, gone_b]
+            if not gone_a:
+                by_qubit[qa] = pair
+            if not gone_b:
+                by_qubit[qb] = pair
+
     def held_qubits(self) -> list[Qubit]:
         """Every qubit holding a half, in no particular order."""
+        if self._train is not None:
+            self._build()
         return list(self._by_qubit)
 
     def pair_of(self, qubit: Qubit) -> BellPair:
         """The pair whose half ``qubit`` holds."""
+        if self._train is not None:
+            self._build()
         pair = self._by_qubit.get(qubit)
         if pair is None:
             raise HardwareError(f"qubit {qubit!r} holds no Bell pair")
@@ -167,10 +284,14 @@ class PairStore:
 
     def holds(self, qubit: Qubit) -> bool:
         """Whether ``qubit`` holds half of a pair."""
+        if self._train is not None:
+            self._build()
         return qubit in self._by_qubit
 
     def release(self, qubit: Qubit) -> None:
         """The qubit is reset: its half is gone (the partner half keeps only noise)."""
+        if self._train is not None:
+            self._build()
         pair = self._by_qubit.pop(qubit, None)
         if pair is None:
             raise HardwareError(f"qubit {qubit!r} holds no Bell pair to release")
@@ -178,6 +299,8 @@ class PairStore:
 
     def discard(self, qubit: Qubit) -> None:
         """Like ``release``, but a qubit holding nothing (e.g. already measured out) is fine."""
+        if self._train is not None:
+            self._build()
         pair = self._by_qubit.pop(qubit, None)
         if pair is not None:
             pair.released[0 if pair.qubits[0] == qubit else 1] = True
@@ -223,6 +346,8 @@ class PairStore:
         """Move the half held by ``src`` into ``dst`` at ``t_ps`` (spec Fig. 2, step 2: the
         transceiver qubit's state goes to the buffer qubit). ``memory`` is dst's (T1, T2);
         ``error`` a depolarising probability for the transfer gates."""
+        if self._train is not None:
+            self._build()
         if dst in self._by_qubit:
             raise HardwareError(f"qubit {dst!r} already holds half of {self._by_qubit[dst]!r}")
         pair = self.pair_of(src)

@@ -15,9 +15,10 @@ from qrna.link._endpoint import (
 )
 from qrna.link._errors import LinkError
 from qrna.link._heralding import HeraldModel, herald_model, single_click_state
+from qrna.link._heralds import Heralds, MeasurementRecord
 from qrna.link._monitor import LinkEstimate, LinkMonitor, seconds_per_pair
 from qrna.link._naming import PairName
-from qrna.link._process import HeraldedLink, Heralds, MeasurementRecord
+from qrna.link._process import HeraldedLink
 from qrna.link._sampler import AttemptSampler
 from qrna.link._sim import LinkRunResult, LinkSimulation
 from qrna.link._spec import HERALDING, LinkSpec, LinkType

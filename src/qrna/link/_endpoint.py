@@ -17,9 +17,9 @@ from typing import NamedTuple, Protocol
 
 from qrna.hardware import Qubit
 from qrna.link._errors import LinkError
+from qrna.link._heralds import Heralds, MeasurementRecord
 from qrna.link._monitor import LinkMonitor
 from qrna.link._naming import PairName
-from qrna.link._process import Heralds, MeasurementRecord
 
 __all__ = [
     "Effect",
@@ -204,6 +204,28 @@ class LinkEndpoint:
         if ready_names:
             effects.append(PairsReady(link, ready_names, ready_qubits, partner, t_ps))
         return effects
+
+    def on_heralds_freed(self, heralds: Heralds, t_ps: int) -> list[Qubit]:
+        """``on_heralds`` followed at once by ``release_all`` of the pairs it made ready, for
+        layers above that free every pair as soon as it is heralded: the same change of state
+        (the heralds are counted; the pairs come and go), returning the qubits to free, the
+        list ``FreeQubits`` would carry, without making the effects in between.
+
+        Raises:
+            LinkError: at a MEAS node or with monitoring on, where heralds make other effects
+                than ready pairs (use ``on_heralds``), or for a malformed herald.
+        """
+        names, qubits, records = heralds
+        if records is not None or self.monitor_fraction:
+            raise LinkError(
+                f"link {self.link}: node {self.node} has monitoring or measures on arrival; "
+                "its heralds make other effects than ready pairs (use on_heralds)"
+            )
+        n = len(names)
+        if qubits is None or len(qubits) != n:
+            raise LinkError(f"link {self.link}: a herald must carry one qubit or record per pair")
+        self.monitor.observe_heralds(t_ps, n)
+        return qubits
 
     def _monitored(self, name: PairName, basis: str, bit: int, qubit: Qubit) -> list[Effect]:
         msg = MonitorResult(self.link, name, basis, bit)

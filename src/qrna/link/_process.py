@@ -8,18 +8,21 @@ succeed in it (``AttemptSampler``) and schedules one event there. When memories 
 re-sampled: rounds are independent, so discarding an unrealised sample and drawing afresh is
 exact.
 
-For each success it records the ground-truth pair (``PairStore``) with each half decohering from
-its own emission or absorption time. Heralds are classical messages: one per train and end,
-listing the train's successful bins, sent when the train's last filled bin is detected and
-reaching each end after its fibre delay (by the round period's definition, before the next
-round). A MEAS end measures its photon on arrival, in its node's basis.
+For each success it records the ground-truth pairs (``PairStore``) with each half decohering from
+its own emission or absorption time: one lazy train when both ends store their halves, built
+only if something reads it (a consumer that frees every pair at its herald never pays for the
+pair objects). Heralds are classical messages: one per train and end, listing the train's
+successful bins, sent when the train's last filled bin is detected and reaching each end after
+its fibre delay (by the round period's definition, before the next round). A MEAS end measures
+its photon on arrival, in its node's basis.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,18 +30,13 @@ from qrna.hardware import BellPair, Memory, MemoryBank, NodeType, PairStore, Qub
 from qrna.kernel import Scheduler, s_to_ps
 from qrna.link._errors import LinkError
 from qrna.link._heralding import HeraldModel
+from qrna.link._heralds import Deliver, Heralds, MeasurementRecord
 from qrna.link._naming import PairName
 from qrna.link._sampler import AttemptSampler
 from qrna.link._spec import LinkSpec
 from qrna.physics import State
 
-__all__ = [
-    "HERALD_PRIORITY",
-    "Heralds",
-    "ROUND_PRIORITY",
-    "HeraldedLink",
-    "MeasurementRecord",
-]
+__all__ = ["HERALD_PRIORITY", "ROUND_PRIORITY", "HeraldedLink"]
 
 # At one instant heralds come first, so a memory freed by one may attempt in the round that
 # starts then.
@@ -49,45 +47,15 @@ ROUND_PRIORITY = 1
 _NO_RECORDS: tuple[None, None] = (None, None)
 
 
-class Heralds(NamedTuple):
-    """One herald message to one end: the successful pairs of a train, as parallel lists.
-
-    ``qubits`` holds the end's stored halves; at a MEAS end it is None and ``records`` holds
-    what the detector read from each photon.
-    """
+class _Batch(NamedTuple):
+    """The pairs of one successful train, as the heralds to both ends need them: per end, the
+    memory indices and qubits holding the halves (empty lists at a MEAS end) and the records
+    its detector read (None at an end with memories)."""
 
     names: list[PairName]
-    qubits: list[Qubit] | None
-    records: list[MeasurementRecord] | None
-
-
-Deliver = Callable[[int, Heralds], None]
-
-
-class MeasurementRecord(tuple[str, int, int, int]):
-    """(basis, bit, t_ps, origin): what a MEAS end read from its photon, and when.
-
-    ``origin`` is the ground-truth pair's uid, for the simulator's checks only: node software
-    never reads it (a real detector reports no such thing).
-    """
-
-    __slots__ = ()
-
-    @property
-    def basis(self) -> str:
-        return self[0]
-
-    @property
-    def bit(self) -> int:
-        return self[1]
-
-    @property
-    def t_ps(self) -> int:
-        return self[2]
-
-    @property
-    def origin(self) -> int:
-        return self[3]
+    indices: tuple[list[int], list[int]]
+    qubits: tuple[list[Qubit], list[Qubit]]
+    records: tuple[list[MeasurementRecord] | None, list[MeasurementRecord] | None]
 
 
 def _memory_of(bank: MemoryBank | None) -> Memory | None:
@@ -156,14 +124,22 @@ class HeraldedLink:
             for node in (spec.a, spec.b)
         )
         self._bins: list[tuple[int | None, int | None] | None] = [None] * model.bins
-        self._free: tuple[list[int], list[int]] = ([], [])
-        self._filled = 0
+        self._empty = list(range(model.bins))  # the empty bins (sorted when filling)
+        self._filled = 0  # bins holding memories: len(_bins) - len(_empty)
+        self._n_bins = model.bins
+        self._free: list[list[int]] = [[], []]  # per end, memories waiting for a bin (FIFO)
         self._t0 = 0
         self._event: list[object] | None = None  # the one pending round event
+        self._on_round_cb = self._on_round  # bound once: scheduled every round
         self._success_due = False  # whether it is a sampled success (else a fresh round)
         self._event_round = -1  # the round it is at
         self._started = -1  # last round whose round event has run: its draw is final
         self._has_meas = None in banks
+        # Per end, the number of emitting memories when the bank also has buffer qubits (which
+        # never attempt), else None.
+        self._emitters = tuple(
+            b.emitters if b is not None and b.emitters < len(b) else None for b in banks
+        )
         self._delivering = False  # inside a herald delivery (HERALD_PRIORITY)
         # One tuple per qubit, made once: heralds and frees reuse them.
         self._qubits: tuple[list[Qubit], list[Qubit]] = tuple(  # type: ignore[assignment]
@@ -213,6 +189,7 @@ class HeraldedLink:
                     bank.move(slot[end], QubitStatus.FREE)  # type: ignore[arg-type]
             self._free[end].clear()
         self._bins = [None] * len(self._bins)
+        self._empty = list(range(len(self._bins)))
         self._filled = 0
 
     def rounds_started(self, since_ps: int, until_ps: int) -> int:
@@ -258,19 +235,17 @@ class HeraldedLink:
     def memories_returned(self, end: int, indices: Sequence[int]) -> None:
         """``memories_freed`` for a caller that has just set these memories FREE itself (the
         hot path of a driver that frees at once): the same, without re-checking them."""
-        bank = self.banks[end]
-        assert bank is not None
         if not self.running:
             return
-        emitters = bank.emitters
-        if emitters == len(bank):
+        emitters = self._emitters[end]
+        if emitters is None:
             self._free[end].extend(indices)
         else:
             self._free[end].extend(i for i in indices if i < emitters)  # buffers never emit
-        if self._filled == len(self._bins) or not (
-            self._free[1 - end] or self.banks[1 - end] is None
-        ):
+        if self._filled == self._n_bins or not (self._free[1 - end] or self.banks[1 - end] is None):
             return  # no bin can take them yet
+        if self._event is not None and not self._success_due:
+            return  # the pending fresh round fills the bins (the common case: checked first)
         # Re-drawing must not touch a round whose start has passed: whether such a round
         # produced a success is already decided (an event ran, or its absence says no), and
         # re-drawing would give its bins a second attempt. A free inside a herald delivery runs
@@ -281,9 +256,9 @@ class HeraldedLink:
             r += 1
         r = max(r, self._started + 1)
         if self._event is not None:
-            if not self._success_due or self._event_round < r:
-                # A fresh round (which fills the bins) or a success before r comes first;
-                # the new memories wait for the fresh round that follows it.
+            if self._event_round < r:
+                # A success before r comes first; the new memories wait for the fresh round
+                # that follows it.
                 return
             self.sim.cancel(self._event)  # re-draw from r with the new memories
         self._schedule_round(r, success_due=False)
@@ -308,7 +283,9 @@ class HeraldedLink:
     def _schedule_round(self, r: int, success_due: bool) -> None:
         self._success_due = success_due
         self._event_round = r
-        self._event = self.sim.schedule_at(self._round_time(r), self._on_round, ROUND_PRIORITY)
+        self._event = self.sim.schedule_at(
+            self._t0 + r * self._period, self._on_round_cb, ROUND_PRIORITY
+        )
 
     def _cancel(self) -> None:
         if self._event is not None:
@@ -319,37 +296,43 @@ class HeraldedLink:
         """Put free memories (one per end with memories) into empty time bins, lowest first."""
         free_a, free_b = self._free
         bank_a, bank_b = self.banks
-        bins = self._bins
-        n = len(bins) - self._filled
-        if bank_a is not None:
-            n = min(n, len(free_a))
-        if bank_b is not None:
-            n = min(n, len(free_b))
+        empty = self._empty
+        n = len(empty)
+        if bank_a is not None and len(free_a) < n:
+            n = len(free_a)
+        if bank_b is not None and len(free_b) < n:
+            n = len(free_b)
         if n <= 0:
             return
-        emitting = QubitStatus.EMITTING
-        take_a: list[int | None] = [None] * n
-        take_b: list[int | None] = [None] * n
-        if bank_a is not None:
-            take_a = free_a[:n]  # type: ignore[assignment]
+        take_a: list[int] | list[None]
+        take_b: list[int] | list[None]
+        if bank_a is None:
+            take_a = [None] * n
+        else:
+            take_a = free_a[:n]
             del free_a[:n]
-            bank_a.move_many(take_a, emitting)  # type: ignore[arg-type]
-        if bank_b is not None:
-            take_b = free_b[:n]  # type: ignore[assignment]
+            bank_a.move_many(take_a, QubitStatus.EMITTING)
+        if bank_b is None:
+            take_b = [None] * n
+        else:
+            take_b = free_b[:n]
             del free_b[:n]
-            bank_b.move_many(take_b, emitting)  # type: ignore[arg-type]
-        i = 0
-        for s, slot in enumerate(bins):
-            if slot is None:
-                bins[s] = (take_a[i], take_b[i])
-                i += 1
-                if i == n:
-                    break
+            bank_b.move_many(take_b, QubitStatus.EMITTING)
+        empty.sort()  # lowest first
+        if n == len(empty):
+            new = empty  # every empty bin fills (the common case)
+            self._empty = []
+        else:
+            new = empty[:n]
+            del empty[:n]
+        bins = self._bins
+        for s, ia, ib in zip(new, take_a, take_b, strict=True):
+            bins[s] = (ia, ib)
         self._filled += n
 
     def _on_round(self) -> None:
         self._event = None
-        r = (self.sim.now_ps - self._t0) // self._period
+        r = self._event_round  # this event's round: set whenever it is scheduled
         self._started = r
         if not self._success_due:
             self._fill()
@@ -360,85 +343,125 @@ class HeraldedLink:
                 self._schedule_round(r + g - 1, success_due=True)
                 return
         self._success(r)
-        self._schedule_round(r + 1, success_due=False)
+        # Inline _schedule_round(r + 1, success_due=False): this runs once per success.
+        self._success_due = False
+        self._event_round = r + 1
+        self._event = self.sim.schedule_at(
+            self._t0 + (r + 1) * self._period, self._on_round_cb, ROUND_PRIORITY
+        )
 
     def _success(self, r: int) -> None:
         """Realise round ``r`` as a success: draw which bins won and send the heralds."""
         now = self.sim.now_ps
         bins = self._bins
-        filled = [s for s, slot in enumerate(bins) if slot is not None]
-        m = len(filled)
-        k = self._sampler.successes(m)
+        m = self._filled
+        won = self._sampler.winners(m)  # positions among the filled bins, ascending
+        k = len(won)
+        if m == self._n_bins:  # every bin attempted: positions are bins
+            last = m - 1
+        else:
+            filled = [s for s, slot in enumerate(bins) if slot is not None]
+            last = filled[-1]
+            won = [filled[pos] for pos in won]
         self.success_rounds += 1
         self.successes += k
-        self._filled -= k
+        self._filled = m - k
+        self._empty.extend(won)
         # One herald message per train and end (as a BSA reports a whole train), sent when the
         # train's last filled bin has been detected.
-        t_last = now + filled[-1] * self._slot
-        if k == m:
-            won = filled
-        else:
-            won = [filled[pos] for pos in self._sampler.choose(m, k)]
-            won.sort()
-        create = self.store.create
-        creator, state, memories = self.model.creator, self._state, self._memories
         slot_ps = self._slot
-        c0, c1, n_off = self._commit[0], self._commit[1], self._name
+        t_last = now + last * slot_ps
+        creator, n_off = self.model.creator, self._name
         qubits_a, qubits_b = self._qubits
         names: list[PairName] = []
-        pairs: list[BellPair] = []
+        slots: list[int] = []
         idx_a: list[int] = []
         idx_b: list[int] = []
+        held_a: list[Qubit] = []
+        held_b: list[Qubit] = []
         new_name = tuple.__new__  # a NamedTuple without its Python-level __new__
         for s in won:
             ia, ib = bins[s]  # type: ignore[misc]
             bins[s] = None
             t_slot = now + s * slot_ps
-            qa = None if ia is None else qubits_a[ia]
-            qb = None if ib is None else qubits_b[ib]
-            pairs.append(create(state, (qa, qb), memories, (t_slot + c0, t_slot + c1), t_slot))
+            slots.append(t_slot)
             names.append(new_name(PairName, (creator, t_slot + n_off)))
             if ia is not None:
                 idx_a.append(ia)
+                held_a.append(qubits_a[ia])
             if ib is not None:
                 idx_b.append(ib)
-        # A MEAS end reads its photon when it arrives, so its bit is drawn now, before anyone
-        # can act on the pair (the herald only reports it).
+                held_b.append(qubits_b[ib])
+        records: tuple[list[MeasurementRecord] | None, list[MeasurementRecord] | None]
         records = _NO_RECORDS
         if self._has_meas:
-            records = tuple(  # type: ignore[assignment]
-                None if self.banks[end] is not None else [self._record(p, end) for p in pairs]
-                for end in (0, 1)
-            )
-        batch = (names, pairs, idx_a, idx_b, records)
+            records = self._measure_ends(slots, held_a, held_b)
+        else:  # both ends store their halves: one lazy record for the train (PairStore)
+            self.store.add_train(self._state, (held_a, held_b), self._memories, slots, self._commit)
+        batch = tuple.__new__(_Batch, (names, (idx_a, idx_b), (held_a, held_b), records))
         ha, hb = t_last + self._herald_off[0], t_last + self._herald_off[1]
         if ha == hb:
-
-            def both() -> None:
-                self._herald(0, batch)
-                self._herald(1, batch)
-
-            self.sim.schedule_at(ha, both, HERALD_PRIORITY)
+            self.sim.schedule_at(ha, partial(self._herald_both, batch), HERALD_PRIORITY)
         else:
-            self.sim.schedule_at(ha, lambda: self._herald(0, batch), HERALD_PRIORITY)
-            self.sim.schedule_at(hb, lambda: self._herald(1, batch), HERALD_PRIORITY)
+            self.sim.schedule_at(ha, partial(self._herald, 0, batch), HERALD_PRIORITY)
+            self.sim.schedule_at(hb, partial(self._herald, 1, batch), HERALD_PRIORITY)
 
-    def _herald(self, end: int, batch: tuple[Any, ...]) -> None:
-        names = batch[0]
-        bank = self.banks[end]
-        if bank is None:
-            self._delivering = True
-            try:
-                self.deliver(end, Heralds(names, None, batch[4][end]))
-            finally:
-                self._delivering = False
+    def _measure_ends(
+        self, slots: list[int], held_a: list[Qubit], held_b: list[Qubit]
+    ) -> tuple[list[MeasurementRecord] | None, list[MeasurementRecord] | None]:
+        """Record a train with a MEAS end pair by pair, and read each MEAS end's photons.
+
+        A MEAS end reads its photon when it arrives, so its bit is drawn now, before anyone can
+        act on the pair (the herald only reports it).
+        """
+        create = self.store.create
+        state, memories = self._state, self._memories
+        c0, c1 = self._commit
+        a_stores, b_stores = self.banks[0] is not None, self.banks[1] is not None
+        pairs = [
+            create(
+                state,
+                (held_a[i] if a_stores else None, held_b[i] if b_stores else None),
+                memories,
+                (t + c0, t + c1),
+                t,
+            )
+            for i, t in enumerate(slots)
+        ]
+        return (
+            None if a_stores else [self._record(p, 0) for p in pairs],
+            None if b_stores else [self._record(p, 1) for p in pairs],
+        )
+
+    def _herald_both(self, batch: _Batch) -> None:
+        """Both heralds of a train, when they arrive at the same instant (one event): end a's,
+        then end b's, as two ``_herald`` calls would (inlined: this runs once per success)."""
+        bank_a, bank_b = self.banks
+        if bank_a is None or bank_b is None:
+            self._herald(0, batch)
+            self._herald(1, batch)
             return
-        indices = batch[3] if end else batch[2]
-        bank.move_many(indices, QubitStatus.ENTANGLED)
-        qubits = self._qubits[end]
+        names, indices, qubits, _ = batch
+        deliver, entangled, new = self.deliver, QubitStatus.ENTANGLED, tuple.__new__
         self._delivering = True
         try:
-            self.deliver(end, Heralds(names, [qubits[i] for i in indices], None))
+            bank_a.move_many(indices[0], entangled)
+            deliver(0, new(Heralds, (names, qubits[0], None)))
+            bank_b.move_many(indices[1], entangled)
+            deliver(1, new(Heralds, (names, qubits[1], None)))
+        finally:
+            self._delivering = False
+
+    def _herald(self, end: int, batch: _Batch) -> None:
+        bank = self.banks[end]
+        if bank is None:
+            heralds = tuple.__new__(Heralds, (batch.names, None, batch.records[end]))
+        else:
+            bank.move_many(batch.indices[end], QubitStatus.ENTANGLED)
+            heralds = tuple.__new__(Heralds, (batch.names, batch.qubits[end], None))
+        self._delivering = True
+        try:
+            self.deliver(end, heralds)
         finally:
             self._delivering = False
 

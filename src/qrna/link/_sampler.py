@@ -31,7 +31,12 @@ _BLOCK = 4096
 
 
 class UniformBuffer:
-    """Uniform floats in (0, 1], drawn in blocks from ``rng``."""
+    """Uniform floats in (0, 1], drawn in blocks from ``rng``.
+
+    Subclasses on a hot path read ``_buf`` and ``_i`` inline (``if i == len(buf): buf =
+    self._refill(); i = 0``) rather than calling ``next`` per draw; either way each uniform is
+    used once, in order, and a block is drawn only when the last one is used up.
+    """
 
     __slots__ = ("_buf", "_i", "_rng")
 
@@ -43,14 +48,20 @@ class UniformBuffer:
     def next(self) -> float:
         """One uniform in (0, 1] (never 0, so its logarithm is finite)."""
         i = self._i
-        if i == len(self._buf):
-            self._buf = (1.0 - self._rng.random(_BLOCK)).tolist()
+        buf = self._buf
+        if i == len(buf):
+            buf = self._refill()
             i = 0
         self._i = i + 1
-        return self._buf[i]
+        return buf[i]
+
+    def _refill(self) -> list[float]:
+        """A fresh block, once the current one is used up (the caller resets its index)."""
+        self._buf = (1.0 - self._rng.random(_BLOCK)).tolist()
+        return self._buf
 
 
-class AttemptSampler:
+class AttemptSampler(UniformBuffer):
     """Samples rounds-to-success, successes per round and which attempts succeeded.
 
     Args:
@@ -58,13 +69,13 @@ class AttemptSampler:
         rng: the generator to draw from.
     """
 
-    __slots__ = ("_cdf", "_log_fail", "_u", "p")
+    __slots__ = ("_cdf", "_log_fail", "p")
 
     def __init__(self, p: float, rng: np.random.Generator) -> None:
         if not 0.0 <= p <= 1.0:
             raise LinkError(f"attempt success probability p={p!r} is outside [0, 1]")
+        super().__init__(rng)
         self.p = p
-        self._u = UniformBuffer(rng)
         self._log_fail = math.log1p(-p) if p < 1.0 else -math.inf
         self._cdf: dict[int, list[float]] = {}
 
@@ -77,7 +88,13 @@ class AttemptSampler:
         if log_fail_all == -math.inf:
             return 1
         # Inverse CDF of the geometric law: P(G > g) = (1 − q)^g.
-        return 1 + int(math.log(self._u.next()) / log_fail_all)
+        i = self._i
+        buf = self._buf
+        if i == len(buf):
+            buf = self._refill()
+            i = 0
+        self._i = i + 1
+        return 1 + int(math.log(buf[i]) / log_fail_all)
 
     def successes(self, m: int) -> int:
         """Successes among ``m`` attempts in a round known to have at least one."""
@@ -86,7 +103,7 @@ class AttemptSampler:
         cdf = self._cdf.get(m)
         if cdf is None:
             cdf = self._cdf[m] = self._conditioned_cdf(m)
-        k = bisect_left(cdf, self._u.next() * cdf[-1]) + 1
+        k = bisect_left(cdf, self.next() * cdf[-1]) + 1
         return min(k, m)
 
     def _conditioned_cdf(self, m: int) -> list[float]:
@@ -106,17 +123,54 @@ class AttemptSampler:
 
     def choose(self, m: int, k: int) -> list[int]:
         """A uniformly random k-subset of range(m), in random order."""
-        u = self._u
         if k == 1:
-            return [int(u.next() * m) % m]
+            return [int(self.next() * m) % m]
         if k == m:
             return list(range(m))
         pool = list(range(m))
         for i in range(k):  # partial Fisher–Yates
-            j = i + int(u.next() * (m - i)) % (m - i)
+            j = i + int(self.next() * (m - i)) % (m - i)
             pool[i], pool[j] = pool[j], pool[i]
         return pool[:k]
 
+    def winners(self, m: int) -> list[int]:
+        """Which of ``m`` attempts succeeded, ascending, in a round known to have at least one:
+        ``successes(m)`` then, unless all did, ``choose(m, k)``, sorted (the same draws; one
+        call for the link's hot path). The caller may keep and change the list."""
+        if m == 1:
+            return [0]
+        cdf = self._cdf.get(m)
+        if cdf is None:
+            cdf = self._cdf[m] = self._conditioned_cdf(m)
+        i = self._i
+        buf = self._buf
+        if i == len(buf):
+            buf = self._refill()
+            i = 0
+        k = bisect_left(cdf, buf[i] * cdf[-1]) + 1
+        i += 1
+        if k >= m:
+            self._i = i
+            return list(range(m))
+        if k == 1:
+            if i == len(buf):
+                buf = self._refill()
+                i = 0
+            self._i = i + 1
+            return [int(buf[i] * m) % m]
+        pool = list(range(m))
+        for a in range(k):  # choose's partial Fisher–Yates, with the buffer read inline
+            if i == len(buf):
+                buf = self._refill()
+                i = 0
+            j = a + int(buf[i] * (m - a)) % (m - a)
+            i += 1
+            pool[a], pool[j] = pool[j], pool[a]
+        self._i = i
+        won = pool[:k]
+        won.sort()
+        return won
+
     def uniform(self) -> float:
         """One uniform in (0, 1] from the same stream."""
-        return self._u.next()
+        return self.next()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from qrna.hardware import MemoryBank, Node, NodeType, PairStore, Qubit, QubitStatus
 from qrna.kernel import RngStreams, Scheduler, TraceHook, ps_to_s, s_to_ps
@@ -37,12 +38,15 @@ from qrna.link._endpoint import (
 )
 from qrna.link._errors import LinkError
 from qrna.link._heralding import HeraldModel, herald_model
+from qrna.link._heralds import Heralds
 from qrna.link._monitor import LinkEstimate
 from qrna.link._naming import PairName
-from qrna.link._process import HERALD_PRIORITY, HeraldedLink, Heralds
+from qrna.link._process import HERALD_PRIORITY, HeraldedLink
 from qrna.link._spec import LinkSpec
 
 __all__ = ["LinkRunResult", "LinkSimulation"]
+
+_INDEX = itemgetter(1)  # a qubit's index in its QNIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +203,16 @@ class LinkSimulation:
         self._delay_ps = s_to_ps(spec.fibre.delay_s)
         self._consumer = _Consumer(record_fidelity, s_to_ps(hold_s))
         self._measure_bases = measure_bases
-        self._fast_consumer = measure_bases is None and not record_fidelity
         self._hw = hw
         self._records: list[tuple[int, PairName, str, int, int]] = []
+        # The hot path: no monitoring, no MEAS end, every pair freed as soon as it is heralded.
+        if (
+            measure_bases is None
+            and not record_fidelity
+            and not monitor_fraction
+            and None not in self.banks
+        ):
+            self.link.deliver = self._deliver_freeing
 
     def readout_error(self, qubit: Qubit) -> float:
         """Readout error of the QNIC holding ``qubit``."""
@@ -214,12 +225,17 @@ class LinkSimulation:
     def _deliver(self, end: int, heralds: Heralds) -> None:
         self._apply(end, self.ends[end].on_heralds(heralds, self.scheduler.now_ps))
 
+    def _deliver_freeing(self, end: int, heralds: Heralds) -> None:
+        """``_deliver`` when the consumer frees every pair at once and heralds make no other
+        effect: the same, through ``LinkEndpoint.on_heralds_freed``."""
+        # _free inlined (this runs twice per success round).
+        qubits = self.ends[end].on_heralds_freed(heralds, self.scheduler.now_ps)
+        self.store.discard_many(qubits)
+        indices = list(map(_INDEX, qubits))
+        self.banks[end].move_many(indices, QubitStatus.FREE)  # type: ignore[union-attr]
+        self.link.memories_returned(end, indices)
+
     def _apply(self, end: int, effects: list[Effect]) -> None:
-        if (
-            len(effects) == 1 and type(effects[0]) is PairsReady and self._fast_consumer
-        ):  # the hot path: pairs heralded, freed at once
-            self._free(end, self.ends[end].release_all(effects[0].names)[0].qubits)  # type: ignore[union-attr]
-            return
         freed: list[Qubit] = []
         for eff in effects:
             kind = type(eff)
@@ -253,11 +269,8 @@ class LinkSimulation:
     def _free(self, end: int, qubits: list[Qubit]) -> None:
         bank = self.banks[end]
         assert bank is not None
-        discard = self.store.discard
-        indices = []
-        for q in qubits:
-            discard(q)
-            indices.append(q[1])
+        self.store.discard_many(qubits)
+        indices = [q[1] for q in qubits]
         bank.move_many(indices, QubitStatus.FREE)  # checks every transition
         self.link.memories_returned(end, indices)
 
