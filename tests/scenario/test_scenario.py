@@ -297,3 +297,32 @@ def test_report_renders_with_its_plots_in_headless_chromium(tmp_path: Path) -> N
     image = matplotlib.image.imread(shot)[..., :3]
     saturation = image.max(axis=2) - image.min(axis=2)
     assert (saturation > 0.3).sum() > 2000  # matplotlib's coloured lines and bars
+
+
+def test_classical_links_and_the_density_matrix_backend() -> None:
+    """A scenario's classical links replace the fibres as the classical network (setup slows
+    by their delay), and the density-matrix backend agrees with the Bell-diagonal one on the
+    delivered fidelity (memory dephasing, 1 % CNOT error: within 1e-3)."""
+    base = _small()
+    base["qnic"] = {"memories": 4, "t2_s": 0.05, "cnot_error": 0.01}
+    base["traffic"] = [{"initiator": "a", "responder": "c", "pairs": 40}]
+    fidelity = {}
+    for backend in ("bell_diagonal", "density_matrix"):
+        data = base | {"simulation": {"duration_s": 0.05, "seed": 4, "backend": backend}}
+        fidelity[backend] = run(load_scenario(data)).summary["connections"][0]["fidelity_mean"]
+    assert fidelity["bell_diagonal"] == pytest.approx(fidelity["density_matrix"], abs=1e-3)
+    slow = base | {
+        "classical_links": [
+            {"a": "a", "b": "b", "delay_s": 0.002},
+            {"a": "b", "b": "c", "delay_s": 0.002},
+        ],
+        # Start once the routing daemons have heard of every link (floods take 4 ms here).
+        "traffic": [{"initiator": "a", "responder": "c", "pairs": 40, "start_s": 0.01}],
+        "simulation": {"duration_s": 0.1, "seed": 4},
+    }
+    results = run(load_scenario(slow))
+    assert results.network.delay_s["a"]["c"] == pytest.approx(0.004)
+    c = results.summary["connections"][0]
+    assert c["status"] == "done"
+    up = next(e.t_ps for e in results.network.reports()["c1"].events if e.kind == "up")
+    assert up == 10_000_000_000 + 8_000_000_000  # request a→b→c (4 ms), response c→a (4 ms)
