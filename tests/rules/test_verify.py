@@ -1,7 +1,8 @@
 """The verifier passes the generated chain RuleSets and catches, each with a counterexample
 trace: a discard timer shorter than the one-way latency, a swap rule that does not bind the
 partners the schedule needs (leapfrogging), a Stage with no exit, and an unanswerable
-purification."""
+purification. Its reduced exploration visits every state the plain search does, and still
+finds a violation that only some interleavings show."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from qrna.rules import (
     Stage,
     Swap,
     VariableBelow,
+    _verify,
     chain_rulesets,
     verify,
 )
+from qrna.rules._engine import RuleEngine, _Connection, _Resource
 
 NAMES3 = ["a", "b", "c"]
 NAMES4 = ["a", "b", "c", "d"]
@@ -48,6 +51,110 @@ def test_generated_three_node_rulesets_pass(options: dict[str, object]) -> None:
 @pytest.mark.parametrize("order", ["nested", "sequential"])
 def test_generated_four_node_rulesets_pass_every_interleaving(order: str) -> None:
     assert verify(chain_rulesets("c1", NAMES4, swap_order=order), chain=NAMES4) == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"link_rounds": 1},
+        {"swap_order": "sequential", "link_rounds": 1},
+        {"e2e_rounds": 1},
+    ],
+    ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
+)
+def test_four_node_rulesets_with_purification_pass_every_interleaving(
+    options: dict[str, object],
+) -> None:
+    """With link purification, about 265,000 states: a few seconds."""
+    rulesets = chain_rulesets("c1", NAMES4, **options)  # type: ignore[arg-type]
+    assert verify(rulesets, chain=NAMES4) == []
+
+
+def _eager_swap(**options: object) -> dict[str, RuleSet]:
+    """A-B-C-D, nested: B swaps (A, D) as it should, and also (A, C), its link neighbour, once
+    it holds two pairs with C. Those are C's to swap with D: where C's swap result reaches B
+    first, B only ever holds one and waits for D; where both of B's C heralds come first, B
+    swaps one away and A is left with a pair with C that no rule takes."""
+    rulesets = chain_rulesets("c1", NAMES4, **options)  # type: ignore[arg-type]
+    b = rulesets["b"]
+    eager = Rule("swap-eager", (EnoughResources("a"), EnoughResources("c", 2)), Swap("a", "c"))
+    last = Stage((*b.stages[-1].rules, eager))
+    rulesets["b"] = dataclasses.replace(b, stages=(*b.stages[:-1], last))
+    return rulesets
+
+
+@pytest.mark.parametrize("options", [{}, {"link_rounds": 1}], ids=["plain", "link_rounds=1"])
+def test_a_violation_only_some_interleavings_show_is_found(options: dict[str, object]) -> None:
+    violations = verify(_eager_swap(**options), chain=NAMES4)
+    assert violations
+    v = violations[0]
+    assert v.kind == "leftover"
+    assert "with partner 'c'" in v.message
+    assert any(
+        step.startswith("SwapResult from b reaches a") and "new_partner=c" in step
+        for step in v.trace
+    )
+
+
+def test_the_eager_swap_breaks_some_runs_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why the test above tests the reduction: other runs end cleanly, so a search that
+    skipped the wrong interleavings would pass these RuleSets."""
+    ends: list[bool] = []
+    check = _verify._check_end
+    monkeypatch.setattr(_verify, "_check_end", lambda *a: ends.append(bool(check(*a))) or [])
+    assert verify(_eager_swap(), chain=NAMES4) == []  # every end was checked; none stopped it
+    assert True in ends
+    assert False in ends
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["generated", "eager-swap"])
+@pytest.mark.parametrize("order", ["nested", "sequential"])
+def test_sleep_sets_visit_every_state_the_plain_search_visits(
+    order: str, eager: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both searches take only real steps, so equal counts mean equal sets of states: every
+    end state the plain search checks, the reduced one checks too. Ends never stop the
+    search here, so the eager swap's failing runs are counted as well."""
+    monkeypatch.setattr(_verify, "_check_end", lambda *a: [])
+    if eager:
+        rulesets = _eager_swap(swap_order=order)
+    else:
+        rulesets = chain_rulesets("c1", NAMES4, swap_order=order)
+    _verify._explore(rulesets, NAMES4, sleep_sets=False)
+    plain = dict(_verify._last_run)
+    _verify._explore(rulesets, NAMES4)
+    reduced = dict(_verify._last_run)
+    assert reduced["states"] == plain["states"] > 1000
+    assert reduced["transitions"] < plain["transitions"] / 2
+
+
+def test_the_exploration_state_key_reads_every_field_of_the_engine() -> None:
+    """The exploration merges engines whose ``_local_key``s are equal. A field the engine
+    gains is state the key misses, and merging different states can hide a run: if this
+    fails, teach ``_local_key`` the field (or show it cannot change behaviour), then here."""
+    engine = RuleEngine("a", _verify._SymbolicHardware())
+    assert set(vars(engine)) == {"node", "hardware", "now_ps", "_conns", "_last_stamp"}
+    assert [f.name for f in dataclasses.fields(_Connection)] == [
+        "ruleset",
+        "variables",
+        "by_name",
+        "by_key",
+        "waiting",
+        "purifications",
+        "requests",
+        "timeouts",
+    ]
+    assert [f.name for f in dataclasses.fields(_Resource)] == [
+        "name",
+        "qubit",
+        "partner",
+        "stage",
+        "since_ps",
+        "fidelity",
+        "busy",
+        "record",
+        "link_pair",
+    ]
 
 
 def test_two_node_rulesets_with_two_purification_rounds_pass() -> None:

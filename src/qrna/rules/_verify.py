@@ -17,27 +17,39 @@
   B-D), resources with no exit, and messages no rule ever consumes. Heralds of one link reach
   each end in the order the pairs were made, and messages between two nodes arrive in the order
   sent (classical channels are ordered, as TCP is); everything else, across links, channels
-  and nodes, is interleaved in every possible way, with states already seen pruned.
+  and nodes, is interleaved in every possible way.
 
 Every violation carries a trace: the events that produce it.
+
+Why the exploration is fast yet misses nothing. An event at node X pops the head of one of X's
+queues (the heralds of one of its links, or the channel from one sender), changes X's engine
+only, and appends to channels from X. So X's step depends on X's engine state and the item
+alone: it is computed once and remembered, engine states told apart by everything the engine's
+behaviour depends on (``_local_key``: states merged as seen are equal, not merely alike). And
+events at different nodes commute: each stays enabled after the other, and both orders reach
+one state (a push onto a channel's tail commutes with a pop of its non-empty head). The search
+uses sleep sets (Godefroid 1996, ch. 5): once t has been explored from a state, t sleeps in the
+later siblings' subtrees until an event of t's node, as there t leads only where the t-subtree
+goes; a state reached again with fewer sleeping events explores those only its stored sleep set
+skipped, and keeps the intersection. Sleep sets skip transitions, never states: every reachable
+state is visited, so every end state is checked (a test compares the count with the plain
+search), and a sleeping step was taken at an ancestor from the same engine state and queue
+head, so an engine error in any reachable step is raised too. (Persistent sets, which skip
+states, cut about 5 % here: any node may message any other until late in a run.)
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import math
+import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TypeVar
 
 from qrna.link import PairName
-from qrna.rules._effects import (
-    EngineEffect,
-    FreeQubit,
-    MeasurementDone,
-    PairDelivered,
-    Send,
-    SetTimer,
-)
+from qrna.rules._effects import PairDelivered, Send
 from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import Message
@@ -55,7 +67,8 @@ from qrna.rules._model import (
 __all__ = ["Violation", "verify"]
 
 _EXITS = (Promote, Purify, Swap, Discard, Deliver, Measure)
-_MAX_STATES = 200_000
+_MAX_STATES = 1_000_000  # about 0.5 GB
+_last_run: dict[str, int] = {}  # the last exploration's states and transitions, for bench/
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,61 +253,161 @@ class _SymbolicHardware:
         return ("Z" if basis == "random" else basis), 0
 
 
-@dataclass
-class _World:
-    engines: dict[str, RuleEngine]
-    # FIFO queues: messages per (src, dst) channel; heralds per (node, link).
-    channels: dict[tuple[str, str], list[Message]] = field(default_factory=dict)
-    heralds: dict[tuple[str, int], list[tuple[PairName, str]]] = field(default_factory=dict)
-    delivered: dict[str, list[tuple[PairName, str]]] = field(default_factory=dict)
-    trace: list[str] = field(default_factory=list)
+# A resource's stage and partner are the ``by_key`` bucket it sits in.
+_RESOURCE_KEY = operator.attrgetter(
+    "name", "qubit", "since_ps", "fidelity", "busy", "record", "link_pair"
+)
 
-    def key(self) -> str:
-        parts = []
-        for node in sorted(self.engines):
-            for _, conn in sorted(self.engines[node]._conns.items()):
-                res = sorted(
-                    (str(r.name), r.partner, r.stage, r.busy) for r in conn.by_name.values()
-                )
-                parts.append(
-                    f"{node}:{res}:{sorted(map(str, conn.waiting))}:"
-                    f"{sorted(map(str, conn.purifications))}:"
-                    f"{sorted(map(str, conn.requests))}:{conn.variables}"
-                )
-        parts.append(repr(sorted((k, v) for k, v in self.channels.items() if v)))
-        parts.append(repr(sorted((k, v) for k, v in self.heralds.items() if v)))
-        parts.append(repr(sorted((k, sorted(map(str, v))) for k, v in self.delivered.items())))
-        return "|".join(parts)
+
+def _local_key(engine: RuleEngine, connection: str) -> tuple[object, ...]:
+    """Everything an engine's future behaviour depends on: engines with equal keys answer
+    every event alike. Orders the engine only looks things up in are sorted away; the orders it
+    acts on (a Stage's resources, oldest first; requests; messages waiting for a pair) are
+    kept. ``by_name`` is ``by_key``'s contents."""
+    conn = engine._conns[connection]
+    return (
+        engine.now_ps,
+        engine._last_stamp,
+        tuple((where, tuple(map(_RESOURCE_KEY, rs))) for where, rs in sorted(conn.by_key.items())),
+        tuple(sorted((name, tuple(ms)) for name, ms in conn.waiting.items())),
+        tuple(sorted(conn.purifications.items())),
+        tuple(conn.requests.items()),
+        tuple(tuple(sorted(v.items())) for v in conn.variables),
+    )
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+# One id per node, its local state; then one per queue, its contents (``_Network.contents``:
+# the ids of its items, head first, indexing ``herald_items`` or ``messages``; 0 is empty).
+_State = tuple[int, ...]
+
+
+class _Network:
+    """The explored system. Transition ``q`` pops the head of queue ``q`` at its consumer
+    node: herald queues (node, link) first, then channels (src, dst). A node's step depends
+    only on its local state and the item, so it is computed once and remembered."""
+
+    def __init__(
+        self,
+        by_node: Mapping[str, RuleSet],
+        heralds: Mapping[tuple[str, int], list[tuple[PairName, str]]],
+    ) -> None:
+        self.connection = next(iter(by_node.values())).connection
+        self.nodes = list(by_node)
+        index = {node: i for i, node in enumerate(self.nodes)}
+        self.channels = [(s, d) for s in self.nodes for d in self.nodes if s != d]
+        self.herald_items = [item for _, items in sorted(heralds.items()) for item in items]
+        self.n_heralds = len(heralds)
+        self.consumer = [index[node] for node, _ in sorted(heralds)]
+        self.consumer += [index[d] for _, d in self.channels]
+        self.node_queues = [0] * len(self.nodes)  # bitmask of the queues each node pops
+        for q, x in enumerate(self.consumer):
+            self.node_queues[x] |= 1 << q
+        self._channel = {c: self.n_heralds + i for i, c in enumerate(self.channels)}
+        self._steps: dict[tuple[int, int, int], tuple[int, tuple[tuple[int, int], ...]]] = {}
+        # Interned by id: messages, queue contents, and local states: an engine (never changed
+        # once stored) with the pairs it delivered (sorted: only the set is checked).
+        self.messages: list[Message] = []
+        self._message_ids: dict[Message, int] = {}
+        self.contents: list[tuple[int, ...]] = [()]
+        self._content_ids: dict[tuple[int, ...], int] = {(): 0}
+        self.locals: list[tuple[RuleEngine, tuple[tuple[PairName, str], ...]]] = []
+        self._local_ids: dict[object, int] = {}
+        engines = []
+        for node, rs in by_node.items():
+            engine = RuleEngine(node, _SymbolicHardware())
+            engine.install(rs)
+            engines.append(self._local(engine, ()))
+        sizes = [len(items) for _, items in sorted(heralds.items())]
+        queues = [tuple(range(sum(sizes[:i]), sum(sizes[: i + 1]))) for i in range(len(sizes))]
+        self.start = (*engines, *map(self._queue, queues), *[0] * len(self.channels))
+
+    def fire(self, state: _State, enabled: int, q: int) -> tuple[_State, int]:
+        """The state after transition ``q`` (in ``enabled``, the bitmask of the transitions
+        enabled in ``state``: its non-empty queues), and the transitions enabled then."""
+        x, slot = self.consumer[q], len(self.nodes) + q
+        items = self.contents[state[slot]]
+        step = (state[x], q, items[0])
+        local, sends = self._steps.get(step) or self._step(x, *step)
+        after = list(state)
+        after[x] = local
+        after[slot] = self._queue(items[1:])
+        if len(items) == 1:
+            enabled &= ~(1 << q)
+        for channel, message in sends:
+            slot = len(self.nodes) + channel
+            after[slot] = self._queue((*self.contents[after[slot]], message))
+            enabled |= 1 << channel
+        return tuple(after), enabled
+
+    def describe(self, state: _State, q: int) -> str:
+        """Transition ``q`` from ``state``, for a trace."""
+        node = self.nodes[self.consumer[q]]
+        item = self.contents[state[len(self.nodes) + q]][0]
+        if q < self.n_heralds:
+            name, partner = self.herald_items[item]
+            return f"herald of link pair {name} reaches {node} (partner {partner})"
+        src, message = self.channels[q - self.n_heralds][0], self.messages[item]
+        return f"{type(message).__name__} from {src} reaches {node}: {_describe(message)}"
+
+    def _step(
+        self, x: int, local: int, q: int, item: int
+    ) -> tuple[int, tuple[tuple[int, int], ...]]:
+        """Node ``x`` in local state ``local`` pops ``item`` from queue ``q``: its new local
+        state and the (channel, message) pairs it sends, in order; remembered in ``_steps``."""
+        node, (engine, delivered) = self.nodes[x], self.locals[local]
+        engine = copy.deepcopy(engine)
+        if q < self.n_heralds:
+            name, partner = self.herald_items[item]
+            qubit = (f"{node}/{name.creator}", name.t_ps)
+            effects = engine.assign(self.connection, name, qubit, partner, 0)
+        else:
+            src = self.channels[q - self.n_heralds][0]
+            effects = engine.on_message(src, self.messages[item], 0)
+        sends = []
+        for eff in effects:
+            if isinstance(eff, Send):
+                message = _id(self._message_ids, self.messages, eff.message, eff.message)
+                sends.append((self._channel[(node, eff.dst)], message))
+            elif isinstance(eff, PairDelivered):
+                delivered = tuple(sorted((*delivered, (eff.name, eff.partner))))
+            # FreeQubit, SetTimer, MeasurementDone: timers are the static check's business;
+            # frees and records end a path.
+        done = self._local(engine, delivered), tuple(sends)
+        self._steps[(local, q, item)] = done
+        return done
+
+    def _queue(self, items: tuple[int, ...]) -> int:
+        return _id(self._content_ids, self.contents, items, items)
+
+    def _local(self, engine: RuleEngine, delivered: tuple[tuple[PairName, str], ...]) -> int:
+        key = (engine.node, _local_key(engine, self.connection), delivered)
+        return _id(self._local_ids, self.locals, key, (engine, delivered))
+
+
+def _id(ids: dict[_K, int], values: list[_V], key: _K, value: _V) -> int:
+    """The id of ``key``; a new key gets the next one, and ``value`` is stored under it."""
+    found = ids.setdefault(key, len(values))
+    if found == len(values):
+        values.append(value)
+    return found
 
 
 def _pairs_per_link(rs: RuleSet, neighbour: str) -> int:
     """Link pairs one end-to-end pair needs on a link: each purification round multiplies."""
-    need = 1
-    for stage in rs.stages:
-        for rule in stage.rules:
-            if isinstance(rule.action, Purify) and rule.action.partner == neighbour:
-                need *= rule.action.pairs
-    return need
+    rules = [r.action for stage in rs.stages for r in stage.rules]
+    return math.prod(a.pairs for a in rules if isinstance(a, Purify) and a.partner == neighbour)
 
 
-def _apply(world: _World, node: str, effects: list[EngineEffect]) -> None:
-    for eff in effects:
-        if isinstance(eff, Send):
-            world.channels.setdefault((node, eff.dst), []).append(eff.message)
-        elif isinstance(eff, PairDelivered):
-            world.delivered.setdefault(node, []).append((eff.name, eff.partner))
-        elif isinstance(eff, FreeQubit | SetTimer | MeasurementDone):
-            pass  # timers are the static check's business; frees and records end a path
+def _explore(
+    by_node: Mapping[str, RuleSet], order: Sequence[str], sleep_sets: bool = True
+) -> list[Violation]:
+    """Run every interleaving to its end; the violations of the first bad end found.
 
-
-def _explore(by_node: Mapping[str, RuleSet], order: Sequence[str]) -> list[Violation]:
-    connection = next(iter(by_node.values())).connection
-    engines = {}
-    for node, rs in by_node.items():
-        engine = RuleEngine(node, _SymbolicHardware())
-        engine.install(rs)
-        engines[node] = engine
-    world = _World(engines)
+    ``sleep_sets=False`` is the plain search the reduction must agree with (tests compare).
+    """
     swappers = sum(
         any(isinstance(r.action, Swap) for st in rs.stages for r in st.rules)
         for rs in by_node.values()
@@ -303,59 +416,62 @@ def _explore(by_node: Mapping[str, RuleSet], order: Sequence[str]) -> list[Viola
     # Purification between non-neighbours (end to end, or at a swap level) multiplies the
     # link pairs every link must supply.
     adjacent = {frozenset(p) for p in itertools.pairwise(order)}
-    upper = (
-        max(
-            _pairs_per_link(rs, other)
-            for node, rs in by_node.items()
-            for other in by_node
-            if other != node and frozenset((node, other)) not in adjacent
-        )
-        if len(order) > 2
-        else 1
-    )
+    far = [
+        _pairs_per_link(rs, other)
+        for node, rs in by_node.items()
+        for other in by_node
+        if other != node and frozenset((node, other)) not in adjacent
+    ]
+    upper = max(far, default=1) if len(order) > 2 else 1
+    heralds = {}
     for i, (a, b) in enumerate(itertools.pairwise(order)):
         # Two upper-level pairs already give a second swap a choice, as ``copies`` would.
         link = max(_pairs_per_link(by_node[a], b), _pairs_per_link(by_node[b], a))
-        need = max(copies, upper) * link
-        names = [PairName(f"link{i}", k) for k in range(need)]
-        world.heralds[(a, i)] = [(n, b) for n in names]
-        world.heralds[(b, i)] = [(n, a) for n in names]
-    seen: set[str] = set()
+        names = [PairName(f"link{i}", k) for k in range(max(copies, upper) * link)]
+        heralds[(a, i)] = [(n, b) for n in names]
+        heralds[(b, i)] = [(n, a) for n in names]
+    net = _Network(by_node, heralds)
+    # Depth-first, with sleep sets (see the module docstring). Each stacked entry carries the
+    # state it was reached from and by which transition: ``path`` holds those of the current
+    # state's ancestors (the root's first, a dummy), for the trace.
+    visited: dict[_State, int] = {}  # state -> its sleep set, a bitmask of transitions
+    start_enabled = sum(1 << q for q, c in enumerate(net.start[len(net.nodes) :]) if c)
+    stack = [(net.start, start_enabled, 0, 0, net.start, -1)]
+    path: list[tuple[_State, int]] = []
+    transitions = 0
     found: list[Violation] = []
-    stack = [world]
     while stack and not found:
-        w = stack.pop()
-        key = w.key()
-        if key in seen:
-            continue
-        seen.add(key)
-        if len(seen) > _MAX_STATES:
-            raise RuleSetError(
-                f"exploration passed {_MAX_STATES} states; explore a shorter chain or fewer "
-                "purification rounds"
-            )
-        herald_keys = [k for k, q in sorted(w.heralds.items()) if q]
-        channel_keys = [k for k, q in sorted(w.channels.items()) if q]
-        if not herald_keys and not channel_keys:
-            found += _check_end(w, connection)
-            continue
-        for hk in herald_keys:
-            nxt = copy.deepcopy(w)
-            node = hk[0]
-            name, partner = nxt.heralds[hk].pop(0)
-            nxt.trace.append(f"herald of link pair {name} reaches {node} (partner {partner})")
-            qubit = (f"{node}/q", len(nxt.trace))
-            _apply(nxt, node, nxt.engines[node].assign(connection, name, qubit, partner, 0))
-            stack.append(nxt)
-        for ck in channel_keys:
-            nxt = copy.deepcopy(w)
-            src, dst = ck
-            message = nxt.channels[ck].pop(0)
-            nxt.trace.append(
-                f"{type(message).__name__} from {src} reaches {dst}: {_describe(message)}"
-            )
-            _apply(nxt, dst, nxt.engines[dst].on_message(src, message, 0))
-            stack.append(nxt)
+        state, enabled, sleep, depth, before, q = stack.pop()
+        del path[depth:]
+        path.append((before, q))
+        stored = visited.get(state)
+        if stored is None:
+            if len(visited) >= _MAX_STATES:
+                raise RuleSetError(
+                    f"exploration passed {_MAX_STATES} states; explore a shorter chain or "
+                    "fewer purification rounds"
+                )
+            visited[state] = sleep
+            if not enabled:
+                found = _check_end(net, state, [net.describe(s, t) for s, t in path[1:]])
+            todo = enabled & ~sleep
+        else:
+            # Reached again: what the stored sleep set skipped but this path's does not is due
+            # now (Godefroid's fix for caching), and what both skip stays asleep.
+            todo = stored & ~sleep
+            sleep &= stored
+            visited[state] = sleep
+        while todo:
+            t = (todo & -todo).bit_length() - 1
+            todo &= todo - 1
+            transitions += 1
+            after, after_enabled = net.fire(state, enabled, t)
+            # Transitions of other nodes commute with t: asleep here, asleep after t.
+            asleep = sleep & ~net.node_queues[net.consumer[t]]
+            stack.append((after, after_enabled, asleep, depth + 1, state, t))
+            if sleep_sets:
+                sleep |= 1 << t
+    _last_run.update(states=len(visited), transitions=transitions)
     return found
 
 
@@ -364,46 +480,35 @@ def _describe(message: Message) -> str:
     return ", ".join(f"{k}={v}" for k, v in fields.items())
 
 
-def _check_end(w: _World, connection: str) -> list[Violation]:
-    out = []
-    for node, engine in sorted(w.engines.items()):
-        conn = engine._conns[connection]
-        for res in conn.by_name.values():
-            out.append(
-                Violation(
-                    "leftover",
-                    node,
-                    f"a resource named {res.name} with partner {res.partner!r} is left in Stage "
-                    f"{res.stage}: no rule takes it out (leapfrogging, a Stage without an exit for "
-                    "that partner, or a missing transfer)",
-                    tuple(w.trace),
-                )
+def _check_end(net: _Network, state: _State, trace: list[str]) -> list[Violation]:
+    """The first problem of an end state (every queue empty), with the trace that reached it."""
+    found = []
+    delivered = {}
+    for node, i in sorted(zip(net.nodes, state[: len(net.nodes)], strict=True)):
+        engine, pairs = net.locals[i]
+        conn = engine._conns[net.connection]
+        found += [
+            (
+                "leftover",
+                node,
+                f"a resource named {res.name} with partner {res.partner!r} is left in Stage "
+                f"{res.stage}: no rule takes it out (leapfrogging, a Stage without an exit for "
+                "that partner, or a missing transfer)",
             )
-        for name, messages in conn.waiting.items():
-            out.append(
-                Violation(
-                    "no-receiver",
-                    node,
-                    f"{len(messages)} message(s) about {name} never found their pair",
-                    tuple(w.trace),
-                )
-            )
-    ends = sorted(w.delivered)
-    if len(ends) == 2:
+            for res in conn.by_name.values()
+        ]
+        found += [
+            ("no-receiver", node, f"{len(ms)} message(s) about {name} never found their pair")
+            for name, ms in conn.waiting.items()
+        ]
+        if pairs:
+            delivered[node] = sorted(str(name) for name, _ in pairs)
+    ends = sorted(delivered)
+    if len(ends) == 2 and delivered[ends[0]] != delivered[ends[1]]:
         a, b = ends
-        names_a = sorted(str(n) for n, _ in w.delivered[a])
-        names_b = sorted(str(n) for n, _ in w.delivered[b])
-        if names_a != names_b:
-            out.append(
-                Violation(
-                    "mismatch",
-                    a,
-                    f"{a} delivered {names_a} but {b} delivered {names_b}",
-                    tuple(w.trace),
-                )
-            )
-    elif len(ends) > 2:
-        out.append(
-            Violation("mismatch", ends[0], f"nodes {ends} all delivered pairs", tuple(w.trace))
+        found.append(
+            ("mismatch", a, f"{a} delivered {delivered[a]} but {b} delivered {delivered[b]}")
         )
-    return out[:1] if out else []
+    elif len(ends) > 2:
+        found.append(("mismatch", ends[0], f"nodes {ends} all delivered pairs"))
+    return [Violation(*found[0], tuple(trace))] if found else []
