@@ -4,6 +4,7 @@ the effects it returns, and the estimate arithmetic both ends of a pair share.""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,13 @@ def werner_swap_fidelity(fa: float, fb: float) -> float:
 def purified_fidelity(fidelities: list[float], scheme: str) -> float:
     """A node's estimate of the kept pair after a successful round on Werner pairs (the same
     arithmetic at both ends, so their estimates agree)."""
+    return _purified(tuple(fidelities), scheme)
+
+
+@functools.lru_cache(maxsize=4096)
+def _purified(fidelities: tuple[float, ...], scheme: str) -> float:
+    # Memoised: estimates repeat (link monitoring gives every pair of a link the same one),
+    # and a closed-form purification costs as much as the rest of the round.
     states = [BellDiagonal.werner(min(1.0, max(0.0, f))) for f in fidelities]
     sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
     _, kept = purify(states[0], sacrifice, scheme)

@@ -60,6 +60,7 @@ __all__ = ["RuleEngine"]
 
 
 _MAX_FIRINGS = 100_000  # per event: a RuleSet that fires more has a rule that never settles
+_LIMIT_PS: dict[float, int] = {}  # discard-timer seconds -> ps (a pure function, memoised)
 
 
 @dataclass
@@ -401,17 +402,35 @@ class RuleEngine:
         ]
 
     def _holds(self, conn: _Connection, stage: int, rule: Rule) -> bool:
+        # The hot path of every event: most conditions fail on an empty or short bucket, so
+        # that is checked before anything is scanned. A bucket lists its resources in the
+        # order they entered it (their ``since_ps`` order), so the first idle one is the
+        # oldest idle one.
+        by_key = conn.by_key
         for clause in rule.condition:
             if isinstance(clause, EnoughResources):
-                pool = self._eligible(conn, stage, clause.partner, clause.min_fidelity)
-                if len(pool) < clause.count:
+                bucket = by_key.get((stage, clause.partner))
+                need = clause.count
+                if bucket is None or len(bucket) < need:
+                    return False
+                floor = clause.min_fidelity
+                for r in bucket:
+                    if not r.busy and r.fidelity >= floor:
+                        need -= 1
+                        if not need:
+                            break
+                else:
                     return False
             elif isinstance(clause, ResourceOlderThan):
-                limit = s_to_ps(clause.seconds)
-                if not any(
-                    self.now_ps - r.since_ps >= limit
-                    for r in self._eligible(conn, stage, clause.partner)
-                ):
+                bucket = by_key.get((stage, clause.partner))
+                if not bucket:
+                    return False
+                oldest = next((r for r in bucket if not r.busy), None)
+                seconds = clause.seconds
+                limit = _LIMIT_PS.get(seconds)
+                if limit is None:
+                    limit = _LIMIT_PS[seconds] = s_to_ps(seconds)
+                if oldest is None or self.now_ps - oldest.since_ps < limit:
                     return False
             elif conn.variables[stage].get(clause.variable, 0) >= clause.limit:
                 return False
