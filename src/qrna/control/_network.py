@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -54,6 +53,7 @@ from qrna.control._messages import (
     HopRecord,
     LinkState,
 )
+from qrna.control._reports import ConnectionReport, NetworkResult, connection_reports
 from qrna.control._routing import Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._sublinks import SubLinks
 from qrna.hardware import (
@@ -67,7 +67,6 @@ from qrna.hardware import (
 from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
 from qrna.link import LinkSpec, herald_model
 from qrna.rules import (
-    DeliveredPair,
     DeliveryLedger,
     EngineEffect,
     FreeQubit,
@@ -82,38 +81,6 @@ from qrna.rules import (
 __all__ = ["ConnectionReport", "Network", "NetworkResult"]
 
 _UNLIMITED = 10**9  # "free memories" of a MEAS node, which needs none
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionReport:
-    """One connection as its Initiator saw it, with the delivered pairs' ground truth."""
-
-    connection: str
-    initiator: str
-    responder: str
-    fidelity_target: float
-    status: str  # "pending", "up", "done", "failed"
-    path: tuple[str, ...]
-    attempts: int
-    delivered: int  # pairs the Initiator delivered
-    pairs: tuple[DeliveredPair, ...]  # pairs both ends delivered (checked, with fidelity)
-    events: tuple[ConnectionEvent, ...]
-
-    @property
-    def mean_fidelity(self) -> float:
-        if not self.pairs:
-            return math.nan
-        return sum(p.fidelity for p in self.pairs) / len(self.pairs)
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkResult:
-    """What a run measured."""
-
-    connections: dict[str, ConnectionReport]
-    events: int
-    wall_s: float
-    sim_s: float
 
 
 class Network:
@@ -201,6 +168,7 @@ class Network:
         self._listeners: dict[str, list[Any]] = {}  # node -> listening sockets (qrna.api)
         self._sockets = 0  # sockets made so far (each names its random stream by its number)
         self._initiator_delivered: dict[str, int] = {}
+        self.paths: dict[str, tuple[str, ...]] = {}  # connection -> its path, once it is up
         self._estimates: dict[tuple[str, str], LinkState] = {}
         for name in sorted(self.nodes):
             self.scheduler.schedule(0, lambda n=name: self._advertise(n))  # type: ignore[misc]
@@ -405,6 +373,8 @@ class Network:
                 )
             elif isinstance(eff, ConnectionEvent):
                 self._events[eff.connection].append(eff)
+                if eff.kind == "up":
+                    self.paths[eff.connection] = mgr.conns[eff.connection].path
             else:
                 self._engine(node, [eff])
 
@@ -475,31 +445,7 @@ class Network:
 
     def reports(self) -> dict[str, ConnectionReport]:
         """Every requested connection's report."""
-        pairs: dict[str, list[DeliveredPair]] = {}
-        for p in self.ledger.delivered:
-            pairs.setdefault(p.connection, []).append(p)
-        out = {}
-        for cid, req in self._requests.items():
-            events = tuple(self._events[cid])
-            kinds = [e.kind for e in events]
-            status = "pending"
-            for kind in ("up", "done", "failed"):
-                if kind in kinds:
-                    status = kind
-            up = [e for e in events if e.kind == "up"]
-            out[cid] = ConnectionReport(
-                cid,
-                req.initiator,
-                req.responder,
-                req.fidelity,
-                status,
-                tuple(up[-1].detail.split("-")) if up else (),
-                len([e for e in events if e.kind in ("rejected", "failed", "up")]),
-                self._initiator_delivered.get(cid, 0),
-                tuple(pairs.get(cid, ())),
-                events,
-            )
-        return out
+        return connection_reports(self)
 
     # -- checks -----------------------------------------------------------------------------------
 

@@ -1,0 +1,153 @@
+"""The static checks of ``verify`` (spec §6), and what every check reports: a ``Violation``
+with the trace of events that produces it.
+
+- **stage exits**: every Stage has a rule that takes resources out of it;
+- **message receivers**: a Swap or Purify names partners that run this connection, and a
+  partner asked to purify has a Purify rule for the sender;
+- **discard timers against latencies**: a node that may discard a pair waits longer than the
+  one-way latency to the partner (the spec's race).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from qrna.rules._model import (
+    Deliver,
+    Discard,
+    Measure,
+    Promote,
+    Purify,
+    ResourceOlderThan,
+    RuleSet,
+    Swap,
+)
+
+__all__ = ["Violation", "discard_races", "receivers", "stage_exits"]
+
+_EXITS = (Promote, Purify, Swap, Discard, Deliver, Measure)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One problem found, with the trace of events that produces it."""
+
+    kind: str  # "no-exit", "discard-race", "no-receiver", "leftover", "mismatch"
+    node: str
+    message: str
+    trace: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        lines = [f"[{self.kind}] {self.node}: {self.message}"]
+        lines += [f"    {i + 1}. {step}" for i, step in enumerate(self.trace)]
+        return "\n".join(lines)
+
+
+def stage_exits(by_node: Mapping[str, RuleSet]) -> list[Violation]:
+    out = []
+    for node, rs in by_node.items():
+        for i, stage in enumerate(rs.stages):
+            if not any(isinstance(rule.action, _EXITS) for rule in stage.rules):
+                entry = "assigned link-level pairs" if i == 0 else f"promotions from Stage {i - 1}"
+                out.append(
+                    Violation(
+                        "no-exit",
+                        node,
+                        f"Stage {i} has no rule that takes a resource out of it",
+                        (
+                            f"a resource enters Stage {i} at {node} ({entry})",
+                            f"no rule of Stage {i} promotes, purifies, swaps, discards, "
+                            "delivers or measures it: it is held forever",
+                        ),
+                    )
+                )
+    return out
+
+
+def receivers(by_node: Mapping[str, RuleSet]) -> list[Violation]:
+    out = []
+    for node, rs in by_node.items():
+        for i, stage in enumerate(rs.stages):
+            for rule in stage.rules:
+                action = rule.action
+                targets = (
+                    (action.left, action.right)
+                    if isinstance(action, Swap)
+                    else (action.partner,)
+                    if isinstance(action, Purify | Discard)
+                    else ()
+                )
+                for target in targets:
+                    if target not in by_node:
+                        out.append(
+                            Violation(
+                                "no-receiver",
+                                node,
+                                f"rule {rule.name!r} (Stage {i}) sends to {target!r}, which "
+                                "runs no RuleSet of this connection",
+                                (
+                                    f"{node} fires {rule.name!r}",
+                                    f"its message to {target} finds no RuleSet to receive it",
+                                ),
+                            )
+                        )
+                if isinstance(action, Purify) and action.partner in by_node:
+                    theirs = [
+                        r
+                        for st in by_node[action.partner].stages
+                        for r in st.rules
+                        if isinstance(r.action, Purify)
+                        and r.action.partner == node
+                        and r.action.scheme == action.scheme
+                    ]
+                    if not theirs:
+                        out.append(
+                            Violation(
+                                "no-receiver",
+                                node,
+                                f"rule {rule.name!r} purifies with {action.partner!r} by "
+                                f"{action.scheme!r}, but {action.partner!r} has no Purify rule for "
+                                f"{node!r} with that scheme",
+                                (
+                                    f"{min(node, action.partner)} leads the purification and sends "
+                                    "its bits",
+                                    f"{max(node, action.partner)} has no rule to answer",
+                                ),
+                            )
+                        )
+    return out
+
+
+def discard_races(
+    by_node: Mapping[str, RuleSet], latencies: Mapping[tuple[str, str], float]
+) -> list[Violation]:
+    out = []
+    for node, rs in by_node.items():
+        for i, stage in enumerate(rs.stages):
+            for rule in stage.rules:
+                for clause in rule.condition:
+                    if not isinstance(clause, ResourceOlderThan):
+                        continue
+                    partner = clause.partner
+                    latency = latencies.get((node, partner), latencies.get((partner, node)))
+                    if latency is None or clause.seconds > latency:
+                        continue
+                    out.append(
+                        Violation(
+                            "discard-race",
+                            node,
+                            f"rule {rule.name!r} (Stage {i}) discards a pair with {partner!r} "
+                            f"after {clause.seconds:g} s, not more than the one-way latency "
+                            f"{latency:g} s to it",
+                            (
+                                f"t = 0: a pair P of {node} and {partner} is heralded at both",
+                                f"t = 0+: {partner} uses P (a swap), its result leaves for {node}",
+                                f"t = {clause.seconds:g} s: {node}'s timer fires, it discards P "
+                                "and resets its qubit",
+                                f"t = {latency:g} s: the swap result reaches {node} too late: the "
+                                "new pair's far end holds half of a pair whose other half is gone",
+                            ),
+                        )
+                    )
+    return out
