@@ -17,6 +17,7 @@ from qrna.control import (
     purification_plan,
     seconds_per_pair,
 )
+from qrna.link import LinkError
 from qrna.physics import BellDiagonal, purify
 
 PERFECT = (1.0, 0.0, 0.0, 0.0)
@@ -45,7 +46,7 @@ def test_cost_with_purification_is_the_recurrence_consumption() -> None:
 def test_unreachable_fidelity_costs_infinity() -> None:
     assert math.isinf(seconds_per_pair(100.0, BellDiagonal.werner(0.45), 0.9))
     assert math.isinf(seconds_per_pair(0.0, BellDiagonal.werner(0.99), 0.9))
-    with pytest.raises(ControlError, match="scheme='nope'"):
+    with pytest.raises(LinkError, match="scheme='nope'"):
         purification_plan(BellDiagonal.werner(0.9), 0.95, scheme="nope")
 
 

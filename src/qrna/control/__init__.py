@@ -1,7 +1,6 @@
 """Connections (spec §3.5, §4): control messages, two-pass setup, RuleSet generators,
 qDijkstra routing, and a network that runs them."""
 
-from qrna.control._cost import PurificationPlan, purification_plan, seconds_per_pair
 from qrna.control._errors import ControlError
 from qrna.control._generator import (
     Accepted,
@@ -37,6 +36,7 @@ from qrna.control._messages import (
 from qrna.control._network import ConnectionReport, Network, NetworkResult
 from qrna.control._routing import METRICS, Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._topology import line_network, links_from_graph, random_graph
+from qrna.link import PurificationPlan, purification_plan, seconds_per_pair  # re-exported
 
 __all__ = [
     "Accepted",

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from qrna.control._cost import seconds_per_pair
 from qrna.control._errors import ControlError
 from qrna.control._messages import ControlMessage, LinkState, LinkStateAdvertisement
+from qrna.link import seconds_per_pair
 from qrna.physics import BellDiagonal
 
 __all__ = ["METRICS", "Metric", "RoutingDaemon", "SendControl", "qdijkstra_cost"]

@@ -22,9 +22,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from qrna.physics import BellDiagonal, purify
+from qrna.link._cost import seconds_per_pair
+from qrna.physics import BellDiagonal
 
-__all__ = ["LinkEstimate", "LinkMonitor", "seconds_per_pair"]
+__all__ = ["LinkEstimate", "LinkMonitor"]
 
 _Z95 = 1.959963984540054
 
@@ -50,24 +51,7 @@ class LinkEstimate:
         """Routing cost at target ``fidelity`` (inf if unreachable or nothing observed)."""
         if self.state is None:
             return math.inf
-        return seconds_per_pair(self.rate_hz, self.state, fidelity, max_rounds)
-
-
-def seconds_per_pair(
-    rate_hz: float, state: BellDiagonal, fidelity: float, max_rounds: int = 8
-) -> float:
-    """Seconds per Bell pair of at least ``fidelity``, purifying with DEJMPS as needed."""
-    if rate_hz <= 0.0:
-        return math.inf
-    cost, current = 1.0, state
-    for _ in range(max_rounds + 1):
-        if current.fidelity >= fidelity:
-            return cost / rate_hz
-        p, kept = purify(current, current, "dejmps")
-        if kept is None or p <= 0.0 or kept.fidelity <= current.fidelity + 1e-12:
-            return math.inf
-        cost, current = 2.0 * cost / p, kept
-    return math.inf
+        return seconds_per_pair(self.rate_hz, self.state, fidelity, max_rounds=max_rounds)
 
 
 class LinkMonitor:

@@ -1,4 +1,4 @@
-"""Link cost for qDijkstra (spec §4.2): seconds per Bell pair of fidelity at least F.
+"""A link's routing cost for qDijkstra (spec §4.2): seconds per Bell pair of fidelity at least F.
 
 A link makes pairs at ``rate_hz`` in state ρ. If ρ's fidelity is below F, pairs are purified
 by recurrence (each round takes ``pairs`` outputs of the round below, two or three, and keeps
@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from qrna.control._errors import ControlError
+from qrna.link._errors import LinkError
 from qrna.physics import SCHEMES, BellDiagonal, GateNoise, purify
 
 __all__ = ["PurificationPlan", "purification_plan", "seconds_per_pair"]
@@ -49,17 +49,17 @@ def purification_plan(
     state: BellDiagonal,
     fidelity: float,
     scheme: str = "dejmps",
-    max_rounds: int = 4,
+    max_rounds: int = 8,
     noise: GateNoise | None = None,
 ) -> PurificationPlan:
     """The fewest recurrence rounds of ``scheme`` that lift ``state`` to ``fidelity``."""
     if scheme not in SCHEMES:
-        raise ControlError(
+        raise LinkError(
             f"scheme={scheme!r} is not a purification scheme; expected one of "
             + ", ".join(sorted(SCHEMES))
         )
     if not 0.0 <= fidelity <= 1.0:
-        raise ControlError(f"fidelity={fidelity!r} is outside [0, 1]")
+        raise LinkError(f"fidelity={fidelity!r} is outside [0, 1]")
     k = SCHEMES[scheme].pairs
     current, consumed = state, 1.0
     for rounds in range(max_rounds + 1):
@@ -80,7 +80,7 @@ def seconds_per_pair(
     state: BellDiagonal,
     fidelity: float,
     scheme: str = "dejmps",
-    max_rounds: int = 4,
+    max_rounds: int = 8,
     noise: GateNoise | None = None,
 ) -> float:
     """qDijkstra's link cost: seconds per pair of fidelity >= ``fidelity`` (inf if none)."""
