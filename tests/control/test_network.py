@@ -25,6 +25,7 @@ from qrna.control import (
     random_graph,
 )
 from qrna.hardware import QNIC
+from qrna.link import herald_model
 from qrna.physics import GateNoise
 from qrna.rules import verify
 
@@ -249,3 +250,28 @@ def test_classical_network_can_differ_from_the_fibres() -> None:
     up = next(e.t_ps for e in report.events if e.kind == "up")
     assert up == 10_000_000_000 + 4_000_000_000
     assert net.delay_s["a"]["b"] == pytest.approx(2e-3)
+
+
+def test_link_monitoring_corrects_a_wrong_link_state() -> None:
+    """Link a-b is told to advertise a perfect state, but its pairs have fidelity ~0.81 (the
+    emission fidelity is 0.9 at each end). With monitoring on, both ends measure a fifth of
+    the connection's link pairs, estimate the state from the correlations and advertise it:
+    every routing daemon ends up with the true fidelity (within 0.03), and the connection
+    still gets the other four fifths."""
+    g = _graph([("a", "b", 0.9), ("b", "c", 1.0)])
+    net = Network(links_from_graph(g), seed=3, monitor_fraction=0.2)
+    spec, _ = net.ports["a"]["b"]
+    true_f = herald_model(spec).fidelity
+    net.set_link_estimate("a", "b", net.link_state("a", "b").rate_hz, (1.0, 0.0, 0.0, 0.0))
+    c = net.request("a", "c", fidelity=0.5, duration_s=0.3)
+    report = net.run(0.4).connections[c]
+    assert report.status == "done"
+    for node, neighbour in (("a", "b"), ("b", "a")):
+        assert abs(net.link_state(node, neighbour).fidelity - true_f) < 0.03
+    for daemon in ("a", "b", "c"):
+        lsa = net.managers[daemon].routing.lsdb["a"]
+        (link,) = [x for x in lsa.links if x.neighbour == "b"]
+        assert abs(link.fidelity - true_f) < 0.03
+    generated = net.sublinks.generated("a", "b")
+    assert 0.7 * generated < len(report.pairs) < 0.9 * generated  # a fifth went to monitoring
+    assert net.leaks() == []

@@ -95,6 +95,13 @@ class Network:
         classical: the classical network (edges with ``delay_s``); default: the fibres.
         jitter: extra delay of each classical message, uniform in [0, jitter × its latency].
         trace: optional kernel trace hook.
+        max_attempts: setup attempts before an Initiator gives up.
+        monitor_fraction: fraction of each connection's link pairs both ends measure for link
+            monitoring (0: none). Every ``monitor_interval_s`` a node estimates each link's
+            Bell-diagonal state from all its results so far (once it has 200) and, if the
+            fidelity moved beyond the estimate's 95 % interval and by more than 0.01,
+            advertises it (the rate stays the link's calibrated one: monitoring a
+            connection's share of the memories measures its use, not the link's capacity).
     """
 
     def __init__(
@@ -108,6 +115,8 @@ class Network:
         jitter: float = 0.0,
         trace: TraceHook | None = None,
         max_attempts: int = 6,
+        monitor_fraction: float = 0.0,
+        monitor_interval_s: float = 0.01,
     ) -> None:
         if not links:
             raise ControlError("a network needs at least one link")
@@ -155,7 +164,13 @@ class Network:
                 self.streams.stream(f"control/{name}"),
                 max_attempts=max_attempts,
             )
-        self.sublinks = SubLinks(self)
+        if not (0.0 <= monitor_fraction < 1.0 and monitor_interval_s > 0):
+            raise ControlError(
+                f"monitor_fraction={monitor_fraction!r} must be in [0, 1) and "
+                f"monitor_interval_s={monitor_interval_s!r} > 0"
+            )
+        self.sublinks = SubLinks(self, monitor_fraction)
+        self._monitor_ps = s_to_ps(monitor_interval_s)
         self.banks = self.sublinks.banks  # QNIC (sub-bank) address -> its memories
         self.ledger = DeliveryLedger(self.store, self.sublinks.free)
         self._requests: dict[str, ConnectionSetupRequest] = {}
@@ -172,6 +187,8 @@ class Network:
         self._estimates: dict[tuple[str, str], LinkState] = {}
         for name in sorted(self.nodes):
             self.scheduler.schedule(0, lambda n=name: self._advertise(n))  # type: ignore[misc]
+        if monitor_fraction:
+            self.scheduler.schedule(self._monitor_ps, self.sublinks.monitor_tick)
 
     def _recording(self, generator: RuleSetGenerator) -> RuleSetGenerator:
         """The generator, keeping each accepted plan (``plans``) for the reports."""

@@ -5,6 +5,12 @@ makes pairs for that connection on the memories it reserved: a ``HeraldedLink`` 
 memories alone (a memory bank named ``<QNIC address>:<connection>``). A MEAS end reserves
 nothing and yields records instead of qubits. Heralds that reach a node after the connection
 ended there free their qubits; ``release`` stops the connection's links at that node.
+
+Link monitoring (``monitor_fraction`` > 0): each end runs a ``LinkEndpoint``; the pairs a
+pair name's hash selects are measured at both ends in the basis it selects and the bits
+exchanged over the classical network, never given to the connection (spec §4.2: fidelity
+needs constant monitoring). ``observed(node, neighbour)`` pools a node's results for one link
+over every connection that used it; ``monitor_tick`` turns them into advertised link state.
 """
 
 from __future__ import annotations
@@ -14,19 +20,35 @@ from typing import TYPE_CHECKING
 
 from qrna.control._manager import Reserve
 from qrna.hardware import MemoryBank, Node, NodeType, Qubit, QubitStatus
-from qrna.link import HeraldedLink, Heralds, LinkSpec, herald_model
+from qrna.link import (
+    FreeQubits,
+    HeraldedLink,
+    Heralds,
+    LinkEndpoint,
+    LinkMonitor,
+    LinkSpec,
+    MessageReceived,
+    PairsReady,
+    SendMessage,
+    herald_model,
+)
 
 if TYPE_CHECKING:
     from qrna.control._network import Network
 
 __all__ = ["SubLinks"]
 
+_MIN_SAMPLES = 200  # monitoring results before a node trusts its estimate
+
 
 class SubLinks:
     """The per-connection links of ``network``."""
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, monitor_fraction: float = 0.0) -> None:
         self.net = network
+        self.monitor_fraction = monitor_fraction
+        # (connection, node, neighbour) -> that end's link layer, when monitoring
+        self.endpoints: dict[tuple[str, str, str], LinkEndpoint] = {}
         self.banks: dict[str, MemoryBank] = {}
         self._bank_link: dict[str, tuple[HeraldedLink, int, str]] = {}  # link, end, connection
         self.links: dict[tuple[str, frozenset[str]], HeraldedLink] = {}
@@ -70,6 +92,12 @@ class SubLinks:
         for end, maybe in enumerate(banks):
             if maybe is not None:
                 self._bank_link[maybe.address] = (link, end, eff.connection)
+        if self.monitor_fraction and None not in banks:
+            a, b = spec.a.address, spec.b.address
+            for x, y in ((a, b), (b, a)):
+                self.endpoints[(eff.connection, x, y)] = LinkEndpoint(
+                    x, spec.id, y, _Measurer(self.net, x), self.monitor_fraction
+                )
         self.links[key] = link
         link.start()
 
@@ -96,6 +124,10 @@ class SubLinks:
             bank = banks[end]
             assert heralds.qubits is not None
             assert bank is not None
+            endpoint = self.endpoints.get((cid, node, partner))
+            if endpoint is not None and live:
+                self._monitored(endpoint, cid, heralds, now)
+                return
             for name, qubit in zip(heralds.names, heralds.qubits, strict=True):
                 if not live:
                     self.free(qubit)
@@ -104,6 +136,66 @@ class SubLinks:
                 net._engine(node, engine.assign(cid, name, qubit, partner, now))
 
         return deliver
+
+    def _monitored(self, endpoint: LinkEndpoint, cid: str, heralds: Heralds, now: int) -> None:
+        """Heralds through the node's link layer: monitored pairs measured and reported, the
+        rest handed to the connection."""
+        net = self.net
+        node, partner = endpoint.node, endpoint.partner
+        engine = net.engines[node]
+        for effect in endpoint.on_heralds(heralds, now):
+            if isinstance(effect, PairsReady):
+                endpoint.hand_over(effect.names)
+                for name, qubit in zip(effect.names, effect.qubits, strict=True):
+                    self.banks[qubit[0]].move(qubit[1], QubitStatus.ASSIGNED)
+                    net._engine(node, engine.assign(cid, name, qubit, partner, now))
+            elif isinstance(effect, SendMessage):
+                other = self.endpoints.get((cid, partner, node))
+                if other is not None:
+                    event = MessageReceived(node, effect.message)
+                    net.send_classical(node, partner, lambda o=other, e=event: o.on_event(e))  # type: ignore[misc]
+            elif isinstance(effect, FreeQubits):
+                for qubit in effect.qubits:
+                    self.free(qubit)
+
+    def observed(self, node: str, neighbour: str) -> LinkMonitor:
+        """``node``'s monitoring results for its link to ``neighbour``, over every
+        connection (results only: heralds are counted per connection's memories)."""
+        pooled = LinkMonitor()
+        for (_, x, y), endpoint in self.endpoints.items():
+            if x == node and y == neighbour:
+                for basis, (n, equal) in endpoint.monitor.counts.items():
+                    pooled.counts[basis][0] += n
+                    pooled.counts[basis][1] += equal
+        return pooled
+
+    def monitor_tick(self) -> None:
+        """Each node turns its link monitoring into link state (``Network``'s
+        ``monitor_fraction``); runs every monitoring interval."""
+        net = self.net
+        for node in sorted(net.ports):
+            changed = False
+            for neighbour in sorted(net.ports[node]):
+                est = self.observed(node, neighbour).estimate()
+                if est.state is None or est.samples < _MIN_SAMPLES:
+                    continue
+                known = net.link_state(node, neighbour)
+                moved = abs(est.fidelity - known.fidelity)
+                # Only a move the estimate is sure of: beyond its 95 % interval, and 0.01.
+                if moved > max(0.01, (est.fidelity_ci[1] - est.fidelity_ci[0]) / 2):
+                    net._estimates[(node, neighbour)] = dataclasses.replace(
+                        known, weights=est.state.as_tuple()
+                    )
+                    changed = True
+            if changed:
+                net._advertise(node)
+        net.scheduler.schedule(net._monitor_ps, self.monitor_tick)
+
+    def forget_observed(self, node: str, neighbour: str) -> None:
+        """Start a new monitoring window for ``node``'s link to ``neighbour``."""
+        for (_, x, y), endpoint in self.endpoints.items():
+            if x == node and y == neighbour:
+                endpoint.monitor.reset()
 
     def release(self, node: str, cid: str) -> None:
         """The connection ended at ``node``: its links there stop attempting."""
@@ -141,3 +233,14 @@ class SubLinks:
             if self._bank_link[address][2] in finished:
                 out.append(f"{address}: the ground truth still has pairs there")
         return out
+
+
+class _Measurer:
+    """A node's measurement of a monitored half (its QNIC's readout error applies)."""
+
+    def __init__(self, network: Network, node: str) -> None:
+        self.network = network
+        self.node = node
+
+    def measure(self, qubit: Qubit, basis: str) -> int:
+        return self.network.measure(self.node, qubit, basis)

@@ -184,6 +184,8 @@ def build_network(s: Scenario, seed: int | None = None) -> Network:
             generator=generator,  # type: ignore[arg-type]
             classical=classical,
             jitter=s.simulation.jitter,
+            monitor_fraction=s.simulation.monitor_fraction,
+            monitor_interval_s=s.simulation.monitor_interval_s,
         )
     except ValueError as exc:
         field = "simulation.generator" if "generator" in str(exc) else "classical_links"

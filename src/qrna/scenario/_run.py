@@ -262,6 +262,10 @@ def _links(network: Network, duration: float) -> list[dict[str, Any]]:
                     "pairs_generated": generated,
                     "rate_hz": generated / duration,
                     "fidelity_mean": model.state.fidelity,
+                    # What the routing daemons use: link monitoring's estimate if it runs.
+                    "fidelity_advertised": network.link_state(
+                        spec.a.address, spec.b.address
+                    ).fidelity,
                 }
             )
     return out

@@ -135,6 +135,8 @@ class SimulationConfig(_Strict):
     generator: str = "qrna.control:default_generator"
     metric: Literal["qdijkstra", "hops", "length"] = "qdijkstra"
     jitter: NonNegative = 0.0
+    monitor_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0  # link monitoring
+    monitor_interval_s: Positive = 0.01
 
 
 class Scenario(_Strict):
