@@ -286,7 +286,12 @@ def run(
                 results = run_scenario(loaded, seed, tick)
         else:
             results = run_scenario(loaded, seed)
-        folder = write_results(results, out) if files else None
+        try:
+            folder = write_results(results, out) if files else None
+        except OSError as exc:
+            raise _fail(
+                f"--out {exc.filename or out}: cannot write results: {exc.strerror}"
+            ) from None
     except ScenarioError as exc:
         raise _fail(str(exc) if exc.file else f"{scenario or DEFAULT_PRESET}: {exc}") from None
     except QrnaError as exc:
@@ -348,7 +353,16 @@ def schema() -> None:
     """Print the JSON Schema of scenario files."""
     from qrna.scenario import Scenario
 
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    def finite(value: Any) -> Any:  # JSON has no Infinity: YAML's .inf is written "inf"
+        if isinstance(value, float) and math.isinf(value):
+            return "inf"
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [finite(v) for v in value]
+        return value
+
+    typer.echo(json.dumps(finite(Scenario.model_json_schema()), indent=2, allow_nan=False))
 
 
 @app.command()

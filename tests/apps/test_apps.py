@@ -83,7 +83,10 @@ def test_sensing_reports_shared_event_timestamps() -> None:
     assert s["events"] >= 200
     assert s["parity_agreement"] == 1.0
     assert s["latency_mean_s"] > 0
-    assert math.isfinite(s["timestamp_precision_s"])
+    # c hears the swap result from b over 18 km, a over 2 km: the difference, every time.
+    offset = net.delay_s["b"]["c"] - net.delay_s["a"]["b"]
+    assert s["timestamp_offset_mean_s"] == pytest.approx(offset, abs=1e-12)
+    assert s["timestamp_precision_s"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_socket_contract() -> None:
@@ -117,7 +120,11 @@ def test_close_tears_the_connection_down_and_comp_halves_carry_timestamps() -> N
     net.run(0.01)
     got = a.recv()
     assert got
-    assert all(d.qubit is not None and d.created_ps <= d.delivered_ps for d in got)
+    # A pair exists from its herald; n0 learns of the swap at n1 one classical hop later.
+    hop_ps = round(net.delay_s["n0"]["n1"] * 1e12)
+    assert all(d.qubit is not None for d in got)
+    assert all(d.created_ps == d.name.t_ps for d in got)
+    assert all(d.delivered_ps - d.created_ps >= hop_ps for d in got)
     assert a.measure(got[0], "Z") in (0, 1)
     for d in got[1:]:
         net.release(d.qubit)  # type: ignore[arg-type]
@@ -172,3 +179,34 @@ def test_qkd_from_a_meas_end_node() -> None:
     assert r.network.leaks() == []
     with pytest.raises(SocketError, match="'alice' is a MEAS node"):
         socket(r.network, "alice", "COMP")
+
+
+def test_socket_misuse_and_closing() -> None:
+    """A socket carries one connection (listening then connecting is refused); closing before
+    the request leaves cancels it; a closed COMP socket gives its halves back, so the peer's
+    connection still completes and nothing leaks."""
+    net = line_network(3, seed=1)
+    y = socket(net, "n1", "MEAS")
+    y.listen()
+    with pytest.raises(SocketError, match="listening already"):
+        y.connect("n2", pairs=5)
+    with pytest.raises(SocketError, match="listening or connected already"):
+        y.listen()
+    a, b = socket(net, "n0", "COMP"), socket(net, "n2", "COMP")
+    b.listen()
+    a.setsockopt("start_s", 0.005)
+    c = a.connect("n2", pairs=50, fidelity=0.5)
+    a.close()
+    net.run(0.02)
+    report = net.reports()[c]
+    assert (report.status, report.delivered, report.events[-1].detail) == ("done", 0, "cancelled")
+
+    net = line_network(3, seed=2)
+    a, b = socket(net, "n0", "COMP"), socket(net, "n2", "COMP")
+    b.listen()
+    a.on_receive(lambda d: net.release(d.qubit))  # type: ignore[arg-type]
+    c = a.connect("n2", pairs=300, fidelity=0.5)
+    b.close()  # the responder's application goes away
+    net.run(0.2)
+    assert net.reports()[c].status == "done"
+    assert net.leaks() == []

@@ -15,7 +15,10 @@ import pytest
 
 from qrna.control import (
     Accepted,
+    ConnectionManager,
+    ConnectionSetupReject,
     ConnectionSetupRequest,
+    HopRecord,
     Network,
     Rejected,
     default_generator,
@@ -27,7 +30,7 @@ from qrna.control import (
 from qrna.hardware import QNIC
 from qrna.link import herald_model
 from qrna.physics import GateNoise
-from qrna.rules import verify
+from qrna.rules import RuleEngine, verify
 
 
 def _graph(edges: list[tuple[str, str, float]]) -> nx.Graph[str]:
@@ -109,8 +112,13 @@ def test_no_route_is_retried_with_backoff_then_given_up() -> None:
     assert report.status == "failed"
     assert [e.kind for e in report.events] == ["rejected"] * 3 + ["failed"]
     assert "no_route" in report.events[-1].detail
-    gaps = np.diff([e.t_ps for e in report.events])
-    assert np.all(gaps > 0)
+    # Randomised exponential back-off: after failed attempt k the next waits a time uniform
+    # in [0, backoff·2^(k−1)] (backoff 1 ms); NO_ROUTE is found at once, so the gaps are
+    # exactly those waits (+1 ps).
+    gaps_s = np.diff([e.t_ps for e in report.events]) * 1e-12
+    for k, gap in enumerate(gaps_s, start=1):
+        assert 0 < gap <= 1e-3 * 2 ** (k - 1) + 1e-12, (k, gap)
+    assert len(set(np.round(gaps_s, 12))) == len(gaps_s)  # drawn, not fixed
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -275,3 +283,53 @@ def test_link_monitoring_corrects_a_wrong_link_state() -> None:
     generated = net.sublinks.generated("a", "b")
     assert 0.7 * generated < len(report.pairs) < 0.9 * generated  # a fifth went to monitoring
     assert net.leaks() == []
+
+
+@pytest.mark.parametrize("jitter", [0.5, 2.0])
+def test_jittered_classical_messages_never_strand_a_pair(jitter: float) -> None:
+    """Messages take up to (1 + jitter) times their latency: link state says so, so the
+    generator's discard timers outlast every message. Teleportation (whose receiver holds each
+    half until the sender's bits arrive) completes, no engine keeps a message for a pair that
+    will never come, and nothing leaks."""
+    from qrna.apps import Teleport
+
+    net = line_network(3, length_km=10.0, seed=5, jitter=jitter)
+    assert net.link_state("n0", "n1").latency_s == pytest.approx(
+        net.delay_s["n0"]["n1"] * (1 + jitter)
+    )
+    app = Teleport(net, "n0", "n2", fidelity=0.5, pairs=300)
+    report = net.run(0.3).connections[app.connection]
+    assert report.status == "done"
+    assert app.summary()["teleported"] >= 290
+    for engine in net.engines.values():
+        assert all(not c.waiting for c in engine._conns.values())
+    assert net.leaks() == []
+
+
+def test_a_route_back_to_the_sender_is_refused_without_a_hold() -> None:
+    """Routing tables that disagree (still flooding) can send a request back where it came
+    from: the node refuses at once and holds nothing, so no memory is lost."""
+
+    class Stale:
+        def next_hop(self, dst: str, fidelity: float) -> str:
+            return "a"  # "to c, go back through a"
+
+    def record(prev: str | None, nxt: str | None, f: float) -> HopRecord:
+        return HopRecord("b", None, 8, 8, 0.0, 0.0, math.inf, math.inf)
+
+    mgr = ConnectionManager(
+        "b",
+        Stale(),
+        RuleEngine("b", None),
+        lambda n: 8,
+        record,  # type: ignore[arg-type]
+        default_generator,
+        np.random.default_rng(0),
+    )
+    hop = HopRecord("a", None, 0, 8, 0.0, 0.0, math.inf, math.inf)
+    req = ConnectionSetupRequest("c1", "a", "c", 0.8, pairs=10, memories=4, hops=(hop,))
+    (out,) = mgr.on_message("a", req, 0)
+    assert isinstance(out.message, ConnectionSetupReject)  # type: ignore[union-attr]
+    assert "routes disagree at b" in out.message.detail  # type: ignore[union-attr]
+    assert mgr.held == {}
+    assert mgr.available("a") == 8

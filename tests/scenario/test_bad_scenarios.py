@@ -3,11 +3,11 @@ allowed, on stderr, with exit code 2 and no traceback (``qrna run`` and ``qrna v
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from qrna.cli import app
@@ -140,6 +140,57 @@ CASES: list[tuple[str, Any, str]] = [
     ),
     ("bad node name", _with("nodes.0.name", "a b"), "nodes[0].name: String should match pattern"),
     ("a link to itself", _with("links.0.b", "a"), "links[0]: a link from 'a' to itself"),
+    (
+        "tomography at a MEAS end",
+        {
+            **_base(),
+            "nodes": [{"name": "a", "type": "MEAS"}, *_base()["nodes"][1:]],
+            "links": [{"a": "a", "b": "b", "type": "MSM"}, {"a": "b", "b": "c"}],
+            "traffic": [{"initiator": "a", "responder": "c", "app": "tomography", "pairs": 5}],
+        },
+        "traffic[0].app: 'tomography' needs memories at both ends, but 'a' is a MEAS node",
+    ),
+    (
+        "only an end node in between",
+        {
+            **_base(),
+            "nodes": [
+                {"name": "a", "type": "COMP"},
+                {"name": "b", "type": "COMP"},
+                {"name": "c", "type": "COMP"},
+            ],
+        },
+        "traffic[0]: every path from 'a' to 'c' passes an end node; only REP1 and RTR nodes relay",
+    ),
+    (
+        "classical network does not reach a link's end",
+        {
+            **_base(),
+            "classical_links": [
+                {"a": "a", "b": "b", "delay_s": 0.001},
+                {"a": "c", "b": "c", "delay_s": 0.001},
+            ],
+        },
+        "classical_links: classical network: no route between 'b' and 'c'",
+    ),
+    (
+        "random graph that cannot connect",
+        {
+            "topology": {"kind": "random", "nodes": 40, "degree": 0.5},
+            "traffic": [{"initiator": "r0", "responder": "r1", "pairs": 5}],
+        },
+        "topology.degree: no connected random graph of 40 nodes",
+    ),
+    (
+        "infinite duration",
+        _with("simulation.duration_s", float("inf")),
+        "simulation.duration_s: Input should be a finite number",
+    ),
+    (
+        "negative seed",
+        _with("simulation.seed", -1),
+        "simulation.seed: Input should be greater than or equal to 0",
+    ),
     ("not a mapping", "- just\n- a list\n", "$: expected a mapping at the top, got list"),
     ("broken YAML", "nodes: [a, b\n", "$: not valid YAML:"),
 ]
@@ -147,7 +198,7 @@ CASES: list[tuple[str, Any, str]] = [
 
 def _write(tmp_path: Path, name: str, content: Any) -> Path:
     path = tmp_path / (name.replace(" ", "_") + ".yaml")
-    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
     return path
 
 
@@ -187,3 +238,10 @@ def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> Non
     path.write_text("x")
     result = runner.invoke(app, ["validate", str(path)])
     assert "unknown file type '.ini'; expected .yaml, .yml, .toml or .json" in result.stderr
+    result = runner.invoke(app, ["validate", "chain", "--set", "simulation.seed=[1,"])
+    assert result.exit_code == 2
+    assert "--set: 'simulation.seed=[1,': the value is not valid YAML" in result.stderr
+    (tmp_path / "afile").write_text("")
+    result = runner.invoke(app, ["run", "chain", "--out", str(tmp_path / "afile" / "sub")])
+    assert result.exit_code == 2
+    assert "cannot write results: Not a directory" in result.stderr

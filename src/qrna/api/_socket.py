@@ -14,7 +14,7 @@ types of spec §4.1:
   it chooses, e.g. after a classical message arrives, and the qubit decoheres meanwhile.
 
 Every ``Delivery`` carries the pair's creation and delivery timestamps in ps (spec §2.2: time
-is part of the service). Sockets never see the simulator's ground truth.
+is part of the service). Applications never read a pair's true state: only what they measure.
 
 Example:
     >>> from qrna.control import line_network
@@ -142,6 +142,8 @@ class QuantumSocket:
     def listen(self) -> None:
         """Accept the next connection whose Responder is this node."""
         self._check_open()
+        if self._listening or self.connection is not None:
+            raise SocketError(f"socket on {self.node} is listening or connected already")
         self._listening = True
         self.network._listeners.setdefault(self.node, []).append(self)
 
@@ -156,8 +158,11 @@ class QuantumSocket:
         """Ask for end-to-end pairs with ``peer``; returns the connection id (``name`` if
         given). The peer's listening socket (if any) gets the other halves."""
         self._check_open()
-        if self.connection is not None:
-            raise SocketError(f"socket on {self.node} is connected already ({self.connection})")
+        if self.connection is not None or self._listening:
+            raise SocketError(
+                f"socket on {self.node} is {'connected' if self.connection else 'listening'} "
+                "already; a socket carries one connection"
+            )
         start = self.options["start_s"]
         at_s = max(1e-3, self.network.now_ps * 1e-12) if start is None else float(start)
         cid = self.network.request(
@@ -172,10 +177,15 @@ class QuantumSocket:
         return cid
 
     def _bind(self, cid: str, peer: str) -> None:
+        self._listening = False
         self.connection, self.peer = cid, peer
         self.network.attach(cid, self.node, self._delivered, hold=self.kind == "COMP")
 
     def _delivered(self, d: PairDelivered) -> None:
+        if self.closed:  # nobody reads this socket any more: give the half back at once
+            if d.qubit is not None and self.kind == "COMP":
+                self.network.release(d.qubit)
+            return
         base = dict(
             connection=d.connection,
             name=d.name,
@@ -262,10 +272,15 @@ class QuantumSocket:
         self.closed = True
         if self._listening and self in self.network._listeners.get(self.node, []):
             self.network._listeners[self.node].remove(self)
-        if self.connection is not None:
-            mgr = self.network.managers[self.node]
-            if self.connection in mgr.conns and mgr.conns[self.connection].request is not None:
-                self.network.teardown(self.connection, self.network.now_ps * 1e-12)
+        for d in self._inbox:  # held qubits nobody will measure now
+            if d.qubit is not None:
+                self.network.release(d.qubit)
+        self._inbox = []
+        if (
+            self.connection is not None
+            and self.network._requests[self.connection].initiator == self.node
+        ):
+            self.network.teardown(self.connection, self.network.now_ps * 1e-12)
 
     def _check_open(self) -> None:
         if self.closed:

@@ -108,7 +108,8 @@ class ConnectionManager:
         generator: the RuleSet generator it runs as Responder.
         rng: for back-off jitter.
         max_attempts: setup attempts before the Initiator gives up.
-        backoff_s: the first back-off; attempt k waits uniform in [0, backoff_s·2^k].
+        backoff_s: the first back-off; after failed attempt k (1, 2, …) the next waits a
+            time uniform in [0, backoff_s·2^(k−1)].
     """
 
     def __init__(
@@ -246,6 +247,9 @@ class ConnectionManager:
         reason, detail = None, ""
         if not is_responder and nxt is None:
             reason, detail = RejectReason.NO_ROUTE, f"{self.node} knows no route to {req.responder}"
+        elif nxt is not None and (nxt == src or nxt in req.path):
+            # Routing tables disagree (link state still flooding): going on would loop.
+            reason, detail = RejectReason.NO_ROUTE, f"routes disagree at {self.node} (loop)"
         elif self.available(src) < req.memories or (
             nxt is not None and self.available(nxt) < req.memories
         ):

@@ -232,11 +232,13 @@ class ConnectionTeardown:
 
 @dataclass(frozen=True, slots=True)
 class LinkStateAdvertisement:
-    """A node's links, flooded to every routing daemon; a higher ``seq`` replaces a lower."""
+    """A node's links, flooded to every routing daemon; a higher ``seq`` replaces a lower.
+    An end node (``relay`` False) can end a path but never be in its middle."""
 
     origin: str
     seq: int
     links: tuple[LinkState, ...]
+    relay: bool = True  # whether connections may pass through the origin (repeaters, routers)
 
     def __post_init__(self) -> None:
         _address("LinkStateAdvertisement.origin", self.origin)

@@ -147,12 +147,19 @@ class Network:
         if missing:
             raise ControlError(f"nodes {sorted(missing)} are not on the classical network")
         self.delay_s = dict(nx.all_pairs_dijkstra_path_length(classical, weight="delay_s"))
+        for spec in links:
+            if spec.b.address not in self.delay_s[spec.a.address]:
+                raise ControlError(
+                    f"classical network: no route between {spec.a.address!r} and "
+                    f"{spec.b.address!r}, the ends of a quantum link"
+                )
         self.plans: dict[str, Plan] = {}  # connection -> the plan its RuleSets follow
         self.engines: dict[str, RuleEngine] = {}
         self.managers: dict[str, ConnectionManager] = {}
         for name in sorted(self.nodes):
             engine = RuleEngine(name, NodeHardware(self, name))
-            routing = RoutingDaemon(name, sorted(classical.neighbors(name)), metric)
+            relay = self.nodes[name].type in (NodeType.REP1, NodeType.RTR)
+            routing = RoutingDaemon(name, sorted(classical.neighbors(name)), metric, relay)
             self.engines[name] = engine
             self.managers[name] = ConnectionManager(
                 name,
@@ -182,6 +189,7 @@ class Network:
         self._app_rng = self.streams.stream("applications")
         self._listeners: dict[str, list[Any]] = {}  # node -> listening sockets (qrna.api)
         self._sockets = 0  # sockets made so far (each names its random stream by its number)
+        self._cancelled: set[str] = set()  # connections torn down (perhaps before they began)
         self._initiator_delivered: dict[str, int] = {}
         self.paths: dict[str, tuple[str, ...]] = {}  # connection -> its path, once it is up
         self._estimates: dict[tuple[str, str], LinkState] = {}
@@ -225,7 +233,7 @@ class Network:
             model.rate_hz(),
             model.state.as_tuple(),
             spec.fibre.length_km,
-            self.delay_s[node][neighbour],  # classical latency to the neighbour
+            self._latency_bound(node, neighbour),
         )
 
     def set_link_estimate(self, a: str, b: str, rate_hz: float, weights: Sequence[float]) -> None:
@@ -236,9 +244,14 @@ class Network:
         w = (float(weights[0]), float(weights[1]), float(weights[2]), float(weights[3]))
         for x, y in ((a, b), (b, a)):
             self._estimates[(x, y)] = LinkState(
-                y, rate_hz, w, spec.fibre.length_km, self.delay_s[x][y]
+                y, rate_hz, w, spec.fibre.length_km, self._latency_bound(x, y)
             )
             self._advertise(x)
+
+    def _latency_bound(self, a: str, b: str) -> float:
+        """The longest a classical message from ``a`` to ``b`` can take (jitter included):
+        what discard timers must outlast (spec §6)."""
+        return self.delay_s[a][b] * (1.0 + self.jitter)
 
     def _advertise(self, node: str) -> None:
         states = [self.link_state(node, n) for n in sorted(self.ports[node])]
@@ -308,17 +321,22 @@ class Network:
         mgr = self.managers[initiator]
 
         def start() -> None:
+            if cid in self._cancelled:  # torn down before its request left
+                self._events[cid].append(ConnectionEvent(cid, "done", self.now_ps, "cancelled"))
+                return
             self._control(initiator, mgr.connect(req, self.scheduler.now_ps))
 
         self.scheduler.schedule_at(max(self.scheduler.now_ps, s_to_ps(at_s)), start)
         return cid
 
     def teardown(self, connection: str, at_s: float) -> None:
-        """Schedule the Initiator to end ``connection`` at ``at_s`` (if it is still live)."""
+        """Schedule the Initiator to end ``connection`` at ``at_s`` (if it is still live; a
+        connection whose request has not left by then never starts)."""
         req = self._requests[connection]
         mgr = self.managers[req.initiator]
 
         def stop() -> None:
+            self._cancelled.add(connection)
             if connection in mgr.conns:
                 self._control(req.initiator, mgr.teardown(connection, self.scheduler.now_ps))
 
@@ -481,4 +499,10 @@ class Network:
         for name, mgr in self.managers.items():
             for cid in set(mgr.conns) & finished:
                 out.append(f"{name}: connection {cid} still holds {mgr.conns[cid].holds}")
+            owed: dict[str, int] = {}
+            for conn in mgr.conns.values():
+                for neighbour, m in conn.holds.items():
+                    owed[neighbour] = owed.get(neighbour, 0) + m
+            if owed != mgr.held:
+                out.append(f"{name}: holds {mgr.held} but its connections account for {owed}")
         return out + self.sublinks.leaks(finished)

@@ -68,10 +68,15 @@ class RoutingDaemon:
         node: this node's address.
         neighbours: its classical neighbours (advertisements are flooded to them).
         metric: a name in ``METRICS`` or a callable ``(LinkState, fidelity) -> cost``.
+        relay: whether this node may be in the middle of a path (an end node may not).
     """
 
     def __init__(
-        self, node: str, neighbours: Iterable[str], metric: str | Metric = "qdijkstra"
+        self,
+        node: str,
+        neighbours: Iterable[str],
+        metric: str | Metric = "qdijkstra",
+        relay: bool = True,
     ) -> None:
         if isinstance(metric, str):
             if metric not in METRICS:
@@ -82,6 +87,7 @@ class RoutingDaemon:
                 )
             metric = METRICS[metric]
         self.node = node
+        self.relay = relay
         self.neighbours = sorted(set(neighbours))
         self.metric = metric
         self.lsdb: dict[str, LinkStateAdvertisement] = {}
@@ -94,7 +100,7 @@ class RoutingDaemon:
     def set_links(self, links: Iterable[LinkState]) -> list[SendControl]:
         """This node's link states changed (link monitoring): advertise them."""
         self._seq += 1
-        lsa = LinkStateAdvertisement(self.node, self._seq, tuple(links))
+        lsa = LinkStateAdvertisement(self.node, self._seq, tuple(links), self.relay)
         self._store(lsa)
         return [SendControl(n, lsa) for n in self.neighbours]
 
@@ -112,9 +118,10 @@ class RoutingDaemon:
 
     # -- routes -------------------------------------------------------------------------------
 
-    def graph(self, fidelity: float) -> nx.Graph[str]:
-        """The advertised topology with each usable link's cost under the metric."""
-        g: nx.Graph[str] = nx.Graph()
+    def graph(self, fidelity: float) -> nx.DiGraph[str]:
+        """The advertised topology with each usable link's cost under the metric, directed so
+        that a path leaves a node that does not relay only if the path starts there."""
+        g: nx.DiGraph[str] = nx.DiGraph()
         views: dict[tuple[str, str], list[float]] = {}
         for origin in sorted(self.lsdb):
             for link in self.lsdb[origin].links:
@@ -122,8 +129,16 @@ class RoutingDaemon:
                 views.setdefault(key, []).append(self.metric(link, fidelity))
         for (a, b), costs in sorted(views.items()):
             if len(costs) == 2 and all(math.isfinite(c) for c in costs):
-                g.add_edge(a, b, cost=max(costs))
+                for x, y in ((a, b), (b, a)):
+                    if x == self.node or self._relays(x):
+                        g.add_edge(x, y, cost=max(costs))
+                    else:
+                        g.add_node(x)
         return g
+
+    def _relays(self, node: str) -> bool:
+        lsa = self.lsdb.get(node)
+        return lsa is None or lsa.relay
 
     def _routes(self, fidelity: float) -> tuple[dict[str, list[str]], dict[str, float]]:
         cached = self._cache.get(fidelity)

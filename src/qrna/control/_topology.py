@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import networkx as nx
@@ -24,6 +25,8 @@ from qrna.hardware import QNIC, Fibre, Node, NodeType
 from qrna.link import LinkSpec, LinkType
 
 __all__ = ["line_network", "links_from_graph", "random_graph"]
+
+_DRAWS = 200
 
 
 def links_from_graph(
@@ -85,10 +88,16 @@ def random_graph(
     ``km`` (uniform), about ``degree`` links per node."""
     rng = np.random.default_rng(seed)
     p = min(1.0, degree / max(1, n - 1))
-    while True:
+    for _ in range(_DRAWS):
         g = nx.gnp_random_graph(n, p, seed=int(rng.integers(2**31)))
         if nx.is_connected(g):
             break
+    else:
+        raise ControlError(
+            f"no connected random graph of {n} nodes with about {degree} links per node in "
+            f"{_DRAWS} draws; raise the degree (at least ln(n) ≈ {math.log(n):.1f} connects "
+            "most graphs)"
+        )
     out: nx.Graph[str] = nx.relabel_nodes(g, {i: f"r{i}" for i in g})
     for u, v in sorted(out.edges):
         out.edges[u, v]["length_km"] = float(rng.uniform(*km))

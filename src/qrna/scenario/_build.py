@@ -77,7 +77,10 @@ def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
 def _listed(s: Scenario) -> tuple[list[NodeConfig], list[LinkConfig]]:
     if s.topology is None:
         return list(s.nodes), list(s.links)
-    g = topology_graph(s.topology)
+    try:
+        g = topology_graph(s.topology)
+    except ValueError as exc:
+        raise ScenarioError("topology.degree", str(exc)) from None
     base = s.topology.link or LinkConfig(a="x", b="y")
     links = [base.model_copy(update={"a": a, "b": b}) for a, b in sorted(g.edges)]
     degree = dict(g.degree)

@@ -65,6 +65,13 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     path, sep, raw = assignment.partition("=")
     if not sep or not path:
         raise ScenarioError("--set", f"{assignment!r} is not path=value")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise ScenarioError(
+            "--set", f"{assignment!r}: the value is not valid YAML: {detail}"
+        ) from None
     keys = path.split(".")
     node: Any = data
     for i, key in enumerate(keys):
@@ -74,12 +81,12 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
             if not key.isdigit() or int(key) >= len(node):
                 raise ScenarioError(where, f"no item {key} (the list has {len(node)})")
             if last:
-                node[int(key)] = yaml.safe_load(raw)
+                node[int(key)] = value
             else:
                 node = node[int(key)]
         elif isinstance(node, dict):
             if last:
-                node[key] = yaml.safe_load(raw)
+                node[key] = value
             else:
                 node = node.setdefault(key, {})
         else:

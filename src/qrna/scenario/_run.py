@@ -6,8 +6,9 @@ each), and returns ``Results``: the summary object ``qrna run --format json`` pr
 per delivered pair, and per-link statistics.
 
 Rates come with 95 % intervals from the Poisson count (N ± 1.96 √N over the time the connection
-was up); fidelities with the normal interval of the mean (± 1.96 s/√n) of the delivered pairs'
-true fidelities (the simulator's ground truth, beside what the applications estimate).
+was up; for N = 0 the exact [0, 3.69/T]); fidelities with the normal interval of the mean
+(± 1.96 s/√n, none for fewer than two pairs) of the delivered pairs' true fidelities (the
+simulator's ground truth, beside what the applications estimate).
 
 Example:
     >>> from qrna.scenario import load_scenario
@@ -31,6 +32,7 @@ import networkx as nx
 from qrna._version import __version__
 from qrna.apps import APPS, App
 from qrna.control import Network
+from qrna.hardware import NodeType
 from qrna.link import herald_model
 from qrna.scenario._build import build_network
 from qrna.scenario._errors import ScenarioError
@@ -99,9 +101,24 @@ def check_traffic(s: Scenario, network: Network) -> None:
                 raise ScenarioError(
                     f"traffic[{i}].{end}", f"unknown node {node!r}; nodes: {', '.join(sorted(g))}"
                 )
+        meas = [n for n in (t.initiator, t.responder) if network.nodes[n].type is NodeType.MEAS]
+        if meas and t.app not in ("qkd", "pairs"):
+            raise ScenarioError(
+                f"traffic[{i}].app",
+                f"{t.app!r} needs memories at both ends, but {meas[0]!r} is a MEAS node "
+                "(it measures on arrival); MEAS ends run 'qkd' or 'pairs'",
+            )
         if not nx.has_path(g, t.initiator, t.responder):
             raise ScenarioError(
                 f"traffic[{i}]", f"{t.initiator!r} and {t.responder!r} are not connected by links"
+            )
+        relays = {n for n in g if network.nodes[n].type in (NodeType.REP1, NodeType.RTR)}
+        usable = g.subgraph(relays | {t.initiator, t.responder})
+        if not nx.has_path(usable, t.initiator, t.responder):
+            raise ScenarioError(
+                f"traffic[{i}]",
+                f"every path from {t.initiator!r} to {t.responder!r} passes an end node; only "
+                "REP1 and RTR nodes relay",
             )
         name = t.name or f"c{i + 1}"
         if name in names:
@@ -178,7 +195,7 @@ def _mean_ci(values: list[float]) -> tuple[float, list[float]]:
         return math.nan, [math.nan, math.nan]
     mean = statistics.fmean(values)
     if len(values) < 2:
-        return mean, [mean, mean]
+        return mean, [math.nan, math.nan]  # one value says nothing about its spread
     half = 1.96 * statistics.stdev(values) / math.sqrt(len(values))
     return mean, [mean - half, mean + half]
 
@@ -198,10 +215,19 @@ def _connections(
         end = next((e.t_ps for e in r.events if e.kind in ("done", "failed")), None)
         active = 0.0
         if up is not None:
-            active = ((end if end is not None else network.now_ps) - up) * 1e-12
+            # Up until teardown (or now), and until the last half arrived after it.
+            stop = end if end is not None else network.now_ps
+            stop = max([stop] + [row["delivered_ps"] for row in mine])
+            active = (stop - up) * 1e-12
         n = len(mine)
         rate = n / active if active > 0 else 0.0
-        half = 1.96 * math.sqrt(n) / active if active > 0 else 0.0
+        if active <= 0:
+            rate_ci = [math.nan, math.nan]
+        elif n == 0:
+            rate_ci = [0.0, -math.log(0.025) / active]  # exact Poisson upper bound for 0
+        else:
+            half = 1.96 * math.sqrt(n) / active
+            rate_ci = [max(0.0, rate - half), rate + half]
         fidelity, fidelity_ci = _mean_ci([row["fidelity"] for row in mine])
         latency, _ = _mean_ci([row["latency_s"] for row in mine])
         failed = [e.detail for e in r.events if e.kind == "failed"]
@@ -218,7 +244,7 @@ def _connections(
                 "fidelity_target": r.fidelity_target,
                 "pairs_delivered": n,
                 "rate_hz": rate,
-                "rate_ci_hz": [max(0.0, rate - half), rate + half],
+                "rate_ci_hz": rate_ci,
                 "fidelity_mean": fidelity,
                 "fidelity_ci": fidelity_ci,
                 "latency_s_mean": latency,

@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Lifetime = Annotated[float, Field(gt=0.0)]  # a memory time: .inf means no decay
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
 
 
@@ -45,8 +46,8 @@ class QNICConfig(_Strict):
     """A node's memory interface: one per link the node has."""
 
     memories: Annotated[int, Field(ge=1)] = 8
-    t1_s: Positive = math.inf
-    t2_s: Positive = math.inf
+    t1_s: Lifetime = math.inf
+    t2_s: Lifetime = math.inf
     emission_efficiency: Probability = 1.0
     absorption_efficiency: Probability = 1.0
     emission_fidelity: Annotated[float, Field(ge=0.25, le=1.0)] = 1.0
@@ -102,7 +103,7 @@ class TopologyConfig(_Strict):
     nodes: Annotated[int, Field(ge=2, le=10_000)] = 4
     columns: Annotated[int, Field(ge=1)] | None = None  # grid: default a near-square grid
     degree: Positive = 3.0  # random: mean links per node
-    seed: int = 0  # random
+    seed: Annotated[int, Field(ge=0)] = 0  # random
     link: LinkConfig | None = None  # a, b ignored; default: LinkConfig defaults
 
 
@@ -130,7 +131,7 @@ class TrafficConfig(_Strict):
 
 class SimulationConfig(_Strict):
     duration_s: Positive = 0.1
-    seed: int = 1
+    seed: Annotated[int, Field(ge=0)] = 1
     backend: Literal["bell_diagonal", "density_matrix"] = "bell_diagonal"
     generator: str = "qrna.control:default_generator"
     metric: Literal["qdijkstra", "hops", "length"] = "qdijkstra"
