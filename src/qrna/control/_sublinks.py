@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from qrna.control._manager import Reserve
 from qrna.hardware import MemoryBank, Node, NodeType, Qubit, QubitStatus
+from qrna.kernel import s_to_ps
 from qrna.link import (
     FreeQubits,
     HeraldedLink,
@@ -54,10 +55,15 @@ class SubLinks:
         self.links: dict[tuple[str, frozenset[str]], HeraldedLink] = {}
         self._reserved: dict[tuple[str, frozenset[str]], dict[str, int]] = {}
         self._released: set[tuple[str, str]] = set()
+        self._keys: dict[str, set[tuple[str, frozenset[str]]]] = {}  # connection -> its links
+        # What pruned (finished) connections leave behind: counts, not objects.
+        self._past_successes: dict[frozenset[str], int] = {}
+        self._past_results: dict[tuple[str, str], LinkMonitor] = {}
 
     def reserve(self, node: str, eff: Reserve) -> None:
         """``node`` reserved memories toward a neighbour; start the link when both ends have."""
         key = (eff.connection, frozenset((node, eff.neighbour)))
+        self._keys.setdefault(eff.connection, set()).add(key)
         ends = self._reserved.setdefault(key, {})
         ends[node] = eff.memories
         if len(ends) < 2 or any((eff.connection, n) in self._released for n in ends):
@@ -162,6 +168,11 @@ class SubLinks:
         """``node``'s monitoring results for its link to ``neighbour``, over every
         connection (results only: heralds are counted per connection's memories)."""
         pooled = LinkMonitor()
+        past = self._past_results.get((node, neighbour))
+        if past is not None:
+            for basis, (n, equal) in past.counts.items():
+                pooled.counts[basis][0] += n
+                pooled.counts[basis][1] += equal
         for (_, x, y), endpoint in self.endpoints.items():
             if x == node and y == neighbour:
                 for basis, (n, equal) in endpoint.monitor.counts.items():
@@ -191,21 +202,44 @@ class SubLinks:
                 net._advertise(node)
         net.scheduler.schedule(net._monitor_ps, self.monitor_tick)
 
-    def forget_observed(self, node: str, neighbour: str) -> None:
-        """Start a new monitoring window for ``node``'s link to ``neighbour``."""
-        for (_, x, y), endpoint in self.endpoints.items():
-            if x == node and y == neighbour:
-                endpoint.monitor.reset()
-
     def release(self, node: str, cid: str) -> None:
         """The connection ended at ``node``: its links there stop attempting."""
         self._released.add((cid, node))
-        for key, link in self.links.items():
-            if key[0] == cid and node in key[1]:
+        keys = self._keys.get(cid, set())
+        for key in keys:
+            link = self.links.get(key)
+            if link is not None and node in key[1]:
                 link.stop()
-        path = {n for key in self._reserved if key[0] == cid for n in key[1]}
+        path = {n for key in keys for n in key[1]}
         if all((cid, n) in self._released for n in path):
             self.net.ledger.forget(cid)
+            # Heralds already in flight land within a round period; then the connection's
+            # links, banks and bookkeeping can go (a long run would otherwise keep them all).
+            wait = max((self.links[k].model.period_s for k in keys if k in self.links), default=0)
+            self.net.scheduler.schedule(s_to_ps(2 * wait) + 1, lambda: self._prune(cid))
+
+    def _prune(self, cid: str) -> None:
+        """Drop a finished connection's links and memories, keeping their counts. A bank with
+        a qubit not FREE is kept, so that ``leaks`` still reports it."""
+        for key in self._keys.pop(cid, set()):
+            link = self.links.pop(key, None)
+            if link is not None:
+                self._past_successes[key[1]] = self._past_successes.get(key[1], 0) + (
+                    link.successes
+                )
+            self._reserved.pop(key, None)
+            for node in key[1]:
+                self._released.discard((cid, node))
+        for address in [a for a, (_, _, c) in self._bank_link.items() if c == cid]:
+            bank = self.banks[address]
+            if bank.count(QubitStatus.FREE) == len(bank):
+                del self.banks[address], self._bank_link[address]
+        for ends in [e for e in self.endpoints if e[0] == cid]:
+            endpoint = self.endpoints.pop(ends)
+            past = self._past_results.setdefault((ends[1], ends[2]), LinkMonitor())
+            for basis, (n, equal) in endpoint.monitor.counts.items():
+                past.counts[basis][0] += n
+                past.counts[basis][1] += equal
 
     def free(self, qubit: Qubit) -> None:
         """Reset a qubit and give its memory back to its link."""
@@ -219,7 +253,8 @@ class SubLinks:
     def generated(self, a: str, b: str) -> int:
         """Pairs link a-b generated, over every connection."""
         key = frozenset((a, b))
-        return sum(link.successes for (_, ends), link in self.links.items() if ends == key)
+        live = sum(link.successes for (_, ends), link in self.links.items() if ends == key)
+        return live + self._past_successes.get(key, 0)
 
     def leaks(self, finished: set[str]) -> list[str]:
         """Qubits of finished connections not FREE, or still holding ground-truth pairs."""
