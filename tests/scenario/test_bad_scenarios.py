@@ -182,6 +182,11 @@ CASES: list[tuple[str, Any, str]] = [
         "topology.degree: no connected random graph of 40 nodes",
     ),
     (
+        "more memories than a QNIC has",
+        _with("traffic.0.memories", 50),
+        "traffic[0].memories: 50 memories per QNIC asked, but 'a' has at most 8",
+    ),
+    (
         "infinite duration",
         _with("simulation.duration_s", float("inf")),
         "simulation.duration_s: Input should be a finite number",

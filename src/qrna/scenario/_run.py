@@ -101,6 +101,14 @@ def check_traffic(s: Scenario, network: Network) -> None:
                 raise ScenarioError(
                     f"traffic[{i}].{end}", f"unknown node {node!r}; nodes: {', '.join(sorted(g))}"
                 )
+        for end in (t.initiator, t.responder):
+            qnics = network.nodes[end].qnics
+            if qnics and max(q.memories for q in qnics) < t.memories:
+                raise ScenarioError(
+                    f"traffic[{i}].memories",
+                    f"{t.memories} memories per QNIC asked, but {end!r} has at most "
+                    f"{max(q.memories for q in qnics)}",
+                )
         meas = [n for n in (t.initiator, t.responder) if network.nodes[n].type is NodeType.MEAS]
         if meas and t.app not in ("qkd", "pairs"):
             raise ScenarioError(
