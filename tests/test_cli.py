@@ -63,7 +63,10 @@ def test_verify_command_exit_codes(tmp_path) -> None:  # type: ignore[no-untyped
     )
     result = runner.invoke(app, ["verify", str(racy), "--no-explore"])
     assert result.exit_code == 1
-    assert "[discard-race] a: rule 'discard-b'" in result.stdout
+    # b (the swapper) waits 10 µs, less than the 24 µs latency; a (an end) waits 10 µs more,
+    # less than b's timer plus twice the latency.
+    assert "[discard-race] b: rule 'discard-a'" in result.stdout
+    assert "[discard-order] a: discards pairs with 'b'" in result.stdout
     assert "too late" in result.stdout
 
     bad = tmp_path / "bad.json"

@@ -11,7 +11,8 @@ records alone, the delivered state — links purified, swapped in order with eac
 node's gate noise, memory decoherence over the expected wait (see ``estimate``), end-to-end
 purification — and the rate. It picks the plan that reaches the requested fidelity at the
 highest estimated rate (ties: fewer operations, nested first), sets discard timers well above
-every one-way latency on the path (so ``qrna verify`` passes), and rejects, with the best
+every one-way latency on the path and ordered up the swap hierarchy (so ``qrna verify``
+passes: no end gives up on a pair its partner may still swap), and rejects, with the best
 fidelity it could find, a target no plan reaches.
 """
 
@@ -226,6 +227,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         e2e_scheme=plan.e2e_scheme,
         e2e_rounds=e2e_rounds,
         discard_after_s=discard,
+        # Up the swap hierarchy each level waits out the one below plus a message's way back
+        # and the skew between two ends' heralds: twice the largest latency on the path.
+        discard_step_s=2.0 * latency + 1e-9,
     )
     return Accepted(rulesets, plan, memories)
 

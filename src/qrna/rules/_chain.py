@@ -12,8 +12,14 @@ For nodes n0 … nN (N links) the generator writes, per node:
   until the transfers before it have renamed its pairs: no leapfrogging (spec §6);
 - end nodes: once a pair's partner is the far end, ``e2e_rounds`` Stages of end-to-end
   purification, then delivery.
-- optional discard timers: a resource waiting longer than ``discard_after_s`` in a Stage is
-  freed and its partner told.
+- optional discard timers: a resource waiting longer than its node's timer in a Stage is freed
+  and its partner told. Timers grow up the swap hierarchy: a node at level k (the swappers of
+  two-link segments are level 1, a node swapping segments that hold swaps is one more than
+  those, the two chain ends one more than the top) waits ``discard_after_s`` + (k − 1) ·
+  ``discard_step_s``. A pair waiting for its partner to swap it must outlast the partner's own
+  timer plus the message's way back (and the skew between the two ends' heralds), or the
+  partner may swap it just before this end gives up: the far end then receives half of a pair
+  whose other half is gone (spec §6). The step must exceed twice the largest one-way latency.
 
 Example:
     >>> rs = chain_rulesets("c", ["a", "b", "c", "d", "e"], swap_order="nested")
@@ -40,7 +46,7 @@ from qrna.rules._model import (
     Swap,
 )
 
-__all__ = ["SWAP_ORDERS", "chain_rulesets", "swap_schedule"]
+__all__ = ["SWAP_ORDERS", "chain_rulesets", "swap_levels", "swap_schedule"]
 
 SWAP_ORDERS = ("nested", "sequential")
 
@@ -63,6 +69,25 @@ def swap_schedule(n_nodes: int, order: str) -> dict[int, tuple[int, int]]:
     return out
 
 
+def swap_levels(n_nodes: int, order: str) -> list[int]:
+    """Each node's level in the swap hierarchy (module docstring): the swappers of two-link
+    segments are 1, a node swapping segments that hold swaps one more than those, the chain's
+    two ends one more than the top."""
+    swaps = swap_schedule(n_nodes, order)
+    level = [0] * n_nodes
+
+    def of(left: int, right: int) -> int:
+        if right - left < 2:
+            return 0
+        mid = next(m for m, ends in swaps.items() if ends == (left, right))
+        level[mid] = 1 + max(of(left, mid), of(mid, right))
+        return level[mid]
+
+    top = of(0, n_nodes - 1)
+    level[0] = level[-1] = top + 1
+    return level
+
+
 def chain_rulesets(
     connection: str,
     nodes: Sequence[str],
@@ -73,6 +98,7 @@ def chain_rulesets(
     e2e_scheme: str = "dejmps",
     e2e_rounds: int = 0,
     discard_after_s: float | None = None,
+    discard_step_s: float | None = None,
 ) -> dict[str, RuleSet]:
     """One RuleSet per node of the chain ``nodes`` (in order along the chain)."""
     if len(nodes) < 2 or len(set(nodes)) != len(nodes):
@@ -85,14 +111,20 @@ def chain_rulesets(
             raise RuleSetError(f"{name}={rounds!r} is invalid; expected an integer >= 0")
     swaps = swap_schedule(len(nodes), swap_order)
     first, last = nodes[0], nodes[-1]
+    levels = swap_levels(len(nodes), swap_order)
+    step = (
+        2.0 * discard_after_s
+        if discard_step_s is None and discard_after_s is not None
+        else discard_step_s
+    )
+    if discard_after_s is not None and not (step is not None and step > 0):
+        raise RuleSetError(f"discard_step_s={discard_step_s!r} must be > 0")
+    timer = 0.0
 
     def discard(partners: Sequence[str]) -> list[Rule]:
         if discard_after_s is None:
             return []
-        return [
-            Rule(f"discard-{p}", (ResourceOlderThan(p, discard_after_s),), Discard(p))
-            for p in partners
-        ]
+        return [Rule(f"discard-{p}", (ResourceOlderThan(p, timer),), Discard(p)) for p in partners]
 
     def purify_stage(partners: Sequence[str], scheme: str, tag: str) -> Stage:
         pairs = SCHEMES[scheme].pairs
@@ -104,6 +136,9 @@ def chain_rulesets(
 
     out: dict[str, RuleSet] = {}
     for i, node in enumerate(nodes):
+        if discard_after_s is not None:
+            assert step is not None
+            timer = discard_after_s + (levels[i] - 1) * step
         neighbours = [
             n
             for n in (nodes[i - 1] if i else None, nodes[i + 1] if i + 1 < len(nodes) else None)

@@ -5,7 +5,11 @@ with the trace of events that produces it.
 - **message receivers**: a Swap or Purify names partners that run this connection, and a
   partner asked to purify has a Purify rule for the sender;
 - **discard timers against latencies**: a node that may discard a pair waits longer than the
-  one-way latency to the partner (the spec's race).
+  one-way latency to the partner (the spec's race);
+- **discard timers in order**: a node holding a pair its partner will swap waits longer than
+  the partner's own timer for it plus twice the latency between them (the partner may swap
+  just before giving up; the result then needs a latency to arrive, and the two ends'
+  clocks for the pair start up to a latency apart).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from qrna.rules._model import (
     Swap,
 )
 
-__all__ = ["Violation", "discard_races", "receivers", "stage_exits"]
+__all__ = ["Violation", "discard_order", "discard_races", "receivers", "stage_exits"]
 
 _EXITS = (Promote, Purify, Swap, Discard, Deliver, Measure)
 
@@ -150,4 +154,60 @@ def discard_races(
                             ),
                         )
                     )
+    return out
+
+
+def _timers(rs: RuleSet, partner: str, stages: set[int] | None = None) -> float | None:
+    """The shortest discard timer ``rs`` sets for pairs with ``partner`` (in ``stages``)."""
+    found = [
+        clause.seconds
+        for i, stage in enumerate(rs.stages)
+        if stages is None or i in stages
+        for rule in stage.rules
+        for clause in rule.condition
+        if isinstance(clause, ResourceOlderThan) and clause.partner == partner
+    ]
+    return min(found) if found else None
+
+
+def discard_order(
+    by_node: Mapping[str, RuleSet], latencies: Mapping[tuple[str, str], float]
+) -> list[Violation]:
+    out = []
+    for node, rs in sorted(by_node.items()):
+        for partner, other in sorted(by_node.items()):
+            mine = _timers(rs, partner)
+            if partner == node or mine is None:
+                continue
+            swapping = {
+                i
+                for i, stage in enumerate(other.stages)
+                for rule in stage.rules
+                if isinstance(rule.action, Swap) and node in (rule.action.left, rule.action.right)
+            }
+            if not swapping:
+                continue  # the partner never swaps pairs with this node
+            theirs = _timers(other, node, swapping)
+            latency = latencies.get((node, partner), latencies.get((partner, node), 0.0))
+            if theirs is not None and mine > theirs + 2 * latency:
+                continue
+            when = "at any age" if theirs is None else f"until it is {theirs:g} s old"
+            out.append(
+                Violation(
+                    "discard-order",
+                    node,
+                    f"discards pairs with {partner!r} after {mine:g} s, but {partner!r} may swap "
+                    f"them {when}; {node!r} must wait longer than that plus twice the latency "
+                    f"({latency:g} s)",
+                    (
+                        f"t = 0: a pair P of {node} and {partner} is heralded at both",
+                        f"t = {mine:g} s - e: {partner} swaps P, its result leaves for {node}",
+                        f"t = {mine:g} s: {node}'s timer fires first: it discards P and resets "
+                        "its qubit",
+                        f"t = {mine:g} s + {latency:g} s: the swap result reaches {node} too "
+                        "late: the new pair's far end holds half of a pair whose other half is "
+                        "gone",
+                    ),
+                )
+            )
     return out

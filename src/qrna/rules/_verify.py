@@ -6,7 +6,9 @@
   swap, discard, deliver, measure); otherwise resources entering it never leave;
 - **discard timers against latencies**: a node that may discard a pair must wait longer than
   the one-way latency to the partner, or the partner's swap of that pair can still be in flight
-  (the spec's race): the far end then holds half of a pair whose other half was reset;
+  (the spec's race): the far end then holds half of a pair whose other half was reset; and
+  longer than the partner's own timer for a pair the partner swaps, plus twice the latency
+  (``discard_order``);
 - **every message has a receiver**: a Swap or Purify names partners that run this
   connection, and a partner asked to purify has a Purify rule for the sender;
 - **exhaustive exploration** (chains of up to 4 nodes, or whenever asked): every interleaving
@@ -57,7 +59,13 @@ from qrna.rules._model import (
     RuleSet,
     Swap,
 )
-from qrna.rules._static import Violation, discard_races, receivers, stage_exits
+from qrna.rules._static import (
+    Violation,
+    discard_order,
+    discard_races,
+    receivers,
+    stage_exits,
+)
 
 __all__ = ["Violation", "verify"]
 
@@ -92,6 +100,7 @@ def verify(
     out += stage_exits(by_node)
     out += receivers(by_node)
     out += discard_races(by_node, latencies_s or {})
+    out += discard_order(by_node, latencies_s or {})
     if explore is None:
         explore = len(order) <= 4
     if explore and not any(v.kind == "no-receiver" for v in out):
