@@ -143,6 +143,7 @@ def test_the_exploration_state_key_reads_every_field_of_the_engine() -> None:
         "purifications",
         "requests",
         "timeouts",
+        "timers",
     ]
     assert [f.name for f in dataclasses.fields(_Resource)] == [
         "name",

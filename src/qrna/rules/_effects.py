@@ -77,10 +77,11 @@ class Send:
 
 @dataclass(frozen=True, slots=True)
 class SetTimer:
-    """Effect: call ``on_timer(token)`` after ``delay_ps``."""
+    """Effect: call ``on_timer(token)`` after ``delay_ps``; the token names the connection
+    and the (Stage, partner) whose oldest resource's discard timer it is."""
 
     delay_ps: int
-    token: tuple[str, PairName]
+    token: tuple[str, tuple[int, str]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,9 @@ class _Connection:
     purifications: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
     requests: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
     timeouts: list[dict[str, float]] = field(default_factory=list)
+    # (Stage, partner) -> when its pending discard timer fires: one timer per bucket, for its
+    # oldest resource, re-armed for the next when it fires (not one event per resource).
+    timers: dict[tuple[int, str], int] = field(default_factory=dict)
 
 
 class RuleEngine:
@@ -202,15 +205,33 @@ class RuleEngine:
         self._evaluate(conn, effects)
         return effects
 
-    def on_timer(self, token: tuple[str, PairName], t_ps: int) -> list[EngineEffect]:
+    def on_timer(self, token: tuple[str, tuple[int, str]], t_ps: int) -> list[EngineEffect]:
         """A timer set by a ``SetTimer`` effect fired."""
         self.now_ps = t_ps
         conn = self._conns.get(token[0])
         if conn is None:
             return []
+        key = token[1]
+        if conn.timers.get(key) == t_ps:
+            del conn.timers[key]
         effects: list[EngineEffect] = []
         self._evaluate(conn, effects)
+        # The next resource of that bucket to come of age gets the timer (resources enter a
+        # bucket oldest first, so the first one not yet of age is the next).
+        limit = conn.timeouts[key[0]].get(key[1]) if key[0] < len(conn.timeouts) else None
+        if limit is not None and key not in conn.timers:
+            due = s_to_ps(limit) + 1
+            for r in conn.by_key.get(key, ()):
+                if r.since_ps + due > t_ps:
+                    self._arm(conn, key, r.since_ps + due, effects)
+                    break
         return effects
+
+    def _arm(
+        self, conn: _Connection, key: tuple[int, str], at_ps: int, effects: list[EngineEffect]
+    ) -> None:
+        conn.timers[key] = at_ps
+        effects.append(SetTimer(at_ps - self.now_ps, (conn.ruleset.connection, key)))
 
     # -- resources ----------------------------------------------------------------------------
 
@@ -230,8 +251,9 @@ class RuleEngine:
         res.since_ps = self.now_ps
         if res.stage < len(conn.timeouts):
             seconds = conn.timeouts[res.stage].get(res.partner)
-            if seconds is not None:
-                effects.append(SetTimer(s_to_ps(seconds) + 1, (conn.ruleset.connection, res.name)))
+            key = (res.stage, res.partner)
+            if seconds is not None and key not in conn.timers:
+                self._arm(conn, key, self.now_ps + s_to_ps(seconds) + 1, effects)
 
     def _remove(self, conn: _Connection, res: _Resource) -> None:
         del conn.by_name[res.name]

@@ -149,6 +149,7 @@ def _local_key(engine: RuleEngine, connection: str) -> tuple[object, ...]:
         tuple(sorted(conn.purifications.items())),
         tuple(conn.requests.items()),
         tuple(tuple(sorted(v.items())) for v in conn.variables),
+        tuple(sorted(conn.timers.items())),
     )
 
 
