@@ -29,10 +29,12 @@ from qrna.link import (
     LinkMonitor,
     LinkSpec,
     MessageReceived,
+    PairName,
     PairsReady,
     SendMessage,
     herald_model,
 )
+from qrna.rules import free_memory
 
 if TYPE_CHECKING:
     from qrna.control._network import Network
@@ -92,7 +94,7 @@ class SubLinks:
             self.net.streams.stream(f"link/{spec.id}/{eff.connection}"),
             self.net.store,
             (banks[0], banks[1]),
-            self._handler(eff.connection, sub, (banks[0], banks[1])),
+            self._handler(eff.connection, sub),
             self.net.backend,
         )
         for end, maybe in enumerate(banks):
@@ -107,9 +109,7 @@ class SubLinks:
         self.links[key] = link
         link.start()
 
-    def _handler(  # type: ignore[no-untyped-def]
-        self, cid: str, spec: LinkSpec, banks: tuple[MemoryBank | None, MemoryBank | None]
-    ):
+    def _handler(self, cid: str, spec: LinkSpec):  # type: ignore[no-untyped-def]
         nodes = (spec.a.address, spec.b.address)
         net = self.net
 
@@ -117,7 +117,7 @@ class SubLinks:
             node, partner = nodes[end], nodes[1 - end]
             engine = net.engines[node]
             now = net.scheduler.now_ps
-            live = cid in engine.connections() and (cid, node) not in self._released
+            live = engine.is_installed(cid) and (cid, node) not in self._released
             if heralds.records is not None:  # a MEAS end: what it read, not qubits
                 if live:
                     for name, rec in zip(heralds.names, heralds.records, strict=True):
@@ -127,34 +127,43 @@ class SubLinks:
                         )
                         net._engine(node, effects)
                 return
-            bank = banks[end]
             assert heralds.qubits is not None
-            assert bank is not None
-            endpoint = self.endpoints.get((cid, node, partner))
-            if endpoint is not None and live:
-                self._monitored(endpoint, cid, heralds, now)
-                return
-            for name, qubit in zip(heralds.names, heralds.qubits, strict=True):
-                if not live:
+            if not live:
+                for qubit in heralds.qubits:
                     self.free(qubit)
-                    continue
-                bank.move(qubit[1], QubitStatus.ASSIGNED)
-                net._engine(node, engine.assign(cid, name, qubit, partner, now))
+                return
+            endpoint = self.endpoints.get((cid, node, partner))
+            if endpoint is not None:
+                self._monitored(endpoint, cid, heralds, now)
+            else:
+                self._assign(cid, node, partner, heralds.names, heralds.qubits, now)
 
         return deliver
+
+    def _assign(
+        self,
+        cid: str,
+        node: str,
+        partner: str,
+        names: list[PairName],
+        qubits: list[Qubit],
+        now: int,
+    ) -> None:
+        """Heralded pairs become resources of the connection at ``node``."""
+        engine = self.net.engines[node]
+        for name, qubit in zip(names, qubits, strict=True):
+            self.banks[qubit[0]].move(qubit[1], QubitStatus.ASSIGNED)
+            self.net._engine(node, engine.assign(cid, name, qubit, partner, now))
 
     def _monitored(self, endpoint: LinkEndpoint, cid: str, heralds: Heralds, now: int) -> None:
         """Heralds through the node's link layer: monitored pairs measured and reported, the
         rest handed to the connection."""
         net = self.net
         node, partner = endpoint.node, endpoint.partner
-        engine = net.engines[node]
         for effect in endpoint.on_heralds(heralds, now):
             if isinstance(effect, PairsReady):
                 endpoint.hand_over(effect.names)
-                for name, qubit in zip(effect.names, effect.qubits, strict=True):
-                    self.banks[qubit[0]].move(qubit[1], QubitStatus.ASSIGNED)
-                    net._engine(node, engine.assign(cid, name, qubit, partner, now))
+                self._assign(cid, node, partner, effect.names, effect.qubits, now)
             elif isinstance(effect, SendMessage):
                 other = self.endpoints.get((cid, partner, node))
                 if other is not None:
@@ -170,14 +179,10 @@ class SubLinks:
         pooled = LinkMonitor()
         past = self._past_results.get((node, neighbour))
         if past is not None:
-            for basis, (n, equal) in past.counts.items():
-                pooled.counts[basis][0] += n
-                pooled.counts[basis][1] += equal
+            pooled.absorb(past)
         for (_, x, y), endpoint in self.endpoints.items():
             if x == node and y == neighbour:
-                for basis, (n, equal) in endpoint.monitor.counts.items():
-                    pooled.counts[basis][0] += n
-                    pooled.counts[basis][1] += equal
+                pooled.absorb(endpoint.monitor)
         return pooled
 
     def monitor_tick(self) -> None:
@@ -236,19 +241,14 @@ class SubLinks:
                 del self.banks[address], self._bank_link[address]
         for ends in [e for e in self.endpoints if e[0] == cid]:
             endpoint = self.endpoints.pop(ends)
-            past = self._past_results.setdefault((ends[1], ends[2]), LinkMonitor())
-            for basis, (n, equal) in endpoint.monitor.counts.items():
-                past.counts[basis][0] += n
-                past.counts[basis][1] += equal
+            self._past_results.setdefault((ends[1], ends[2]), LinkMonitor()).absorb(
+                endpoint.monitor
+            )
 
     def free(self, qubit: Qubit) -> None:
         """Reset a qubit and give its memory back to its link."""
-        self.net.store.discard(qubit)
-        self.net.book.abort(qubit)
-        bank = self.banks[qubit[0]]
-        bank.move(qubit[1], QubitStatus.FREE)
         link, end, _ = self._bank_link[qubit[0]]
-        link.memories_freed(end, [qubit[1]])
+        free_memory(self.net.store, self.net.book, self.banks[qubit[0]], link, end, qubit)
 
     def generated(self, a: str, b: str) -> int:
         """Pairs link a-b generated, over every connection."""

@@ -81,6 +81,14 @@ class LinkMonitor:
         c[0] += 1
         c[1] += own_bit == partner_bit
 
+    def absorb(self, other: LinkMonitor) -> None:
+        """Add ``other``'s measurement results to this one's (heralds are not pooled: a rate
+        belongs to one observation window)."""
+        for basis, (n, equal) in other.counts.items():
+            mine = self.counts[basis]
+            mine[0] += n
+            mine[1] += equal
+
     def estimate(self, since_ps: int = 0, now_ps: int | None = None) -> LinkEstimate:
         """The estimate from what was observed since the last ``reset``; the rate divides the
         heralds by the window [since_ps, now_ps] (default: up to the last herald), which

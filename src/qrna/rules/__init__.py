@@ -2,7 +2,7 @@
 RuleSets and node software on a chain."""
 
 from qrna.rules._chain import SWAP_ORDERS, chain_rulesets, swap_schedule
-from qrna.rules._chain_sim import ChainResult, ChainSimulation, NodeHardware
+from qrna.rules._chain_sim import ChainResult, ChainSimulation, NodeHardware, free_memory
 from qrna.rules._codec import (
     ruleset_from_dict,
     ruleset_from_json,
@@ -86,6 +86,7 @@ __all__ = [
     "VariableBelow",
     "Violation",
     "chain_rulesets",
+    "free_memory",
     "ruleset_from_dict",
     "ruleset_from_json",
     "ruleset_schema",

@@ -66,7 +66,7 @@ from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import FreeResource, Message
 from qrna.rules._model import Purify, RuleSet, Swap
 
-__all__ = ["ChainResult", "ChainSimulation", "NodeHardware"]
+__all__ = ["ChainResult", "ChainSimulation", "NodeHardware", "free_memory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +115,23 @@ class _Truth(Protocol):
     def scheduler(self) -> Scheduler: ...
     @property
     def ledger(self) -> DeliveryLedger: ...
+
+
+def free_memory(
+    store: PairStore,
+    book: PurificationBook,
+    bank: MemoryBank,
+    link: HeraldedLink,
+    end: int,
+    qubit: Qubit,
+) -> None:
+    """Reset ``qubit`` (held at ``end`` of ``link``, in ``bank``) and give it back to the link:
+    its half leaves the ground truth, any purification it began is forgotten, and the memory
+    is FREE and attempting again. Every driver of the rule engine frees qubits this way."""
+    store.discard(qubit)
+    book.abort(qubit)
+    bank.move(qubit[1], QubitStatus.FREE)
+    link.memories_freed(end, [qubit[1]])
 
 
 class NodeHardware:
@@ -350,12 +367,8 @@ class ChainSimulation:
         self.scheduler.schedule(self._delay_ps(src, dst), arrive)
 
     def _free(self, qubit: Qubit) -> None:
-        self.store.discard(qubit)
-        self.book.abort(qubit)
-        bank = self.banks[qubit[0]]
-        bank.move(qubit[1], QubitStatus.FREE)
         link_index, end = self._end_of[qubit[0]]
-        self.links[link_index].memories_freed(end, [qubit[1]])
+        free_memory(self.store, self.book, self.banks[qubit[0]], self.links[link_index], end, qubit)
 
     # -- running ------------------------------------------------------------------------------
 

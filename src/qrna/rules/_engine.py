@@ -148,6 +148,10 @@ class RuleEngine:
         """The installed connections."""
         return sorted(self._conns)
 
+    def is_installed(self, connection: str) -> bool:
+        """Whether ``connection`` has a RuleSet here (a herald's hot path: no list built)."""
+        return connection in self._conns
+
     # -- events -------------------------------------------------------------------------------
 
     def assign(
