@@ -10,6 +10,7 @@ from qrna.control._generator import (
     default_generator,
     estimate,
     load_generator,
+    memories_needed,
 )
 from qrna.control._manager import (
     ConnectionEvent,
@@ -73,6 +74,7 @@ __all__ = [
     "line_network",
     "links_from_graph",
     "load_generator",
+    "memories_needed",
     "message_from_dict",
     "message_to_dict",
     "purification_plan",

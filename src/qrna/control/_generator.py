@@ -37,6 +37,7 @@ __all__ = [
     "default_generator",
     "estimate",
     "load_generator",
+    "memories_needed",
 ]
 
 
@@ -119,6 +120,21 @@ def _wait(rate_hz: float, memories: int, latency_s: float) -> float:
     return memories / rate_hz + latency_s
 
 
+def memories_needed(link_rounds: int, e2e_rounds: int) -> int:
+    """Memories per QNIC a plan needs so that its pairs can always find partners.
+
+    Recurrence purification pairs two pairs of the same round. Built greedily, a round-r link
+    pair needs r + 1 memories at each end (one pair held at each round below it, and one more
+    to make its partner); an end node holds up to ``e2e_rounds`` end-to-end pairs besides
+    while it builds the next. With fewer memories, pairs of different rounds can fill every
+    memory, none with a partner of its own round: the connection would stall until discard.
+
+    >>> memories_needed(0, 0), memories_needed(2, 0), memories_needed(1, 2)
+    (1, 3, 4)
+    """
+    return link_rounds + e2e_rounds + 1
+
+
 def estimate(
     hops: tuple[HopRecord, ...],
     link_scheme: str,
@@ -196,6 +212,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             continue  # no swapping: the order does not matter
         if meas_end and (link_rounds or e2e_rounds):
             continue  # a MEAS end holds no qubits to purify with
+        if memories_needed(link_rounds, e2e_rounds) > memories:
+            continue  # it would hold every memory with pairs waiting for partners, forever
         fidelity, rate = estimate(
             hops, "dejmps", link_rounds, order, "dejmps", e2e_rounds, memories
         )
@@ -208,8 +226,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     if not candidates:
         return Rejected(
             RejectReason.FIDELITY_UNREACHABLE,
-            f"fidelity {request.fidelity} is out of reach on {'-'.join(path)}; the best plan "
-            f"gives {best:.4f}",
+            f"fidelity {request.fidelity} is out of reach on {'-'.join(path)} with {memories} "
+            f"memories per QNIC; the best plan gives {best:.4f}",
         )
     neg_rate, _, order_index, link_rounds, e2e_rounds, fidelity = min(candidates)
     order = SWAP_ORDERS[order_index]

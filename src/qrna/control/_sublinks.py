@@ -97,6 +97,10 @@ class SubLinks:
             self._handler(eff.connection, sub),
             self.net.backend,
         )
+        if banks == [None, None]:  # two MEAS ends: the ledger finds pairs by their records
+            link.on_unheld = lambda pair, c=eff.connection: self.net.ledger.measured_link_pair(
+                c, pair
+            )
         for end, maybe in enumerate(banks):
             if maybe is not None:
                 self._bank_link[maybe.address] = (link, end, eff.connection)
@@ -117,18 +121,17 @@ class SubLinks:
             node, partner = nodes[end], nodes[1 - end]
             engine = net.engines[node]
             now = net.scheduler.now_ps
-            live = engine.is_installed(cid) and (cid, node) not in self._released
             if heralds.records is not None:  # a MEAS end: what it read, not qubits
-                if live:
-                    for name, rec in zip(heralds.names, heralds.records, strict=True):
-                        net.ledger.record_arrived(cid, node, name, rec.origin)
-                        effects = engine.assign_record(
-                            cid, name, (rec.basis, rec.bit), partner, now
-                        )
-                        net._engine(node, effects)
+                for name, rec in zip(heralds.names, heralds.records, strict=True):
+                    # Each record may end the connection here (its demand met): check each.
+                    if not self._live(cid, node):
+                        return
+                    net.ledger.record_arrived(cid, node, name, rec.origin, end)
+                    effects = engine.assign_record(cid, name, (rec.basis, rec.bit), partner, now)
+                    net._engine(node, effects)
                 return
             assert heralds.qubits is not None
-            if not live:
+            if not self._live(cid, node):
                 for qubit in heralds.qubits:
                     self.free(qubit)
                 return
@@ -151,9 +154,18 @@ class SubLinks:
     ) -> None:
         """Heralded pairs become resources of the connection at ``node``."""
         engine = self.net.engines[node]
-        for name, qubit in zip(names, qubits, strict=True):
+        for k, (name, qubit) in enumerate(zip(names, qubits, strict=True)):
+            if not self._live(cid, node):
+                # An earlier pair of this train met the demand and ended the connection here.
+                for rest in qubits[k:]:
+                    self.free(rest)
+                return
             self.banks[qubit[0]].move(qubit[1], QubitStatus.ASSIGNED)
             self.net._engine(node, engine.assign(cid, name, qubit, partner, now))
+
+    def _live(self, cid: str, node: str) -> bool:
+        """Whether ``cid`` still runs at ``node`` (installed, not released)."""
+        return self.net.engines[node].is_installed(cid) and (cid, node) not in self._released
 
     def _monitored(self, endpoint: LinkEndpoint, cid: str, heralds: Heralds, now: int) -> None:
         """Heralds through the node's link layer: monitored pairs measured and reported, the

@@ -256,7 +256,11 @@ def _mm(
         commit=(0.0, whole),
         herald=(2.0 * whole, whole),
         name=whole,
-        creator=spec.b.address,
+        # The receiving QNIC names the pair, not the node: a node receiving on two MM links,
+        # or swapping at the instant a pair is heralded, must never reuse a name (spec §3.1).
+        creator=spec.b.address
+        if spec.b.type is NodeType.MEAS
+        else spec.b.qnic_address(spec.qnic_b),
         measured=measured,
     )
 

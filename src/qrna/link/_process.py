@@ -20,7 +20,7 @@ its photon on arrival, in its node's basis.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -99,6 +99,9 @@ class HeraldedLink:
         self.store = store
         self.banks = banks
         self.deliver = deliver
+        # Told of each pair no memory holds (both ends MEAS), so that a driver checking
+        # deliveries against the ground truth can find it from the two records.
+        self.on_unheld: Callable[[BellPair], None] | None = None
         self._rng = rng
         self._sampler = AttemptSampler(model.p_success, rng)
         self._state: State = model.state if backend == "bell_diagonal" else model.state_dm
@@ -128,6 +131,9 @@ class HeraldedLink:
         self._filled = 0  # bins holding memories: len(_bins) - len(_empty)
         self._n_bins = model.bins
         self._free: list[list[int]] = [[], []]  # per end, memories waiting for a bin (FIFO)
+        # Per end, memories freed at the start of the fresh round about to run: they join the
+        # round after it (see memories_returned), so that round must not take them.
+        self._deferred: tuple[list[int], list[int]] = ([], [])
         self._t0 = 0
         self._event: list[object] | None = None  # the one pending round event
         self._on_round_cb = self._on_round  # bound once: scheduled every round
@@ -188,6 +194,7 @@ class HeraldedLink:
                 if slot is not None and slot[end] is not None:
                     bank.move(slot[end], QubitStatus.FREE)  # type: ignore[arg-type]
             self._free[end].clear()
+            self._deferred[end].clear()
         self._bins = [None] * len(self._bins)
         self._empty = list(range(len(self._bins)))
         self._filled = 0
@@ -221,7 +228,7 @@ class HeraldedLink:
             raise LinkError(
                 f"link {self.spec.id}: qubits {bad} of QNIC {bank.address!r} are not FREE"
             )
-        queued = set(self._free[end])
+        queued = set(self._free[end]) | set(self._deferred[end])
         again = sorted(
             {i for i in indices if i in queued} | {i for i in indices if list(indices).count(i) > 1}
         )
@@ -238,10 +245,19 @@ class HeraldedLink:
         if not self.running:
             return
         emitters = self._emitters[end]
-        if emitters is None:
-            self._free[end].extend(indices)
-        else:
-            self._free[end].extend(i for i in indices if i < emitters)  # buffers never emit
+        if emitters is not None:
+            indices = [i for i in indices if i < emitters]  # buffers never emit
+        if (
+            self._event is not None
+            and not self._success_due
+            and not self._delivering
+            and self._round_time(self._event_round) == self.sim.now_ps
+        ):
+            # The fresh round starting now has not run yet, but a free at a round's start
+            # joins the round after it (below), whichever runs first at this instant.
+            self._deferred[end].extend(indices)
+            return
+        self._free[end].extend(indices)
         if self._filled == self._n_bins or not (self._free[1 - end] or self.banks[1 - end] is None):
             return  # no bin can take them yet
         if self._event is not None and not self._success_due:
@@ -331,6 +347,16 @@ class HeraldedLink:
         self._filled += n
 
     def _on_round(self) -> None:
+        self._round()
+        if self._deferred[0] or self._deferred[1]:
+            # Memories freed at this round's start: they join from the next round on.
+            for end in (0, 1):
+                late = self._deferred[end][:]
+                self._deferred[end].clear()
+                if late:
+                    self.memories_returned(end, late)
+
+    def _round(self) -> None:
         self._event = None
         r = self._event_round  # this event's round: set whenever it is scheduled
         self._started = r
@@ -428,6 +454,9 @@ class HeraldedLink:
             )
             for i, t in enumerate(slots)
         ]
+        if not (a_stores or b_stores) and self.on_unheld is not None:
+            for p in pairs:
+                self.on_unheld(p)
         return (
             None if a_stores else [self._record(p, 0) for p in pairs],
             None if b_stores else [self._record(p, 1) for p in pairs],

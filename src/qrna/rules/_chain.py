@@ -56,16 +56,18 @@ def swap_schedule(n_nodes: int, order: str) -> dict[int, tuple[int, int]]:
     if order not in SWAP_ORDERS:
         raise RuleSetError(f"swap_order={order!r}; expected one of {', '.join(SWAP_ORDERS)}")
     out: dict[int, tuple[int, int]] = {}
-
-    def split(left: int, right: int) -> None:
+    # Depth first, each segment's halves before the segment itself (a stack, not recursion:
+    # a sequential order on a long chain is as deep as the chain is long).
+    stack = [(0, n_nodes - 1, False)]
+    while stack:
+        left, right, halves_done = stack.pop()
         if right - left < 2:
-            return
+            continue
         mid = (left + right) // 2 if order == "nested" else right - 1
-        split(left, mid)
-        split(mid, right)
-        out[mid] = (left, right)
-
-    split(0, n_nodes - 1)
+        if halves_done:
+            out[mid] = (left, right)
+            continue
+        stack += [(left, right, True), (mid, right, False), (left, mid, False)]
     return out
 
 
@@ -75,14 +77,13 @@ def swap_levels(n_nodes: int, order: str) -> list[int]:
     two ends one more than the top."""
     swaps = swap_schedule(n_nodes, order)
     level = [0] * n_nodes
+    swapper = {ends: mid for mid, ends in swaps.items()}
 
     def of(left: int, right: int) -> int:
-        if right - left < 2:
-            return 0
-        mid = next(m for m, ends in swaps.items() if ends == (left, right))
-        level[mid] = 1 + max(of(left, mid), of(mid, right))
-        return level[mid]
+        return level[swapper[(left, right)]] if right - left >= 2 else 0
 
+    for mid, (left, right) in swaps.items():  # halves come before the segment they make
+        level[mid] = 1 + max(of(left, mid), of(mid, right))
     top = of(0, n_nodes - 1)
     level[0] = level[-1] = top + 1
     return level

@@ -284,6 +284,9 @@ class ChainSimulation:
         self._jitter = jitter
         self._jitter_rng = self.streams.stream("classical/jitter")
         self.ledger = DeliveryLedger(self.store, self._free)
+        for link in self.links:
+            if link.banks == (None, None):  # two MEAS ends: records find their pair here
+                link.on_unheld = lambda pair: self.ledger.measured_link_pair(self.connection, pair)
         self._delivered = self.ledger.delivered
         self._measured: list[MeasurementDone] = []
         self._link_pairs = 0
@@ -308,7 +311,7 @@ class ChainSimulation:
                     self._link_pairs += 1 if end == 0 else 0
                     node = endpoint.node
                     rec = effect.record
-                    self.ledger.record_arrived(self.connection, node, effect.name, rec.origin)
+                    self.ledger.record_arrived(self.connection, node, effect.name, rec.origin, end)
                     self._apply(
                         node,
                         self.engines[node].assign_record(

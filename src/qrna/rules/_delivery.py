@@ -41,7 +41,9 @@ class DeliveredPair:
     weights: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
 
 
-_Half = tuple[Qubit | None, tuple[str, int] | None, int]  # qubit, record, origin of record
+# qubit, record, and for a record: the ground-truth pair it came from and the link end (0: the
+# link's a end) that read it, which tells the halves apart when both ends of one link measured.
+_Half = tuple[Qubit | None, tuple[str, int] | None, int, int]
 
 
 class DeliveryLedger:
@@ -58,20 +60,30 @@ class DeliveryLedger:
         self.held: dict[tuple[str, PairName], _Half] = {}
         self.delivered: list[DeliveredPair] = []
         self._unheld: dict[tuple[int, int], BellPair] = {}
-        self._origin: dict[tuple[str, str, PairName], int] = {}
+        self._link_unheld: dict[str, list[tuple[int, int]]] = {}  # connection -> keys above
+        self._origin: dict[tuple[str, str, PairName], tuple[int, int]] = {}
         self._app: dict[Qubit, str] = {}  # qubits applications hold -> connection
         self._matched: set[Qubit] = set()  # held by an application, pair already matched
 
-    def record_arrived(self, connection: str, node: str, name: PairName, origin: int) -> None:
-        """A MEAS node's record of link pair ``name`` (ground-truth pair ``origin``) entered
-        ``connection``."""
-        self._origin[(connection, node, name)] = origin
+    def record_arrived(
+        self, connection: str, node: str, name: PairName, origin: int, end: int
+    ) -> None:
+        """A MEAS node's record of link pair ``name`` (ground-truth pair ``origin``, read at
+        ``end`` of its link) entered ``connection``."""
+        self._origin[(connection, node, name)] = (origin, end)
 
     def swapped(self, pair: BellPair) -> None:
         """A swap made ``pair``; if no qubit holds it (both far halves were measured on
         arrival), keep it so that the two records' delivery can find it."""
         if pair.qubits == (None, None):
             self._unheld[(pair.origins[0], pair.origins[1])] = pair
+
+    def measured_link_pair(self, connection: str, pair: BellPair) -> None:
+        """A link pair of ``connection`` whose ends are both MEAS nodes: no qubit holds it,
+        so keep it for its two records' delivery (as ``swapped`` does for swaps)."""
+        key = (pair.uid, pair.uid)
+        self._unheld[key] = pair
+        self._link_unheld.setdefault(connection, []).append(key)
 
     def forget(self, connection: str) -> None:
         """The connection ended: drop what it left half delivered (its qubits are freed by
@@ -82,6 +94,8 @@ class DeliveryLedger:
                 self.free(qubit)
         for key3 in [k for k in self._origin if k[0] == connection]:
             del self._origin[key3]
+        for key2 in self._link_unheld.pop(connection, []):
+            self._unheld.pop(key2, None)
         for qubit in [q for q, c in self._app.items() if c == connection]:
             del self._app[qubit]
             if qubit in self._matched:
@@ -103,15 +117,15 @@ class DeliveryLedger:
         ``hold`` its application keeps the qubit until ``release``."""
         if hold and d.qubit is not None:
             self._app[d.qubit] = d.connection
-        origin = -1
+        origin, end = -1, -1
         if d.record is not None:
             assert d.link_pair is not None
-            origin = self._origin.pop((d.connection, node, d.link_pair))
+            origin, end = self._origin.pop((d.connection, node, d.link_pair))
         other = self.held.pop((d.connection, d.name), None)
         if other is None:
-            self.held[(d.connection, d.name)] = (d.qubit, d.record, origin)
+            self.held[(d.connection, d.name)] = (d.qubit, d.record, origin, end)
             return
-        halves = [other, (d.qubit, d.record, origin)]
+        halves = [other, (d.qubit, d.record, origin, end)]
         if first:
             halves.reverse()  # path order: the first node's half first
         pair = self._truth(d.name, halves)
@@ -127,7 +141,7 @@ class DeliveryLedger:
                 d.name, d.name.t_ps, d.t_ps, state.fidelity, records, d.connection, weights
             )
         )
-        for qubit, _, _ in halves:
+        for qubit, *_ in halves:
             if qubit is None:
                 continue
             if qubit in self._app:
@@ -137,14 +151,16 @@ class DeliveryLedger:
 
     @staticmethod
     def _half(pair: BellPair, half: _Half) -> int:
-        qubit, _, origin = half
+        qubit, _, origin, end = half
         if qubit is not None:
             return pair.half_of(qubit)
+        if pair.origins[0] == pair.origins[1]:  # a link pair: its ends measured it
+            return end
         return 0 if pair.qubits[0] is None and pair.origins[0] == origin else 1
 
     def _truth(self, name: PairName, halves: list[_Half]) -> BellPair:
         """The ground-truth pair both delivered halves belong to; raise if they are not one."""
-        qubits = [q for q, _, _ in halves if q is not None]
+        qubits = [q for q, *_ in halves if q is not None]
         if qubits:
             pair = self.store.pair_of(qubits[0])
         else:
@@ -153,11 +169,12 @@ class DeliveryLedger:
             if found is None:
                 raise RuleSetError(f"pair {name}: the two records are of no one Bell pair")
             pair = found
-        for qubit, record, origin in halves:
+        for half in halves:
+            qubit, record, origin, _ = half
             if qubit is not None:
                 ok = self.store.pair_of(qubit) is pair
             else:
-                h = 0 if pair.qubits[0] is None and pair.origins[0] == origin else 1
+                h = self._half(pair, half)
                 ok = (
                     pair.qubits[h] is None
                     and pair.origins[h] == origin

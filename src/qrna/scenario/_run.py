@@ -238,7 +238,11 @@ def _connections(
             rate_ci = [max(0.0, rate - half), rate + half]
         fidelity, fidelity_ci = _mean_ci([row["fidelity"] for row in mine])
         latency, _ = _mean_ci([row["latency_s"] for row in mine])
-        failed = [e.detail for e in r.events if e.kind == "failed"]
+        # Why it failed, or why it is still pending: the last refusal (or that it never left).
+        refused = [e.detail for e in r.events if e.kind in ("failed", "rejected")]
+        detail = ""
+        if r.status in ("failed", "pending"):
+            detail = refused[-1] if refused else "not started before the run ended"
         out.append(
             {
                 "id": cid,
@@ -247,7 +251,7 @@ def _connections(
                 "responder": r.responder,
                 "path": list(r.path),
                 "status": r.status,
-                "detail": failed[-1] if failed else "",
+                "detail": detail,
                 "attempts": r.attempts,
                 "fidelity_target": r.fidelity_target,
                 "pairs_delivered": n,
