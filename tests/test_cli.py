@@ -206,3 +206,15 @@ def test_schema_describes_every_field_with_its_unit() -> None:
             unit = next((u for suffix, u in units.items() if name.endswith(suffix)), "")
             assert unit in prop["description"], f"{model}.{name}: no unit {unit}"
     assert fields >= 60
+
+
+def test_the_readme_scenario_is_valid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "line.yaml"
+    path.write_text(block)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"OK: {path}: scenario 'line'\n"
