@@ -27,7 +27,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -90,7 +90,6 @@ class _Case:
 
     argv: list[str]
     scenario: dict[str, Any] | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _one_line(text: str) -> str:
@@ -118,7 +117,7 @@ def _internal(exc: Exception, case: _Case, debug: bool) -> typer.Exit:
         typer.echo(trace, err=True, nl=False)
         where = "the traceback is above"
     else:
-        log = _write_log(exc, case, trace)
+        log = _write_log(case, trace)
         if log is None:
             typer.echo(trace, err=True, nl=False)
             where = "the traceback is above (no log file could be written)"
@@ -132,7 +131,7 @@ def _internal(exc: Exception, case: _Case, debug: bool) -> typer.Exit:
     return typer.Exit(3)
 
 
-def _write_log(exc: Exception, case: _Case, trace: str) -> Path | None:
+def _write_log(case: _Case, trace: str) -> Path | None:
     """The traceback and what reproduces it, in the current directory (else the temporary one)."""
     now = datetime.now(UTC)
     name = f"qrna-internal-error-{now:%Y%m%dT%H%M%SZ}-{os.getpid()}.log"
@@ -140,11 +139,10 @@ def _write_log(exc: Exception, case: _Case, trace: str) -> Path | None:
         f"qrna {__version__}: internal error at {now.isoformat(timespec='seconds')}",
         f"command: {shlex.join(case.argv)}",
         f"python {platform.python_version()} on {platform.platform()}",
-        *case.notes,
     ]
     if case.scenario is not None:
         lines.append("scenario as validated (JSON; run it with qrna run FILE.json):")
-        lines.append(json.dumps(case.scenario, indent=2))
+        lines.append(json.dumps(case.scenario, indent=2, default=str))
     text = "\n".join([*lines, "", trace])
     for path in (Path(name), Path(tempfile.gettempdir()) / name):
         try:

@@ -178,10 +178,11 @@ def build_links(s: Scenario) -> list[LinkSpec]:
 def build_network(s: Scenario, seed: int | None = None, *, allow_plugins: bool = False) -> Network:
     """A ``Network`` of the scenario's links and classical network, traffic not yet added.
 
-    Everything the scenario can get wrong is refused here, as a ``ScenarioError`` naming the
-    field: a generator the scenario may not import (``allow_plugins`` lets it name any
-    ``module:attribute``, see ``qrna.control.load_generator``) or that is not a generator, and
-    traffic that starts at or after the end of the run."""
+    Besides the links (``build_links``), refused here with a ``ScenarioError`` naming the field:
+    a generator the scenario may not import (``allow_plugins`` lets it name any
+    ``module:attribute``; see ``qrna.control.load_generator``) or that is not a generator, a
+    classical network that misses a link's ends, and traffic that starts at or after the end of
+    the run (``check_traffic`` checks the rest of the traffic)."""
     for i, t in enumerate(s.traffic):
         if t.start_s >= s.simulation.duration_s:
             raise ScenarioError(
