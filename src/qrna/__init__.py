@@ -18,12 +18,13 @@ from __future__ import annotations
 import typing as _typing
 
 from qrna._version import __version__
-from qrna.errors import QrnaError
+from qrna.errors import InputError, QrnaError
 
 if _typing.TYPE_CHECKING:
     from qrna.scenario import Results, Scenario
 
 __all__ = [
+    "InputError",
     "QrnaError",
     "__version__",
     "load_scenario",
@@ -38,11 +39,18 @@ def load_scenario(source: _typing.Any, overrides: _typing.Any = ()) -> Scenario:
     return load(source, overrides)
 
 
-def run(scenario: Scenario | str | dict[str, _typing.Any], seed: int | None = None) -> Results:
-    """Run a scenario (or a preset name, file path or dict) quietly; returns ``Results``."""
+def run(
+    scenario: Scenario | str | dict[str, _typing.Any],
+    seed: int | None = None,
+    *,
+    allow_plugins: bool = False,
+) -> Results:
+    """Run a scenario (or a preset name, file path or dict) quietly; returns ``Results``.
+    ``allow_plugins=True`` lets its generator import any ``module:attribute`` (README,
+    Plugins)."""
     from qrna.scenario import Scenario
     from qrna.scenario import run as run_scenario
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return run_scenario(scenario, seed)
+    return run_scenario(scenario, seed, allow_plugins=allow_plugins)

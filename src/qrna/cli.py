@@ -6,15 +6,29 @@ a terminal, prints a summary table (or one JSON object with ``--format json``) a
 results folder. ``qrna presets``, ``qrna schema`` and ``qrna validate FILE`` help write
 scenarios; ``qrna links`` runs four links alone; ``qrna verify`` checks RuleSets.
 
-Bad input of any kind is one line on stderr naming the file, the field and what is allowed,
-and exit code 2 — never a traceback.
+Exit codes say whose fault a failure is. 2: the input (a file, an option, a ``--set``) is
+refused, in one line on stderr naming the file, the field and what is allowed. 3: a fault inside
+qrna (any exception but an ``InputError``, which only the boundary raises): one line
+"internal error: ..." with the command line that reproduces it, and the traceback in a log file
+(``qrna-internal-error-<time>-<pid>.log`` in the current directory, else the temporary
+directory) or, with ``--debug``, on stderr. ``qrna verify`` exits 1 when it finds violations.
+Never a bare traceback.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import platform
+import shlex
+import tempfile
 import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,10 +39,10 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from qrna._version import __version__
-from qrna.errors import QrnaError
+from qrna.errors import InputError, QrnaError
 from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkRunResult, LinkSimulation, LinkSpec, LinkType
-from qrna.rules import RuleSetDecodeError, ruleset_from_dict, verify
+from qrna.rules import RuleSet, RuleSetDecodeError, ruleset_from_dict, verify
 
 app = typer.Typer(
     name="qrna",
@@ -51,6 +65,92 @@ class Backend(StrEnum):
 
     bell_diagonal = "bell_diagonal"
     density_matrix = "density_matrix"
+
+
+# -- exit codes -------------------------------------------------------------------------------
+
+Debug = Annotated[
+    bool,
+    typer.Option(
+        "--debug", help="On an internal error (exit 3), print the traceback here, not to a log."
+    ),
+]
+AllowPlugin = Annotated[
+    bool,
+    typer.Option(
+        "--allow-plugin",
+        help="Let simulation.generator import any module:attribute (runs that module's code).",
+    ),
+]
+
+
+@dataclass
+class _Case:
+    """What reproduces a command: its command line, and once read, the scenario as validated."""
+
+    argv: list[str]
+    scenario: dict[str, Any] | None = None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@contextmanager
+def _exit_codes(source: str, case: _Case, debug: bool) -> Iterator[None]:
+    """Exit 2 for refused input, 3 for anything else that escapes (module docstring)."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise  # an exit code already chosen
+    except InputError as exc:
+        named = getattr(exc, "file", None)
+        raise _fail(_one_line(str(exc) if named else f"{source}: {exc}")) from None
+    except Exception as exc:
+        raise _internal(exc, case, debug) from None
+
+
+def _internal(exc: Exception, case: _Case, debug: bool) -> typer.Exit:
+    rerun = shlex.join(case.argv)
+    trace = "".join(traceback.format_exception(exc))
+    if debug:
+        typer.echo(trace, err=True, nl=False)
+        where = "the traceback is above"
+    else:
+        log = _write_log(case, trace)
+        if log is None:
+            typer.echo(trace, err=True, nl=False)
+            where = "the traceback is above (no log file could be written)"
+        else:
+            where = f"traceback in {log} (or rerun with --debug)"
+    typer.echo(
+        f"internal error: {type(exc).__name__}: {_one_line(str(exc))} — a fault in qrna, not in "
+        f"your input; to reproduce: {rerun}; {where}",
+        err=True,
+    )
+    return typer.Exit(3)
+
+
+def _write_log(case: _Case, trace: str) -> Path | None:
+    """The traceback and what reproduces it, in the current directory (else the temporary one)."""
+    now = datetime.now(UTC)
+    name = f"qrna-internal-error-{now:%Y%m%dT%H%M%SZ}-{os.getpid()}.log"
+    lines = [
+        f"qrna {__version__}: internal error at {now.isoformat(timespec='seconds')}",
+        f"command: {shlex.join(case.argv)}",
+        f"python {platform.python_version()} on {platform.platform()}",
+    ]
+    if case.scenario is not None:
+        lines.append("scenario as validated (JSON; run it with qrna run FILE.json):")
+        lines.append(json.dumps(case.scenario, indent=2, default=str))
+    text = "\n".join([*lines, "", trace])
+    for path in (Path(name), Path(tempfile.gettempdir()) / name):
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        return path
+    return None
 
 
 def _version(value: bool) -> None:
@@ -125,23 +225,55 @@ def _summary(spec: LinkSpec, r: LinkRunResult) -> dict[str, Any]:
     }
 
 
+def _duration(value: float) -> float:
+    if not 0 < value < math.inf:
+        raise typer.BadParameter(f"{value} is not a finite number of seconds > 0")
+    return value
+
+
+def _fraction(value: float) -> float:
+    if not 0 <= value < 1:
+        raise typer.BadParameter(f"{value} is not in [0, 1)")
+    return value
+
+
+Seed = Annotated[
+    int, typer.Option(min=0, help="Root seed (>= 0); the same seed gives the same run.")
+]
+
+
 @app.command("links")
 def links_command(
-    seed: Annotated[int, typer.Option(help="Root seed; the same seed gives the same run.")] = 1,
-    duration: Annotated[float, typer.Option(help="Simulated seconds per link.")] = 0.5,
+    seed: Seed = 1,
+    duration: Annotated[
+        float,
+        typer.Option(callback=_duration, help="Simulated seconds per link (> 0)."),
+    ] = 0.5,
     backend: Annotated[Backend, typer.Option(help="State backend.")] = Backend.bell_diagonal,
     output: Annotated[OutputFormat, typer.Option("--format", help="Report format.")] = (
         OutputFormat.table
     ),
     monitor: Annotated[
-        float, typer.Option(help="Fraction of pairs both ends measure for link monitoring.")
+        float,
+        typer.Option(
+            callback=_fraction,
+            help="Fraction of pairs both ends measure for link monitoring, in [0, 1).",
+        ),
     ] = 0.05,
+    debug: Debug = False,
 ) -> None:
     """Run four heralded links alone (MIM double and single click, MM, MSM), each with link
     monitoring, and report rates and fidelities beside the closed forms."""
     started = time.perf_counter()
     rows = []
-    try:
+    # The options are checked as they are parsed (exit 2); past that, a failure is qrna's.
+    case = _Case(
+        [
+            *("qrna", "links", "--seed", str(seed), "--duration", repr(duration)),
+            *("--backend", backend.value, "--monitor", repr(monitor)),
+        ]
+    )
+    with _exit_codes("qrna links", case, debug):
         for i, spec in enumerate(default_links()):
             sim = LinkSimulation(
                 spec,
@@ -151,9 +283,6 @@ def links_command(
                 record_fidelity=True,
             )
             rows.append(_summary(spec, sim.run(duration)))
-    except QrnaError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     result = {
         "version": __version__,
         "seed": seed,
@@ -185,6 +314,60 @@ def links_command(
     typer.echo(f"{result['events']} events in {result['wall_time_s']:.2f} s wall time")
 
 
+def _read_rulesets(
+    path: Path,
+) -> tuple[list[RuleSet], dict[tuple[str, str], float], list[str] | None]:
+    """The RuleSets, latencies and chain a ``qrna verify`` file holds; ``InputError`` if not."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: a bad byte at offset {exc.start}") from None
+    except ValueError as exc:
+        raise InputError(f"not valid JSON: {exc}") from None
+    if isinstance(data, list):
+        data = {"rulesets": data}
+    if not isinstance(data, dict) or not isinstance(data.get("rulesets"), list):
+        raise InputError("$: expected an array of RuleSets or an object with a 'rulesets' array")
+    rulesets = []
+    for i, r in enumerate(data["rulesets"]):
+        try:
+            rulesets.append(ruleset_from_dict(r, f"$.rulesets[{i}]"))
+        except RuleSetDecodeError as exc:
+            raise InputError(str(exc)) from None
+        except (QrnaError, KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"$.rulesets[{i}]: {type(exc).__name__}: {exc}") from None
+    latencies = {}
+    for i, e in enumerate(data.get("latencies_s", [])):
+        seconds = e.get("seconds") if isinstance(e, dict) else None
+        if not (
+            isinstance(e, dict)
+            and isinstance(e.get("a"), str)
+            and isinstance(e.get("b"), str)
+            and isinstance(seconds, int | float)
+            and not isinstance(seconds, bool)
+            and 0 <= seconds < math.inf
+        ):
+            raise InputError(
+                f'$.latencies_s[{i}]: expected {{"a": node, "b": node, "seconds": a number >= 0}}'
+                f"; got {e!r}"
+            )
+        latencies[(e["a"], e["b"])] = float(seconds)
+    connections = sorted({r.connection for r in rulesets})
+    if len(connections) != 1:
+        raise InputError(
+            f"$.rulesets: expected the RuleSets of one connection; got {connections or 'none'}"
+        )
+    chain = data.get("chain")
+    nodes = {r.node for r in rulesets}
+    if chain is not None and (
+        not isinstance(chain, list) or sorted(map(str, chain)) != sorted(nodes)
+    ):
+        raise InputError(f"$.chain: expected the RuleSets' nodes in chain order: {sorted(nodes)}")
+    return rulesets, latencies, chain
+
+
 @app.command("verify")
 def verify_command(
     path: Annotated[Path, typer.Argument(help="JSON file of one connection's RuleSets.")],
@@ -195,29 +378,22 @@ def verify_command(
             help="Explore every interleaving (default: for chains of up to 4 nodes).",
         ),
     ] = None,
+    debug: Debug = False,
 ) -> None:
     """Check one connection's RuleSets statically (spec §6).
 
     The file holds either a JSON array of RuleSets or an object with "rulesets", and
     optionally "chain" (node order) and "latencies_s" (a list of {"a", "b", "seconds"}).
-    Exit code 0: no violation; 1: violations (each printed with its trace); 2: bad input.
+    Exit code 0: no violation; 1: violations (each printed with its trace); 2: bad input;
+    3: a fault in qrna.
     """
-    try:
-        data = json.loads(path.read_text())
-        if isinstance(data, list):
-            data = {"rulesets": data}
-        if not isinstance(data, dict) or "rulesets" not in data:
-            raise RuleSetDecodeError(
-                "$", "expected an array of RuleSets or an object with 'rulesets'"
-            )
-        rulesets = [
-            ruleset_from_dict(r, f"$.rulesets[{i}]") for i, r in enumerate(data["rulesets"])
-        ]
-        latencies = {(e["a"], e["b"]): float(e["seconds"]) for e in data.get("latencies_s", [])}
-        violations = verify(rulesets, latencies, chain=data.get("chain"), explore=explore)
-    except (OSError, json.JSONDecodeError, QrnaError, KeyError, TypeError) as exc:
-        typer.echo(f"error: {path}: {exc}", err=True)
-        raise typer.Exit(2) from None
+    case = _Case(
+        ["qrna", "verify", str(path)]
+        + ([] if explore is None else [f"--{'' if explore else 'no-'}explore"])
+    )
+    with _exit_codes(str(path), case, debug):
+        rulesets, latencies, chain = _read_rulesets(path)
+        violations = verify(rulesets, latencies, chain=chain, explore=explore)
     if not violations:
         typer.echo(
             f"OK: {len(rulesets)} RuleSets of connection {rulesets[0].connection!r}, no violation"
@@ -247,7 +423,9 @@ def run(
         list[str] | None,
         typer.Option("--set", help="Override a field: path=value (e.g. traffic.0.pairs=200)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Results folder (default: results/<scenario>-<seed>)."),
@@ -258,14 +436,19 @@ def run(
     files: Annotated[
         bool, typer.Option("--files/--no-files", help="Write the results folder.")
     ] = True,
+    allow_plugin: AllowPlugin = False,
+    debug: Debug = False,
 ) -> None:
     """Run a scenario (default: the built-in metropolitan network) and report it."""
     from qrna.report import summary_json, write_results
-    from qrna.scenario import DEFAULT_PRESET, ScenarioError, load_scenario
+    from qrna.scenario import DEFAULT_PRESET, load_scenario
     from qrna.scenario import run as run_scenario
 
-    try:
-        loaded = load_scenario(scenario or DEFAULT_PRESET, set_ or [])
+    source = scenario or DEFAULT_PRESET
+    case = _scenario_case("run", source, set_, allow_plugin)
+    with _exit_codes(source, case, debug):
+        loaded = load_scenario(source, set_ or [])
+        _reproducible(case, loaded, seed)
         console = Console(stderr=True)
         show = output is OutputFormat.table and console.is_terminal
         if show:
@@ -283,25 +466,33 @@ def run(
                     info = f"{sim_s:.3g} s simulated, {wall_s:.1f} s wall, {rate:,.0f} events/s"
                     bar.update(task, completed=sim_s, info=info)
 
-                results = run_scenario(loaded, seed, tick)
+                results = run_scenario(loaded, seed, tick, allow_plugins=allow_plugin)
         else:
-            results = run_scenario(loaded, seed)
+            results = run_scenario(loaded, seed, allow_plugins=allow_plugin)
         try:
             folder = write_results(results, out) if files else None
         except OSError as exc:
             raise _fail(
                 f"--out {exc.filename or out}: cannot write results: {exc.strerror}"
             ) from None
-    except ScenarioError as exc:
-        raise _fail(str(exc) if exc.file else f"{scenario or DEFAULT_PRESET}: {exc}") from None
-    except QrnaError as exc:
-        raise _fail(f"{scenario or DEFAULT_PRESET}: {exc}") from None
-    if output is OutputFormat.json:
-        typer.echo(summary_json(results))
-        return
-    _print_summary(results.summary)
-    if folder is not None:
-        typer.echo(f"results: {folder}/ (summary.json, pairs.csv, plots, report.html)")
+        if output is OutputFormat.json:
+            typer.echo(summary_json(results))
+            return
+        _print_summary(results.summary)
+        if folder is not None:
+            typer.echo(f"results: {folder}/ (summary.json, pairs.csv, plots, report.html)")
+
+
+def _scenario_case(command: str, source: str, set_: list[str] | None, plugin: bool) -> _Case:
+    overrides = [x for assignment in set_ or [] for x in ("--set", assignment)]
+    return _Case(["qrna", command, source, *overrides, *(["--allow-plugin"] if plugin else [])])
+
+
+def _reproducible(case: _Case, loaded: Any, seed: int | None) -> None:
+    """Name the seed in the command line that reproduces ``case``, and keep the scenario."""
+    used = loaded.simulation.seed if seed is None else seed
+    case.argv[3:3] = ["--seed", str(used)]
+    case.scenario = loaded.model_dump()
 
 
 def _print_summary(s: dict[str, Any]) -> None:
@@ -369,18 +560,18 @@ def schema() -> None:
 def validate(
     path: Annotated[str, typer.Argument(help="A scenario file or preset name.")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: path=value.")] = None,
+    allow_plugin: AllowPlugin = False,
+    debug: Debug = False,
 ) -> None:
     """Check a scenario file (and build its network) without running it. Exit 0 if it can run,
-    2 with the reason if not."""
-    from qrna.scenario import ScenarioError, build_network, check_traffic, load_scenario
+    2 with the reason if not (3: a fault in qrna)."""
+    from qrna.scenario import build_network, check_traffic, load_scenario
 
-    try:
+    case = _scenario_case("validate", path, set_, allow_plugin)
+    with _exit_codes(path, case, debug):
         loaded = load_scenario(path, set_ or [])
-        check_traffic(loaded, build_network(loaded))
-    except ScenarioError as exc:
-        raise _fail(str(exc) if exc.file else f"{path}: {exc}") from None
-    except QrnaError as exc:
-        raise _fail(f"{path}: {exc}") from None
+        case.scenario = loaded.model_dump()
+        check_traffic(loaded, build_network(loaded, allow_plugins=allow_plugin))
     typer.echo(f"OK: {path}: scenario {loaded.name!r}")
 
 

@@ -1,8 +1,11 @@
-"""Bad scenarios: each gets one clear message naming the file, the field path and what is
-allowed, on stderr, with exit code 2 and no traceback (``qrna run`` and ``qrna validate``)."""
+"""Bad input: each gets one clear message naming the file, the field path and what is allowed,
+on stderr, with exit code 2 and no traceback (``qrna run`` and ``qrna validate``); a fault
+inside qrna is exit code 3, "internal error", with what reproduces it."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,44 +45,386 @@ def _with(path: str, value: Any) -> dict[str, Any]:
     return data
 
 
-# (name, scenario dict or raw text, the message it must produce after "<file>: ")
-CASES: list[tuple[str, Any, str]] = [
-    (
+BASE_YAML = yaml.safe_dump(_base(), sort_keys=False)
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A bad input and the message it must produce after ``error: <file>: ``."""
+
+    name: str
+    content: dict[str, Any] | str | bytes  # a dict is written as YAML; text or bytes as they are
+    message: str
+    suffix: str = ".yaml"
+    args: tuple[str, ...] = ()  # more command-line arguments (--set ...)
+
+
+CASES: list[Bad] = [
+    Bad(
         "unknown node in a link",
         _with("links.1.b", "zed"),
         "links[1].b: unknown node 'zed'; nodes: a, b, c",
     ),
-    (
+    Bad(
         "negative length",
         _with("links.0.length_km", -3),
-        "links[0].length_km: Input should be greater than or equal to 0",
+        "links[0].length_km: Input should be greater than or equal to 0; got -3",
     ),
-    (
+    Bad(
         "efficiency above one",
         _with("links.0.detector_efficiency", 1.5),
-        "links[0].detector_efficiency: Input should be less than or equal to 1",
+        "links[0].detector_efficiency: Input should be less than or equal to 1; got 1.5",
     ),
-    (
+    Bad(
         "unknown link type",
         _with("links.0.type", "QUANTUM"),
-        "links[0].type: Input should be 'MIM', 'MM' or 'MSM'",
+        "links[0].type: Input should be 'MIM', 'MM' or 'MSM'; got 'QUANTUM'",
     ),
-    (
+    Bad(
         "unknown app",
         _with("traffic.0.app", "chess"),
-        "traffic[0].app: Input should be 'pairs', 'qkd', 'teleport', 'tomography' or 'sensing'",
+        (
+            "traffic[0].app: Input should be 'pairs', 'qkd', 'teleport', 'tomography' or "
+            "'sensing'; got 'chess'"
+        ),
     ),
-    (
+    Bad(
         "wrong type of field",
         _with("traffic.0.pairs", "many"),
-        "traffic[0].pairs: Input should be a valid integer",
+        "traffic[0].pairs: Input should be a valid integer; got 'many' (a string)",
     ),
-    (
+    Bad(
         "unknown field",
         _with("simulation.durration_s", 1.0),
-        "simulation.durration_s: Extra inputs are not permitted",
+        (
+            "simulation.durration_s: unknown field; expected one of backend, duration_s, "
+            "generator, jitter, metric, monitor_fraction, monitor_interval_s, seed"
+        ),
     ),
-    (
+    Bad(
+        "unknown top-level field",
+        {**_base(), "trafic": []},
+        (
+            "trafic: unknown field; expected one of classical_links, description, links, name, "
+            "nodes, qnic, simulation, topology, traffic"
+        ),
+    ),
+    Bad("missing field", _with("links.0", {"a": "a"}), "links[0].b: required, missing"),
+    Bad(
+        "same initiator and responder",
+        _with("traffic.0.responder", "a"),
+        "traffic[0]: initiator and responder are both 'a'",
+    ),
+    Bad(
+        "zero memories",
+        _with("links.0.memories", 0),
+        "links[0].memories: Input should be greater than or equal to 1; got 0",
+    ),
+    Bad("node listed twice", _with("nodes.2.name", "a"), "nodes[2].name: node 'a' is listed twice"),
+    Bad(
+        "fidelity out of range",
+        _with("traffic.0.fidelity", 1.2),
+        "traffic[0].fidelity: Input should be less than or equal to 1; got 1.2",
+    ),
+    Bad(
+        "both topology and links",
+        {**_base(), "topology": {"kind": "chain"}},
+        "$: give either topology or nodes and links, not both",
+    ),
+    Bad(
+        "unknown topology kind",
+        {"topology": {"kind": "torus"}},
+        (
+            "topology.kind: Input should be 'chain', 'ring', 'grid', 'star', 'dumbbell' or "
+            "'random'; got 'torus'"
+        ),
+    ),
+    Bad(
+        "bad node name",
+        _with("nodes.0.name", "a b"),
+        (
+            "nodes[0].name: String should match pattern '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$'; "
+            "got 'a b'"
+        ),
+    ),
+    Bad("a link to itself", _with("links.0.b", "a"), "links[0]: a link from 'a' to itself"),
+    Bad(
+        "infinite duration",
+        _with("simulation.duration_s", float("inf")),
+        "simulation.duration_s: Input should be a finite number; got inf",
+    ),
+    Bad(
+        "negative seed",
+        _with("simulation.seed", -1),
+        "simulation.seed: Input should be greater than or equal to 0; got -1",
+    ),
+    Bad(
+        "T2 above twice T1",
+        {**_base(), "qnic": {"t1_s": 1.0, "t2_s": 3.0}},
+        (
+            "qnic: QNIC: t2_s=3.0 exceeds 2·t1_s = 2.0; the total coherence time must satisfy 0 "
+            "< T2 <= 2·T1"
+        ),
+    ),
+    Bad(
+        "a bool for a length",
+        _with("links.0.length_km", True),
+        "links[0].length_km: Input should be a valid number; got True (a boolean)",
+    ),
+    Bad(
+        "a string for a number",
+        _with("links.0.length_km", "5"),
+        "links[0].length_km: Input should be a valid number; got '5' (a string)",
+    ),
+    Bad(
+        "a float for a seed",
+        _with("simulation.seed", 1.0),
+        "simulation.seed: Input should be a valid integer; got 1.0",
+    ),
+    Bad(
+        "a fraction for a count",
+        _with("traffic.0.pairs", 2.5),
+        "traffic[0].pairs: Input should be a valid integer; got 2.5",
+    ),
+    Bad(
+        "a string for a count",
+        _with("traffic.0.pairs", "3"),
+        "traffic[0].pairs: Input should be a valid integer; got '3' (a string)",
+    ),
+    Bad(
+        "a bool for a count",
+        _with("qnic", {"memories": True}),
+        "qnic.memories: Input should be a valid integer; got True (a boolean)",
+    ),
+    Bad(
+        "a number for a name",
+        _with("nodes.0.name", 5),
+        "nodes[0].name: Input should be a valid string; got 5",
+    ),
+    Bad(
+        "a bool for a choice",
+        _with("simulation.backend", True),
+        "simulation.backend: Input should be 'bell_diagonal' or 'density_matrix'; got True",
+    ),
+    Bad(
+        "a string for a duration",
+        _with("simulation.duration_s", "0.1"),
+        "simulation.duration_s: Input should be a valid number; got '0.1' (a string)",
+    ),
+    Bad(
+        "YAML key given twice",
+        BASE_YAML + "simulation: {seed: 2}\n",
+        "simulation: given twice (lines 17 and 19)",
+    ),
+    Bad(
+        "YAML nested key given twice",
+        BASE_YAML.replace("- a: a\n  b: b\n", "- a: a\n  b: b\n  length_km: 5\n  length_km: 50\n"),
+        "links[0].length_km: given twice (lines 11 and 12)",
+    ),
+    Bad(
+        "JSON key given twice",
+        json.dumps(_base())[:-1] + ', "simulation": {"seed": 2}}',
+        "simulation: given twice",
+        ".json",
+    ),
+    Bad(
+        "TOML key given twice",
+        'name = "x"\nname = "y"\n',
+        "$: not valid TOML: Cannot overwrite a value (at line 2, column 11)",
+        ".toml",
+    ),
+    Bad(
+        "two links between the same nodes",
+        {**_base(), "links": [*_base()["links"], {"a": "b", "b": "a", "type": "MM"}]},
+        (
+            "links[2]: a second link between 'b' and 'a' (links[0] joins them already); two "
+            "nodes share at most one quantum link"
+        ),
+    ),
+    Bad(
+        "a binary file",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        "$: a binary file, not YAML text (a zero byte at offset 8)",
+    ),
+    Bad(
+        "not UTF-8",
+        "name: caf\xe9\n".encode("latin-1"),
+        "$: not UTF-8 text: byte 0xe9 at offset 9; save the file as UTF-8",
+    ),
+    Bad("an empty file", "", "$: the file is empty; a scenario is a mapping (qrna schema)"),
+    Bad(
+        "an impossible date",
+        BASE_YAML + "description: 2024-13-01\n",
+        "$: not valid YAML: month must be in 1..12",
+    ),
+    Bad("not a mapping", "- just\n- a list\n", "$: expected a mapping at the top, got list"),
+    Bad(
+        "broken YAML",
+        "nodes: [a, b\n",
+        (
+            "$: not valid YAML: line 2, column 1: expected ',' or ']', but got '<stream end>' "
+            "(while parsing a flow sequence)"
+        ),
+    ),
+    Bad(
+        "broken JSON",
+        '{"nodes": [}',
+        "$: not valid JSON: Expecting value: line 1 column 12 (char 11)",
+        ".json",
+    ),
+    Bad(
+        "traffic starting at the end",
+        _with("traffic.0.start_s", 0.01),
+        (
+            "traffic[0].start_s: 0.01 s is not before the end of the run (simulation.duration_s "
+            "= 0.01 s)"
+        ),
+    ),
+    Bad(
+        "traffic starting after the end",
+        _with("traffic.0.start_s", 5),
+        "traffic[0].start_s: 5 s is not before the end of the run (simulation.duration_s = 0.01 s)",
+    ),
+    Bad(
+        "unknown generator module",
+        _with("simulation.generator", "nowhere:gen"),
+        (
+            "simulation.generator: generator 'nowhere:gen' is neither built in (default) nor "
+            "registered by an installed package (entry point group 'qrna.generators'); importing "
+            "module 'nowhere' would run code the scenario names: allow it with --allow-plugin "
+            "(qrna run, qrna validate) or allow_plugins=True"
+        ),
+    ),
+    Bad(
+        "a generator that runs a shell",
+        _with("simulation.generator", "os:system"),
+        (
+            "simulation.generator: generator 'os:system' is neither built in (default) nor "
+            "registered by an installed package (entry point group 'qrna.generators'); importing "
+            "module 'os' would run code the scenario names: allow it with --allow-plugin (qrna "
+            "run, qrna validate) or allow_plugins=True"
+        ),
+    ),
+    Bad(
+        "a generator that is not callable",
+        _with("simulation.generator", "qrna.control:CONTROL_VERSION"),
+        (
+            "simulation.generator: generator 'qrna.control:CONTROL_VERSION' is not callable (a "
+            "value of type int); a generator is a function of one ConnectionSetupRequest "
+            "returning Accepted or Rejected"
+        ),
+    ),
+    Bad(
+        "a generator that is a class",
+        _with("simulation.generator", "qrna.control:Network"),
+        (
+            "simulation.generator: generator 'qrna.control:Network' is a class (Network), not a "
+            "generator; a generator is a function of one ConnectionSetupRequest returning "
+            "Accepted or Rejected"
+        ),
+    ),
+    Bad(
+        "a generator of the wrong shape",
+        _with("simulation.generator", "qrna.cli:main"),
+        (
+            "simulation.generator: generator 'qrna.cli:main' takes (), not one argument; a "
+            "generator is a function of one ConnectionSetupRequest returning Accepted or Rejected"
+        ),
+    ),
+    Bad(
+        "a generator that is missing",
+        _with("simulation.generator", "qrna.control:nothing"),
+        (
+            "simulation.generator: generator 'qrna.control:nothing' cannot be loaded: module "
+            "'qrna.control' has no attribute 'nothing'"
+        ),
+    ),
+    Bad(
+        "an unknown generator name",
+        _with("simulation.generator", "fastest"),
+        (
+            "simulation.generator: generator 'fastest' is not a generator name (default) nor a "
+            "dotted path 'module:attribute'"
+        ),
+    ),
+    Bad(
+        "a generator path with spaces",
+        _with("simulation.generator", "my module:gen"),
+        (
+            "simulation.generator: String should match pattern "
+            "'^[A-Za-z_][\\w.-]*(:[A-Za-z_]\\w*)?$'; got 'my module:gen'"
+        ),
+    ),
+    Bad(
+        "--set with no value",
+        BASE_YAML,
+        (
+            "--set: 'traffic.0.pairs=': no value after '='; write traffic.0.pairs=null to clear "
+            "the field"
+        ),
+        args=("--set", "traffic.0.pairs="),
+    ),
+    Bad(
+        "--set an unknown field",
+        BASE_YAML,
+        (
+            "simulation.sed: unknown field; expected one of backend, duration_s, generator, "
+            "jitter, metric, monitor_fraction, monitor_interval_s, seed"
+        ),
+        args=("--set", "simulation.sed=3"),
+    ),
+    Bad(
+        "--set a missing item",
+        BASE_YAML,
+        "traffic.3: no item 3 (the list has 1)",
+        args=("--set", "traffic.3.pairs=3"),
+    ),
+    Bad(
+        "--set a bad index",
+        BASE_YAML,
+        "traffic.x: no item x (the list has 1)",
+        args=("--set", "traffic.x.pairs=3"),
+    ),
+    Bad(
+        "--set bad YAML",
+        BASE_YAML,
+        (
+            "--set: 'simulation.seed=[1,': the value is not valid YAML: line 1, column 4: "
+            "expected the node content, but found '<stream end>' (while parsing a flow node)"
+        ),
+        args=("--set", "simulation.seed=[1,"),
+    ),
+    Bad(
+        "--set a float seed",
+        BASE_YAML,
+        "simulation.seed: Input should be a valid integer; got 1.0",
+        args=("--set", "simulation.seed=1.0"),
+    ),
+    Bad(
+        "--set without =",
+        BASE_YAML,
+        "--set: 'simulation.seed' is not path=value",
+        args=("--set", "simulation.seed"),
+    ),
+    Bad(
+        "--set an empty path part",
+        BASE_YAML,
+        "--set: 'simulation..seed=1': the path 'simulation..seed' has an empty part",
+        args=("--set", "simulation..seed=1"),
+    ),
+    Bad(
+        "--set inside a value",
+        BASE_YAML,
+        "traffic.0.pairs.x: cannot set a field inside a value",
+        args=("--set", "traffic.0.pairs.x=1"),
+    ),
+    Bad(
+        "--set a key twice",
+        BASE_YAML,
+        "--set: 'simulation={seed: 1, seed: 2}': seed: given twice (lines 1 and 1)",
+        args=("--set", "simulation={seed: 1, seed: 2}"),
+    ),
+    Bad(
         "unreachable nodes",
         {
             **_base(),
@@ -93,54 +438,24 @@ CASES: list[tuple[str, Any, str]] = [
         },
         "traffic[0]: 'a' and 'e' are not connected by links",
     ),
-    (
+    Bad(
         "unknown traffic node",
         _with("traffic.0.responder", "zz"),
         "traffic[0].responder: unknown node 'zz'; nodes: a, b, c",
     ),
-    (
-        "same initiator and responder",
-        _with("traffic.0.responder", "a"),
-        "traffic[0]: Value error, initiator and responder are both 'a'",
-    ),
-    (
-        "zero memories",
-        _with("links.0.memories", 0),
-        "links[0].memories: Input should be greater than or equal to 1",
-    ),
-    (
+    Bad(
         "REP1 with three links",
         {
             **_base(),
             "nodes": [*_base()["nodes"], {"name": "d", "type": "COMP"}],
             "links": [*_base()["links"], {"a": "b", "b": "d"}],
         },
-        "nodes[1].type: node 'b': a REP1 has two interfaces",
+        (
+            "nodes[1].type: node 'b': a REP1 has two interfaces: two QNICs, or one QNIC behind a "
+            "two-port switch (spec Fig. 2); got 3 QNIC(s) and switch=None"
+        ),
     ),
-    ("node listed twice", _with("nodes.2.name", "a"), "nodes[2].name: node 'a' is listed twice"),
-    (
-        "fidelity out of range",
-        _with("traffic.0.fidelity", 1.2),
-        "traffic[0].fidelity: Input should be less than or equal to 1",
-    ),
-    (
-        "both topology and links",
-        {**_base(), "topology": {"kind": "chain"}},
-        "$: Value error, give either topology or nodes and links, not both",
-    ),
-    (
-        "unknown topology kind",
-        {"topology": {"kind": "torus"}},
-        "topology.kind: Input should be 'chain', 'ring', 'grid', 'star', 'dumbbell' or 'random'",
-    ),
-    (
-        "unknown generator",
-        _with("simulation.generator", "nowhere:gen"),
-        "simulation.generator: generator 'nowhere:gen' cannot be loaded: No module named 'nowhere'",
-    ),
-    ("bad node name", _with("nodes.0.name", "a b"), "nodes[0].name: String should match pattern"),
-    ("a link to itself", _with("links.0.b", "a"), "links[0]: a link from 'a' to itself"),
-    (
+    Bad(
         "tomography at a MEAS end",
         {
             **_base(),
@@ -148,9 +463,12 @@ CASES: list[tuple[str, Any, str]] = [
             "links": [{"a": "a", "b": "b", "type": "MSM"}, {"a": "b", "b": "c"}],
             "traffic": [{"initiator": "a", "responder": "c", "app": "tomography", "pairs": 5}],
         },
-        "traffic[0].app: 'tomography' needs memories at both ends, but 'a' is a MEAS node",
+        (
+            "traffic[0].app: 'tomography' needs memories at both ends, but 'a' is a MEAS node "
+            "(it measures on arrival); MEAS ends run 'qkd' or 'pairs'"
+        ),
     ),
-    (
+    Bad(
         "only an end node in between",
         {
             **_base(),
@@ -162,7 +480,7 @@ CASES: list[tuple[str, Any, str]] = [
         },
         "traffic[0]: every path from 'a' to 'c' passes an end node; only REP1 and RTR nodes relay",
     ),
-    (
+    Bad(
         "classical network does not reach a link's end",
         {
             **_base(),
@@ -171,82 +489,152 @@ CASES: list[tuple[str, Any, str]] = [
                 {"a": "c", "b": "c", "delay_s": 0.001},
             ],
         },
-        "classical_links: classical network: no route between 'b' and 'c'",
+        (
+            "classical_links: classical network: no route between 'b' and 'c', the ends of a "
+            "quantum link"
+        ),
     ),
-    (
+    Bad(
         "random graph that cannot connect",
         {
             "topology": {"kind": "random", "nodes": 40, "degree": 0.5},
             "traffic": [{"initiator": "r0", "responder": "r1", "pairs": 5}],
         },
-        "topology.degree: no connected random graph of 40 nodes",
+        (
+            "topology.degree: no connected random graph of 40 nodes with about 0.5 links per "
+            "node in 200 draws; raise the degree (at least ln(n) ≈ 3.7 connects most graphs)"
+        ),
     ),
-    (
+    Bad(
         "more memories than a QNIC has",
         _with("traffic.0.memories", 50),
         "traffic[0].memories: 50 memories per QNIC asked, but 'a' has at most 8",
     ),
-    (
-        "infinite duration",
-        _with("simulation.duration_s", float("inf")),
-        "simulation.duration_s: Input should be a finite number",
-    ),
-    (
-        "negative seed",
-        _with("simulation.seed", -1),
-        "simulation.seed: Input should be greater than or equal to 0",
-    ),
-    ("not a mapping", "- just\n- a list\n", "$: expected a mapping at the top, got list"),
-    ("broken YAML", "nodes: [a, b\n", "$: not valid YAML:"),
 ]
 
 
-def _write(tmp_path: Path, name: str, content: Any) -> Path:
-    path = tmp_path / (name.replace(" ", "_") + ".yaml")
-    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
+def _write(tmp_path: Path, case: Bad) -> Path:
+    path = tmp_path / (case.name.replace(" ", "_").replace("'", "") + case.suffix)
+    if isinstance(case.content, dict):
+        path.write_text(yaml.safe_dump(case.content, sort_keys=False))
+    elif isinstance(case.content, str):
+        path.write_text(case.content, encoding="utf-8")
+    else:
+        path.write_bytes(case.content)
     return path
 
 
-@pytest.mark.parametrize(("name", "content", "message"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 @pytest.mark.parametrize("command", ["validate", "run"])
-def test_bad_scenario_is_one_clear_message(
-    tmp_path: Path, command: str, name: str, content: Any, message: str
-) -> None:
-    path = _write(tmp_path, name, content)
-    args = [command, str(path)] + (["--no-files", "--format", "json"] if command == "run" else [])
+def test_bad_input_is_one_clear_message(tmp_path: Path, command: str, case: Bad) -> None:
+    path = _write(tmp_path, case)
+    args = [command, str(path), *case.args]
+    if command == "run":
+        args += ["--no-files", "--format", "json"]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    err = result.stderr.strip()
-    assert err.startswith(f"error: {path}: {message}"), err
-    assert "Traceback" not in result.output
-    assert len(err.splitlines()) == 1
+    assert result.stderr == f"error: {path}: {case.message}\n"
     assert result.stdout == ""
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_table_has_at_least_fifteen_cases() -> None:
-    assert len(CASES) >= 15
+def test_the_table_covers_forty_kinds_of_bad_input() -> None:
+    assert len(CASES) >= 40
+    assert len({c.name for c in CASES}) == len(CASES)
+    kinds = {
+        "coercion": [c for c in CASES if c.name.startswith(("a bool", "a string", "a float"))],
+        "duplicates": [c for c in CASES if "twice" in c.message],
+        "bytes": [c for c in CASES if isinstance(c.content, bytes)],
+        "plugins": [c for c in CASES if c.message.startswith("simulation.generator")],
+        "--set": [c for c in CASES if c.args],
+    }
+    assert {k: len(v) >= 2 for k, v in kinds.items()} == dict.fromkeys(kinds, True)
 
 
 def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "nosuch"])
     assert result.exit_code == 2
-    assert "error: nosuch: $: no such file, and not a preset; presets: chain, metro, random" in (
-        result.stderr
+    assert result.stderr == (
+        "error: nosuch: $: no such file, and not a preset; presets: chain, metro, random\n"
     )
     result = runner.invoke(app, ["validate", "chain", "--set", "topology.nodes=1"])
     assert result.exit_code == 2
-    assert "topology.nodes: Input should be greater than or equal to 2" in result.stderr
-    result = runner.invoke(app, ["validate", "chain", "--set", "traffic.7.pairs=1"])
+    assert result.stderr == (
+        "error: chain: topology.nodes: Input should be greater than or equal to 2; got 1\n"
+    )
+    result = runner.invoke(app, ["validate", "chain", "--set", "traffic.0.pairs="])
     assert result.exit_code == 2
-    assert "traffic.7: no item 7 (the list has 1)" in result.stderr
+    assert result.stderr == (
+        "error: chain: --set: 'traffic.0.pairs=': no value after '='; write "
+        "traffic.0.pairs=null to clear the field\n"
+    )
     path = tmp_path / "s.ini"
     path.write_text("x")
     result = runner.invoke(app, ["validate", str(path)])
-    assert "unknown file type '.ini'; expected .yaml, .yml, .toml or .json" in result.stderr
-    result = runner.invoke(app, ["validate", "chain", "--set", "simulation.seed=[1,"])
     assert result.exit_code == 2
-    assert "--set: 'simulation.seed=[1,': the value is not valid YAML" in result.stderr
+    assert result.stderr == (
+        f"error: {path}: $: unknown file type '.ini'; expected .yaml, .yml, .toml or .json\n"
+    )
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown file type ''" in result.stderr
+
+
+def test_out_that_cannot_be_a_folder_is_input_error(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
-    result = runner.invoke(app, ["run", "chain", "--out", str(tmp_path / "afile" / "sub")])
-    assert result.exit_code == 2
-    assert "cannot write results: Not a directory" in result.stderr
+    small = ["--set", "traffic.0.pairs=2", "--format", "json"]
+    for out, why in [("afile/sub", "Not a directory"), ("afile", "File exists")]:
+        result = runner.invoke(app, ["run", "chain", *small, "--out", str(tmp_path / out)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.endswith(f": cannot write results: {why}\n"), result.stderr
+        assert result.stderr.startswith("error: --out "), result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_bad_options_are_usage_errors_not_faults() -> None:
+    for args in (
+        ["run", "chain", "--seed", "-1"],
+        ["links", "--duration", "0"],
+        ["links", "--duration", "inf"],
+        ["links", "--monitor", "1"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Invalid value for '--" in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.output
+
+
+def test_verify_input_errors_name_the_file_and_field(tmp_path: Path) -> None:
+    from qrna.rules import chain_rulesets, ruleset_to_dict
+
+    def rulesets(connection: str) -> list[dict[str, Any]]:
+        return [ruleset_to_dict(r) for r in chain_rulesets(connection, ["a", "b"]).values()]
+
+    cases = {
+        "latin1.json": ("caf\xe9".encode("latin-1"), "not UTF-8 text: a bad byte at offset 3"),
+        "two.json": (
+            json.dumps(rulesets("c1") + rulesets("c2")).encode(),
+            "$.rulesets: expected the RuleSets of one connection; got ['c1', 'c2']",
+        ),
+        "latency.json": (
+            json.dumps(
+                {"rulesets": rulesets("c1"), "latencies_s": [{"a": "a", "b": "b", "seconds": "1"}]}
+            ).encode(),
+            '$.latencies_s[0]: expected {"a": node, "b": node, "seconds": a number >= 0}; got '
+            "{'a': 'a', 'b': 'b', 'seconds': '1'}",
+        ),
+        "chain.json": (
+            json.dumps({"rulesets": rulesets("c1"), "chain": ["a", "zz"]}).encode(),
+            "$.chain: expected the RuleSets' nodes in chain order: ['a', 'b']",
+        ),
+        "empty.json": (
+            b"{}",
+            "$: expected an array of RuleSets or an object with a 'rulesets' array",
+        ),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = runner.invoke(app, ["verify", str(path)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"error: {path}: {message}\n"

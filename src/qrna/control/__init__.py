@@ -9,7 +9,6 @@ from qrna.control._generator import (
     RuleSetGenerator,
     default_generator,
     estimate,
-    load_generator,
     memories_needed,
 )
 from qrna.control._manager import (
@@ -35,6 +34,7 @@ from qrna.control._messages import (
     message_to_dict,
 )
 from qrna.control._network import ConnectionReport, Network, NetworkResult
+from qrna.control._plugins import load_generator
 from qrna.control._routing import METRICS, Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._topology import line_network, links_from_graph, random_graph
 from qrna.link import PurificationPlan, purification_plan, seconds_per_pair  # re-exported

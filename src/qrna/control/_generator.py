@@ -3,7 +3,7 @@
 A generator takes the ``ConnectionSetupRequest`` as it reached the Responder (one ``HopRecord``
 per node, Initiator first) and returns either ``Accepted`` — one RuleSet per node and the plan
 behind them — or ``Rejected`` with a reason. Any callable of that shape is a generator; a
-scenario names one by dotted path (``load_generator("pkg.module:function")``).
+scenario names one (``load_generator``, which decides what a name may import).
 
 ``default_generator`` searches link purification rounds (0–3, DEJMPS recurrence), swap order
 (nested, sequential) and end-to-end purification rounds (0–2). For each it estimates, from the
@@ -18,7 +18,6 @@ fidelity it could find, a target no plan reaches.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
 from collections.abc import Callable
@@ -36,7 +35,6 @@ __all__ = [
     "RuleSetGenerator",
     "default_generator",
     "estimate",
-    "load_generator",
     "memories_needed",
 ]
 
@@ -250,17 +248,3 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         discard_step_s=2.0 * latency + 1e-9,
     )
     return Accepted(rulesets, plan, memories)
-
-
-def load_generator(path: str) -> RuleSetGenerator:
-    """The generator named ``"package.module:attribute"`` (or ``"package.module.attribute"``)."""
-    module, sep, attr = path.partition(":")
-    if not sep:
-        module, _, attr = path.rpartition(".")
-    try:
-        found = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ControlError(f"generator {path!r} cannot be loaded: {exc}") from None
-    if not callable(found):
-        raise ControlError(f"generator {path!r} is not callable")
-    return found  # type: ignore[no-any-return]

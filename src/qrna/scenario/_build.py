@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 
 import networkx as nx
 
-from qrna.control import Network, load_generator, random_graph
+from qrna.control import ControlError, Network, load_generator, random_graph
 from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkSpec, LinkType
 from qrna.physics import GateNoise
@@ -98,6 +97,7 @@ def build_links(s: Scenario) -> list[LinkSpec]:
             raise ScenarioError(f"nodes[{i}].name", f"node {node.name!r} is listed twice")
         configs[node.name] = node
     ports: dict[str, list[tuple[int, LinkConfig]]] = {name: [] for name in configs}
+    joined: dict[frozenset[str], int] = {}
     for i, link in enumerate(links):
         for end in ("a", "b"):
             name = getattr(link, end)
@@ -109,17 +109,29 @@ def build_links(s: Scenario) -> list[LinkSpec]:
             ports[name].append((i, link))
         if link.a == link.b:
             raise ScenarioError(f"links[{i}]", f"a link from {link.a!r} to itself")
+        pair = frozenset((link.a, link.b))
+        if pair in joined:
+            raise ScenarioError(
+                f"links[{i}]",
+                f"a second link between {link.a!r} and {link.b!r} (links[{joined[pair]}] joins "
+                "them already); two nodes share at most one quantum link",
+            )
+        joined[pair] = i
     built: dict[str, Node] = {}
     for j, (name, cfg) in enumerate(configs.items()):
         if not ports[name]:
             raise ScenarioError(f"nodes[{j}]", f"node {name!r} has no link")
         qnic_cfg = cfg.qnic or s.qnic
         node_type = NodeType(cfg.type)
-        qnics = (
-            ()
-            if node_type is NodeType.MEAS
-            else tuple(_qnic(qnic_cfg, link) for _, link in ports[name])
-        )
+        where = f"nodes[{j}].qnic" if cfg.qnic is not None else "qnic"
+        try:
+            qnics = (
+                ()
+                if node_type is NodeType.MEAS
+                else tuple(_qnic(qnic_cfg, link) for _, link in ports[name])
+            )
+        except ValueError as exc:
+            raise ScenarioError(where, str(exc)) from None
         try:
             built[name] = Node(name, node_type, qnics, measurement_basis=cfg.measurement_basis)
         except ValueError as exc:
@@ -163,8 +175,21 @@ def build_links(s: Scenario) -> list[LinkSpec]:
     return out
 
 
-def build_network(s: Scenario, seed: int | None = None) -> Network:
-    """A ``Network`` of the scenario's links and classical network, traffic not yet added."""
+def build_network(s: Scenario, seed: int | None = None, *, allow_plugins: bool = False) -> Network:
+    """A ``Network`` of the scenario's links and classical network, traffic not yet added.
+
+    Besides the links (``build_links``), refused here with a ``ScenarioError`` naming the field:
+    a generator the scenario may not import (``allow_plugins`` lets it name any
+    ``module:attribute``; see ``qrna.control.load_generator``) or that is not a generator, a
+    classical network that misses a link's ends, and traffic that starts at or after the end of
+    the run (``check_traffic`` checks the rest of the traffic)."""
+    for i, t in enumerate(s.traffic):
+        if t.start_s >= s.simulation.duration_s:
+            raise ScenarioError(
+                f"traffic[{i}].start_s",
+                f"{t.start_s:g} s is not before the end of the run (simulation.duration_s = "
+                f"{s.simulation.duration_s:g} s)",
+            )
     links = build_links(s)
     classical: nx.Graph[str] | None = None
     if s.classical_links:
@@ -178,18 +203,22 @@ def build_network(s: Scenario, seed: int | None = None) -> Network:
                     )
             classical.add_edge(c.a, c.b, delay_s=c.delay_s)
     try:
-        generator: Callable[..., object] = load_generator(s.simulation.generator)
+        generator = load_generator(s.simulation.generator, allow_plugins=allow_plugins)
+    except ControlError as exc:
+        raise ScenarioError("simulation.generator", str(exc)) from None
+    try:
         return Network(
             links,
             seed=s.simulation.seed if seed is None else seed,
             backend=s.simulation.backend,
             metric=s.simulation.metric,
-            generator=generator,  # type: ignore[arg-type]
+            generator=generator,
             classical=classical,
             jitter=s.simulation.jitter,
             monitor_fraction=s.simulation.monitor_fraction,
             monitor_interval_s=s.simulation.monitor_interval_s,
         )
     except ValueError as exc:
-        field = "simulation.generator" if "generator" in str(exc) else "classical_links"
-        raise ScenarioError(field, str(exc)) from None
+        # The links were checked above (build_links), so what remains is the classical
+        # network: a node it misses, or two ends of a link it does not join.
+        raise ScenarioError("classical_links", str(exc)) from None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from qrna.errors import QrnaError
+from qrna.errors import InputError
 
 __all__ = ["ScenarioError"]
 
 
-class ScenarioError(QrnaError, ValueError):
+class ScenarioError(InputError):
     """A scenario that cannot run: ``file`` (if known), ``path`` (e.g. ``links[2].length_km``)
     and what is wrong and allowed."""
 

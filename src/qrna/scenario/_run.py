@@ -134,10 +134,17 @@ def check_traffic(s: Scenario, network: Network) -> None:
         names.add(name)
 
 
-def run(scenario: Scenario, seed: int | None = None, progress: Progress | None = None) -> Results:
-    """Run ``scenario`` (with ``seed`` instead of its own, if given)."""
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    progress: Progress | None = None,
+    *,
+    allow_plugins: bool = False,
+) -> Results:
+    """Run ``scenario`` (with ``seed`` instead of its own, if given); ``allow_plugins`` lets its
+    generator be any ``module:attribute`` (``build_network``)."""
     seed = scenario.simulation.seed if seed is None else seed
-    network = build_network(scenario, seed)
+    network = build_network(scenario, seed, allow_plugins=allow_plugins)
     check_traffic(scenario, network)
     apps: dict[str, tuple[str, App | None]] = {}
     for i, t in enumerate(scenario.traffic):

@@ -35,26 +35,53 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Lifetime = Annotated[float, Field(gt=0.0)]  # a memory time: .inf means no decay
+StateFidelity = Annotated[float, Field(ge=0.25, le=1.0)]  # 1/4: the fully mixed state
+Count = Annotated[int, Field(ge=1)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
+# A generator name (``default``, an entry point's name) or a dotted path ``module:attribute``;
+# what it may import is decided when the network is built (``qrna.control.load_generator``).
+GeneratorName = Annotated[str, Field(pattern=r"^[A-Za-z_][\w.-]*(:[A-Za-z_]\w*)?$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no coercion. ``true`` is not 1 km, ``"5"`` is not a number, ``1.0`` is not a
+    # seed; an int is still a float (``length_km: 10``).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class QNICConfig(_Strict):
     """A node's memory interface: one per link the node has."""
 
-    memories: Annotated[int, Field(ge=1)] = 8
-    t1_s: Lifetime = math.inf
-    t2_s: Lifetime = math.inf
-    emission_efficiency: Probability = 1.0
-    absorption_efficiency: Probability = 1.0
-    emission_fidelity: Annotated[float, Field(ge=0.25, le=1.0)] = 1.0
-    emission_interval_s: Positive = 1e-8
-    cnot_error: Probability = 0.0
-    single_qubit_error: Probability = 0.0
-    readout_error: Probability = 0.0
+    memories: Count = Field(default=8, description="Memory qubits in the QNIC (count).")
+    t1_s: Lifetime = Field(
+        default=math.inf, description="Memory relaxation time T1 (s); .inf (the default): no decay."
+    )
+    t2_s: Lifetime = Field(
+        default=math.inf, description="Memory dephasing time T2 (s), at most 2·T1; .inf: no decay."
+    )
+    emission_efficiency: Probability = Field(
+        default=1.0, description="Probability that an emitted photon enters the fibre (0 to 1)."
+    )
+    absorption_efficiency: Probability = Field(
+        default=1.0,
+        description="Probability that an arriving photon is absorbed by a memory (0 to 1).",
+    )
+    emission_fidelity: StateFidelity = Field(
+        default=1.0,
+        description="Fidelity of the memory-photon state at emission (0.25 to 1; 1: perfect).",
+    )
+    emission_interval_s: Positive = Field(
+        default=1e-8, description="Time between two emissions of one memory (s)."
+    )
+    cnot_error: Probability = Field(
+        default=0.0, description="Depolarising error probability of a CNOT gate (0 to 1)."
+    )
+    single_qubit_error: Probability = Field(
+        default=0.0, description="Depolarising error probability of a single-qubit gate (0 to 1)."
+    )
+    readout_error: Probability = Field(
+        default=0.0, description="Probability that a measurement reports the wrong result (0 to 1)."
+    )
 
 
 class NodeConfig(_Strict):
@@ -62,63 +89,118 @@ class NodeConfig(_Strict):
     no memories: it measures each photon on arrival in ``measurement_basis`` ("random": X or
     Z), and ends MM links (as ``b``) or MSM links."""
 
-    name: Name
-    type: Literal["MEAS", "COMP", "SNSR", "REP1", "RTR"] = "RTR"
-    qnic: QNICConfig | None = None
-    measurement_basis: Literal["X", "Y", "Z", "random"] = "random"  # MEAS nodes
+    name: Name = Field(description="The node's name (letters, digits, '_', '-', '.').")
+    type: Literal["MEAS", "COMP", "SNSR", "REP1", "RTR"] = Field(
+        default="RTR",
+        description="MEAS (measures on arrival), COMP or SNSR (end nodes), REP1 (repeater of two "
+        "links), RTR (router).",
+    )
+    qnic: QNICConfig | None = Field(
+        default=None, description="This node's QNICs (default: the scenario's qnic)."
+    )
+    measurement_basis: Literal["X", "Y", "Z", "random"] = Field(
+        default="random", description="A MEAS node's basis; random: X or Z, even odds."
+    )
 
 
 class LinkConfig(_Strict):
     """A quantum link between nodes ``a`` and ``b``."""
 
-    a: Name
-    b: Name
-    type: Literal["MIM", "MM", "MSM"] = "MIM"
-    length_km: NonNegative = 10.0
-    loss_db_per_km: NonNegative = 0.2
-    heralding: Literal["double_click", "single_click"] = "double_click"
-    bright_state_population: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.1
-    detector_efficiency: Probability = 1.0
-    dark_count_probability: Probability = 0.0
-    visibility: Probability = 1.0
-    pair_probability: Probability = 1.0  # MSM source
-    source_fidelity: Annotated[float, Field(ge=0.25, le=1.0)] = 1.0  # MSM source
-    emission_fidelity: Annotated[float, Field(ge=0.25, le=1.0)] | None = None
-    memories: Annotated[int, Field(ge=1)] | None = None  # per end, overrides the QNIC's
+    a: Name = Field(description="The node at one end (an MM link's emitting end).")
+    b: Name = Field(description="The node at the other end (an MM link's receiving end).")
+    type: Literal["MIM", "MM", "MSM"] = Field(
+        default="MIM",
+        description="MIM: both ends emit to a BSA in the middle; MM: a emits to b; MSM: an "
+        "entangled-pair source in the middle sends to both.",
+    )
+    length_km: NonNegative = Field(default=10.0, description="Fibre length, end to end (km).")
+    loss_db_per_km: NonNegative = Field(default=0.2, description="Fibre attenuation (dB/km).")
+    heralding: Literal["double_click", "single_click"] = Field(
+        default="double_click", description="MIM heralding scheme."
+    )
+    bright_state_population: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.1,
+        description="Single-click heralding's bright-state population θ² (0 to 1, open).",
+    )
+    detector_efficiency: Probability = Field(
+        default=1.0, description="Probability that a detector clicks on a photon (0 to 1)."
+    )
+    dark_count_probability: Probability = Field(
+        default=0.0, description="Probability of a dark count per detection window (0 to 1)."
+    )
+    visibility: Probability = Field(
+        default=1.0, description="Two-photon interference visibility at the BSA (0 to 1)."
+    )
+    pair_probability: Probability = Field(
+        default=1.0, description="MSM: probability the source emits a pair per attempt (0 to 1)."
+    )
+    source_fidelity: StateFidelity = Field(
+        default=1.0, description="MSM: fidelity of the source's pairs (0.25 to 1)."
+    )
+    emission_fidelity: StateFidelity | None = Field(
+        default=None,
+        description="Memory-photon fidelity on this link (0.25 to 1; default: the QNIC's).",
+    )
+    memories: Count | None = Field(
+        default=None, description="Memories per end on this link (count; default: the QNIC's)."
+    )
 
 
 class ClassicalLinkConfig(_Strict):
     """A classical channel; when any are given they are the whole classical network."""
 
-    a: Name
-    b: Name
-    delay_s: NonNegative
+    a: Name = Field(description="The node at one end.")
+    b: Name = Field(description="The node at the other end.")
+    delay_s: NonNegative = Field(description="One-way message delay (s).")
 
 
 class TopologyConfig(_Strict):
     """A generated topology (instead of listing nodes and links): nodes are named n0, n1, …
     (``random``: r0, r1, …); every link gets ``link``'s settings."""
 
-    kind: Literal["chain", "ring", "grid", "star", "dumbbell", "random"]
-    nodes: Annotated[int, Field(ge=2, le=10_000)] = 4
-    columns: Annotated[int, Field(ge=1)] | None = None  # grid: default a near-square grid
-    degree: Positive = 3.0  # random: mean links per node
-    seed: Annotated[int, Field(ge=0)] = 0  # random
-    link: LinkConfig | None = None  # a, b ignored; default: LinkConfig defaults
+    kind: Literal["chain", "ring", "grid", "star", "dumbbell", "random"] = Field(
+        description="The shape: chain, ring, grid (rows of columns), star (n0 in the middle), "
+        "dumbbell (two joined stars), random (connected)."
+    )
+    nodes: Annotated[int, Field(ge=2, le=10_000)] = Field(default=4, description="Nodes (count).")
+    columns: Count | None = Field(
+        default=None, description="grid: nodes per row (count; default: a near-square grid)."
+    )
+    degree: Positive = Field(default=3.0, description="random: mean links per node.")
+    seed: Annotated[int, Field(ge=0)] = Field(default=0, description="random: the graph's seed.")
+    link: LinkConfig | None = Field(
+        default=None,
+        description="Settings of every link (its a and b are ignored; default: the link defaults).",
+    )
 
 
 class TrafficConfig(_Strict):
     """A connection and the application that uses it."""
 
-    initiator: Name
-    responder: Name
-    app: Literal["pairs", "qkd", "teleport", "tomography", "sensing"] = "pairs"
-    pairs: Annotated[int, Field(ge=1)] | None = None
-    duration_s: Positive | None = None
-    fidelity: Annotated[float, Field(ge=0.25, le=1.0)] = 0.8
-    start_s: NonNegative = 1e-3
-    memories: Annotated[int, Field(ge=1)] = 4
-    name: Name | None = None
+    initiator: Name = Field(description="The node that asks for the connection.")
+    responder: Name = Field(description="The node at the other end; its generator plans it.")
+    app: Literal["pairs", "qkd", "teleport", "tomography", "sensing"] = Field(
+        default="pairs", description="The application using the pairs (pairs: deliver them only)."
+    )
+    pairs: Count | None = Field(
+        default=None, description="Pairs to deliver, then tear down (count; or give duration_s)."
+    )
+    duration_s: Positive | None = Field(
+        default=None,
+        description="How long to keep the connection up (s; default with no pairs: the run).",
+    )
+    fidelity: StateFidelity = Field(
+        default=0.8, description="The least fidelity of a delivered pair (0.25 to 1)."
+    )
+    start_s: NonNegative = Field(
+        default=1e-3, description="When the initiator asks (s), before simulation.duration_s."
+    )
+    memories: Count = Field(
+        default=4, description="Memories reserved per QNIC on the path (count)."
+    )
+    name: Name | None = Field(
+        default=None, description="The connection's name (default: c1, c2, …)."
+    )
 
     @model_validator(mode="after")
     def _demand(self) -> TrafficConfig:
@@ -130,28 +212,67 @@ class TrafficConfig(_Strict):
 
 
 class SimulationConfig(_Strict):
-    duration_s: Positive = 0.1
-    seed: Annotated[int, Field(ge=0)] = 1
-    backend: Literal["bell_diagonal", "density_matrix"] = "bell_diagonal"
-    generator: str = "qrna.control:default_generator"
-    metric: Literal["qdijkstra", "hops", "length"] = "qdijkstra"
-    jitter: NonNegative = 0.0
-    monitor_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0  # link monitoring
-    monitor_interval_s: Positive = 0.01
+    """How the run goes: its length, seed, state backend, generator, routing and noise."""
+
+    duration_s: Positive = Field(default=0.1, description="Simulated time (s).")
+    seed: Annotated[int, Field(ge=0)] = Field(
+        default=1, description="Root seed (an integer >= 0); the same seed gives the same run."
+    )
+    backend: Literal["bell_diagonal", "density_matrix"] = Field(
+        default="bell_diagonal", description="How two-qubit states are held."
+    )
+    generator: GeneratorName = Field(
+        default="default",
+        description="The RuleSet generator: default, a name registered under the entry point "
+        "group qrna.generators, a path into qrna, or (with --allow-plugin) any module:attribute.",
+    )
+    metric: Literal["qdijkstra", "hops", "length"] = Field(
+        default="qdijkstra",
+        description="Routing cost: qdijkstra (seconds per pair), hops or length.",
+    )
+    jitter: NonNegative = Field(
+        default=0.0,
+        description="Extra classical delay of each message, uniform in [0, jitter × its delay] "
+        "(a fraction of the delay, no unit).",
+    )
+    monitor_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0,
+        description="Fraction of link pairs measured for link monitoring (0 to 1, open).",
+    )
+    monitor_interval_s: Positive = Field(
+        default=0.01, description="Time between link-monitoring reports (s)."
+    )
 
 
 class Scenario(_Strict):
     """A whole scenario file."""
 
-    name: Name = "scenario"
-    description: str = ""
-    qnic: QNICConfig = QNICConfig()
-    nodes: list[NodeConfig] = []
-    links: list[LinkConfig] = []
-    topology: TopologyConfig | None = None
-    classical_links: list[ClassicalLinkConfig] = []
-    traffic: list[TrafficConfig] = []
-    simulation: SimulationConfig = SimulationConfig()
+    name: Name = Field(
+        default="scenario", description="The scenario's name (in results and reports)."
+    )
+    description: str = Field(default="", description="Free text about the scenario.")
+    qnic: QNICConfig = Field(default=QNICConfig(), description="Every node's default QNIC.")
+    nodes: list[NodeConfig] = Field(
+        default_factory=list, description="The nodes (with links; or give topology)."
+    )
+    links: list[LinkConfig] = Field(
+        default_factory=list, description="The quantum links between nodes."
+    )
+    topology: TopologyConfig | None = Field(
+        default=None, description="A generated topology instead of nodes and links."
+    )
+    classical_links: list[ClassicalLinkConfig] = Field(
+        default_factory=list,
+        description="The classical network (default: along the quantum links' fibres, "
+        "at the speed of light in fibre).",
+    )
+    traffic: list[TrafficConfig] = Field(
+        default_factory=list, description="The connections and their apps."
+    )
+    simulation: SimulationConfig = Field(
+        default=SimulationConfig(),
+        description="Run settings: duration, seed, backend, generator, …",
+    )
 
     @model_validator(mode="after")
     def _one_topology(self) -> Scenario:
