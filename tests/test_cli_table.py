@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from qrna.cli import _path_texts, _rate_text, app
+from qrna.cli import _path_texts, _print_summary, _rate_text, app
 
 runner = CliRunner()
 NAMES = [
@@ -133,3 +133,14 @@ def test_rates_read_as_value_and_interval() -> None:
     assert _rate_text(12.25, [10.0, 14.5]) == "12.2 ± 2.25"
     assert _rate_text(0.0, [0.0, 36.9]) == "0 (0–36.9)"
     assert _rate_text(0.0, [float("nan"), float("nan")]) == "–"
+
+
+def test_a_run_without_connections_prints_an_empty_table(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    summary = {"version": "0", "scenario": "idle", "sim_time_s": 0.1, "seed": 1}
+    _print_summary(summary | {"connections": [], "events": 16, "wall_time_s": 0.001})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:3] == ["connection", "path", "status"]
+    assert lines[-1] == "16 events in 0.00 s wall time"

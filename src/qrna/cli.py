@@ -323,7 +323,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         for c in s["connections"]
     ]
     fixed = sum(
-        max(len(title), *(len(row[k]) for row in figures))
+        max([len(title)] + [len(row[k]) for row in figures])
         for k, title in enumerate(h for h in header if h != "path")
     )
     # Columns are separated by their right padding and the box's blank divider: 2 characters.
