@@ -105,11 +105,19 @@ def _fidelity(value: Any) -> str:
     return _number(value)
 
 
+def _interval(ci: Any) -> bool:
+    return isinstance(ci, list | tuple) and len(ci) == 2 and all(_number(x) != "–" for x in ci)
+
+
 def _with_ci(value: Any, ci: Any, fmt: Callable[[Any], str] = _number) -> str:
     """``5606 (5360–5852)``; the value alone when there is no interval."""
-    if not isinstance(ci, list | tuple) or len(ci) != 2 or any(_number(x) == "–" for x in ci):
-        return fmt(value)
-    return f"{fmt(value)} ({fmt(ci[0])}–{fmt(ci[1])})"
+    return f"{fmt(value)} ({fmt(ci[0])}–{fmt(ci[1])})" if _interval(ci) else fmt(value)
+
+
+def _rate(rate: float, ci: Any) -> str:
+    """A connection's rate with its interval; ``–`` for one never up (no interval: there was
+    no time to measure a rate over)."""
+    return _with_ci(rate, ci) if _interval(ci) else "–"
 
 
 def _label(key: str) -> str:
@@ -130,7 +138,11 @@ def _table(headers: list[str], rows: list[list[str]], css: str = "") -> str:
 
 
 def _path(path: list[str]) -> str:
-    return html.escape(" → ".join(path)) if path else "–"
+    """Nodes joined by arrows; a long path wraps at the arrows, never inside a name (names
+    often hold hyphens, where browsers would otherwise break)."""
+    if not path:
+        return "–"
+    return " → ".join(f'<span class="node">{html.escape(n)}</span>' for n in path)
 
 
 def _connections(conns: list[dict[str, Any]]) -> str:
@@ -147,7 +159,7 @@ def _connections(conns: list[dict[str, Any]]) -> str:
                 _path(c["path"]),
                 f'<span class="{html.escape(c["status"])}">{html.escape(c["status"])}</span>',
                 _number(c["pairs_delivered"]),
-                _with_ci(c["rate_hz"], c["rate_ci_hz"]),
+                _rate(c["rate_hz"], c["rate_ci_hz"]),
                 f'<span class="miss">{fidelity}</span>' if short else fidelity,
                 _number(target),
                 _number(None if latency is None else latency * 1e3, 3),
@@ -267,6 +279,8 @@ th { background: #eef2f8; text-align: center; white-space: normal; }
 td:first-child, table.connections td:nth-child(2), table.connections td:nth-child(3),
 table.connections td:nth-child(4), table.plans td:nth-child(4), table.links td:nth-child(2)
   { text-align: left; }
+table.connections td:nth-child(3) { white-space: normal; min-width: 12em; max-width: 30em; }
+span.node { white-space: nowrap; }
 tbody tr:nth-child(even) { background: #f8f9fb; }
 .done { color: #1a7f37; } .failed { color: #c62828; font-weight: bold; }
 .up, .pending { color: #b26a00; } .miss { color: #c62828; }
