@@ -4,6 +4,7 @@ the fidelities actually delivered, and a topology legend for node and link types
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 from html.parser import HTMLParser
@@ -13,7 +14,13 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pytest
 
-from qrna.report import fidelity_figure, throughput_figure, topology_figure, write_results
+from qrna.report import (
+    fidelity_figure,
+    report_html,
+    throughput_figure,
+    topology_figure,
+    write_results,
+)
 from qrna.scenario import PRESETS, Results, TopologyConfig, load_scenario, run, topology_graph
 
 
@@ -318,3 +325,21 @@ def test_sixty_connections_plot_the_top_eight_and_the_others(tmp_path: Path) -> 
     parser.feed((folder / "report.html").read_text())
     assert len(parser.table("connection", "app")[1]) == 60
     assert len(parser.table("connection", "hops")[1]) == 60
+
+
+def test_a_failed_connection_reads_as_such() -> None:
+    """No route meets 0.999: the row says failed with dashes for what was never measured, and
+    the reason follows the table."""
+    scenario = _three_apps() | {
+        "traffic": [{"initiator": "alice", "responder": "bob", "pairs": 5, "fidelity": 0.999}]
+    }
+    results = run(load_scenario(scenario))
+    (c,) = results.summary["connections"]
+    assert c["status"] == "failed"
+    text = report_html(results, {})
+    parser = _Tables()
+    parser.feed(text)
+    _, rows = parser.table("connection", "app")
+    assert rows == [["c1", "pairs", "–", "failed", "0", "–", "–", "0.999", "–"]]
+    assert f"<li><b>c1</b> failed: {html.escape(c['detail'])}</li>" in text
+    assert c["detail"].startswith("fidelity_unreachable: fidelity 0.999 is out of reach")
