@@ -1,22 +1,20 @@
 """The results folder of a run: ``summary.json``, ``pairs.csv`` (and ``pairs.parquet``),
-``links.csv``, the plots, and ``report.html`` — one self-contained page (plots inlined as
-base64 PNGs, no external resources), so it can be mailed or archived as is.
+``links.csv``, the plots, and ``report.html`` (built by ``_html``).
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import html
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+from qrna.report._html import report_html
 from qrna.report._plots import save_figures
 from qrna.scenario import Results
 
-__all__ = ["default_folder", "report_html", "summary_json", "write_results"]
+__all__ = ["default_folder", "summary_json", "write_results"]
 
 
 def default_folder(results: Results) -> Path:
@@ -64,81 +62,3 @@ def write_results(results: Results, folder: Path | None = None) -> Path:
     figures = save_figures(results, folder)
     (folder / "report.html").write_text(report_html(results, figures))
     return folder
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "–" if not math.isfinite(value) else f"{value:.4g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return html.escape(str(value))
-
-
-def report_html(results: Results, figures: dict[str, Path]) -> str:
-    """One self-contained HTML page: the summary tables and the plots inlined."""
-    s = results.summary
-    conn_cols = [
-        "id",
-        "app",
-        "path",
-        "status",
-        "fidelity_target",
-        "pairs_delivered",
-        "rate_hz",
-        "rate_ci_hz",
-        "fidelity_mean",
-        "fidelity_ci",
-        "latency_s_mean",
-    ]
-    link_cols = [
-        "endpoints",
-        "type",
-        "length_km",
-        "success_probability",
-        "pairs_generated",
-        "rate_hz",
-        "fidelity_mean",
-    ]
-
-    def table(rows: list[dict[str, Any]], cols: list[str]) -> str:
-        head = "".join(f"<th>{c}</th>" for c in cols)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{_fmt(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
-
-    apps = "".join(
-        f"<h3>{html.escape(c['id'])} ({html.escape(c['app'])})</h3><pre>"
-        + html.escape(json.dumps(_json_safe(c["app_results"]), indent=1))
-        + "</pre>"
-        for c in s["connections"]
-        if c["app_results"]
-    )
-    images = "".join(
-        f'<figure><img alt="{name}" src="data:image/png;base64,'
-        + base64.b64encode(path.read_bytes()).decode()
-        + f'"><figcaption>{name}</figcaption></figure>'
-        for name, path in figures.items()
-    )
-    title = f"qrna {s['version']}: {html.escape(s['scenario'])}, seed {s['seed']}"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
-td, th {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }}
-th {{ background: #eef2f8; }}
-figure {{ display: inline-block; margin: 0.5em; }}
-img {{ max-width: 100%; }}
-pre {{ background: #f6f6f6; padding: 0.6em; }}
-</style></head><body>
-<h1>{title}</h1>
-<p>{html.escape(results.scenario.description)}</p>
-<p>{_fmt(s["sim_time_s"])} s simulated in {_fmt(s["wall_time_s"])} s wall time,
-{s["events"]} events.</p>
-<h2>Connections</h2>{table(s["connections"], conn_cols)}
-<h2>Links</h2>{table(s["links"], link_cols)}
-<h2>Applications</h2>{apps or "<p>none</p>"}
-<h2>Plots</h2>{images}
-</body></html>
-"""
