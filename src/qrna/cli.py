@@ -163,7 +163,9 @@ def links_command(
         "links": rows,
     }
     if output is OutputFormat.json:
-        typer.echo(json.dumps(result, indent=2))
+        from qrna.report import strict_json
+
+        typer.echo(strict_json(result))
         return
     table = Table(title=f"qrna {__version__}: default links, {duration:g} s simulated, seed {seed}")
     for col in ("link", "type", "km", "p", "pairs", "rate/s (model)", "F", "F est. (95% CI)"):
@@ -171,6 +173,7 @@ def links_command(
     for r in rows:
         kind = r["type"] + (" 1-click" if r["heralding"] == "single_click" else "")
         lo, hi = r["monitored_fidelity_ci"]
+        est = r["monitored_fidelity"]
         table.add_row(
             "~".join(r["endpoints"]),
             kind,
@@ -179,7 +182,7 @@ def links_command(
             str(r["pairs_generated"]),
             f"{r['rate_hz']:.0f} ({r['analytic_rate_hz']:.0f})",
             f"{r['fidelity_mean']:.3f}",
-            f"{r['monitored_fidelity']:.3f} ({lo:.2f}–{hi:.2f})",
+            "–" if math.isnan(est) else f"{est:.3f} ({lo:.2f}–{hi:.2f})",
         )
     Console().print(table)
     typer.echo(f"{result['events']} events in {result['wall_time_s']:.2f} s wall time")
@@ -258,16 +261,62 @@ def run(
     files: Annotated[
         bool, typer.Option("--files/--no-files", help="Write the results folder.")
     ] = True,
+    max_wall: Annotated[
+        float | None,
+        typer.Option(
+            "--max-wall",
+            metavar="SECONDS",
+            help="Stop after this much wall-clock time; the results so far are written, "
+            'marked "interrupted" (exit code 0, with a warning).',
+        ),
+    ] = None,
 ) -> None:
-    """Run a scenario (default: the built-in metropolitan network) and report it."""
-    from qrna.report import summary_json, write_results
+    """Run a scenario (default: the built-in metropolitan network) and report it.
+
+    Ctrl-C stops the simulation and writes the results so far, marked "interrupted" (exit
+    code 130); a second Ctrl-C aborts without writing. The results folder appears whole or
+    not at all.
+    """
+    from qrna.report import ResultsFolderError, check_folder, summary_json, write_results
     from qrna.scenario import DEFAULT_PRESET, ScenarioError, load_scenario
     from qrna.scenario import run as run_scenario
 
+    if max_wall is not None and not (max_wall > 0 and math.isfinite(max_wall)):
+        raise _fail(f"--max-wall {max_wall!r}: expected a number of seconds > 0")
+    name = scenario or DEFAULT_PRESET
+    folder: Path | None = None
     try:
-        loaded = load_scenario(scenario or DEFAULT_PRESET, set_ or [])
+        loaded = load_scenario(name, set_ or [])
+        if files:
+            # The default of qrna.report.default_folder, known before the run.
+            used = loaded.simulation.seed if seed is None else seed
+            folder = out if out is not None else Path("results") / f"{loaded.name}-{used}"
+            check_folder(folder)
         console = Console(stderr=True)
         show = output is OutputFormat.table and console.is_terminal
+        duration = loaded.simulation.duration_s
+        open_ended = any(t.pairs is None for t in loaded.traffic)
+        warned = False
+
+        def pace(sim_s: float, wall_s: float) -> None:
+            # An open-ended demand runs the whole duration however long that takes: say so
+            # once the pace is known (a second of wall time), when it projects past a minute.
+            nonlocal warned
+            if warned or not open_ended or max_wall is not None or wall_s < 1.0 or sim_s <= 0:
+                return
+            projected = wall_s * duration / sim_s
+            if projected > 60:
+                warned = True
+                console.print(
+                    f"warning: at this pace the run takes about {projected:.0f} s wall time "
+                    f"({sim_s:.3g} of {duration:g} s simulated in {wall_s:.1f} s); open-ended "
+                    "traffic runs the whole duration. Bound it with --max-wall SECONDS, or "
+                    "press Ctrl-C to stop and keep the results so far.",
+                    markup=False,
+                    highlight=False,
+                )
+
+        pairs_dir = folder.parent if folder is not None and folder.parent.is_dir() else None
         if show:
             with Progress(
                 TextColumn("[bold]{task.description}"),
@@ -276,32 +325,66 @@ def run(
                 console=console,
                 transient=True,
             ) as bar:
-                task = bar.add_task(loaded.name, total=loaded.simulation.duration_s, info="")
+                task = bar.add_task(loaded.name, total=duration, info="")
 
                 def tick(sim_s: float, wall_s: float, events: int) -> None:
                     rate = events / wall_s if wall_s > 0 else 0.0
                     info = f"{sim_s:.3g} s simulated, {wall_s:.1f} s wall, {rate:,.0f} events/s"
                     bar.update(task, completed=sim_s, info=info)
+                    pace(sim_s, wall_s)
 
-                results = run_scenario(loaded, seed, tick)
+                results = run_scenario(
+                    loaded,
+                    seed,
+                    tick,
+                    max_wall_s=max_wall,
+                    catch_sigint=True,
+                    pairs_dir=pairs_dir,
+                )
         else:
-            results = run_scenario(loaded, seed)
-        try:
-            folder = write_results(results, out) if files else None
-        except OSError as exc:
-            raise _fail(
-                f"--out {exc.filename or out}: cannot write results: {exc.strerror}"
-            ) from None
+            results = run_scenario(
+                loaded,
+                seed,
+                lambda sim_s, wall_s, events: pace(sim_s, wall_s),
+                max_wall_s=max_wall,
+                catch_sigint=True,
+                pairs_dir=pairs_dir,
+            )
+        if folder is not None:
+            try:
+                write_results(results, folder)
+            except OSError as exc:
+                raise _fail(
+                    f"--out {exc.filename or folder}: cannot write results: {exc.strerror}"
+                ) from None
+    except KeyboardInterrupt:
+        # Before the simulation ran, or a second Ctrl-C while writing: the folder is whole or
+        # absent (written aside, then renamed), never half written.
+        typer.echo("interrupted: no results written", err=True)
+        raise typer.Exit(130) from None
+    except ResultsFolderError as exc:
+        raise _fail(f"--out {exc}") from None
     except ScenarioError as exc:
-        raise _fail(str(exc) if exc.file else f"{scenario or DEFAULT_PRESET}: {exc}") from None
+        raise _fail(str(exc) if exc.file else f"{name}: {exc}") from None
     except QrnaError as exc:
-        raise _fail(f"{scenario or DEFAULT_PRESET}: {exc}") from None
+        raise _fail(f"{name}: {exc}") from None
+    s = results.summary
     if output is OutputFormat.json:
         typer.echo(summary_json(results))
-        return
-    _print_summary(results.summary)
-    if folder is not None:
-        typer.echo(f"results: {folder}/ (summary.json, pairs.csv, plots, report.html)")
+    else:
+        _print_summary(s)
+        if folder is not None:
+            typer.echo(f"results: {folder}/ (summary.json, pairs.csv, plots, report.html)")
+    if s["interrupted"]:
+        how = "interrupted" if s["stopped"] == "interrupt" else f"--max-wall {max_wall:g} s reached"
+        where = f"; results so far in {folder}/" if folder is not None else ""
+        typer.echo(
+            f"{'warning: ' if s['stopped'] == 'max_wall' else ''}{how}: stopped at "
+            f"{s['sim_time_s']:.6g} s of {duration:g} s simulated{where}",
+            err=True,
+        )
+        if s["stopped"] == "interrupt":
+            raise typer.Exit(130)
 
 
 def _print_summary(s: dict[str, Any]) -> None:

@@ -249,4 +249,7 @@ def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> Non
     (tmp_path / "afile").write_text("")
     result = runner.invoke(app, ["run", "chain", "--out", str(tmp_path / "afile" / "sub")])
     assert result.exit_code == 2
-    assert "cannot write results: Not a directory" in result.stderr
+    # Checked before the simulation starts, so nothing ran and nothing was created.
+    assert result.stderr == (
+        f"error: --out {tmp_path / 'afile' / 'sub'}: {tmp_path / 'afile'} is a file, not a folder\n"
+    )

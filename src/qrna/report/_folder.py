@@ -1,6 +1,11 @@
 """The results folder of a run: ``summary.json``, ``pairs.csv`` (and ``pairs.parquet``),
 ``links.csv``, the plots, and ``report.html`` — one self-contained page (plots inlined as
 base64 PNGs, no external resources), so it can be mailed or archived as is.
+
+The folder appears whole or not at all: it is built in a hidden sibling folder (same parent,
+so the same file system) and renamed into place; a folder already there is renamed aside
+first and removed after. A write that fails or is interrupted removes its sibling and leaves
+the target as it was (the old folder, or none).
 """
 
 from __future__ import annotations
@@ -10,13 +15,29 @@ import csv
 import html
 import json
 import math
+import os
+import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
+from qrna.errors import QrnaError
 from qrna.report._plots import save_figures
 from qrna.scenario import Results
 
-__all__ = ["default_folder", "report_html", "summary_json", "write_results"]
+__all__ = [
+    "ResultsFolderError",
+    "check_folder",
+    "default_folder",
+    "report_html",
+    "strict_json",
+    "summary_json",
+    "write_results",
+]
+
+
+class ResultsFolderError(QrnaError, ValueError):
+    """The results folder cannot be written where asked."""
 
 
 def default_folder(results: Results) -> Path:
@@ -34,27 +55,71 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def strict_json(value: Any, indent: int | None = 2) -> str:
+    """``value`` as strict JSON text: NaN and infinities become null (JSON has neither, and
+    strict parsers reject Python's ``NaN``)."""
+    return json.dumps(_json_safe(value), indent=indent, allow_nan=False)
+
+
 def summary_json(results: Results) -> str:
-    """The summary as JSON text (NaN and infinities become null)."""
-    return json.dumps(_json_safe(results.summary), indent=2)
+    """The summary as strict JSON text (NaN and infinities become null)."""
+    return strict_json(results.summary)
+
+
+def check_folder(folder: Path) -> None:
+    """Raise ``ResultsFolderError`` unless a results folder can be written at ``folder``:
+    it is a folder or absent, and its nearest existing parent is a folder we may write in.
+    Creates nothing (a run that fails leaves no trace)."""
+    if folder.exists() and not folder.is_dir():
+        raise ResultsFolderError(f"{folder} exists and is not a folder")
+    parent = folder.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ResultsFolderError(f"{folder}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ResultsFolderError(f"{folder}: no permission to write in {parent}")
 
 
 def write_results(results: Results, folder: Path | None = None) -> Path:
-    """Write every result file into ``folder`` (default ``default_folder``); returns it."""
+    """Write every result file into ``folder`` (default ``default_folder``), atomically
+    (module docstring); returns it."""
     folder = default_folder(results) if folder is None else folder
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(summary_json(results))
-    columns = list(results.pairs[0]) if results.pairs else ["connection"]
-    with (folder / "pairs.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(results.pairs)
+    check_folder(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    building = folder.parent / f".{folder.name}.tmp-{tag}"
+    building.mkdir()
     try:
-        import pyarrow.parquet as pq
+        _write_files(results, building)
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old-{tag}"
+            folder.rename(old)
+            try:
+                building.rename(folder)
+            except BaseException:
+                old.rename(folder)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            building.rename(folder)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return folder
 
-        pq.write_table(results.pairs_table(), folder / "pairs.parquet")
-    except ImportError:  # pragma: no cover - pyarrow is a dependency; keep CSV regardless
-        pass
+
+def _write_files(results: Results, folder: Path) -> None:
+    import pyarrow.parquet as pq
+
+    (folder / "summary.json").write_text(summary_json(results))
+    shutil.copyfile(results.pairs_file, folder / "pairs.parquet")
+    parquet = pq.ParquetFile(folder / "pairs.parquet")
+    with (folder / "pairs.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=parquet.schema_arrow.names)
+        writer.writeheader()
+        for batch in parquet.iter_batches(batch_size=65536):
+            writer.writerows(batch.to_pylist())
     links = results.summary["links"]
     with (folder / "links.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(links[0]) if links else ["endpoints"])
@@ -63,7 +128,6 @@ def write_results(results: Results, folder: Path | None = None) -> Path:
             writer.writerow({**link, "endpoints": "~".join(link["endpoints"])})
     figures = save_figures(results, folder)
     (folder / "report.html").write_text(report_html(results, figures))
-    return folder
 
 
 def _fmt(value: Any) -> str:
@@ -109,7 +173,7 @@ def report_html(results: Results, figures: dict[str, Path]) -> str:
 
     apps = "".join(
         f"<h3>{html.escape(c['id'])} ({html.escape(c['app'])})</h3><pre>"
-        + html.escape(json.dumps(_json_safe(c["app_results"]), indent=1))
+        + html.escape(strict_json(c["app_results"], indent=1))
         + "</pre>"
         for c in s["connections"]
         if c["app_results"]
@@ -121,6 +185,15 @@ def report_html(results: Results, figures: dict[str, Path]) -> str:
         for name, path in figures.items()
     )
     title = f"qrna {s['version']}: {html.escape(s['scenario'])}, seed {s['seed']}"
+    stopped = ""
+    if s.get("interrupted"):
+        asked = results.scenario.simulation.duration_s
+        why = {"interrupt": "interrupted (Ctrl-C)", "max_wall": "stopped by --max-wall"}
+        stopped = (
+            f" <strong>The run was {why.get(s['stopped'], 'stopped')} at "
+            f"{_fmt(s['sim_time_s'])} s of {_fmt(asked)} s: these are the results so far."
+            "</strong>"
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -135,7 +208,7 @@ pre {{ background: #f6f6f6; padding: 0.6em; }}
 <h1>{title}</h1>
 <p>{html.escape(results.scenario.description)}</p>
 <p>{_fmt(s["sim_time_s"])} s simulated in {_fmt(s["wall_time_s"])} s wall time,
-{s["events"]} events.</p>
+{s["events"]} events.{stopped}</p>
 <h2>Connections</h2>{table(s["connections"], conn_cols)}
 <h2>Links</h2>{table(s["links"], link_cols)}
 <h2>Applications</h2>{apps or "<p>none</p>"}

@@ -16,9 +16,19 @@ matplotlib.use("Agg")  # no display needed: files and reports only
 
 import matplotlib.pyplot as plt
 import networkx as nx
+import numpy as np
 from matplotlib.figure import Figure
 
 from qrna.scenario import Results
+
+
+def _columns(results: Results, *names: str) -> dict[str, Any]:
+    """Columns of the per-pair rows as numpy arrays (only those read from the file)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(results.pairs_file, columns=list(names))
+    return {n: table.column(n).to_numpy() for n in names}
+
 
 __all__ = ["fidelity_figure", "save_figures", "throughput_figure", "topology_figure"]
 
@@ -27,14 +37,13 @@ def throughput_figure(results: Results, bins: int = 40) -> Figure:
     """Delivered pairs per second over simulated time, one line per connection."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
     duration = results.summary["sim_time_s"]
-    width = duration / bins
+    width = duration / bins if duration > 0 else 1.0
+    rows = _columns(results, "connection", "delivered_ps")
     for c in results.summary["connections"]:
-        times = [r["delivered_ps"] * 1e-12 for r in results.pairs if r["connection"] == c["id"]]
-        counts = [0] * bins
-        for t in times:
-            counts[min(bins - 1, int(t / width))] += 1
-        xs = [(i + 0.5) * width for i in range(bins)]
-        ax.plot(xs, [n / width for n in counts], label=f"{c['id']} ({c['app']})")
+        times = rows["delivered_ps"][rows["connection"] == c["id"]] * 1e-12
+        counts = np.bincount(np.minimum(bins - 1, (times / width).astype(np.int64)), minlength=bins)
+        xs = (np.arange(bins) + 0.5) * width
+        ax.plot(xs, counts / width, label=f"{c['id']} ({c['app']})")
     ax.set_xlabel("simulated time (s)")
     ax.set_ylabel("pairs delivered per second")
     ax.set_title("Throughput per connection")
@@ -47,15 +56,16 @@ def throughput_figure(results: Results, bins: int = 40) -> Figure:
 def fidelity_figure(results: Results) -> Figure:
     """Histogram of delivered pairs' true fidelity per connection, targets dashed."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
+    rows = _columns(results, "connection", "fidelity")
     for i, c in enumerate(results.summary["connections"]):
-        values = [r["fidelity"] for r in results.pairs if r["connection"] == c["id"]]
-        if values:
+        values = rows["fidelity"][rows["connection"] == c["id"]]
+        if len(values):
             ax.hist(values, bins=30, alpha=0.55, label=c["id"], color=f"C{i}")
             ax.axvline(c["fidelity_target"], linestyle="--", color=f"C{i}")
     ax.set_xlabel("fidelity of delivered pairs (ground truth)")
     ax.set_ylabel("pairs")
     ax.set_title("Fidelity distribution (dashed: requested)")
-    if results.pairs:
+    if len(rows["fidelity"]):
         ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
