@@ -12,11 +12,16 @@ and exit code 2 — never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -298,9 +303,10 @@ def run(
         open_ended = any(t.pairs is None for t in loaded.traffic)
         warned = False
 
-        def pace(sim_s: float, wall_s: float) -> None:
+        def pace(sim_s: float, wall_s: float, events: int) -> None:
             # An open-ended demand runs the whole duration however long that takes: say so
             # once the pace is known (a second of wall time), when it projects past a minute.
+            # Called from the run's watcher thread (Console.print takes a lock).
             nonlocal warned
             if warned or not open_ended or max_wall is not None or wall_s < 1.0 or sim_s <= 0:
                 return
@@ -314,6 +320,7 @@ def run(
                     "press Ctrl-C to stop and keep the results so far.",
                     markup=False,
                     highlight=False,
+                    soft_wrap=True,
                 )
 
         pairs_dir = folder.parent if folder is not None and folder.parent.is_dir() else None
@@ -331,7 +338,6 @@ def run(
                     rate = events / wall_s if wall_s > 0 else 0.0
                     info = f"{sim_s:.3g} s simulated, {wall_s:.1f} s wall, {rate:,.0f} events/s"
                     bar.update(task, completed=sim_s, info=info)
-                    pace(sim_s, wall_s)
 
                 results = run_scenario(
                     loaded,
@@ -340,19 +346,21 @@ def run(
                     max_wall_s=max_wall,
                     catch_sigint=True,
                     pairs_dir=pairs_dir,
+                    watch=pace,
                 )
         else:
             results = run_scenario(
                 loaded,
                 seed,
-                lambda sim_s, wall_s, events: pace(sim_s, wall_s),
                 max_wall_s=max_wall,
                 catch_sigint=True,
                 pairs_dir=pairs_dir,
+                watch=pace,
             )
         if folder is not None:
             try:
-                write_results(results, folder)
+                with _sigint_while_writing(results.summary["interrupted"]):
+                    write_results(results, folder)
             except OSError as exc:
                 raise _fail(
                     f"--out {exc.filename or folder}: cannot write results: {exc.strerror}"
@@ -385,6 +393,30 @@ def run(
         )
         if s["stopped"] == "interrupt":
             raise typer.Exit(130)
+
+
+@contextlib.contextmanager
+def _sigint_while_writing(interrupted: bool) -> Iterator[None]:
+    """While the results are written, the first Ctrl-C (after the simulation ended whole)
+    only warns: the folder on its way is complete. The next one aborts the writing
+    (``KeyboardInterrupt``); the folder then stays as it was, since it is written aside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    presses = 1 if interrupted else 0
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise KeyboardInterrupt
+        typer.echo("writing the results of the whole run; Ctrl-C again aborts", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_summary(s: dict[str, Any]) -> None:

@@ -7,12 +7,11 @@ The ``PairRecorder`` takes each checked pair from the delivery ledger
 the file as one row group; memory stays bounded by the batch.
 
 Per connection it keeps the count, the first and last delivery times, and the mean and spread
-of fidelity and latency (Welford's running update: one pass, no cancellation in the variance).
+of fidelity and latency (``qrna.apps.RunningStats``).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from qrna.apps import RunningStats
 from qrna.rules import DeliveredPair
 
-__all__ = ["PAIR_SCHEMA", "ConnectionPairs", "PairRecorder", "RunningStats"]
+__all__ = ["PAIR_SCHEMA", "ConnectionPairs", "PairRecorder"]
 
 PAIR_SCHEMA = pa.schema(
     [
@@ -39,29 +39,6 @@ PAIR_SCHEMA = pa.schema(
         ("w_phi_minus", pa.float64()),
     ]
 )
-
-
-@dataclass(slots=True)
-class RunningStats:
-    """Count, mean and spread of a stream of values (Welford)."""
-
-    n: int = 0
-    mean: float = math.nan
-    _m2: float = 0.0
-
-    def add(self, x: float) -> None:
-        self.n += 1
-        if self.n == 1:
-            self.mean = x
-            return
-        delta = x - self.mean
-        self.mean += delta / self.n
-        self._m2 += delta * (x - self.mean)
-
-    @property
-    def stdev(self) -> float:
-        """Sample standard deviation (NaN for fewer than two values)."""
-        return math.sqrt(self._m2 / (self.n - 1)) if self.n > 1 else math.nan
 
 
 @dataclass(slots=True)

@@ -45,13 +45,13 @@ from typing import Any
 import networkx as nx
 
 from qrna._version import __version__
-from qrna.apps import APPS, App
+from qrna.apps import APPS, App, RunningStats
 from qrna.control import Network
 from qrna.hardware import NodeType
 from qrna.link import herald_model
 from qrna.scenario._build import build_network
 from qrna.scenario._errors import ScenarioError
-from qrna.scenario._pairs import PAIR_SCHEMA, ConnectionPairs, PairRecorder, RunningStats
+from qrna.scenario._pairs import PAIR_SCHEMA, ConnectionPairs, PairRecorder
 from qrna.scenario._schema import Scenario
 
 __all__ = ["Progress", "Results", "check_traffic", "run"]
@@ -173,6 +173,7 @@ def run(
     max_wall_s: float | None = None,
     catch_sigint: bool = False,
     pairs_dir: Path | None = None,
+    watch: Progress | None = None,
 ) -> Results:
     """Run ``scenario`` (with ``seed`` instead of its own, if given).
 
@@ -182,6 +183,9 @@ def run(
             raising ``KeyboardInterrupt`` (a second one still raises); main thread only.
         pairs_dir: where the temporary per-pair file goes (default: the system's temporary
             folder); same disk as the results folder makes copying it cheap.
+        watch: like ``progress``, but called about once per wall-clock second from a helper
+            thread while a slice runs (a slice of a long run can take minutes); ``events``
+            counts the finished slices' only.
     """
     if max_wall_s is not None and not (max_wall_s > 0 and math.isfinite(max_wall_s)):
         raise ScenarioError("max_wall_s", f"{max_wall_s!r} is not a finite number of seconds > 0")
@@ -213,7 +217,7 @@ def run(
         duration = scenario.simulation.duration_s
         stop = _Stop(network)
         started = time.perf_counter()
-        events = _run_slices(network, duration, stop, progress, max_wall_s, catch_sigint)
+        events = _run_slices(network, duration, stop, progress, max_wall_s, catch_sigint, watch)
         wall = time.perf_counter() - started
         recorder.close()
     except BaseException:
@@ -246,6 +250,7 @@ def _run_slices(
     progress: Progress | None,
     max_wall_s: float | None,
     catch_sigint: bool,
+    watch: Progress | None,
 ) -> int:
     """Run ``duration`` in slices until done or ``stop`` is set; returns the events run."""
     timer = None
@@ -257,9 +262,23 @@ def _run_slices(
         previous = signal.signal(signal.SIGINT, stop.on_sigint)
     started = time.perf_counter()
     events = 0
+    done = threading.Event()
+    watcher = None
+    if watch is not None:
+        hook = watch
+
+        def watching() -> None:
+            # Reads the clock the simulation advances: an int, read whole under the GIL.
+            while not done.wait(1.0):
+                now = network.scheduler.now_ps * 1e-12
+                hook(now, time.perf_counter() - started, events)
+
+        watcher = threading.Thread(target=watching, name="qrna-watch", daemon=True)
     try:
         if timer is not None:
             timer.start()
+        if watcher is not None:
+            watcher.start()
         for k in range(_SLICES):
             if stop.is_set():
                 break
@@ -270,6 +289,9 @@ def _run_slices(
                     sim = network.scheduler.now_ps * 1e-12
                 progress(sim, time.perf_counter() - started, events)
     finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
         if timer is not None:
             timer.cancel()
         if previous is not None:
