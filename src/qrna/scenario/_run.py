@@ -70,7 +70,8 @@ class Results:
         scenario: the scenario as run.
         seed: the root seed used.
         summary: the JSON-ready summary (README, "qrna run --format json").
-        network: the network, for inspection after the run.
+        network: the network, for inspection after the run (its delivery ledger streamed
+            the pairs to ``pairs_file``: ``network.reports()`` carry none).
         pairs_file: the per-pair rows as a Parquet file; a temporary file that lives as long
             as these Results (``qrna.report.write_results`` copies it into the folder).
     """
