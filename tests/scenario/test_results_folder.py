@@ -78,11 +78,13 @@ def _check_folder(folder: Path) -> dict[str, Any]:
 
 
 def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Path) -> None:
-    """`qrna run` in a subprocess, SIGINT sent at instants drawn with seed 10 across a first,
-    uninterrupted run's wall time (plus one very early, one as soon as the results are being
-    written, and one after the end): each time the target is absent or complete and
-    consistent, marked interrupted exactly when the exit code is 130, and no temporary
-    folder is left beside it. A Ctrl-C while a whole run's results are written only warns."""
+    """`qrna run` in a subprocess, SIGINT sent at instants: after the end (a first, whole
+    run), very early (while Python imports), three drawn with seed 10 within the simulation
+    (after the run's temporary pairs file appears, a random fraction of the whole run's
+    simulation wall time), and as soon as the results are being written. Each time the
+    target is absent or complete and consistent, marked interrupted exactly when the exit
+    code is 130, and nothing temporary is left beside it. A Ctrl-C while a whole run's
+    results are written only warns."""
     scenario = tmp_path / "open.json"
     scenario.write_text(json.dumps(_open_ended()))
     env = {**os.environ, "COLUMNS": "200"}
@@ -98,59 +100,58 @@ def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Pat
             env=env,
         )
 
-    began = time.perf_counter()
+    def wait_for(prefix: str, proc: subprocess.Popen[str]) -> None:
+        deadline = time.perf_counter() + 60
+        while not any(p.name.startswith(prefix) for p in tmp_path.iterdir()):
+            assert proc.poll() is None
+            assert time.perf_counter() < deadline
+            time.sleep(0.002)
+
     proc = start(tmp_path / "whole")
     _, err = proc.communicate(timeout=60)
-    total = time.perf_counter() - began
+    proc.send_signal(signal.SIGINT)  # after the end: no effect
     assert proc.returncode == 0, err
-    assert _check_folder(tmp_path / "whole")["interrupted"] is False
+    whole = _check_folder(tmp_path / "whole")
+    assert whole["interrupted"] is False
+    simulating = whole["wall_time_s"]
 
     rng = random.Random(10)
-    instants: list[float | str] = [0.05, *(rng.uniform(0.2, 0.9) * total for _ in range(3))]
-    instants += ["writing", total * 2]
+    instants: list[tuple[str, float]] = [("start", 0.05)]
+    instants += [("simulating", rng.uniform(0.1, 0.8) * simulating) for _ in range(3)]
+    instants += [("writing", 0.0)]
     outcomes = []
-    for k, when in enumerate(instants):
+    for k, (phase, delay) in enumerate(instants):
         out = tmp_path / f"run{k}"
         proc = start(out)
-        if when == "writing":
-            # As soon as the hidden sibling folder appears: the simulation is over.
-            deadline = time.perf_counter() + 60
-            while not any(p.name.startswith(f".{out.name}.tmp-") for p in tmp_path.iterdir()):
-                assert proc.poll() is None
-                assert time.perf_counter() < deadline
-                time.sleep(0.005)
-        else:
-            assert isinstance(when, float)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=when)
+        if phase == "simulating":
+            wait_for(".qrna-pairs-", proc)  # the run streams its pairs there from its start
+        elif phase == "writing":
+            wait_for(f".{out.name}.tmp-", proc)  # the simulation is over
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=delay)
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
         stdout, err = proc.communicate(timeout=60)
         rc = proc.returncode
-        assert rc in (0, 130, -signal.SIGINT), (when, rc, err)
-        leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(f".{out.name}.")]
-        assert leftovers == [], when
+        assert rc in (0, 130, -signal.SIGINT), (phase, rc, err)
+        leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+        assert leftovers == [], phase
         if out.exists():
             summary = _check_folder(out)
-            assert rc in (0, 130), (when, rc, err)
-            assert summary["interrupted"] is (rc == 130), (when, err)
+            assert rc in (0, 130), (phase, rc, err)
+            assert summary["interrupted"] is (rc == 130), (phase, err)
             assert summary["stopped"] == ("interrupt" if rc == 130 else None)
             if rc == 130:
                 assert summary["sim_time_s"] < 0.15
                 assert _strict(stdout) == summary
                 assert f"interrupted: stopped at {summary['sim_time_s']:.6g} s of 0.15 s" in err
             outcomes.append("interrupted" if rc == 130 else "complete")
-            if when == "writing":
+            if phase == "writing":
                 assert "writing the results of the whole run; Ctrl-C again aborts" in err
         else:
-            assert rc != 0, (when, err)
+            assert rc != 0, (phase, err)
             outcomes.append("none")
-    # The instants reach every case: nothing written (very early), a run stopped midway,
-    # one interrupted while writing, and one that finished first.
-    assert outcomes[0] == "none"
-    assert outcomes[4] == "complete"
-    assert outcomes[5] == "complete"
-    assert "interrupted" in outcomes[1:4]
+    assert outcomes == ["none", "interrupted", "interrupted", "interrupted", "complete"]
 
 
 def test_max_wall_stops_the_run_and_writes_what_it_reached(tmp_path: Path) -> None:
