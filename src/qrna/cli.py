@@ -359,7 +359,7 @@ def run(
             )
         if folder is not None:
             try:
-                with _sigint_while_writing(results.summary["interrupted"]):
+                with _sigint_while_writing(results.summary["stopped"] == "interrupt"):
                     write_results(results, folder)
             except OSError as exc:
                 raise _fail(
@@ -396,21 +396,21 @@ def run(
 
 
 @contextlib.contextmanager
-def _sigint_while_writing(interrupted: bool) -> Iterator[None]:
-    """While the results are written, the first Ctrl-C (after the simulation ended whole)
-    only warns: the folder on its way is complete. The next one aborts the writing
-    (``KeyboardInterrupt``); the folder then stays as it was, since it is written aside."""
+def _sigint_while_writing(pressed: bool) -> Iterator[None]:
+    """While the results are written, a first Ctrl-C (``pressed``: one already stopped the
+    simulation) only warns: the folder on its way is complete. The next one aborts the
+    writing (``KeyboardInterrupt``); the folder then stays as it was, being written aside."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    presses = 1 if interrupted else 0
+    presses = 1 if pressed else 0
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         nonlocal presses
         presses += 1
         if presses > 1:
             raise KeyboardInterrupt
-        typer.echo("writing the results of the whole run; Ctrl-C again aborts", err=True)
+        typer.echo("writing the results; Ctrl-C again aborts", err=True)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:

@@ -147,7 +147,7 @@ def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Pat
                 assert f"interrupted: stopped at {summary['sim_time_s']:.6g} s of 0.15 s" in err
             outcomes.append("interrupted" if rc == 130 else "complete")
             if phase == "writing":
-                assert "writing the results of the whole run; Ctrl-C again aborts" in err
+                assert "writing the results; Ctrl-C again aborts" in err
         else:
             assert rc != 0, (phase, err)
             outcomes.append("none")
@@ -225,6 +225,19 @@ def test_out_is_checked_before_the_run(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "chain", "--out", str(tmp_path / "f")])
     assert result.exit_code == 2
     assert result.stderr == f"error: --out {tmp_path / 'f'} exists and is not a folder\n"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("not results")
+    result = runner.invoke(app, ["run", "chain", "--out", str(mine)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --out {mine} exists and is not a results folder (no summary.json); it would "
+        "be replaced: choose another --out or remove it\n"
+    )
+    result = runner.invoke(app, ["run", "chain", "--out", "."])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --out . is the current folder or one above it\n"
+    assert (mine / "notes.txt").read_text() == "not results"
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
@@ -249,10 +262,11 @@ def test_json_outputs_are_strict_and_intervals_stay_in_0_1(tmp_path: Path) -> No
             assert 0.0 <= lo <= r["monitored_fidelity"] <= hi <= 1.0
     path = tmp_path / "s.json"
     path.write_text(json.dumps(_open_ended(0.02)))
-    result = runner.invoke(app, ["run", str(path), "--format", "json", "--out", str(tmp_path)])
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["run", str(path), "--format", "json", "--out", str(out)])
     assert result.exit_code == 0, result.output
     summary = _strict(result.stdout)
-    assert summary == _strict((tmp_path / "summary.json").read_text())
+    assert summary == _strict((out / "summary.json").read_text())
     assert summary["interrupted"] is False
     assert summary["stopped"] is None
     for c in summary["connections"]:

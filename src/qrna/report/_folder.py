@@ -3,8 +3,9 @@
 base64 PNGs, no external resources), so it can be mailed or archived as is.
 
 The folder appears whole or not at all: it is built in a hidden sibling folder (same parent,
-so the same file system) and renamed into place; a folder already there is renamed aside
-first and removed after. A write that fails or is interrupted removes its sibling and leaves
+so the same file system) and renamed into place; a results folder already there (one with a
+``summary.json``, or an empty one; anything else is refused) is renamed aside first and
+removed after. A write that fails or is interrupted removes its sibling and leaves
 the target as it was (the old folder, or none).
 """
 
@@ -68,10 +69,22 @@ def summary_json(results: Results) -> str:
 
 def check_folder(folder: Path) -> None:
     """Raise ``ResultsFolderError`` unless a results folder can be written at ``folder``:
-    it is a folder or absent, and its nearest existing parent is a folder we may write in.
+    it is absent, empty or an earlier results folder (it holds ``summary.json``) and not the
+    current folder or above it, and its nearest existing parent is a folder we may write in.
     Creates nothing (a run that fails leaves no trace)."""
     if folder.exists() and not folder.is_dir():
         raise ResultsFolderError(f"{folder} exists and is not a folder")
+    if folder.is_dir():
+        # Replacing a folder removes the old one: only ever a results folder (or an empty
+        # one), never the folder a user works in.
+        here = Path.cwd().resolve()
+        if folder.resolve() in (here, *here.parents):
+            raise ResultsFolderError(f"{folder} is the current folder or one above it")
+        if any(folder.iterdir()) and not (folder / "summary.json").is_file():
+            raise ResultsFolderError(
+                f"{folder} exists and is not a results folder (no summary.json); it would be "
+                "replaced: choose another --out or remove it"
+            )
     parent = folder.absolute().parent
     while not parent.exists():
         parent = parent.parent
