@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from qrna.apps import RunningStats
 from qrna.cli import app
 from qrna.link import LinkMonitor
 from qrna.report import write_results
-from qrna.scenario import load_scenario, run
+from qrna.scenario import ScenarioError, load_scenario, run
 from qrna.scenario._run import _mean_ci
 
 runner = CliRunner()
@@ -318,3 +319,25 @@ def test_pairs_stream_to_disk_and_the_ledger_keeps_none() -> None:
     assert path.exists()
     del results
     assert not path.exists()  # the temporary file goes with its Results
+
+
+def test_api_run_stops_on_sigint_or_max_wall_with_consistent_results() -> None:
+    """In-process: a SIGINT (raised from a timer thread, handled in the main thread) or the
+    wall-clock limit stops the run where it is; the counts agree, ``sim_time_s`` is the
+    clock reached, and the previous SIGINT handler is back afterwards."""
+    before = signal.getsignal(signal.SIGINT)
+    scenario = load_scenario(_open_ended(1000.0))
+    timer = threading.Timer(0.3, signal.raise_signal, (signal.SIGINT,))
+    timer.start()
+    interrupted = run(scenario, catch_sigint=True)
+    timer.join()
+    stopped = run(scenario, max_wall_s=0.3)
+    assert signal.getsignal(signal.SIGINT) is before
+    for r, reason in ((interrupted, "interrupt"), (stopped, "max_wall")):
+        s = r.summary
+        assert s["interrupted"] is True
+        assert s["stopped"] == reason
+        assert 0 < s["sim_time_s"] == r.network.scheduler.now_ps * 1e-12 < 1000
+        assert r.pairs_table().num_rows == s["connections"][0]["pairs_delivered"] > 0
+    with pytest.raises(ScenarioError, match=r"max_wall_s: 0 is not a finite number of seconds"):
+        run(scenario, max_wall_s=0)

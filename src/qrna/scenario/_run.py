@@ -258,9 +258,8 @@ def _run_slices(
     if max_wall_s is not None:
         timer = threading.Timer(max_wall_s, stop, ("max_wall",))
         timer.daemon = True
-    previous = None
-    if catch_sigint and threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, stop.on_sigint)
+    catching = catch_sigint and threading.current_thread() is threading.main_thread()
+    previous: Any = signal.signal(signal.SIGINT, stop.on_sigint) if catching else None
     started = time.perf_counter()
     events = 0
     done = threading.Event()
@@ -295,8 +294,9 @@ def _run_slices(
             watcher.join()
         if timer is not None:
             timer.cancel()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        if catching:
+            # None: the handler was not set from Python; the default is the nearest to it.
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
     return events
 
 
