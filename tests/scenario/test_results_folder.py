@@ -255,6 +255,7 @@ def test_json_outputs_are_strict_and_intervals_stay_in_0_1(tmp_path: Path) -> No
     links = runner.invoke(app, ["links", "--format", "json", "--duration", "0.05"])
     assert links.exit_code == 0, links.output
     rows = _strict(links.stdout)["links"]
+    assert [r["monitored_fidelity"] is None for r in rows] == [False, False, False, True]
     for r in rows:
         lo, hi = r["monitored_fidelity_ci"]
         if r["monitored_fidelity"] is None:
