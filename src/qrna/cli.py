@@ -6,6 +6,9 @@ a terminal, prints a summary table (or one JSON object with ``--format json``) a
 results folder. ``qrna presets``, ``qrna schema`` and ``qrna validate FILE`` help write
 scenarios; ``qrna links`` runs four links alone; ``qrna verify`` checks RuleSets.
 
+``qrna run`` stops at a first Ctrl-C and writes the results so far, marked "interrupted" (exit
+code 130); ``--max-wall`` stops it the same way (exit code 0, with a warning).
+
 Exit codes say whose fault a failure is. 2: the input (a file, an option, a ``--set``) is
 refused, in one line on stderr naming the file, the field and what is allowed. 3: a fault inside
 qrna (any exception but an ``InputError``, which only the boundary raises): one line
@@ -22,7 +25,9 @@ import math
 import os
 import platform
 import shlex
+import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -31,7 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -44,6 +50,9 @@ from qrna.errors import InputError, QrnaError
 from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkRunResult, LinkSimulation, LinkSpec, LinkType
 from qrna.rules import RuleSet, RuleSetDecodeError, ruleset_from_dict, verify
+
+if TYPE_CHECKING:
+    from qrna.scenario import Results, Scenario
 
 app = typer.Typer(
     name="qrna",
@@ -293,7 +302,9 @@ def links_command(
         "links": rows,
     }
     if output is OutputFormat.json:
-        typer.echo(json.dumps(result, indent=2))
+        from qrna.report import strict_json
+
+        typer.echo(strict_json(result))
         return
     table = Table(title=f"qrna {__version__}: default links, {duration:g} s simulated, seed {seed}")
     for col in ("link", "type", "km", "p", "pairs", "rate/s (model)", "F", "F est. (95% CI)"):
@@ -301,6 +312,7 @@ def links_command(
     for r in rows:
         kind = r["type"] + (" 1-click" if r["heralding"] == "single_click" else "")
         lo, hi = r["monitored_fidelity_ci"]
+        est = r["monitored_fidelity"]
         table.add_row(
             "~".join(r["endpoints"]),
             kind,
@@ -309,7 +321,7 @@ def links_command(
             str(r["pairs_generated"]),
             f"{r['rate_hz']:.0f} ({r['analytic_rate_hz']:.0f})",
             f"{r['fidelity_mean']:.3f}",
-            f"{r['monitored_fidelity']:.3f} ({lo:.2f}–{hi:.2f})",
+            "–" if math.isnan(est) else f"{est:.3f} ({lo:.2f}–{hi:.2f})",
         )
     Console().print(table)
     typer.echo(f"{result['events']} events in {result['wall_time_s']:.2f} s wall time")
@@ -437,51 +449,169 @@ def run(
     files: Annotated[
         bool, typer.Option("--files/--no-files", help="Write the results folder.")
     ] = True,
+    max_wall: Annotated[
+        float | None,
+        typer.Option(
+            "--max-wall",
+            metavar="SECONDS",
+            help="Stop after this much wall-clock time; the results so far are written, "
+            'marked "interrupted" (exit code 0, with a warning).',
+        ),
+    ] = None,
     allow_plugin: AllowPlugin = False,
     debug: Debug = False,
 ) -> None:
-    """Run a scenario (default: the built-in metropolitan network) and report it."""
-    from qrna.report import summary_json, write_results
-    from qrna.scenario import DEFAULT_PRESET, load_scenario
-    from qrna.scenario import run as run_scenario
+    """Run a scenario (default: the built-in metropolitan network) and report it.
 
+    Ctrl-C stops the simulation and writes the results so far, marked "interrupted" (exit
+    code 130); a second Ctrl-C aborts without writing. The results folder appears whole or
+    not at all.
+    """
+    from qrna.report import ResultsFolderError, check_folder, summary_json, write_results
+    from qrna.scenario import DEFAULT_PRESET, load_scenario
+
+    if max_wall is not None and not (max_wall > 0 and math.isfinite(max_wall)):
+        raise _fail(f"--max-wall {max_wall!r}: expected a number of seconds > 0")
     source = scenario or DEFAULT_PRESET
     case = _scenario_case("run", source, set_, allow_plugin)
+    folder: Path | None = None
     with _exit_codes(source, case, debug):
-        loaded = load_scenario(source, set_ or [])
-        _reproducible(case, loaded, seed)
-        console = Console(stderr=True)
-        show = output is OutputFormat.table and console.is_terminal
-        if show:
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                TextColumn("{task.fields[info]}"),
-                console=console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task(loaded.name, total=loaded.simulation.duration_s, info="")
-
-                def tick(sim_s: float, wall_s: float, events: int) -> None:
-                    rate = events / wall_s if wall_s > 0 else 0.0
-                    info = f"{sim_s:.3g} s simulated, {wall_s:.1f} s wall, {rate:,.0f} events/s"
-                    bar.update(task, completed=sim_s, info=info)
-
-                results = run_scenario(loaded, seed, tick, allow_plugins=allow_plugin)
-        else:
-            results = run_scenario(loaded, seed, allow_plugins=allow_plugin)
         try:
-            folder = write_results(results, out) if files else None
-        except OSError as exc:
-            raise _fail(
-                f"--out {exc.filename or out}: cannot write results: {exc.strerror}"
-            ) from None
+            loaded = load_scenario(source, set_ or [])
+            _reproducible(case, loaded, seed)
+            if files:
+                # The default of qrna.report.default_folder, known before the run.
+                used = loaded.simulation.seed if seed is None else seed
+                folder = out if out is not None else Path("results") / f"{loaded.name}-{used}"
+                check_folder(folder)
+            results = _run_with_progress(
+                loaded, seed, output is OutputFormat.table, max_wall, folder, allow_plugin
+            )
+            if folder is not None:
+                try:
+                    with _sigint_while_writing(results.summary["stopped"] == "interrupt"):
+                        write_results(results, folder)
+                except OSError as exc:
+                    raise _fail(
+                        f"--out {exc.filename or folder}: cannot write results: {exc.strerror}"
+                    ) from None
+        except KeyboardInterrupt:
+            # Before the simulation ran, or a second Ctrl-C while writing: the folder is whole
+            # or absent (written aside, then renamed), never half written.
+            typer.echo("interrupted: no results written", err=True)
+            raise typer.Exit(130) from None
+        except ResultsFolderError as exc:
+            raise _fail(f"--out {exc}") from None
+        s = results.summary
         if output is OutputFormat.json:
             typer.echo(summary_json(results))
+        else:
+            _print_summary(s)
+            if folder is not None:
+                typer.echo(f"results: {folder}/ (summary.json, pairs.csv, plots, report.html)")
+        if s["interrupted"]:
+            how = (
+                "interrupted"
+                if s["stopped"] == "interrupt"
+                else f"--max-wall {max_wall:g} s reached"
+            )
+            where = f"; results so far in {folder}/" if folder is not None else ""
+            typer.echo(
+                f"{'warning: ' if s['stopped'] == 'max_wall' else ''}{how}: stopped at "
+                f"{s['sim_time_s']:.6g} s of {loaded.simulation.duration_s:g} s "
+                f"simulated{where}",
+                err=True,
+            )
+            if s["stopped"] == "interrupt":
+                raise typer.Exit(130)
+
+
+def _run_with_progress(
+    loaded: Scenario,
+    seed: int | None,
+    table: bool,
+    max_wall: float | None,
+    folder: Path | None,
+    allow_plugins: bool,
+) -> Results:
+    """Run ``loaded``: a progress bar on a terminal (``table`` output), a warning when an
+    open-ended demand would take long, Ctrl-C and ``max_wall`` stopping it cleanly."""
+    from qrna.scenario import run as run_scenario
+
+    console = Console(stderr=True)
+    duration = loaded.simulation.duration_s
+    open_ended = any(t.pairs is None for t in loaded.traffic)
+    warned = False
+
+    def pace(sim_s: float, wall_s: float, events: int) -> None:
+        # An open-ended demand runs the whole duration however long that takes: say so once
+        # the pace is known (a second of wall time), when it projects past a minute. Called
+        # from the run's watcher thread (Console.print takes a lock).
+        nonlocal warned
+        if warned or not open_ended or max_wall is not None or wall_s < 1.0 or sim_s <= 0:
             return
-        _print_summary(results.summary)
-        if folder is not None:
-            typer.echo(f"results: {folder}/ (summary.json, pairs.csv, plots, report.html)")
+        projected = wall_s * duration / sim_s
+        if projected > 60:
+            warned = True
+            console.print(
+                f"warning: at this pace the run takes about {projected:.0f} s wall time "
+                f"({sim_s:.3g} of {duration:g} s simulated in {wall_s:.1f} s); open-ended "
+                "traffic runs the whole duration. Bound it with --max-wall SECONDS, or "
+                "press Ctrl-C to stop and keep the results so far.",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    pairs_dir = folder.parent if folder is not None and folder.parent.is_dir() else None
+    options: dict[str, Any] = dict(
+        allow_plugins=allow_plugins,
+        max_wall_s=max_wall,
+        catch_sigint=True,
+        pairs_dir=pairs_dir,
+        watch=pace,
+    )
+    if not (table and console.is_terminal):
+        return run_scenario(loaded, seed, **options)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(loaded.name, total=duration, info="")
+
+        def tick(sim_s: float, wall_s: float, events: int) -> None:
+            rate = events / wall_s if wall_s > 0 else 0.0
+            info = f"{sim_s:.3g} s simulated, {wall_s:.1f} s wall, {rate:,.0f} events/s"
+            bar.update(task, completed=sim_s, info=info)
+
+        return run_scenario(loaded, seed, tick, **options)
+
+
+@contextmanager
+def _sigint_while_writing(pressed: bool) -> Iterator[None]:
+    """While the results are written, a first Ctrl-C (``pressed``: one already stopped the
+    simulation) only warns: the folder on its way is complete. The next one aborts the
+    writing (``KeyboardInterrupt``); the folder then stays as it was, being written aside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    presses = 1 if pressed else 0
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise KeyboardInterrupt
+        typer.echo("writing the results; Ctrl-C again aborts", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _scenario_case(command: str, source: str, set_: list[str] | None, plugin: bool) -> _Case:

@@ -583,11 +583,17 @@ def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> Non
 def test_out_that_cannot_be_a_folder_is_input_error(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     small = ["--set", "traffic.0.pairs=2", "--format", "json"]
-    for out, why in [("afile/sub", "Not a directory"), ("afile", "File exists")]:
-        result = runner.invoke(app, ["run", "chain", *small, "--out", str(tmp_path / out)])
+    # Checked before the simulation starts, so nothing ran and nothing was created.
+    for out, why in [
+        ("afile/sub", f"{tmp_path / 'afile'} is a file, not a folder"),
+        ("afile", "exists and is not a folder"),
+    ]:
+        target = tmp_path / out
+        result = runner.invoke(app, ["run", "chain", *small, "--out", str(target)])
         assert result.exit_code == 2, result.output
-        assert result.stderr.endswith(f": cannot write results: {why}\n"), result.stderr
-        assert result.stderr.startswith("error: --out "), result.stderr
+        assert result.stderr.startswith(f"error: --out {target}"), result.stderr
+        assert result.stderr.endswith(f"{why}\n"), result.stderr
+        assert result.stdout == ""
         assert "Traceback" not in result.output
 
 

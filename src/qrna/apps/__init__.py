@@ -1,7 +1,7 @@
 """Applications, written only against the socket API (``qrna.api``): BBM92 QKD, teleportation,
 end-to-end tomography and sensing."""
 
-from qrna.apps._base import App, binary_entropy, binomial_ci
+from qrna.apps._base import App, RunningStats, binary_entropy, binomial_ci
 from qrna.apps._measuring import QKD, Sensing
 from qrna.apps._teleport import Teleport, Tomography
 
@@ -18,6 +18,7 @@ __all__ = [
     "APPS",
     "App",
     "QKD",
+    "RunningStats",
     "Sensing",
     "Teleport",
     "Tomography",

@@ -3,13 +3,46 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from qrna.api import QuantumSocket, socket
 from qrna.api._socket import Kind
 from qrna.control import Network
 
-__all__ = ["App", "binomial_ci", "binary_entropy"]
+__all__ = ["App", "RunningStats", "binary_entropy", "binomial_ci"]
+
+
+@dataclass(slots=True)
+class RunningStats:
+    """Count, mean and sample standard deviation of a stream of values, in constant memory
+    (Welford's update: one pass, no cancellation in the variance).
+
+    >>> s = RunningStats()
+    >>> for x in (1.0, 2.0, 4.0):
+    ...     s.add(x)
+    >>> s.n, round(s.mean, 12), round(s.stdev, 12)
+    (3, 2.333333333333, 1.527525231652)
+    """
+
+    n: int = 0
+    mean: float = math.nan
+    _m2: float = 0.0
+
+    def add(self, x: float) -> None:
+        """One more value."""
+        self.n += 1
+        if self.n == 1:
+            self.mean = x
+            return
+        delta = x - self.mean
+        self.mean += delta / self.n
+        self._m2 += delta * (x - self.mean)
+
+    @property
+    def stdev(self) -> float:
+        """Sample standard deviation (NaN for fewer than two values)."""
+        return math.sqrt(self._m2 / (self.n - 1)) if self.n > 1 else math.nan
 
 
 def binomial_ci(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:

@@ -94,14 +94,18 @@ class Tomography(_Measuring):
     kind = "MEAS"
     basis = "shared"
 
+    def setup(self) -> None:
+        super().setup()
+        self.monitor = LinkMonitor()
+
+    def both(self, x: Delivery, y: Delivery) -> None:
+        basis, own, other = x.basis, x.bit, y.bit
+        if basis is None or basis != y.basis or own is None or other is None:
+            return  # a MEAS end read in its own basis: not a tomography sample
+        self.monitor.observe_result(basis, own, other)
+
     def summary(self) -> dict[str, Any]:
-        monitor = LinkMonitor()
-        for x, y in self.pairs():
-            basis, own, other = x.basis, x.bit, y.bit
-            if basis is None or basis != y.basis or own is None or other is None:
-                continue  # a MEAS end read in its own basis: not a tomography sample
-            monitor.observe_result(basis, own, other)
-        est = monitor.estimate()
+        est = self.monitor.estimate()
         return {
             "samples": est.samples,
             "state": None if est.state is None else list(est.state.as_tuple()),

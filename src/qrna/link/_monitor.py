@@ -8,7 +8,10 @@ E_b = P(bits equal) − P(bits differ) in b = X, Y, Z the Bell-diagonal weights 
     Ψ+ = (1 + E_X + E_Y − E_Z)/4     Φ− = (1 − E_X + E_Y + E_Z)/4
 
 (Φ+ has E = (+1, −1, +1)). Each E_b has variance (1 − E_b²)/n_b, so the fidelity's standard
-error is √(Σ_b var_b)/4. The rate is heralds per second of observation, with a Poisson error.
+error is √(Σ_b var_b)/4. The fidelity estimate is clipped to [0, 1] (Φ+'s weight computed
+from sampled correlators can fall below 0, never above 1) and so is its normal 95 % interval
+F ± 1.96 se: a fidelity outside [0, 1] means nothing, and the clipped interval still holds
+the estimate. The rate is heralds per second of observation, with a Poisson error.
 This is what a node can know (spec §4.2: fidelity needs constant link monitoring); it never
 reads the simulator's state.
 
@@ -126,12 +129,12 @@ class LinkMonitor:
         ]
         clipped = [min(1.0, max(0.0, w)) for w in raw]
         state = BellDiagonal.from_weights([w / sum(clipped) for w in clipped])
-        f, se = raw[0], math.sqrt(var) / 4
+        f, se = min(1.0, max(0.0, raw[0])), math.sqrt(var) / 4
         return LinkEstimate(
             rate,
             (max(0.0, rate - half), rate + half),
             state,
             f,
-            (f - _Z95 * se, f + _Z95 * se),
+            (max(0.0, f - _Z95 * se), min(1.0, f + _Z95 * se)),
             samples,
         )

@@ -1,5 +1,11 @@
 """The results folder of a run: ``summary.json``, ``pairs.csv`` (and ``pairs.parquet``),
 ``links.csv``, the plots, and ``report.html`` (built by ``_html``).
+
+The folder appears whole or not at all: it is built in a hidden sibling folder (same parent,
+so the same file system) and renamed into place; a results folder already there (one with a
+``summary.json``, or an empty one; anything else is refused) is renamed aside first and
+removed after. A write that fails or is interrupted removes its sibling and leaves
+the target as it was (the old folder, or none).
 """
 
 from __future__ import annotations
@@ -7,14 +13,29 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
+from qrna.errors import QrnaError
 from qrna.report._html import report_html
 from qrna.report._plots import save_figures
 from qrna.scenario import Results
 
-__all__ = ["default_folder", "summary_json", "write_results"]
+__all__ = [
+    "ResultsFolderError",
+    "check_folder",
+    "default_folder",
+    "strict_json",
+    "summary_json",
+    "write_results",
+]
+
+
+class ResultsFolderError(QrnaError, ValueError):
+    """The results folder cannot be written where asked."""
 
 
 def default_folder(results: Results) -> Path:
@@ -32,27 +53,83 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def strict_json(value: Any, indent: int | None = 2) -> str:
+    """``value`` as strict JSON text: NaN and infinities become null (JSON has neither, and
+    strict parsers reject Python's ``NaN``)."""
+    return json.dumps(_json_safe(value), indent=indent, allow_nan=False)
+
+
 def summary_json(results: Results) -> str:
-    """The summary as JSON text (NaN and infinities become null)."""
-    return json.dumps(_json_safe(results.summary), indent=2)
+    """The summary as strict JSON text (NaN and infinities become null)."""
+    return strict_json(results.summary)
+
+
+def check_folder(folder: Path) -> None:
+    """Raise ``ResultsFolderError`` unless a results folder can be written at ``folder``:
+    it is absent, empty or an earlier results folder (it holds ``summary.json``) and not the
+    current folder or above it, and its nearest existing parent is a folder we may write in.
+    Creates nothing (a run that fails leaves no trace)."""
+    if folder.exists() and not folder.is_dir():
+        raise ResultsFolderError(f"{folder} exists and is not a folder")
+    if folder.is_dir():
+        # Replacing a folder removes the old one: only ever a results folder (or an empty
+        # one), never the folder a user works in.
+        here = Path.cwd().resolve()
+        if folder.resolve() in (here, *here.parents):
+            raise ResultsFolderError(f"{folder} is the current folder or one above it")
+        if any(folder.iterdir()) and not (folder / "summary.json").is_file():
+            raise ResultsFolderError(
+                f"{folder} exists and is not a results folder (no summary.json); it would be "
+                "replaced: choose another --out or remove it"
+            )
+    parent = folder.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ResultsFolderError(f"{folder}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ResultsFolderError(f"{folder}: no permission to write in {parent}")
 
 
 def write_results(results: Results, folder: Path | None = None) -> Path:
-    """Write every result file into ``folder`` (default ``default_folder``); returns it."""
+    """Write every result file into ``folder`` (default ``default_folder``), atomically
+    (module docstring); returns it."""
     folder = default_folder(results) if folder is None else folder
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(summary_json(results))
-    columns = list(results.pairs[0]) if results.pairs else ["connection"]
-    with (folder / "pairs.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(results.pairs)
+    check_folder(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    building = folder.parent / f".{folder.name}.tmp-{tag}"
+    building.mkdir()
     try:
-        import pyarrow.parquet as pq
+        _write_files(results, building)
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old-{tag}"
+            folder.rename(old)
+            try:
+                building.rename(folder)
+            except BaseException:
+                old.rename(folder)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            building.rename(folder)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return folder
 
-        pq.write_table(results.pairs_table(), folder / "pairs.parquet")
-    except ImportError:  # pragma: no cover - pyarrow is a dependency; keep CSV regardless
-        pass
+
+def _write_files(results: Results, folder: Path) -> None:
+    import pyarrow.parquet as pq
+
+    (folder / "summary.json").write_text(summary_json(results))
+    shutil.copyfile(results.pairs_file, folder / "pairs.parquet")
+    parquet = pq.ParquetFile(folder / "pairs.parquet")
+    with (folder / "pairs.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=parquet.schema_arrow.names)
+        writer.writeheader()
+        for batch in parquet.iter_batches(batch_size=65536):
+            writer.writerows(batch.to_pylist())
     links = results.summary["links"]
     with (folder / "links.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(links[0]) if links else ["endpoints"])
@@ -61,4 +138,3 @@ def write_results(results: Results, folder: Path | None = None) -> Path:
             writer.writerow({**link, "endpoints": "~".join(link["endpoints"])})
     figures = save_figures(results, folder)
     (folder / "report.html").write_text(report_html(results, figures))
-    return folder

@@ -303,13 +303,22 @@ def report_html(results: Results, figures: dict[str, Path]) -> str:
         for name, path in figures.items()
     )
     title = f"qrna {s['version']}: {html.escape(s['scenario'])}, seed {s['seed']}"
+    stopped = ""
+    if s.get("interrupted"):
+        asked = results.scenario.simulation.duration_s
+        why = {"interrupt": "interrupted (Ctrl-C)", "max_wall": "stopped by --max-wall"}
+        stopped = (
+            f" <strong>The run was {why.get(s['stopped'], 'stopped')} at "
+            f"{_number(s['sim_time_s'])} s of {_number(asked)} s: these are the results so "
+            "far.</strong>"
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>{_STYLE}</style></head><body>
 <h1>{title}</h1>
 <p>{html.escape(results.scenario.description)}</p>
 <p>{_number(s["sim_time_s"])} s simulated in {s["wall_time_s"]:.2f} s wall time,
-{s["events"]} events; {done} of {len(conns)} connections done.</p>
+{s["events"]} events; {done} of {len(conns)} connections done.{stopped}</p>
 <h2>Connections</h2>
 <p class="note">Fidelity: the delivered pairs' true fidelity (the simulator's ground truth),
 mean and 95&nbsp;% interval; in red where the mean falls short of the target. Latency: from

@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # no display needed: files and reports only
 
 import matplotlib.pyplot as plt
 import networkx as nx
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -64,9 +65,16 @@ def _ranked(results: Results, top: int) -> tuple[list[str], list[str]]:
 
 
 def _by_connection(results: Results, key: str) -> dict[str, list[Any]]:
+    """Column ``key`` of the per-pair rows, per connection (read from the pairs file: one
+    column at a time, never the whole rows)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(results.pairs_file, columns=["connection", key])
+    connections = np.asarray(table.column("connection").to_numpy(zero_copy_only=False))
+    values = table.column(key).to_numpy()
     out: dict[str, list[Any]] = defaultdict(list)
-    for row in results.pairs:
-        out[row["connection"]].append(row[key])
+    for cid in np.unique(connections):
+        out[str(cid)] = values[connections == cid].tolist()
     return out
 
 

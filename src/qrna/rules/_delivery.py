@@ -9,6 +9,10 @@ the same Pauli-frame correction the node applied.
 An application may hold its half after delivery (``hold=True``: it measures it later, e.g.
 when a classical message arrives); that qubit is freed when the application ``release``s it
 and the pair has been matched, whichever comes last.
+
+Checked pairs go to ``DeliveryLedger.delivered`` (a list) unless a sink is set with
+``stream_to``: a long run hands each pair to its results writer instead, so the ledger's memory
+stays bounded by the pairs in flight (half delivered, or held by an application).
 """
 
 from __future__ import annotations
@@ -59,11 +63,17 @@ class DeliveryLedger:
         self.free = free
         self.held: dict[tuple[str, PairName], _Half] = {}
         self.delivered: list[DeliveredPair] = []
+        self._sink: Callable[[DeliveredPair], None] = self.delivered.append
         self._unheld: dict[tuple[int, int], BellPair] = {}
         self._link_unheld: dict[str, list[tuple[int, int]]] = {}  # connection -> keys above
         self._origin: dict[tuple[str, str, PairName], tuple[int, int]] = {}
         self._app: dict[Qubit, str] = {}  # qubits applications hold -> connection
         self._matched: set[Qubit] = set()  # held by an application, pair already matched
+
+    def stream_to(self, sink: Callable[[DeliveredPair], None]) -> None:
+        """Hand each pair checked from now on to ``sink`` instead of keeping it in
+        ``delivered``."""
+        self._sink = sink
 
     def record_arrived(
         self, connection: str, node: str, name: PairName, origin: int, end: int
@@ -136,7 +146,7 @@ class DeliveryLedger:
             state = state.reversed()
         weights = state.as_tuple() if isinstance(state, BellDiagonal) else state.bell_weights()
         records = (halves[0][1], halves[1][1])
-        self.delivered.append(
+        self._sink(
             DeliveredPair(
                 d.name, d.name.t_ps, d.t_ps, state.fidelity, records, d.connection, weights
             )

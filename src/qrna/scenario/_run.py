@@ -5,10 +5,19 @@ at its start time, runs the simulated duration in slices (a ``progress`` callbac
 each), and returns ``Results``: the summary object ``qrna run --format json`` prints, one row
 per delivered pair, and per-link statistics.
 
+Delivered pairs stream to a Parquet file as they come (``qrna.scenario._pairs``), so memory
+does not grow with the pairs delivered; the summary is built from running statistics.
+
+A run can stop early: on Ctrl-C (SIGINT, with ``catch_sigint=True``) or when ``max_wall_s``
+wall-clock seconds have passed, the simulation stops after the event it is running, and the
+results are those of the time reached (``sim_time_s``), marked ``"interrupted": true`` with
+``"stopped"`` saying why ("interrupt" or "max_wall"; null for a run that reached its end).
+
 Rates come with 95 % intervals from the Poisson count (N ± 1.96 √N over the time the connection
 was up; for N = 0 the exact [0, 3.69/T]); fidelities with the normal interval of the mean
-(± 1.96 s/√n, none for fewer than two pairs) of the delivered pairs' true fidelities (the
-simulator's ground truth, beside what the applications estimate).
+(± 1.96 s/√n, clipped to [0, 1] where fidelities live; none for fewer than two pairs) of the
+delivered pairs' true fidelities (the simulator's ground truth, beside what the applications
+estimate).
 
 Example:
     >>> from qrna.scenario import load_scenario
@@ -21,21 +30,28 @@ Example:
 from __future__ import annotations
 
 import math
-import statistics
+import os
+import signal
+import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import networkx as nx
 
 from qrna._version import __version__
-from qrna.apps import APPS, App
+from qrna.apps import APPS, App, RunningStats
 from qrna.control import Network
 from qrna.hardware import NodeType
 from qrna.link import herald_model
 from qrna.scenario._build import build_network
 from qrna.scenario._errors import ScenarioError
+from qrna.scenario._pairs import PAIR_SCHEMA, ConnectionPairs, PairRecorder
 from qrna.scenario._schema import Scenario
 
 __all__ = ["Progress", "Results", "check_traffic", "run"]
@@ -54,38 +70,31 @@ class Results:
         scenario: the scenario as run.
         seed: the root seed used.
         summary: the JSON-ready summary (README, "qrna run --format json").
-        pairs: one row per delivered pair (connection, pair name, creation and delivery
-            times, true fidelity and Bell-diagonal weights, latency).
-        network: the network, for inspection after the run.
+        network: the network, for inspection after the run (its delivery ledger streamed
+            the pairs to ``pairs_file``: ``network.reports()`` carry none).
+        pairs_file: the per-pair rows as a Parquet file; a temporary file that lives as long
+            as these Results (``qrna.report.write_results`` copies it into the folder).
     """
 
     scenario: Scenario
     seed: int
     summary: dict[str, Any]
-    pairs: list[dict[str, Any]]
     network: Network
+    pairs_file: Path
 
     def pairs_table(self) -> Any:
-        """The per-pair rows as a ``pyarrow.Table`` (pyarrow is installed with qrna)."""
-        import pyarrow as pa
+        """One row per delivered pair (connection, pair name, creation and delivery times,
+        latency, true fidelity and Bell-diagonal weights) as a ``pyarrow.Table``."""
+        import pyarrow.parquet as pq
 
-        columns = list(self.pairs[0]) if self.pairs else list(_PAIR_COLUMNS)
-        return pa.table({k: [row[k] for row in self.pairs] for k in columns})
+        return pq.read_table(self.pairs_file, schema=PAIR_SCHEMA)
 
-
-_PAIR_COLUMNS = (
-    "connection",
-    "creator",
-    "name_ps",
-    "created_ps",
-    "delivered_ps",
-    "latency_s",
-    "fidelity",
-    "w_phi_plus",
-    "w_psi_minus",
-    "w_psi_plus",
-    "w_phi_minus",
-)
+    @property
+    def pairs(self) -> list[dict[str, Any]]:
+        """The rows of ``pairs_table()`` as dicts (read back on each access: for small runs;
+        use ``pairs_table()`` for large ones)."""
+        rows: list[dict[str, Any]] = self.pairs_table().to_pylist()
+        return rows
 
 
 def check_traffic(s: Scenario, network: Network) -> None:
@@ -134,15 +143,55 @@ def check_traffic(s: Scenario, network: Network) -> None:
         names.add(name)
 
 
+class _Stop:
+    """Why the run stops early, once set; setting it stops the simulation after the event
+    that is running (``Scheduler.stop``). Safe from a signal handler and from a timer thread:
+    it only sets flags."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.reason: str | None = None
+
+    def __call__(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.network.scheduler.stop()
+
+    def is_set(self) -> bool:
+        return self.reason is not None
+
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self.reason == "interrupt":
+            raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
+        self("interrupt")
+
+
 def run(
     scenario: Scenario,
     seed: int | None = None,
     progress: Progress | None = None,
     *,
     allow_plugins: bool = False,
+    max_wall_s: float | None = None,
+    catch_sigint: bool = False,
+    pairs_dir: Path | None = None,
+    watch: Progress | None = None,
 ) -> Results:
-    """Run ``scenario`` (with ``seed`` instead of its own, if given); ``allow_plugins`` lets its
-    generator be any ``module:attribute`` (``build_network``)."""
+    """Run ``scenario`` (with ``seed`` instead of its own, if given).
+
+    Args:
+        allow_plugins: let its generator be any ``module:attribute`` (``build_network``).
+        max_wall_s: stop after this many wall-clock seconds (results up to the time reached).
+        catch_sigint: while running, Ctrl-C (SIGINT) stops the run the same way instead of
+            raising ``KeyboardInterrupt`` (a second one still raises); main thread only.
+        pairs_dir: where the temporary per-pair file goes (default: the system's temporary
+            folder); same disk as the results folder makes copying it cheap.
+        watch: like ``progress``, but called about once per wall-clock second from a helper
+            thread while a slice runs (a slice of a long run can take minutes); ``events``
+            counts the finished slices' only.
+    """
+    if max_wall_s is not None and not (max_wall_s > 0 and math.isfinite(max_wall_s)):
+        raise ScenarioError("max_wall_s", f"{max_wall_s!r} is not a finite number of seconds > 0")
     seed = scenario.simulation.seed if seed is None else seed
     network = build_network(scenario, seed, allow_plugins=allow_plugins)
     check_traffic(scenario, network)
@@ -162,79 +211,128 @@ def run(
                 network, t.initiator, t.responder, start_s=t.start_s, connection=name, **kwargs
             )
             apps[name] = (t.app, app)
-    duration = scenario.simulation.duration_s
-    started = time.perf_counter()
-    events = 0
-    for k in range(_SLICES):
-        events += network.run(duration / _SLICES).events
-        if progress is not None:
-            progress(duration * (k + 1) / _SLICES, time.perf_counter() - started, events)
-    wall = time.perf_counter() - started
-    rows = _pair_rows(network)
+    fd, name = tempfile.mkstemp(prefix=".qrna-pairs-", suffix=".parquet", dir=pairs_dir)
+    os.close(fd)
+    pairs_file = Path(name)
+    try:
+        recorder = PairRecorder(pairs_file)
+        network.ledger.stream_to(recorder.add)
+        duration = scenario.simulation.duration_s
+        stop = _Stop(network)
+        started = time.perf_counter()
+        events = _run_slices(network, duration, stop, progress, max_wall_s, catch_sigint, watch)
+        wall = time.perf_counter() - started
+        recorder.close()
+    except BaseException:
+        pairs_file.unlink(missing_ok=True)
+        raise
+    # A run that reached its end reports the duration asked (the slices' picosecond rounding
+    # aside); a stopped one the instant of its last event.
+    reached = duration if stop.reason is None else network.scheduler.now_ps * 1e-12
     summary = {
         "version": __version__,
         "scenario": scenario.name,
         "seed": seed,
-        "sim_time_s": duration,
+        "sim_time_s": reached,
         "wall_time_s": wall,
         "events": events,
-        "connections": _connections(network, apps, rows, duration),
-        "links": _links(network, duration),
+        "interrupted": stop.reason is not None,
+        "stopped": stop.reason,
+        "connections": _connections(network, apps, recorder.stats),
+        "links": _links(network, reached),
     }
-    return Results(scenario, seed, summary, rows, network)
+    results = Results(scenario, seed, summary, network, pairs_file)
+    weakref.finalize(results, pairs_file.unlink, missing_ok=True)
+    return results
 
 
-def _pair_rows(network: Network) -> list[dict[str, Any]]:
-    rows = []
-    for p in network.ledger.delivered:
-        rows.append(
-            {
-                "connection": p.connection,
-                "creator": p.name.creator,
-                "name_ps": p.name.t_ps,
-                "created_ps": p.created_ps,
-                "delivered_ps": p.delivered_ps,
-                "latency_s": (p.delivered_ps - p.created_ps) * 1e-12,
-                "fidelity": p.fidelity,
-                "w_phi_plus": p.weights[0],
-                "w_psi_minus": p.weights[1],
-                "w_psi_plus": p.weights[2],
-                "w_phi_minus": p.weights[3],
-            }
-        )
-    return rows
+def _run_slices(
+    network: Network,
+    duration: float,
+    stop: _Stop,
+    progress: Progress | None,
+    max_wall_s: float | None,
+    catch_sigint: bool,
+    watch: Progress | None,
+) -> int:
+    """Run ``duration`` in slices until done or ``stop`` is set; returns the events run."""
+    timer = None
+    if max_wall_s is not None:
+        timer = threading.Timer(max_wall_s, stop, ("max_wall",))
+        timer.daemon = True
+    catching = catch_sigint and threading.current_thread() is threading.main_thread()
+    previous: Any = signal.signal(signal.SIGINT, stop.on_sigint) if catching else None
+    started = time.perf_counter()
+    events = 0
+    done = threading.Event()
+    watcher = None
+    if watch is not None:
+        hook = watch
+
+        def watching() -> None:
+            # Reads the clock the simulation advances: an int, read whole under the GIL.
+            while not done.wait(1.0):
+                now = network.scheduler.now_ps * 1e-12
+                hook(now, time.perf_counter() - started, events)
+
+        watcher = threading.Thread(target=watching, name="qrna-watch", daemon=True)
+    try:
+        if timer is not None:
+            timer.start()
+        if watcher is not None:
+            watcher.start()
+        for k in range(_SLICES):
+            if stop.is_set():
+                break
+            events += network.run(duration / _SLICES).events
+            if progress is not None:
+                sim = duration * (k + 1) / _SLICES
+                if stop.is_set():
+                    sim = network.scheduler.now_ps * 1e-12
+                progress(sim, time.perf_counter() - started, events)
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+        if timer is not None:
+            timer.cancel()
+        if catching:
+            # None: the handler was not set from Python; the default is the nearest to it.
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+    return events
 
 
-def _mean_ci(values: list[float]) -> tuple[float, list[float]]:
-    if not values:
+def _mean_ci(stats: RunningStats) -> tuple[float, list[float]]:
+    """Mean and its 95 % normal interval, clipped to [0, 1]: for fidelities, which live
+    there (the clipped interval still holds the mean, itself in [0, 1])."""
+    if stats.n == 0:
         return math.nan, [math.nan, math.nan]
-    mean = statistics.fmean(values)
-    if len(values) < 2:
-        return mean, [math.nan, math.nan]  # one value says nothing about its spread
-    half = 1.96 * statistics.stdev(values) / math.sqrt(len(values))
-    return mean, [mean - half, mean + half]
+    if stats.n < 2:
+        return stats.mean, [math.nan, math.nan]  # one value says nothing about its spread
+    half = 1.96 * stats.stdev / math.sqrt(stats.n)
+    return stats.mean, [max(0.0, stats.mean - half), min(1.0, stats.mean + half)]
 
 
 def _connections(
     network: Network,
     apps: dict[str, tuple[str, App | None]],
-    rows: list[dict[str, Any]],
-    duration: float,
+    pairs: dict[str, ConnectionPairs],
 ) -> list[dict[str, Any]]:
     out = []
     reports = network.reports()
     for cid, (kind, app) in apps.items():
         r = reports[cid]
-        mine = [row for row in rows if row["connection"] == cid]
+        mine = pairs.get(cid)
+        n = 0 if mine is None else mine.count
         up = next((e.t_ps for e in r.events if e.kind == "up"), None)
         end = next((e.t_ps for e in r.events if e.kind in ("done", "failed")), None)
         active = 0.0
         if up is not None:
             # Up until teardown (or now), and until the last half arrived after it.
             stop = end if end is not None else network.now_ps
-            stop = max([stop] + [row["delivered_ps"] for row in mine])
+            if mine is not None:
+                stop = max(stop, mine.last_ps)
             active = (stop - up) * 1e-12
-        n = len(mine)
         rate = n / active if active > 0 else 0.0
         if active <= 0:
             rate_ci = [math.nan, math.nan]
@@ -243,8 +341,11 @@ def _connections(
         else:
             half = 1.96 * math.sqrt(n) / active
             rate_ci = [max(0.0, rate - half), rate + half]
-        fidelity, fidelity_ci = _mean_ci([row["fidelity"] for row in mine])
-        latency, _ = _mean_ci([row["latency_s"] for row in mine])
+        if mine is None:
+            fidelity, fidelity_ci, latency = math.nan, [math.nan, math.nan], math.nan
+        else:
+            fidelity, fidelity_ci = _mean_ci(mine.fidelity)
+            latency = mine.latency_s.mean
         # Why it failed, or why it is still pending: the last refusal (or that it never left).
         refused = [e.detail for e in r.events if e.kind in ("failed", "rejected")]
         detail = ""
@@ -305,7 +406,7 @@ def _links(network: Network, duration: float) -> list[dict[str, Any]]:
                     "length_km": spec.fibre.length_km,
                     "success_probability": model.p_success,
                     "pairs_generated": generated,
-                    "rate_hz": generated / duration,
+                    "rate_hz": generated / duration if duration > 0 else 0.0,
                     "fidelity_mean": model.state.fidelity,
                     # What the routing daemons use: link monitoring's estimate if it runs.
                     "fidelity_advertised": network.link_state(
