@@ -19,6 +19,8 @@ from typing import Any
 import networkx as nx
 from hypothesis import strategies as st
 
+from qrna.scenario import TopologyConfig, topology_graph
+
 END_TYPES = ("MEAS", "COMP", "SNSR")
 RELAYS = ("REP1", "RTR")
 APPS_ANY = ("pairs", "qkd", "teleport", "tomography", "sensing")
@@ -110,9 +112,111 @@ def _qnic(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+def _traffic(
+    draw: st.DrawFn,
+    named: nx.Graph[str],
+    types: dict[str, str],
+    per_node: dict[str, int],
+    short: bool,
+) -> list[dict[str, Any]]:
+    """1–3 connections between end nodes that a path of repeaters joins (none if no two
+    are), each with an application its ends can run and a demand."""
+    relay = [n for n in named if types[n] in RELAYS]
+    ends = sorted(n for n in named if types[n] not in RELAYS)
+    candidates = [
+        (x, y)
+        for x in ends
+        for y in ends
+        if x < y and nx.has_path(named.subgraph([*relay, x, y]), x, y)
+    ]
+    traffic: list[dict[str, Any]] = []
+    if not candidates:
+        return traffic
+    for k in range(draw(st.integers(1, 3))):
+        x, y = draw(st.sampled_from(candidates))
+        if draw(st.booleans()):
+            x, y = y, x
+        meas = types[x] == "MEAS" or types[y] == "MEAS"
+        t: dict[str, Any] = {
+            "initiator": x,
+            "responder": y,
+            "app": draw(st.sampled_from(APPS_MEAS if meas else APPS_ANY)),
+            "fidelity": draw(st.sampled_from((0.5, 0.7, 0.8, 0.9, 0.95))),
+            "start_s": draw(st.sampled_from((0.0, 1e-3, 2e-3))),
+            "name": f"t{k}",
+        }
+        limit = min(per_node.get(x, 8), per_node.get(y, 8))
+        t["memories"] = draw(st.integers(1, max(1, min(limit, 4))))
+        # Links under a kilometre herald pairs every few tens of nanoseconds, and two MEAS
+        # ends have no memory to bound the source's rate: open-ended demands there deliver
+        # millions of pairs, a benchmark rather than a test.
+        fast = short or (types[x] == "MEAS" and types[y] == "MEAS")
+        demand = "pairs" if fast else draw(st.sampled_from(("pairs", "duration", "open")))
+        if demand == "pairs":
+            t["pairs"] = draw(st.integers(1, 40))
+        elif demand == "duration":
+            t["duration_s"] = draw(st.sampled_from((1e-3, 5e-3)))
+        traffic.append(t)
+    return traffic
+
+
+def _simulation(draw: st.DrawFn) -> dict[str, Any]:
+    simulation: dict[str, Any] = {
+        "duration_s": draw(st.sampled_from((0.005, 0.01, 0.02))),
+        "seed": draw(st.integers(0, 2**31 - 1)),
+        "backend": draw(st.sampled_from(("bell_diagonal", "bell_diagonal", "density_matrix"))),
+        "metric": draw(st.sampled_from(("qdijkstra", "qdijkstra", "hops", "length"))),
+    }
+    if draw(st.integers(0, 3)) == 0:
+        simulation["jitter"] = draw(st.sampled_from((0.5, 2.0)))
+    if draw(st.integers(0, 3)) == 0:
+        simulation["monitor_fraction"] = draw(st.sampled_from((0.05, 0.3)))
+        simulation["monitor_interval_s"] = 0.002
+    return simulation
+
+
+@st.composite
+def generated_topologies(draw: st.DrawFn) -> dict[str, Any]:
+    """A scenario on a generated topology (``topology:``), its link template drawn like a
+    listed link's; nodes get the types the generator gives them (COMP, REP1, RTR)."""
+    kind, low, high = draw(
+        st.sampled_from(
+            (
+                ("chain", 2, 8),
+                ("ring", 3, 8),
+                ("grid", 2, 9),
+                ("star", 3, 8),
+                ("dumbbell", 6, 8),
+                ("random", 4, 10),
+            )
+        )
+    )
+    topology: dict[str, Any] = {"kind": kind, "nodes": draw(st.integers(low, high))}
+    if kind == "random":
+        topology["seed"] = draw(st.integers(0, 1000))
+        topology["degree"] = draw(st.sampled_from((2, 2.5, 3.0)))
+    link = _link(draw, "x", "y", {"x": "COMP", "y": "COMP"})
+    del link["a"], link["b"]
+    topology["link"] = link
+    graph = topology_graph(TopologyConfig.model_validate(topology))
+    kinds = {1: "COMP", 2: "REP1"}
+    types = {n: kinds.get(d, "RTR") for n, d in graph.degree}
+    qnic = _qnic(draw)
+    m = link.get("memories", qnic["memories"])
+    return {
+        "name": "fuzz",
+        "qnic": qnic,
+        "topology": topology,
+        "traffic": _traffic(draw, graph, types, dict.fromkeys(graph, m), link["length_km"] < 1),
+        "simulation": _simulation(draw),
+    }
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     """A whole valid scenario mapping (see the module docstring)."""
+    if draw(st.integers(0, 3)) == 0:
+        return draw(generated_topologies())
     g = draw(graphs())
     names = {i: f"n{i}" for i in g}
     types = {names[i]: _node_type(draw, g.degree(i)) for i in g}
@@ -130,53 +234,25 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         for end in (link["a"], link["b"]):
             m = link.get("memories", node_qnic[end]["memories"])
             per_node[end] = min(per_node.get(end, m), m)
-    relay = [names[i] for i in g if types[names[i]] in RELAYS]
-    ends = [names[i] for i in g if types[names[i]] not in RELAYS]
     named = nx.relabel_nodes(g, names)
-    candidates = [
-        (x, y)
-        for x in ends
-        for y in ends
-        if x < y and nx.has_path(named.subgraph([*relay, x, y]), x, y)
-    ]
-    traffic: list[dict[str, Any]] = []
-    if candidates:
-        for k in range(draw(st.integers(1, 3))):
-            x, y = draw(st.sampled_from(candidates))
-            if draw(st.booleans()):
-                x, y = y, x
-            meas = types[x] == "MEAS" or types[y] == "MEAS"
-            t: dict[str, Any] = {
-                "initiator": x,
-                "responder": y,
-                "app": draw(st.sampled_from(APPS_MEAS if meas else APPS_ANY)),
-                "fidelity": draw(st.sampled_from((0.5, 0.7, 0.8, 0.9, 0.95))),
-                "start_s": draw(st.sampled_from((0.0, 1e-3, 2e-3))),
-                "name": f"t{k}",
-            }
-            limit = min(per_node.get(x, 8), per_node.get(y, 8))
-            t["memories"] = draw(st.integers(1, max(1, min(limit, 4))))
-            demand = draw(st.sampled_from(("pairs", "duration", "open")))
-            if demand == "pairs":
-                t["pairs"] = draw(st.integers(1, 40))
-            elif demand == "duration":
-                t["duration_s"] = draw(st.sampled_from((1e-3, 5e-3)))
-            traffic.append(t)
-    simulation: dict[str, Any] = {
-        "duration_s": draw(st.sampled_from((0.005, 0.01, 0.02))),
-        "seed": draw(st.integers(0, 2**31 - 1)),
-        "backend": draw(st.sampled_from(("bell_diagonal", "bell_diagonal", "density_matrix"))),
-    }
-    if draw(st.integers(0, 3)) == 0:
-        simulation["jitter"] = draw(st.sampled_from((0.5, 2.0)))
-    if draw(st.integers(0, 3)) == 0:
-        simulation["monitor_fraction"] = draw(st.sampled_from((0.05, 0.3)))
-        simulation["monitor_interval_s"] = 0.002
-    return {
+    short = any(link["length_km"] < 1 for link in links)
+    scenario: dict[str, Any] = {
         "name": "fuzz",
         "qnic": qnic,
         "nodes": nodes,
         "links": links,
-        "traffic": traffic,
-        "simulation": simulation,
+        "traffic": _traffic(draw, named, types, per_node, short),
+        "simulation": _simulation(draw),
     }
+    if draw(st.integers(0, 4)) == 0:
+        # A classical network of its own: the same edges, each message slower or faster
+        # than light in the fibre.
+        scenario["classical_links"] = [
+            {
+                "a": link["a"],
+                "b": link["b"],
+                "delay_s": link["length_km"] * 5e-6 * draw(st.sampled_from((0.5, 1, 3))),
+            }
+            for link in links
+        ]
+    return scenario

@@ -44,20 +44,31 @@ def check_invariants(data: dict[str, Any], again: bool = False) -> dict[str, Any
     scenario = load_scenario(data)
     results = run(scenario)
     net = results.network
-    assert net.leaks() == []
     summary = results.summary
+    # Teardowns still on their way at the end are no leak: let them land (10 ms is far above
+    # any path's latency here, jitter and the links' last rounds included), then look at the
+    # connections that had ended by the end of the run.
+    end = net.now_ps
+    net.ledger.stream_to(lambda pair: None)
+    net.run(0.01)
+    assert net.leaks(finished_by_ps=end) == []
     for c in summary["connections"]:
         assert c["status"] in ("done", "up", "failed", "pending"), c
         if c["status"] in ("failed", "pending"):
             assert c["detail"], c  # a user is told why
-        if c["status"] == "done" and c["pairs_delivered"]:
-            # Done means the target was met: the mean true fidelity of what was delivered.
-            assert c["fidelity_mean"] >= c["fidelity_target"], c
+        if c["status"] == "done" and c["pairs_delivered"] >= 2:
+            # Done means the target was met by the mean true fidelity of what was delivered,
+            # to numerical precision (a plan whose estimate ties the target delivers it less
+            # nanoseconds of decoherence), or within the sampling spread of pairs whose waits
+            # are random (three standard errors of the mean).
+            lo, hi = c["fidelity_ci"]
+            spread = 3 * (hi - lo) / (2 * 1.96)
+            assert c["fidelity_mean"] >= c["fidelity_target"] - max(1e-6, spread), c
         if c["status"] == "up" and c["plan"] is not None:
             # An accepted plan delivers: a connection up for 50 times its estimated time per
             # pair (estimates are pessimistic) has delivered something (P(none) ~ e^-50).
             up = next(e.t_ps for e in net.reports()[c["id"]].events if e.kind == "up")
-            expected = c["plan"]["estimated_rate_hz"] * (net.now_ps - up) * 1e-12
+            expected = c["plan"]["estimated_rate_hz"] * (end - up) * 1e-12
             assert expected < 50 or c["pairs_delivered"] > 0, c
     if again:
         assert _comparable(run(load_scenario(data)).summary) == _comparable(summary)

@@ -11,7 +11,7 @@ import pytest
 from qrna.control import memories_needed
 from qrna.rules import swap_schedule
 from qrna.rules._chain import swap_levels
-from qrna.scenario import load_scenario, run
+from qrna.scenario import ScenarioError, load_scenario, run
 
 
 def _run(data: dict[str, Any]) -> dict[str, Any]:
@@ -157,3 +157,17 @@ def test_a_plan_never_needs_more_memories_than_were_reserved() -> None:
     c = _run(scenario(2, 0.8))["connections"][0]
     assert (c["status"], c["pairs_delivered"]) == ("failed", 0)
     assert "out of reach on a-r-b with 2 memories per QNIC" in c["detail"]
+
+
+def test_a_topology_link_template_has_no_ends() -> None:
+    """``topology.link`` demanded ``a`` and ``b``, then ignored them: ``--set
+    'topology.link={type: MM}'`` was refused as missing them. Now it holds link settings only,
+    and ends given there are refused rather than ignored."""
+    s = load_scenario("chain", ["topology.link={type: MM, length_km: 5}"])
+    assert s.topology is not None
+    assert s.topology.link is not None
+    assert (s.topology.link.type, s.topology.link.length_km) == ("MM", 5.0)
+    c = run(s).summary["connections"][0]
+    assert (c["status"], c["path"]) == ("done", ["n0", "n1", "n2", "n3"])
+    with pytest.raises(ScenarioError, match=r"topology\.link\.a: "):
+        load_scenario("chain", ["topology.link={a: x, type: MM}"])

@@ -484,14 +484,18 @@ class Network:
 
     # -- checks -----------------------------------------------------------------------------------
 
-    def leaks(self) -> list[str]:
+    def leaks(self, finished_by_ps: int | None = None) -> list[str]:
         """What finished connections left behind (empty when nothing leaked): installed
-        RuleSets, held memories, qubits not FREE, ground-truth pairs still held."""
+        RuleSets, held memories, qubits not FREE, ground-truth pairs still held.
+
+        ``finished_by_ps`` looks only at connections that ended by then: a teardown still on
+        its way along the path at the end of a run is no leak (run on a little, then ask)."""
         out = []
+        by = self.now_ps if finished_by_ps is None else finished_by_ps
         finished = {
             cid
             for cid, evs in self._events.items()
-            if any(e.kind in ("done", "failed") for e in evs)
+            if any(e.kind in ("done", "failed") and e.t_ps <= by for e in evs)
         }
         for name, engine in self.engines.items():
             for cid in set(engine.connections()) & finished:

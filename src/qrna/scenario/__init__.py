@@ -8,6 +8,7 @@ from qrna.scenario._run import Progress, Results, check_traffic, run
 from qrna.scenario._schema import (
     ClassicalLinkConfig,
     LinkConfig,
+    LinkSettings,
     NodeConfig,
     QNICConfig,
     Scenario,
@@ -20,6 +21,7 @@ __all__ = [
     "ClassicalLinkConfig",
     "DEFAULT_PRESET",
     "LinkConfig",
+    "LinkSettings",
     "NodeConfig",
     "PRESETS",
     "Progress",

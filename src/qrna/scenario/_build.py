@@ -20,7 +20,14 @@ from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkSpec, LinkType
 from qrna.physics import GateNoise
 from qrna.scenario._errors import ScenarioError
-from qrna.scenario._schema import LinkConfig, NodeConfig, QNICConfig, Scenario, TopologyConfig
+from qrna.scenario._schema import (
+    LinkConfig,
+    LinkSettings,
+    NodeConfig,
+    QNICConfig,
+    Scenario,
+    TopologyConfig,
+)
 
 __all__ = ["build_links", "build_network", "topology_graph"]
 
@@ -80,8 +87,8 @@ def _listed(s: Scenario) -> tuple[list[NodeConfig], list[LinkConfig]]:
         g = topology_graph(s.topology)
     except ValueError as exc:
         raise ScenarioError("topology.degree", str(exc)) from None
-    base = s.topology.link or LinkConfig(a="x", b="y")
-    links = [base.model_copy(update={"a": a, "b": b}) for a, b in sorted(g.edges)]
+    base = (s.topology.link or LinkSettings()).model_dump()
+    links = [LinkConfig(a=a, b=b, **base) for a, b in sorted(g.edges)]
     degree = dict(g.degree)
     kinds = {1: "COMP", 2: "REP1"}
     nodes = [NodeConfig(name=n, type=kinds.get(degree[n], "RTR")) for n in sorted(g)]  # type: ignore[arg-type]

@@ -81,8 +81,6 @@ _NOISY_QNIC: dict[str, Any] = {
     "readout_error": 0.01,
 }
 _NOISY_LINK: dict[str, Any] = {
-    "a": "x",  # a topology's link template: its ends are ignored
-    "b": "y",
     "detector_efficiency": 0.9,
     "dark_count_probability": 1e-6,
     "loss_db_per_km": 0.2,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "ClassicalLinkConfig",
     "LinkConfig",
+    "LinkSettings",
     "NodeConfig",
     "QNICConfig",
     "Scenario",
@@ -103,11 +104,9 @@ class NodeConfig(_Strict):
     )
 
 
-class LinkConfig(_Strict):
-    """A quantum link between nodes ``a`` and ``b``."""
+class LinkSettings(_Strict):
+    """A quantum link's settings, its ends aside (a generated topology's every link)."""
 
-    a: Name = Field(description="The node at one end (an MM link's emitting end).")
-    b: Name = Field(description="The node at the other end (an MM link's receiving end).")
     type: Literal["MIM", "MM", "MSM"] = Field(
         default="MIM",
         description="MIM: both ends emit to a BSA in the middle; MM: a emits to b; MSM: an "
@@ -146,6 +145,13 @@ class LinkConfig(_Strict):
     )
 
 
+class LinkConfig(LinkSettings):
+    """A quantum link between nodes ``a`` and ``b``."""
+
+    a: Name = Field(description="The node at one end (an MM link's emitting end).")
+    b: Name = Field(description="The node at the other end (an MM link's receiving end).")
+
+
 class ClassicalLinkConfig(_Strict):
     """A classical channel; when any are given they are the whole classical network."""
 
@@ -168,9 +174,10 @@ class TopologyConfig(_Strict):
     )
     degree: Positive = Field(default=3.0, description="random: mean links per node.")
     seed: Annotated[int, Field(ge=0)] = Field(default=0, description="random: the graph's seed.")
-    link: LinkConfig | None = Field(
+    link: LinkSettings | None = Field(
         default=None,
-        description="Settings of every link (its a and b are ignored; default: the link defaults).",
+        description="Settings of every link (no a and b: the generator joins the nodes; "
+        "default: the link defaults).",
     )
 
 
