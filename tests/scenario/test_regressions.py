@@ -4,6 +4,7 @@ against the ground truth), nothing leaks, and delivered fidelities meet their ta
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,3 +172,74 @@ def test_a_topology_link_template_has_no_ends() -> None:
     assert (c["status"], c["path"]) == ("done", ["n0", "n1", "n2", "n3"])
     with pytest.raises(ScenarioError, match=r"topology\.link\.a: "):
         load_scenario("chain", ["topology.link={a: x, type: MM}"])
+
+
+def test_two_meas_ends_keep_no_state_per_delivered_pair() -> None:
+    """Each link pair of two MEAS ends was listed for its connection until the connection
+    ended, delivered or not: an open-ended QKD link grew by one entry per pair (400,000 in
+    6 ms). Delivered pairs leave the ledger now; what stays is what is in flight."""
+    data = _two_ends("MEAS", "MEAS", "MSM", 1)
+    data["links"][0]["pair_probability"] = 0.01
+    data["traffic"][0]["pairs"] = None
+    data["simulation"]["duration_s"] = 0.004
+    results = run(load_scenario(data))
+    delivered = results.summary["connections"][0]["pairs_delivered"]
+    assert delivered > 1000
+    ledger = results.network.ledger
+    waiting = sum(len(keys) for keys in ledger._link_unheld.values())
+    assert waiting + len(ledger._unheld) < 100, (waiting, len(ledger._unheld))
+
+
+def test_yaml_numbers_in_scientific_notation_are_numbers(tmp_path: Path) -> None:
+    """PyYAML reads ``1e-6`` (no decimal point) as a string, as YAML 1.1 says; strict input
+    then refused physics' everyday numbers. Scenario files read numbers as YAML 1.2 does."""
+    path = tmp_path / "sci.yaml"
+    path.write_text(
+        "nodes: [{name: a, type: COMP}, {name: b, type: COMP}]\n"
+        "links: [{a: a, b: b, dark_count_probability: 1e-6, length_km: 2E+1}]\n"
+        "simulation: {duration_s: 5e-3}\n"
+    )
+    s = load_scenario(path, ["simulation.jitter=1e-1"])
+    assert s.links[0].dark_count_probability == 1e-6
+    assert s.links[0].length_km == 20.0
+    assert (s.simulation.duration_s, s.simulation.jitter) == (5e-3, 0.1)
+    with pytest.raises(ScenarioError, match=r"simulation\.seed: .*got 1000\.0"):
+        load_scenario(path, ["simulation.seed=1e3"])  # an integer field takes no float
+
+
+@pytest.mark.parametrize(
+    ("kind", "nodes", "field", "message"),
+    [
+        ("ring", 2, "topology.nodes", "a ring needs at least 3 nodes; got 2"),
+        ("dumbbell", 5, "topology.nodes", "a dumbbell needs at least 6 nodes; got 5"),
+    ],
+)
+def test_topology_errors_name_their_field(kind: str, nodes: int, field: str, message: str) -> None:
+    """A ring of two nodes was blamed on ``topology.degree``."""
+    data = {"topology": {"kind": kind, "nodes": nodes}}
+    with pytest.raises(ScenarioError) as info:
+        run(load_scenario(data))
+    assert str(info.value) == f"{field}: {message}"
+
+
+def test_a_refusal_for_memories_says_which_qnic_and_how_many() -> None:
+    """Asking more memories than the QNIC toward the next hop has was reported as "alice is
+    busy" after six attempts; it names the QNIC's size now."""
+    data = {
+        "nodes": [
+            {"name": "alice", "type": "COMP"},
+            {"name": "r1", "type": "REP1"},
+            {"name": "bob", "type": "COMP"},
+            {"name": "carol", "type": "COMP"},
+        ],
+        "links": [
+            {"a": "alice", "b": "r1", "memories": 2},
+            {"a": "r1", "b": "bob"},
+            {"a": "alice", "b": "carol"},
+        ],
+        "traffic": [{"initiator": "alice", "responder": "bob", "memories": 4, "pairs": 5}],
+        "simulation": {"duration_s": 0.2},
+    }
+    c = _run(data)["connections"][0]
+    assert c["status"] == "failed"
+    assert c["detail"].startswith("no_resources: alice has 2 memories toward r1; 4 asked")

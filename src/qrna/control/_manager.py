@@ -137,6 +137,16 @@ class ConnectionManager:
         self.finished: set[str] = set()
         self.held: dict[str, int] = {}  # neighbour -> memories held or reserved by connections
 
+    def _shortage(self, neighbour: str, memories: int) -> str:
+        """Why ``memories`` cannot be held toward ``neighbour`` now ("" if they can): too few
+        on the QNIC at all, or too few of them free."""
+        have, free = self._free(neighbour), self.available(neighbour)
+        if have < memories:
+            return f"{self.node} has {have} memories toward {neighbour}; {memories} asked"
+        if free < memories:
+            return f"{self.node} is busy: {free} of {have} memories toward {neighbour} free"
+        return ""
+
     def available(self, neighbour: str) -> int:
         """Memories toward ``neighbour`` not held by any connection."""
         return self._free(neighbour) - self.held.get(neighbour, 0)
@@ -162,8 +172,9 @@ class ConnectionManager:
         nxt = self.routing.next_hop(request.responder, request.fidelity)
         if nxt is None:
             return self._rejected(cid, RejectReason.NO_ROUTE, "no route known yet", t_ps)
-        if self.available(nxt) < request.memories:
-            return self._rejected(cid, RejectReason.NO_RESOURCES, f"{self.node} is busy", t_ps)
+        short = self._shortage(nxt, request.memories)
+        if short:
+            return self._rejected(cid, RejectReason.NO_RESOURCES, short, t_ps)
         hops = (
             self._record(None, nxt, request.fidelity),
         )  # free memories as found, before holding
@@ -250,10 +261,11 @@ class ConnectionManager:
         elif nxt is not None and (nxt == src or nxt in req.path):
             # Routing tables disagree (link state still flooding): going on would loop.
             reason, detail = RejectReason.NO_ROUTE, f"routes disagree at {self.node} (loop)"
-        elif self.available(src) < req.memories or (
-            nxt is not None and self.available(nxt) < req.memories
-        ):
-            reason, detail = RejectReason.NO_RESOURCES, f"{self.node} has too few free memories"
+        else:
+            detail = self._shortage(src, req.memories) or (
+                "" if nxt is None else self._shortage(nxt, req.memories)
+            )
+            reason = RejectReason.NO_RESOURCES if detail else None
         if reason is not None:
             return [SendControl(src, ConnectionSetupReject(cid, req.path, reason, detail))]
         hops = (

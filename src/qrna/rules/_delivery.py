@@ -65,7 +65,8 @@ class DeliveryLedger:
         self.delivered: list[DeliveredPair] = []
         self._sink: Callable[[DeliveredPair], None] = self.delivered.append
         self._unheld: dict[tuple[int, int], BellPair] = {}
-        self._link_unheld: dict[str, list[tuple[int, int]]] = {}  # connection -> keys above
+        # connection -> its keys above that are link pairs (two MEAS ends), until delivered
+        self._link_unheld: dict[str, set[tuple[int, int]]] = {}
         self._origin: dict[tuple[str, str, PairName], tuple[int, int]] = {}
         self._app: dict[Qubit, str] = {}  # qubits applications hold -> connection
         self._matched: set[Qubit] = set()  # held by an application, pair already matched
@@ -93,7 +94,7 @@ class DeliveryLedger:
         so keep it for its two records' delivery (as ``swapped`` does for swaps)."""
         key = (pair.uid, pair.uid)
         self._unheld[key] = pair
-        self._link_unheld.setdefault(connection, []).append(key)
+        self._link_unheld.setdefault(connection, set()).add(key)
 
     def forget(self, connection: str) -> None:
         """The connection ended: drop what it left half delivered (its qubits are freed by
@@ -104,7 +105,7 @@ class DeliveryLedger:
                 self.free(qubit)
         for key3 in [k for k in self._origin if k[0] == connection]:
             del self._origin[key3]
-        for key2 in self._link_unheld.pop(connection, []):
+        for key2 in self._link_unheld.pop(connection, set()):
             self._unheld.pop(key2, None)
         for qubit in [q for q, c in self._app.items() if c == connection]:
             del self._app[qubit]
@@ -138,7 +139,7 @@ class DeliveryLedger:
         halves = [other, (d.qubit, d.record, origin, end)]
         if first:
             halves.reverse()  # path order: the first node's half first
-        pair = self._truth(d.name, halves)
+        pair = self._truth(d.connection, d.name, halves)
         state = pair.advance(now_ps)
         # Orient the pair in path order: half 0 at the first node.
         first_half = self._half(pair, halves[0])
@@ -168,7 +169,7 @@ class DeliveryLedger:
             return end
         return 0 if pair.qubits[0] is None and pair.origins[0] == origin else 1
 
-    def _truth(self, name: PairName, halves: list[_Half]) -> BellPair:
+    def _truth(self, connection: str, name: PairName, halves: list[_Half]) -> BellPair:
         """The ground-truth pair both delivered halves belong to; raise if they are not one."""
         qubits = [q for q, *_ in halves if q is not None]
         if qubits:
@@ -176,6 +177,9 @@ class DeliveryLedger:
         else:
             key = (halves[0][2], halves[1][2])
             found = self._unheld.pop(key, None) or self._unheld.pop((key[1], key[0]), None)
+            link_pairs = self._link_unheld.get(connection)
+            if link_pairs is not None:
+                link_pairs.discard(key)
             if found is None:
                 raise RuleSetError(f"pair {name}: the two records are of no one Bell pair")
             pair = found

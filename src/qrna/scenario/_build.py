@@ -85,7 +85,9 @@ def _listed(s: Scenario) -> tuple[list[NodeConfig], list[LinkConfig]]:
         return list(s.nodes), list(s.links)
     try:
         g = topology_graph(s.topology)
-    except ValueError as exc:
+    except ScenarioError:
+        raise  # it names its field
+    except ValueError as exc:  # a random graph that would not connect
         raise ScenarioError("topology.degree", str(exc)) from None
     base = (s.topology.link or LinkSettings()).model_dump()
     links = [LinkConfig(a=a, b=b, **base) for a, b in sorted(g.edges)]

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,10 +31,22 @@ __all__ = ["apply_override", "load_scenario", "read_scenario_file"]
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json"}
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading numbers as YAML 1.2 does: ``1e-6`` is a float (YAML 1.1,
+    which PyYAML follows, wants a decimal point and reads ``1e-6`` as a string)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def _yaml(text: str) -> Any:
     """``text`` read as YAML, refusing a key given twice in one mapping (PyYAML keeps the last
     silently, so a scenario would run with a setting its author did not mean)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yaml.compose(text, Loader=_Loader)
     if root is None:
         return None
     seen: set[int] = set()
@@ -55,7 +68,7 @@ def _yaml(text: str) -> Any:
                 todo.append((value, path))
         elif isinstance(node, yaml.SequenceNode):
             todo.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader: plain data, never objects
 
 
 class _Pairs(dict[str, Any]):
