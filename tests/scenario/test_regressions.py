@@ -243,3 +243,27 @@ def test_a_refusal_for_memories_says_which_qnic_and_how_many() -> None:
     c = _run(data)["connections"][0]
     assert c["status"] == "failed"
     assert c["detail"].startswith("no_resources: alice has 2 memories toward r1; 4 asked")
+
+
+def test_routing_over_zero_cost_links_ends() -> None:
+    """With the length metric, 0 km links cost nothing: nodes become equal-cost predecessors
+    of each other, and the walk back from the destination, taking the first predecessor by
+    name, went from r1 to r2 and back for ever (the Initiator, z, sorts last). Among equally
+    cheap paths the fewest hops win now."""
+    data = {
+        "nodes": [
+            {"name": "z", "type": "COMP"},
+            {"name": "r1", "type": "REP1"},
+            {"name": "r2", "type": "REP1"},
+            {"name": "b", "type": "COMP"},
+        ],
+        "links": [
+            {"a": "z", "b": "r1", "length_km": 0},
+            {"a": "r1", "b": "r2", "length_km": 0},
+            {"a": "r2", "b": "b", "length_km": 0},
+        ],
+        "traffic": [{"initiator": "z", "responder": "b", "pairs": 20}],
+        "simulation": {"duration_s": 0.01, "metric": "length"},
+    }
+    c = _run(data)["connections"][0]
+    assert (c["status"], c["path"]) == ("done", ["z", "r1", "r2", "b"])

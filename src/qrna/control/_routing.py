@@ -93,6 +93,7 @@ class RoutingDaemon:
         self.lsdb: dict[str, LinkStateAdvertisement] = {}
         self._seq = 0
         self._cache: dict[float, tuple[dict[str, list[str]], dict[str, float]]] = {}
+        self._hop_cache: dict[float, dict[str, int]] = {}
         self.recomputations = 0
 
     # -- events -------------------------------------------------------------------------------
@@ -115,6 +116,7 @@ class RoutingDaemon:
     def _store(self, lsa: LinkStateAdvertisement) -> None:
         self.lsdb[lsa.origin] = lsa
         self._cache.clear()
+        self._hop_cache.clear()
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -155,14 +157,40 @@ class RoutingDaemon:
 
     def path(self, dst: str, fidelity: float) -> list[str] | None:
         """The cheapest path from this node to ``dst`` for pairs of ``fidelity`` (None: no
-        usable route)."""
+        usable route); among equally cheap ones the fewest hops, then the first by name."""
         pred, _ = self._routes(fidelity)
         if dst not in pred:
             return None
+        hops = self._hops(fidelity, pred)
         out = [dst]
         while out[-1] != self.node:
-            out.append(min(pred[out[-1]]))  # deterministic among equal-cost predecessors
+            v = out[-1]
+            # A predecessor one hop nearer: zero-cost links (the length metric, links of
+            # 0 km) make equal-cost predecessors of each other, and a walk by name alone
+            # could go round them for ever.
+            out.append(min(p for p in pred[v] if hops[p] == hops[v] - 1))
         return out[::-1]
+
+    def _hops(self, fidelity: float, pred: dict[str, list[str]]) -> dict[str, int]:
+        """Fewest hops from this node to each node over cheapest-path links only."""
+        hops = self._hop_cache.get(fidelity)
+        if hops is None:
+            succ: dict[str, list[str]] = {}
+            for v, ps in pred.items():
+                for p in ps:
+                    succ.setdefault(p, []).append(v)
+            hops = {self.node: 0}
+            frontier = [self.node]
+            while frontier:
+                nxt = []
+                for u in frontier:
+                    for v in succ.get(u, ()):
+                        if v not in hops:
+                            hops[v] = hops[u] + 1
+                            nxt.append(v)
+                frontier = nxt
+            self._hop_cache[fidelity] = hops
+        return hops
 
     def cost(self, dst: str, fidelity: float) -> float:
         """The path cost to ``dst`` under the metric (inf: unreachable)."""
