@@ -313,6 +313,7 @@ CASES: list[Bad] = [
             "value of type int); a generator is a function of one ConnectionSetupRequest "
             "returning Accepted or Rejected"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "a generator that is a class",
@@ -322,6 +323,7 @@ CASES: list[Bad] = [
             "generator; a generator is a function of one ConnectionSetupRequest returning "
             "Accepted or Rejected"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "a generator of the wrong shape",
@@ -330,6 +332,7 @@ CASES: list[Bad] = [
             "simulation.generator: generator 'qrna.cli:main' takes (), not one argument; a "
             "generator is a function of one ConnectionSetupRequest returning Accepted or Rejected"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "a generator that is missing",
@@ -338,6 +341,7 @@ CASES: list[Bad] = [
             "simulation.generator: generator 'qrna.control:nothing' cannot be loaded: module "
             "'qrna.control' has no attribute 'nothing'"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "an unknown generator name",
