@@ -206,10 +206,10 @@ def test_folder_is_replaced_whole_and_a_failed_write_keeps_the_old_one(
     results = run(load_scenario(_open_ended(0.02)))
     out = tmp_path / "r"
     write_results(results, out)
-    (out / "stale.txt").write_text("from an older run")
+    (out / "stale.png").write_text("a plot of an older run")
     write_results(results, out)
-    assert not (out / "stale.txt").exists()  # replaced, not merged
-    (out / "stale.txt").write_text("from an older run")
+    assert not (out / "stale.png").exists()  # replaced, not merged
+    (out / "stale.png").write_text("a plot of an older run")
 
     def broken(*args: Any) -> dict[str, Path]:
         raise OSError(28, "No space left on device")
@@ -217,7 +217,7 @@ def test_folder_is_replaced_whole_and_a_failed_write_keeps_the_old_one(
     monkeypatch.setattr("qrna.report._folder.save_figures", broken)
     with pytest.raises(OSError, match="No space left on device"):
         write_results(results, out)
-    assert (out / "stale.txt").read_text() == "from an older run"
+    assert (out / "stale.png").read_text() == "a plot of an older run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
@@ -232,8 +232,8 @@ def test_out_is_checked_before_the_run(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "chain", "--out", str(mine)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: --out {mine} exists and is not a results folder (no summary.json); it would "
-        "be replaced: choose another --out or remove it\n"
+        f"error: --out {mine} exists and is not a results folder (it holds notes.txt, which "
+        "qrna does not write); it would be replaced: choose another --out or remove it\n"
     )
     result = runner.invoke(app, ["run", "chain", "--out", "."])
     assert result.exit_code == 2
@@ -247,6 +247,71 @@ def test_out_is_checked_before_the_run(tmp_path: Path) -> None:
         assert result.stderr == (
             f"error: --out {locked / 'r'}: no permission to write in {locked}\n"
         )
+
+
+def test_out_replaces_only_a_results_folder(tmp_path: Path) -> None:
+    """A summary.json is not enough: a folder with a file qrna does not write, or whose
+    summary.json is not a qrna summary, is refused before the run and left as it was (it once
+    lost thesis.tex); a symbolic link is refused too. Only a whole results folder is replaced."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_open_ended(0.01)))
+    summary = '{"version": "0.1", "scenario": "old", "seed": 1}'
+    cases = [
+        (
+            {"summary.json": "{}", "thesis.tex": "precious"},
+            "it holds thesis.tex, which qrna does not write",
+        ),
+        (
+            {"summary.json": "{}"},
+            "its summary.json is not a qrna summary (no 'version', 'scenario' and 'seed')",
+        ),
+        ({"summary.json": "[1, 2"}, "its summary.json is not JSON"),
+        ({"pairs.csv": "a,b"}, "no summary.json"),
+        ({"summary.json": summary, "sub/": ""}, "it holds sub, which qrna does not write"),
+        (
+            {"summary.json": summary, **{f"{c}.tex": "" for c in "abcdef"}},
+            "it holds a.tex, b.tex, c.tex, d.tex, e.tex and 1 more, which qrna does not write",
+        ),
+    ]
+    for k, (files, why) in enumerate(cases):
+        out = tmp_path / f"proj{k}"
+        out.mkdir()
+        for name, text in files.items():
+            if name.endswith("/"):
+                (out / name).mkdir()
+            else:
+                (out / name).write_text(text)
+        before = sorted(p.name for p in out.iterdir())
+        result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+        assert result.exit_code == 2, (files, result.output)
+        assert result.stderr == (
+            f"error: --out {out} exists and is not a results folder ({why}); it would be "
+            "replaced: choose another --out or remove it\n"
+        )
+        assert sorted(p.name for p in out.iterdir()) == before
+    assert (tmp_path / "proj0" / "thesis.tex").read_text() == "precious"
+
+    target = tmp_path / "target"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target, target_is_directory=True)
+    result = runner.invoke(app, ["run", str(path), "--out", str(link)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: --out {link} is a symbolic link; give the folder it points to\n"
+    )
+    assert link.is_symlink()
+    assert not any(target.iterdir())
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "summary.json").write_text(summary)
+    (old / "throughput.png").write_text("")
+    result = runner.invoke(app, ["run", str(path), "--out", str(old)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((old / "summary.json").read_text())["scenario"] != "old"
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+    assert left == []
 
 
 def test_json_outputs_are_strict_and_intervals_stay_in_0_1(tmp_path: Path) -> None:
