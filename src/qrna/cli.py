@@ -343,6 +343,11 @@ def _read_rulesets(
         data = {"rulesets": data}
     if not isinstance(data, dict) or not isinstance(data.get("rulesets"), list):
         raise InputError("$: expected an array of RuleSets or an object with a 'rulesets' array")
+    unknown = sorted(set(data) - {"rulesets", "latencies_s", "chain"})
+    if unknown:
+        raise InputError(
+            f"$: unknown key {unknown[0]!r}; expected 'rulesets', 'latencies_s' and 'chain'"
+        )
     rulesets = []
     for i, r in enumerate(data["rulesets"]):
         try:
@@ -351,11 +356,19 @@ def _read_rulesets(
             raise InputError(str(exc)) from None
         except (QrnaError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"$.rulesets[{i}]: {type(exc).__name__}: {exc}") from None
+    nodes = {r.node for r in rulesets}
     latencies = {}
-    for i, e in enumerate(data.get("latencies_s", [])):
+    entries = data.get("latencies_s", [])
+    if not isinstance(entries, list):
+        raise InputError(
+            f'$.latencies_s: expected a list of {{"a": node, "b": node, "seconds": a number >= 0}}'
+            f"; got {entries!r}"
+        )
+    for i, e in enumerate(entries):
         seconds = e.get("seconds") if isinstance(e, dict) else None
         if not (
             isinstance(e, dict)
+            and set(e) == {"a", "b", "seconds"}
             and isinstance(e.get("a"), str)
             and isinstance(e.get("b"), str)
             and isinstance(seconds, int | float)
@@ -366,6 +379,13 @@ def _read_rulesets(
                 f'$.latencies_s[{i}]: expected {{"a": node, "b": node, "seconds": a number >= 0}}'
                 f"; got {e!r}"
             )
+        for end in ("a", "b"):
+            if e[end] not in nodes:
+                # A latency of a node no RuleSet runs on would be silently ignored.
+                raise InputError(
+                    f"$.latencies_s[{i}].{end}: unknown node {e[end]!r}; the RuleSets' nodes: "
+                    f"{', '.join(sorted(nodes))}"
+                )
         latencies[(e["a"], e["b"])] = float(seconds)
     connections = sorted({r.connection for r in rulesets})
     if len(connections) != 1:
@@ -373,11 +393,16 @@ def _read_rulesets(
             f"$.rulesets: expected the RuleSets of one connection; got {connections or 'none'}"
         )
     chain = data.get("chain")
-    nodes = {r.node for r in rulesets}
-    if chain is not None and (
-        not isinstance(chain, list) or sorted(map(str, chain)) != sorted(nodes)
-    ):
-        raise InputError(f"$.chain: expected the RuleSets' nodes in chain order: {sorted(nodes)}")
+    if chain is not None:
+        if not isinstance(chain, list):
+            raise InputError(f"$.chain: expected a list of node names; got {chain!r}")
+        for i, node in enumerate(chain):
+            if not isinstance(node, str):
+                raise InputError(f"$.chain[{i}]: expected a node name (a string); got {node!r}")
+        if sorted(chain) != sorted(nodes):
+            raise InputError(
+                f"$.chain: expected the RuleSets' nodes in chain order: {sorted(nodes)}"
+            )
     return rulesets, latencies, chain
 
 
