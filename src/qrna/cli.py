@@ -488,9 +488,9 @@ def run(
 ) -> None:
     """Run a scenario (default: the built-in metropolitan network) and report it.
 
-    Ctrl-C stops the simulation and writes the results so far, marked "interrupted" (exit
-    code 130); a second Ctrl-C aborts without writing. The results folder appears whole or
-    not at all.
+    Ctrl-C (or SIGTERM) stops the simulation and writes the results so far, marked
+    "interrupted" (exit code 130); a second one aborts without writing. The results folder
+    appears whole or not at all.
     """
     from qrna.report import ResultsFolderError, check_folder, summary_json, write_results
     from qrna.scenario import DEFAULT_PRESET, load_scenario
@@ -500,7 +500,7 @@ def run(
     source = scenario or DEFAULT_PRESET
     case = _scenario_case("run", source, set_, allow_plugin)
     folder: Path | None = None
-    with _exit_codes(source, case, debug):
+    with _exit_codes(source, case, debug), _sigterm_as_ctrl_c():
         try:
             loaded = load_scenario(source, set_ or [])
             _reproducible(case, loaded, seed)
@@ -616,10 +616,30 @@ def _run_with_progress(
 
 
 @contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (kill, a batch system's time limit) does what Ctrl-C does: the simulation
+    stops and the results so far are written (``qrna.scenario.run``'s ``catch_sigint`` takes
+    both while simulating), and elsewhere it raises ``KeyboardInterrupt``, so that nothing
+    temporary is left behind, where the default would end the process on the spot."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+@contextmanager
 def _sigint_while_writing(pressed: bool) -> Iterator[None]:
-    """While the results are written, a first Ctrl-C (``pressed``: one already stopped the
-    simulation) only warns: the folder on its way is complete. The next one aborts the
-    writing (``KeyboardInterrupt``); the folder then stays as it was, being written aside."""
+    """While the results are written, a first Ctrl-C or SIGTERM (``pressed``: one already
+    stopped the simulation) only warns: the folder on its way is complete. The next one aborts
+    the writing (``KeyboardInterrupt``); the folder then stays as it was, being written aside."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -632,11 +652,12 @@ def _sigint_while_writing(pressed: bool) -> Iterator[None]:
             raise KeyboardInterrupt
         typer.echo("writing the results; Ctrl-C again aborts", err=True)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _scenario_case(command: str, source: str, set_: list[str] | None, plugin: bool) -> _Case:

@@ -59,7 +59,7 @@ def _open_ended(duration_s: float = 0.15) -> dict[str, Any]:
     }
 
 
-def _check_folder(folder: Path) -> dict[str, Any]:
+def _check_folder(folder: Path, duration_s: float = 0.15) -> dict[str, Any]:
     """The folder is complete and its files agree: the same pairs counted everywhere."""
     summary = _strict((folder / "summary.json").read_text())
     counts: dict[str, int] = {}
@@ -70,7 +70,7 @@ def _check_folder(folder: Path) -> dict[str, Any]:
     assert table.num_rows == sum(counts.values())
     for c in summary["connections"]:
         assert c["pairs_delivered"] == counts.get(c["id"], 0)
-    assert summary["sim_time_s"] <= 0.15 + 1e-12
+    assert summary["sim_time_s"] <= duration_s + 1e-12
     report = (folder / "report.html").read_text()
     assert report.rstrip().endswith("</html>")
     if summary["interrupted"]:
@@ -153,6 +153,72 @@ def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Pat
             assert rc != 0, (phase, err)
             outcomes.append("none")
     assert outcomes == ["none", "interrupted", "interrupted", "interrupted", "complete"]
+
+
+def test_sigterm_stops_and_writes_like_ctrl_c_and_leaves_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    """`qrna run` in a subprocess: SIGTERM while simulating stops the run and writes the
+    results so far (exit 130, "stopped": "interrupt"); a second SIGTERM soon after aborts the
+    writing if it comes before the folder is renamed into place. Either way no `.qrna-pairs-*`
+    file (nor any other) is left beside the folder: the default SIGTERM used to end the
+    process with its pairs file."""
+    scenario = tmp_path / "long.json"
+    scenario.write_text(json.dumps(_open_ended(duration_s=1000.0)))
+    code = "from qrna.cli import main; main()"
+    for signals in (1, 2):
+        out = tmp_path / f"r{signals}"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, "run", str(scenario), "--out", str(out), "--format=json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.perf_counter() + 60
+        while not any(p.name.startswith(".qrna-pairs-") for p in tmp_path.iterdir()):
+            assert proc.poll() is None
+            assert time.perf_counter() < deadline
+            time.sleep(0.002)
+        time.sleep(0.2)  # well inside the simulation (1000 s simulated take minutes)
+        proc.send_signal(signal.SIGTERM)
+        if signals == 2:
+            # Two signals at once would be handled as one: the second comes once the first
+            # has stopped the simulation.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        stdout, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+        if out.exists():
+            summary = _check_folder(out, 1000.0)
+            assert summary["stopped"] == "interrupt"
+            assert 0 < summary["sim_time_s"] < 1000
+            assert _strict(stdout) == summary
+        else:
+            assert signals == 2
+            assert err.endswith("interrupted: no results written\n"), err
+
+
+def test_the_pairs_file_goes_when_building_the_summary_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary pairs file is removed until the Results' finalizer owns it: a fault (or
+    Ctrl-C) while the summary is built used to leave it behind."""
+
+    def broken(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("qrna.scenario._run._links", broken)
+    with pytest.raises(KeyboardInterrupt):
+        run(load_scenario(_open_ended(0.01)), pairs_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    results = run(load_scenario(_open_ended(0.01)), pairs_dir=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [results.pairs_file.name]
+    del results
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_max_wall_stops_the_run_and_writes_what_it_reached(tmp_path: Path) -> None:
