@@ -146,7 +146,8 @@ class Scheduler:
         self._stopped = True
 
     def step(self) -> bool:
-        """Run the next live event. Returns False when nothing was left to run."""
+        """Run the next live event. Returns False when nothing ran: nothing was left, or a
+        pending ``stop()`` was honoured (``stop``)."""
         return self.run(max_events=1) == 1
 
     def run(self, until_ps: int | None = None, max_events: int | None = None) -> int:
