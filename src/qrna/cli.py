@@ -343,6 +343,11 @@ def _read_rulesets(
         data = {"rulesets": data}
     if not isinstance(data, dict) or not isinstance(data.get("rulesets"), list):
         raise InputError("$: expected an array of RuleSets or an object with a 'rulesets' array")
+    unknown = sorted(set(data) - {"rulesets", "latencies_s", "chain"})
+    if unknown:
+        raise InputError(
+            f"$: unknown key {unknown[0]!r}; expected 'rulesets', 'latencies_s' and 'chain'"
+        )
     rulesets = []
     for i, r in enumerate(data["rulesets"]):
         try:
@@ -351,11 +356,19 @@ def _read_rulesets(
             raise InputError(str(exc)) from None
         except (QrnaError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"$.rulesets[{i}]: {type(exc).__name__}: {exc}") from None
+    nodes = {r.node for r in rulesets}
     latencies = {}
-    for i, e in enumerate(data.get("latencies_s", [])):
+    entries = data.get("latencies_s", [])
+    if not isinstance(entries, list):
+        raise InputError(
+            f'$.latencies_s: expected a list of {{"a": node, "b": node, "seconds": a number >= 0}}'
+            f"; got {entries!r}"
+        )
+    for i, e in enumerate(entries):
         seconds = e.get("seconds") if isinstance(e, dict) else None
         if not (
             isinstance(e, dict)
+            and set(e) == {"a", "b", "seconds"}
             and isinstance(e.get("a"), str)
             and isinstance(e.get("b"), str)
             and isinstance(seconds, int | float)
@@ -366,6 +379,13 @@ def _read_rulesets(
                 f'$.latencies_s[{i}]: expected {{"a": node, "b": node, "seconds": a number >= 0}}'
                 f"; got {e!r}"
             )
+        for end in ("a", "b"):
+            if e[end] not in nodes:
+                # A latency of a node no RuleSet runs on would be silently ignored.
+                raise InputError(
+                    f"$.latencies_s[{i}].{end}: unknown node {e[end]!r}; the RuleSets' nodes: "
+                    f"{', '.join(sorted(nodes))}"
+                )
         latencies[(e["a"], e["b"])] = float(seconds)
     connections = sorted({r.connection for r in rulesets})
     if len(connections) != 1:
@@ -373,11 +393,16 @@ def _read_rulesets(
             f"$.rulesets: expected the RuleSets of one connection; got {connections or 'none'}"
         )
     chain = data.get("chain")
-    nodes = {r.node for r in rulesets}
-    if chain is not None and (
-        not isinstance(chain, list) or sorted(map(str, chain)) != sorted(nodes)
-    ):
-        raise InputError(f"$.chain: expected the RuleSets' nodes in chain order: {sorted(nodes)}")
+    if chain is not None:
+        if not isinstance(chain, list):
+            raise InputError(f"$.chain: expected a list of node names; got {chain!r}")
+        for i, node in enumerate(chain):
+            if not isinstance(node, str):
+                raise InputError(f"$.chain[{i}]: expected a node name (a string); got {node!r}")
+        if sorted(chain) != sorted(nodes):
+            raise InputError(
+                f"$.chain: expected the RuleSets' nodes in chain order: {sorted(nodes)}"
+            )
     return rulesets, latencies, chain
 
 
@@ -463,9 +488,9 @@ def run(
 ) -> None:
     """Run a scenario (default: the built-in metropolitan network) and report it.
 
-    Ctrl-C stops the simulation and writes the results so far, marked "interrupted" (exit
-    code 130); a second Ctrl-C aborts without writing. The results folder appears whole or
-    not at all.
+    Ctrl-C (or SIGTERM) stops the simulation and writes the results so far, marked
+    "interrupted" (exit code 130); a second one aborts without writing. The results folder
+    appears whole or not at all.
     """
     from qrna.report import ResultsFolderError, check_folder, summary_json, write_results
     from qrna.scenario import DEFAULT_PRESET, load_scenario
@@ -475,7 +500,7 @@ def run(
     source = scenario or DEFAULT_PRESET
     case = _scenario_case("run", source, set_, allow_plugin)
     folder: Path | None = None
-    with _exit_codes(source, case, debug):
+    with _exit_codes(source, case, debug), _sigterm_as_ctrl_c():
         try:
             loaded = load_scenario(source, set_ or [])
             _reproducible(case, loaded, seed)
@@ -591,10 +616,30 @@ def _run_with_progress(
 
 
 @contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (kill, a batch system's time limit) does what Ctrl-C does: the simulation
+    stops and the results so far are written (``qrna.scenario.run``'s ``catch_sigint`` takes
+    both while simulating), and elsewhere it raises ``KeyboardInterrupt``, so that nothing
+    temporary is left behind, where the default would end the process on the spot."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+@contextmanager
 def _sigint_while_writing(pressed: bool) -> Iterator[None]:
-    """While the results are written, a first Ctrl-C (``pressed``: one already stopped the
-    simulation) only warns: the folder on its way is complete. The next one aborts the
-    writing (``KeyboardInterrupt``); the folder then stays as it was, being written aside."""
+    """While the results are written, a first Ctrl-C or SIGTERM (``pressed``: one already
+    stopped the simulation) only warns: the folder on its way is complete. The next one aborts
+    the writing (``KeyboardInterrupt``); the folder then stays as it was, being written aside."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -607,11 +652,12 @@ def _sigint_while_writing(pressed: bool) -> Iterator[None]:
             raise KeyboardInterrupt
         typer.echo("writing the results; Ctrl-C again aborts", err=True)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _scenario_case(command: str, source: str, set_: list[str] | None, plugin: bool) -> _Case:

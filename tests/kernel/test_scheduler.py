@@ -102,6 +102,20 @@ def test_stop_returns_after_current_event_and_keeps_the_rest() -> None:
     assert seen == [1, 2]
 
 
+def test_a_stop_asked_before_run_is_kept_and_honoured_once() -> None:
+    """A stop that comes (from a signal handler or a timer thread) between two runs, e.g. just
+    before the next slice of a long run starts, is not erased: that run returns at once."""
+    sim = Scheduler()
+    seen: list[int] = []
+    sim.schedule(1, lambda: seen.append(1))
+    sim.schedule(2, lambda: seen.append(2))
+    sim.stop()
+    assert sim.run(until_ps=100) == 0
+    assert (seen, sim.now_ps, sim.events_processed) == ([], 0, 0)
+    assert sim.run(until_ps=100) == 2  # honoured once, then cleared
+    assert (seen, sim.now_ps) == ([1, 2], 100)
+
+
 def test_peek_skips_cancelled_entries() -> None:
     sim = Scheduler()
     first = sim.schedule(1, lambda: None)

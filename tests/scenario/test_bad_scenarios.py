@@ -313,6 +313,7 @@ CASES: list[Bad] = [
             "value of type int); a generator is a function of one ConnectionSetupRequest "
             "returning Accepted or Rejected"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "a generator that is a class",
@@ -322,6 +323,7 @@ CASES: list[Bad] = [
             "generator; a generator is a function of one ConnectionSetupRequest returning "
             "Accepted or Rejected"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "a generator of the wrong shape",
@@ -330,6 +332,7 @@ CASES: list[Bad] = [
             "simulation.generator: generator 'qrna.cli:main' takes (), not one argument; a "
             "generator is a function of one ConnectionSetupRequest returning Accepted or Rejected"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "a generator that is missing",
@@ -338,6 +341,7 @@ CASES: list[Bad] = [
             "simulation.generator: generator 'qrna.control:nothing' cannot be loaded: module "
             "'qrna.control' has no attribute 'nothing'"
         ),
+        args=("--allow-plugin",),
     ),
     Bad(
         "an unknown generator name",
@@ -637,10 +641,52 @@ def test_verify_input_errors_name_the_file_and_field(tmp_path: Path) -> None:
             b"{}",
             "$: expected an array of RuleSets or an object with a 'rulesets' array",
         ),
+        # Each of these once escaped as "internal error: TypeError", exit 3.
+        "latencies-5.json": (
+            json.dumps({"rulesets": rulesets("c1"), "latencies_s": 5}).encode(),
+            '$.latencies_s: expected a list of {"a": node, "b": node, "seconds": a number >= 0}; '
+            "got 5",
+        ),
+        "latencies-null.json": (
+            json.dumps({"rulesets": rulesets("c1"), "latencies_s": None}).encode(),
+            '$.latencies_s: expected a list of {"a": node, "b": node, "seconds": a number >= 0}; '
+            "got None",
+        ),
+        "latency-nan.json": (
+            b'{"rulesets": ' + json.dumps(rulesets("c1")).encode() + b', "latencies_s": '
+            b'[{"a": "a", "b": "b", "seconds": 1e-5}, {"a": "a", "b": "b", "seconds": NaN}]}',
+            '$.latencies_s[1]: expected {"a": node, "b": node, "seconds": a number >= 0}; got '
+            "{'a': 'a', 'b': 'b', 'seconds': nan}",
+        ),
+        "latency-extra.json": (
+            json.dumps(
+                {"rulesets": rulesets("c1"), "latencies_s": [{"a": "a", "b": 1, "seconds": 1}]}
+            ).encode(),
+            '$.latencies_s[0]: expected {"a": node, "b": node, "seconds": a number >= 0}; got '
+            "{'a': 'a', 'b': 1, 'seconds': 1}",
+        ),
+        "latency-node.json": (
+            json.dumps(
+                {"rulesets": rulesets("c1"), "latencies_s": [{"a": "a", "b": "zz", "seconds": 1}]}
+            ).encode(),
+            "$.latencies_s[0].b: unknown node 'zz'; the RuleSets' nodes: a, b",
+        ),
+        "chain-string.json": (
+            json.dumps({"rulesets": rulesets("c1"), "chain": "ab"}).encode(),
+            "$.chain: expected a list of node names; got 'ab'",
+        ),
+        "chain-number.json": (
+            json.dumps({"rulesets": rulesets("c1"), "chain": ["a", 2]}).encode(),
+            "$.chain[1]: expected a node name (a string); got 2",
+        ),
+        "unknown-key.json": (
+            json.dumps({"rulesets": rulesets("c1"), "latency_s": []}).encode(),
+            "$: unknown key 'latency_s'; expected 'rulesets', 'latencies_s' and 'chain'",
+        ),
     }
     for name, (content, message) in cases.items():
         path = tmp_path / name
         path.write_bytes(content)
         result = runner.invoke(app, ["verify", str(path)])
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == 2, (name, result.output)
         assert result.stderr == f"error: {path}: {message}\n"

@@ -1,6 +1,7 @@
-"""Plugins are not a way in: a scenario's ``simulation.generator`` imports nothing but qrna and
-packages registered under the ``qrna.generators`` entry point group, unless the person running it
-passes ``--allow-plugin`` (``allow_plugins=True``); what it names must be a generator."""
+"""Plugins are not a way in: a scenario's ``simulation.generator`` names qrna's built-in
+generators or packages registered under the ``qrna.generators`` entry point group, unless the
+person running it passes ``--allow-plugin`` (``allow_plugins=True``); what it names must be a
+generator, and a plugin that fails while running is the person's error (exit 2), not qrna's."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import yaml
 from typer.testing import CliRunner
 
 from qrna.cli import app
-from qrna.control import ControlError, default_generator, load_generator
+from qrna.control import ControlError, GeneratorError, default_generator, load_generator
+from qrna.control._plugins import BUILTIN_GENERATORS
 from qrna.scenario import ScenarioError, build_network, load_scenario, run
 
 runner = CliRunner()
@@ -33,6 +35,12 @@ PLUGIN = textwrap.dedent(
     def gen(request):
         calls.append(request.connection)
         return default_generator(request)
+
+    def none_gen(request):
+        return None
+
+    def boom_gen(request):
+        raise RuntimeError("plugin bug")
     """
 )
 
@@ -141,7 +149,68 @@ def test_installed_packages_register_generators_by_entry_point(
         load_generator("fastest")
 
 
-def test_built_in_names_and_qrna_paths_need_no_flag() -> None:
+def test_built_in_names_and_paths_need_no_flag() -> None:
     assert load_generator("default") is default_generator
     assert load_generator("qrna.control:default_generator") is default_generator
+    assert load_generator("qrna.control.default_generator") is default_generator
     assert load_scenario("chain").simulation.generator == "default"
+
+
+@pytest.mark.parametrize(
+    "name", ["qrna.cli:_version", "qrna.control._plugins:load_generator", "qrna.control.Network"]
+)
+def test_other_callables_inside_qrna_are_refused_without_the_flag(
+    tmp_path: Path, name: str
+) -> None:
+    """Being qrna's code does not make a function a generator: ``qrna.cli:_version`` once made
+    ``qrna run`` exit 0 having written nothing, ``load_generator`` exit 3."""
+    module = name.partition(":")[0] if ":" in name else name.rpartition(".")[0]
+    with pytest.raises(ControlError) as caught:
+        load_generator(name)
+    assert str(caught.value) == (
+        f"generator {name!r} is neither built in (default) nor registered by an installed package "
+        f"(entry point group 'qrna.generators'); importing module {module!r} would run code the "
+        "scenario names: allow it with --allow-plugin (qrna run, qrna validate) or "
+        "allow_plugins=True"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(_scenario(tmp_path, name)), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {tmp_path / 'plugged.yaml'}: simulation.generator: ")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("attr", "what"),
+    [
+        ("none_gen", "returned None; expected Accepted or Rejected"),
+        ("boom_gen", "raised RuntimeError: plugin bug"),
+    ],
+)
+def test_a_plugin_that_fails_while_running_is_the_users_error(
+    tmp_path: Path, plugin: tuple[str, Path], attr: str, what: str
+) -> None:
+    name, _ = plugin
+    path = _scenario(tmp_path, f"{name}:{attr}")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "--allow-plugin", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error: {path}: generator '{name}:{attr}' {what} (connection 'c1')\n")
+    assert not out.exists()
+    with pytest.raises(GeneratorError):
+        run(load_scenario(path), allow_plugins=True, pairs_dir=tmp_path)
+    assert not list(tmp_path.glob(".qrna-pairs-*"))
+
+
+def test_the_built_in_generator_failing_is_a_fault_in_qrna(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(request: Any) -> Any:
+        raise RuntimeError("qrna bug")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(BUILTIN_GENERATORS, "default", ("qrna.control:default_generator", broken))
+    path = _scenario(tmp_path, "default")
+    result = runner.invoke(app, ["run", str(path), "--no-files"])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("internal error: RuntimeError: qrna bug — a fault in qrna")

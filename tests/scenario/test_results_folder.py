@@ -59,7 +59,7 @@ def _open_ended(duration_s: float = 0.15) -> dict[str, Any]:
     }
 
 
-def _check_folder(folder: Path) -> dict[str, Any]:
+def _check_folder(folder: Path, duration_s: float = 0.15) -> dict[str, Any]:
     """The folder is complete and its files agree: the same pairs counted everywhere."""
     summary = _strict((folder / "summary.json").read_text())
     counts: dict[str, int] = {}
@@ -70,7 +70,7 @@ def _check_folder(folder: Path) -> dict[str, Any]:
     assert table.num_rows == sum(counts.values())
     for c in summary["connections"]:
         assert c["pairs_delivered"] == counts.get(c["id"], 0)
-    assert summary["sim_time_s"] <= 0.15 + 1e-12
+    assert summary["sim_time_s"] <= duration_s + 1e-12
     report = (folder / "report.html").read_text()
     assert report.rstrip().endswith("</html>")
     if summary["interrupted"]:
@@ -155,6 +155,72 @@ def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Pat
     assert outcomes == ["none", "interrupted", "interrupted", "interrupted", "complete"]
 
 
+def test_sigterm_stops_and_writes_like_ctrl_c_and_leaves_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    """`qrna run` in a subprocess: SIGTERM while simulating stops the run and writes the
+    results so far (exit 130, "stopped": "interrupt"); a second SIGTERM soon after aborts the
+    writing if it comes before the folder is renamed into place. Either way no `.qrna-pairs-*`
+    file (nor any other) is left beside the folder: the default SIGTERM used to end the
+    process with its pairs file."""
+    scenario = tmp_path / "long.json"
+    scenario.write_text(json.dumps(_open_ended(duration_s=1000.0)))
+    code = "from qrna.cli import main; main()"
+    for signals in (1, 2):
+        out = tmp_path / f"r{signals}"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, "run", str(scenario), "--out", str(out), "--format=json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.perf_counter() + 60
+        while not any(p.name.startswith(".qrna-pairs-") for p in tmp_path.iterdir()):
+            assert proc.poll() is None
+            assert time.perf_counter() < deadline
+            time.sleep(0.002)
+        time.sleep(0.2)  # well inside the simulation (1000 s simulated take minutes)
+        proc.send_signal(signal.SIGTERM)
+        if signals == 2:
+            # Two signals at once would be handled as one: the second comes once the first
+            # has stopped the simulation.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        stdout, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+        if out.exists():
+            summary = _check_folder(out, 1000.0)
+            assert summary["stopped"] == "interrupt"
+            assert 0 < summary["sim_time_s"] < 1000
+            assert _strict(stdout) == summary
+        else:
+            assert signals == 2
+            assert err.endswith("interrupted: no results written\n"), err
+
+
+def test_the_pairs_file_goes_when_building_the_summary_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary pairs file is removed until the Results' finalizer owns it: a fault (or
+    Ctrl-C) while the summary is built used to leave it behind."""
+
+    def broken(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("qrna.scenario._run._links", broken)
+    with pytest.raises(KeyboardInterrupt):
+        run(load_scenario(_open_ended(0.01)), pairs_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    results = run(load_scenario(_open_ended(0.01)), pairs_dir=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [results.pairs_file.name]
+    del results
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_max_wall_stops_the_run_and_writes_what_it_reached(tmp_path: Path) -> None:
     path = tmp_path / "long.json"
     path.write_text(json.dumps(_open_ended(duration_s=1000.0)))
@@ -206,10 +272,10 @@ def test_folder_is_replaced_whole_and_a_failed_write_keeps_the_old_one(
     results = run(load_scenario(_open_ended(0.02)))
     out = tmp_path / "r"
     write_results(results, out)
-    (out / "stale.txt").write_text("from an older run")
+    (out / "stale.png").write_text("a plot of an older run")
     write_results(results, out)
-    assert not (out / "stale.txt").exists()  # replaced, not merged
-    (out / "stale.txt").write_text("from an older run")
+    assert not (out / "stale.png").exists()  # replaced, not merged
+    (out / "stale.png").write_text("a plot of an older run")
 
     def broken(*args: Any) -> dict[str, Path]:
         raise OSError(28, "No space left on device")
@@ -217,7 +283,7 @@ def test_folder_is_replaced_whole_and_a_failed_write_keeps_the_old_one(
     monkeypatch.setattr("qrna.report._folder.save_figures", broken)
     with pytest.raises(OSError, match="No space left on device"):
         write_results(results, out)
-    assert (out / "stale.txt").read_text() == "from an older run"
+    assert (out / "stale.png").read_text() == "a plot of an older run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
@@ -232,8 +298,8 @@ def test_out_is_checked_before_the_run(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "chain", "--out", str(mine)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: --out {mine} exists and is not a results folder (no summary.json); it would "
-        "be replaced: choose another --out or remove it\n"
+        f"error: --out {mine} exists and is not a results folder (it holds notes.txt, which "
+        "qrna does not write); it would be replaced: choose another --out or remove it\n"
     )
     result = runner.invoke(app, ["run", "chain", "--out", "."])
     assert result.exit_code == 2
@@ -247,6 +313,71 @@ def test_out_is_checked_before_the_run(tmp_path: Path) -> None:
         assert result.stderr == (
             f"error: --out {locked / 'r'}: no permission to write in {locked}\n"
         )
+
+
+def test_out_replaces_only_a_results_folder(tmp_path: Path) -> None:
+    """A summary.json is not enough: a folder with a file qrna does not write, or whose
+    summary.json is not a qrna summary, is refused before the run and left as it was (it once
+    lost thesis.tex); a symbolic link is refused too. Only a whole results folder is replaced."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_open_ended(0.01)))
+    summary = '{"version": "0.1", "scenario": "old", "seed": 1}'
+    cases = [
+        (
+            {"summary.json": "{}", "thesis.tex": "precious"},
+            "it holds thesis.tex, which qrna does not write",
+        ),
+        (
+            {"summary.json": "{}"},
+            "its summary.json is not a qrna summary (no 'version', 'scenario' and 'seed')",
+        ),
+        ({"summary.json": "[1, 2"}, "its summary.json is not JSON"),
+        ({"pairs.csv": "a,b"}, "no summary.json"),
+        ({"summary.json": summary, "sub/": ""}, "it holds sub, which qrna does not write"),
+        (
+            {"summary.json": summary, **{f"{c}.tex": "" for c in "abcdef"}},
+            "it holds a.tex, b.tex, c.tex, d.tex, e.tex and 1 more, which qrna does not write",
+        ),
+    ]
+    for k, (files, why) in enumerate(cases):
+        out = tmp_path / f"proj{k}"
+        out.mkdir()
+        for name, text in files.items():
+            if name.endswith("/"):
+                (out / name).mkdir()
+            else:
+                (out / name).write_text(text)
+        before = sorted(p.name for p in out.iterdir())
+        result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+        assert result.exit_code == 2, (files, result.output)
+        assert result.stderr == (
+            f"error: --out {out} exists and is not a results folder ({why}); it would be "
+            "replaced: choose another --out or remove it\n"
+        )
+        assert sorted(p.name for p in out.iterdir()) == before
+    assert (tmp_path / "proj0" / "thesis.tex").read_text() == "precious"
+
+    target = tmp_path / "target"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target, target_is_directory=True)
+    result = runner.invoke(app, ["run", str(path), "--out", str(link)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: --out {link} is a symbolic link; give the folder it points to\n"
+    )
+    assert link.is_symlink()
+    assert not any(target.iterdir())
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "summary.json").write_text(summary)
+    (old / "throughput.png").write_text("")
+    result = runner.invoke(app, ["run", str(path), "--out", str(old)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((old / "summary.json").read_text())["scenario"] != "old"
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+    assert left == []
 
 
 def test_json_outputs_are_strict_and_intervals_stay_in_0_1(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Connections (spec §3.5, §4): control messages, two-pass setup, RuleSet generators,
 qDijkstra routing, and a network that runs them."""
 
-from qrna.control._errors import ControlError
+from qrna.control._errors import ControlError, GeneratorError
 from qrna.control._generator import (
     Accepted,
     Plan,
@@ -51,6 +51,7 @@ __all__ = [
     "ConnectionTeardown",
     "ControlError",
     "ControlMessage",
+    "GeneratorError",
     "HopRecord",
     "LinkState",
     "LinkStateAdvertisement",

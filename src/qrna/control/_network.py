@@ -31,7 +31,7 @@ from typing import Any
 
 import networkx as nx
 
-from qrna.control._errors import ControlError
+from qrna.control._errors import ControlError, GeneratorError
 from qrna.control._generator import (
     Accepted,
     Plan,
@@ -53,6 +53,7 @@ from qrna.control._messages import (
     HopRecord,
     LinkState,
 )
+from qrna.control._plugins import BUILTIN_GENERATORS
 from qrna.control._reports import ConnectionReport, NetworkResult, connection_reports
 from qrna.control._routing import Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._sublinks import SubLinks
@@ -199,10 +200,33 @@ class Network:
             self.scheduler.schedule(self._monitor_ps, self.sublinks.monitor_tick)
 
     def _recording(self, generator: RuleSetGenerator) -> RuleSetGenerator:
-        """The generator, keeping each accepted plan (``plans``) for the reports."""
+        """The generator, keeping each accepted plan (``plans``) for the reports.
+
+        A plugin generator (any but qrna's own, ``BUILTIN_GENERATORS``) is checked on each
+        call: raising, or answering other than ``Accepted`` or ``Rejected``, is its fault, not
+        qrna's, so it raises ``GeneratorError`` naming the generator and what it did. A
+        built-in generator's exception stays what it is, a fault in qrna."""
+        builtin = any(generator is g for _, g in BUILTIN_GENERATORS.values())
+        where = getattr(generator, "__module__", None)
+        what = getattr(generator, "__qualname__", None) or type(generator).__qualname__
+        name = f"{where}:{what}" if where else what
 
         def generate(request: ConnectionSetupRequest) -> Accepted | Rejected:
-            answer = generator(request)
+            if builtin:
+                answer = generator(request)
+            else:
+                try:
+                    answer = generator(request)
+                except Exception as exc:
+                    raise GeneratorError(
+                        f"generator {name!r} raised {type(exc).__name__}: {exc} (connection "
+                        f"{request.connection!r})"
+                    ) from exc
+                if not isinstance(answer, Accepted | Rejected):
+                    raise GeneratorError(
+                        f"generator {name!r} returned {_short(answer)}; expected Accepted or "
+                        f"Rejected (connection {request.connection!r})"
+                    )
             if isinstance(answer, Accepted):
                 self.plans[request.connection] = answer.plan
             return answer
@@ -510,3 +534,9 @@ class Network:
             if owed != mgr.held:
                 out.append(f"{name}: holds {mgr.held} but its connections account for {owed}")
         return out + self.sublinks.leaks(finished)
+
+
+def _short(value: object) -> str:
+    """``value`` for a message: its repr, cut to 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -4,12 +4,14 @@ A scenario names its generator (``simulation.generator``). Loading one means imp
 and importing runs that module's code, so the name is trusted only when the code is already the
 person's choice:
 
-1. a built-in name: ``default`` (``default_generator``);
+1. a built-in generator (``BUILTIN_GENERATORS``), by its name (``default``) or its public path
+   (``qrna.control:default_generator`` or ``qrna.control.default_generator``);
 2. a name or ``module:attribute`` registered by an installed package under the entry point group
    ``qrna.generators`` (installing the package was the choice);
-3. a dotted path into qrna itself (``qrna.control:default_generator``);
-4. any other dotted path only with ``allow_plugins=True`` (``qrna run --allow-plugin``). Without
-   it the path is refused before anything is imported.
+3. any other dotted path only with ``allow_plugins=True`` (``qrna run --allow-plugin``). Without
+   it the path is refused before anything is imported. That holds for other paths into qrna
+   too: being qrna's code does not make a function a generator (``qrna.cli:_version`` would
+   exit the program, ``qrna.control:load_generator`` fail on the request).
 
 What is found must look like a generator: a callable that is not a class and accepts one
 positional argument (the ``ConnectionSetupRequest``).
@@ -34,8 +36,21 @@ __all__ = ["BUILTIN_GENERATORS", "ENTRY_POINT_GROUP", "load_generator"]
 ENTRY_POINT_GROUP = "qrna.generators"
 """The entry point group installed packages register their generators in."""
 
-BUILTIN_GENERATORS: dict[str, RuleSetGenerator] = {"default": default_generator}
-"""Generators a scenario names by a bare name."""
+BUILTIN_GENERATORS: dict[str, tuple[str, RuleSetGenerator]] = {
+    "default": ("qrna.control:default_generator", default_generator),
+}
+"""The generators qrna ships: name -> (public ``module:attribute`` path, generator). The only
+code inside qrna a scenario may name without ``allow_plugins``, by either."""
+
+
+def _builtin(name: str) -> RuleSetGenerator | None:
+    """The built-in generator ``name`` names (its name or public path, ``:`` or ``.``)."""
+    if name in BUILTIN_GENERATORS:
+        return BUILTIN_GENERATORS[name][1]
+    for path, generator in BUILTIN_GENERATORS.values():
+        if _split(name) == _split(path):
+            return generator
+    return None
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -51,11 +66,12 @@ def _registered() -> list[EntryPoint]:
 
 
 def load_generator(name: str, *, allow_plugins: bool = False) -> RuleSetGenerator:
-    """The generator ``name`` names (module docstring): a built-in or registered name, a dotted
-    path into qrna or a registered package, or — only with ``allow_plugins`` — any dotted path.
+    """The generator ``name`` names (module docstring): a built-in or registered name or path,
+    or — only with ``allow_plugins`` — any dotted path.
     Raises ``ControlError`` naming what is allowed, before importing anything it refuses."""
-    if name in BUILTIN_GENERATORS:
-        return BUILTIN_GENERATORS[name]
+    builtin = _builtin(name)
+    if builtin is not None:
+        return builtin
     registered = _registered()
     by_name = {ep.name: ep for ep in registered}
     module, attr = _split(name)
@@ -77,8 +93,7 @@ def load_generator(name: str, *, allow_plugins: bool = False) -> RuleSetGenerato
             f"generator {name!r} is not a generator name ({names}) nor a dotted path "
             "'module:attribute'"
         )
-    inside = module == "qrna" or module.startswith("qrna.")
-    if not inside and not allow_plugins:
+    if not allow_plugins:
         raise ControlError(
             f"generator {name!r} is neither built in ({', '.join(BUILTIN_GENERATORS)}) nor "
             f"registered by an installed package (entry point group {ENTRY_POINT_GROUP!r}); "

@@ -137,11 +137,17 @@ class Scheduler:
     # -- running ------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Make ``run`` return after the event now running; later events stay scheduled."""
+        """Make ``run`` return after the event now running; later events stay scheduled.
+
+        Safe from a signal handler or another thread. A stop asked while no ``run`` is running
+        is kept, not lost: the next ``run`` returns at once, having run nothing (a stop asked
+        between two slices of a long run would otherwise be erased, and the slice run whole).
+        The ``run`` that honours a stop clears it."""
         self._stopped = True
 
     def step(self) -> bool:
-        """Run the next live event. Returns False when nothing was left to run."""
+        """Run the next live event. Returns False when nothing ran: nothing was left, or a
+        pending ``stop()`` was honoured (``stop``)."""
         return self.run(max_events=1) == 1
 
     def run(self, until_ps: int | None = None, max_events: int | None = None) -> int:
@@ -168,12 +174,16 @@ class Scheduler:
         if limit != _NO_LIMIT and limit < 0:
             raise SchedulingError(f"max_events={max_events} must be >= 0")
         self._running = True
-        self._stopped = False
         try:
-            done = self._loop(until_ps, limit)
+            done = 0 if self._stopped else self._loop(until_ps, limit)
         finally:
             self._running = False
-        if until_ps is not None and not self._stopped and (limit == _NO_LIMIT or done < limit):
+        # Cleared only when seen: a stop that comes (from a signal or a thread) after the loop
+        # ended without one stays pending for the next run.
+        stopped = self._stopped
+        if stopped:
+            self._stopped = False
+        if until_ps is not None and not stopped and (limit == _NO_LIMIT or done < limit):
             self.now_ps = until_ps
         return done
 

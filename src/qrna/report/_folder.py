@@ -2,10 +2,12 @@
 ``links.csv``, the plots, and ``report.html`` (built by ``_html``).
 
 The folder appears whole or not at all: it is built in a hidden sibling folder (same parent,
-so the same file system) and renamed into place; a results folder already there (one with a
-``summary.json``, or an empty one; anything else is refused) is renamed aside first and
-removed after. A write that fails or is interrupted removes its sibling and leaves
-the target as it was (the old folder, or none).
+so the same file system) and renamed into place; a results folder already there is renamed
+aside first and removed after. Only an empty folder, or one that holds nothing but the files
+a run writes (``_RESULT_FILES``, ``*.png``) with a ``summary.json`` that is a qrna summary,
+counts as one: anything else may be the person's work and is refused, as is a symbolic link.
+A write that fails or is interrupted removes its sibling and leaves the target as it was (the
+old folder, or none).
 """
 
 from __future__ import annotations
@@ -38,6 +40,44 @@ class ResultsFolderError(QrnaError, ValueError):
     """The results folder cannot be written where asked."""
 
 
+_RESULT_FILES = frozenset(
+    {"summary.json", "pairs.csv", "pairs.parquet", "links.csv", "report.html"}
+)
+"""The files ``write_results`` writes, besides the plots (``*.png``, ``save_figures``)."""
+
+_SUMMARY_KEYS = ("version", "scenario", "seed")
+
+
+def _not_results(folder: Path) -> str | None:
+    """Why the existing folder ``folder`` is not one qrna may replace; None if it may (it is
+    empty, or holds only result files and a qrna ``summary.json``)."""
+    entries = sorted(folder.iterdir())
+    if not entries:
+        return None
+    foreign = [
+        p.name
+        for p in entries
+        if p.is_symlink()
+        or not p.is_file()
+        or not (p.name in _RESULT_FILES or p.name.endswith(".png"))
+    ]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        return f"it holds {shown}, which qrna does not write"
+    summary = folder / "summary.json"
+    if not summary.is_file():
+        return "no summary.json"
+    try:
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+        return "its summary.json is not JSON"
+    if not isinstance(data, dict) or not all(k in data for k in _SUMMARY_KEYS):
+        return "its summary.json is not a qrna summary (no 'version', 'scenario' and 'seed')"
+    return None
+
+
 def default_folder(results: Results) -> Path:
     """``results/<scenario>-<seed>``."""
     return Path("results") / f"{results.scenario.name}-{results.seed}"
@@ -66,9 +106,13 @@ def summary_json(results: Results) -> str:
 
 def check_folder(folder: Path) -> None:
     """Raise ``ResultsFolderError`` unless a results folder can be written at ``folder``:
-    it is absent, empty or an earlier results folder (it holds ``summary.json``) and not the
-    current folder or above it, and its nearest existing parent is a folder we may write in.
-    Creates nothing (a run that fails leaves no trace)."""
+    it is not a symbolic link, it is absent, empty or an earlier results folder (module
+    docstring) and not the current folder or above it, and its nearest existing parent is a
+    folder we may write in. Creates nothing (a run that fails leaves no trace)."""
+    if folder.is_symlink():
+        # Replacing it would rename the link aside and put a folder in its place, not write
+        # where it points: refuse rather than guess.
+        raise ResultsFolderError(f"{folder} is a symbolic link; give the folder it points to")
     if folder.exists() and not folder.is_dir():
         raise ResultsFolderError(f"{folder} exists and is not a folder")
     if folder.is_dir():
@@ -77,10 +121,11 @@ def check_folder(folder: Path) -> None:
         here = Path.cwd().resolve()
         if folder.resolve() in (here, *here.parents):
             raise ResultsFolderError(f"{folder} is the current folder or one above it")
-        if any(folder.iterdir()) and not (folder / "summary.json").is_file():
+        why = _not_results(folder)
+        if why is not None:
             raise ResultsFolderError(
-                f"{folder} exists and is not a results folder (no summary.json); it would be "
-                "replaced: choose another --out or remove it"
+                f"{folder} exists and is not a results folder ({why}); it would be replaced: "
+                "choose another --out or remove it"
             )
     parent = folder.absolute().parent
     while not parent.exists():

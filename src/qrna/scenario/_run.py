@@ -8,10 +8,11 @@ per delivered pair, and per-link statistics.
 Delivered pairs stream to a Parquet file as they come (``qrna.scenario._pairs``), so memory
 does not grow with the pairs delivered; the summary is built from running statistics.
 
-A run can stop early: on Ctrl-C (SIGINT, with ``catch_sigint=True``) or when ``max_wall_s``
-wall-clock seconds have passed, the simulation stops after the event it is running, and the
-results are those of the time reached (``sim_time_s``), marked ``"interrupted": true`` with
-``"stopped"`` saying why ("interrupt" or "max_wall"; null for a run that reached its end).
+A run can stop early: on Ctrl-C (SIGINT) or SIGTERM (with ``catch_sigint=True``), or when
+``max_wall_s`` wall-clock seconds have passed, the simulation stops after the event it is
+running, and the results are those of the time reached (``sim_time_s``), marked
+``"interrupted": true`` with ``"stopped"`` saying why ("interrupt", for SIGTERM too, or
+"max_wall"; null for a run that reached its end).
 
 Rates come with 95 % intervals from the Poisson count (N ± 1.96 √N over the time the connection
 was up; for N = 0 the exact [0, 3.69/T]); fidelities with the normal interval of the mean
@@ -162,7 +163,7 @@ class _Stop:
 
     def on_sigint(self, signum: int, frame: FrameType | None) -> None:
         if self.reason == "interrupt":
-            raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
+            raise KeyboardInterrupt  # a second Ctrl-C (or SIGTERM): the user will not wait
         self("interrupt")
 
 
@@ -182,8 +183,9 @@ def run(
     Args:
         allow_plugins: let its generator be any ``module:attribute`` (``build_network``).
         max_wall_s: stop after this many wall-clock seconds (results up to the time reached).
-        catch_sigint: while running, Ctrl-C (SIGINT) stops the run the same way instead of
-            raising ``KeyboardInterrupt`` (a second one still raises); main thread only.
+        catch_sigint: while running, Ctrl-C (SIGINT) or SIGTERM stops the run the same way
+            (``"stopped": "interrupt"``) instead of raising ``KeyboardInterrupt`` or ending
+            the process (a second one raises ``KeyboardInterrupt``); main thread only.
         pairs_dir: where the temporary per-pair file goes (default: the system's temporary
             folder); same disk as the results folder makes copying it cheap.
         watch: like ``progress``, but called about once per wall-clock second from a helper
@@ -223,26 +225,28 @@ def run(
         events = _run_slices(network, duration, stop, progress, max_wall_s, catch_sigint, watch)
         wall = time.perf_counter() - started
         recorder.close()
+        # A run that reached its end reports the duration asked (the slices' picosecond
+        # rounding aside); a stopped one the instant of its last event.
+        reached = duration if stop.reason is None else network.scheduler.now_ps * 1e-12
+        summary = {
+            "version": __version__,
+            "scenario": scenario.name,
+            "seed": seed,
+            "sim_time_s": reached,
+            "wall_time_s": wall,
+            "events": events,
+            "interrupted": stop.reason is not None,
+            "stopped": stop.reason,
+            "connections": _connections(network, apps, recorder.stats),
+            "links": _links(network, reached),
+        }
+        results = Results(scenario, seed, summary, network, pairs_file)
+        weakref.finalize(results, pairs_file.unlink, missing_ok=True)
     except BaseException:
+        # Until the finalizer owns the file (an exception, Ctrl-C or SIGTERM while the summary
+        # is built included), it is ours to remove.
         pairs_file.unlink(missing_ok=True)
         raise
-    # A run that reached its end reports the duration asked (the slices' picosecond rounding
-    # aside); a stopped one the instant of its last event.
-    reached = duration if stop.reason is None else network.scheduler.now_ps * 1e-12
-    summary = {
-        "version": __version__,
-        "scenario": scenario.name,
-        "seed": seed,
-        "sim_time_s": reached,
-        "wall_time_s": wall,
-        "events": events,
-        "interrupted": stop.reason is not None,
-        "stopped": stop.reason,
-        "connections": _connections(network, apps, recorder.stats),
-        "links": _links(network, reached),
-    }
-    results = Results(scenario, seed, summary, network, pairs_file)
-    weakref.finalize(results, pairs_file.unlink, missing_ok=True)
     return results
 
 
@@ -261,7 +265,12 @@ def _run_slices(
         timer = threading.Timer(max_wall_s, stop, ("max_wall",))
         timer.daemon = True
     catching = catch_sigint and threading.current_thread() is threading.main_thread()
-    previous: Any = signal.signal(signal.SIGINT, stop.on_sigint) if catching else None
+    previous: dict[signal.Signals, Any] = {}
+    if catching:
+        # SIGTERM (kill, a batch system's time limit) stops the run as Ctrl-C does: the
+        # results so far are kept, rather than the process dying with its temporary file.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, stop.on_sigint)
     started = time.perf_counter()
     events = 0
     done = threading.Event()
@@ -296,9 +305,9 @@ def _run_slices(
             watcher.join()
         if timer is not None:
             timer.cancel()
-        if catching:
+        for signum, handler in previous.items():
             # None: the handler was not set from Python; the default is the nearest to it.
-            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
     return events
 
 
