@@ -41,6 +41,15 @@ PLUGIN = textwrap.dedent(
 
     def boom_gen(request):
         raise RuntimeError("plugin bug")
+
+    def short_gen(request):  # forgets the Responder's RuleSet
+        answer = default_generator(request)
+        del answer.rulesets[request.responder]
+        return answer
+
+    def greedy_gen(request):  # reserves more memories than were asked
+        answer = default_generator(request)
+        return type(answer)(answer.rulesets, answer.plan, request.memories + 1)
     """
 )
 
@@ -185,6 +194,11 @@ def test_other_callables_inside_qrna_are_refused_without_the_flag(
     [
         ("none_gen", "returned None; expected Accepted or Rejected"),
         ("boom_gen", "raised RuntimeError: plugin bug"),
+        (
+            "short_gen",
+            "accepted with RuleSets for ['n0', 'n1'], but the path is ['n0', 'n1', 'n2']",
+        ),
+        ("greedy_gen", "accepted with memories=5; expected 1 to 4"),
     ],
 )
 def test_a_plugin_that_fails_while_running_is_the_users_error(

@@ -227,6 +227,8 @@ class Network:
                         f"generator {name!r} returned {_short(answer)}; expected Accepted or "
                         f"Rejected (connection {request.connection!r})"
                     )
+                if isinstance(answer, Accepted):
+                    _check_accepted(name, request, answer)
             if isinstance(answer, Accepted):
                 self.plans[request.connection] = answer.plan
             return answer
@@ -540,3 +542,19 @@ def _short(value: object) -> str:
     """``value`` for a message: its repr, cut to 80 characters."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_accepted(name: str, request: ConnectionSetupRequest, answer: Accepted) -> None:
+    """A plugin's ``Accepted`` must give each node on the path its RuleSet of this connection
+    and reserve between 1 and the memories asked (``GeneratorError`` naming what is wrong)."""
+    cid = request.connection
+    path = [h.node for h in request.hops]
+    problem = ""
+    if sorted(answer.rulesets) != sorted(path):
+        problem = f"RuleSets for {sorted(answer.rulesets)}, but the path is {path}"
+    elif any(rs.connection != cid or rs.node != node for node, rs in answer.rulesets.items()):
+        problem = "a RuleSet of another connection or node"
+    elif not (isinstance(answer.memories, int) and 1 <= answer.memories <= request.memories):
+        problem = f"memories={answer.memories!r}; expected 1 to {request.memories}"
+    if problem:
+        raise GeneratorError(f"generator {name!r} accepted with {problem} (connection {cid!r})")
