@@ -1,0 +1,80 @@
+"""The detectors many tests lean on, each shown to detect by planting what it detects.
+
+``Network.leaks`` (RuleSets, holds, qubits and ground-truth pairs a finished connection left
+behind) and the delivery ledger's ground-truth check (two halves of one Bell pair) back the
+teardown, concurrency and fuzzer tests: an assertion ``leaks() == []`` proves nothing unless
+``leaks`` reports a leak when there is one. Each test below finishes a clean connection,
+checks that nothing is reported, plants one fault, and asserts the exact report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qrna.control import Network, line_network
+from qrna.hardware import MemoryBank, QubitStatus
+from qrna.link import PairName
+from qrna.physics import BellDiagonal
+from qrna.rules import PairDelivered, RuleSetError, chain_rulesets
+
+
+def _finished() -> tuple[Network, str]:
+    """A 3-node line whose one connection delivered its 5 pairs and was torn down, its
+    teardown landed and its links pruned: nothing left to report."""
+    net = line_network(3, length_km=5.0, memories=2, seed=3)
+    cid = net.request("n0", "n2", fidelity=0.6, pairs=5, memories=2)
+    result = net.run(0.05)
+    assert result.connections[cid].status == "done"
+    assert net.leaks() == []
+    return net, cid
+
+
+def test_an_installed_ruleset_left_behind_is_reported() -> None:
+    net, cid = _finished()
+    net.engines["n1"].install(chain_rulesets(cid, ["n0", "n1", "n2"])["n1"])
+    assert net.leaks() == [f"n1: RuleSet of {cid} still installed"]
+
+
+def test_memories_a_node_still_holds_are_reported() -> None:
+    net, _ = _finished()
+    net.managers["n2"].held["n1"] = 2  # held, but by no live connection
+    assert net.leaks() == ["n2: holds {'n1': 2} but its connections account for {}"]
+
+
+def _plant_bank(net: Network, cid: str, address: str) -> MemoryBank:
+    """A memory bank of ``cid`` at n0 (as a per-connection link has), known to the network."""
+    spec, end = net.ports["n0"]["n1"]
+    bank = MemoryBank(address, net.nodes["n0"].qnics[spec.qnic_a])
+    net.sublinks.banks[bank.address] = bank
+    net.sublinks._bank_link[bank.address] = (None, end, cid)  # type: ignore[assignment]
+    return bank
+
+
+def test_a_qubit_not_free_and_a_pair_still_in_the_ground_truth_are_reported() -> None:
+    net, cid = _finished()
+    # A finished connection's bank with one qubit still entangled, holding half of a
+    # ground-truth pair (as a herald landing after teardown and never freed would leave).
+    bank = _plant_bank(net, cid, f"n0/qnic0:{cid}")
+    bank.move(0, QubitStatus.ENTANGLED)
+    net.store.create(BellDiagonal.werner(0.9), ((bank.address, 0), None), (None, None), (0, 0), 0)
+    assert net.leaks() == [
+        f"n0/qnic0:{cid}: 1 qubits not free",
+        f"n0/qnic0:{cid}: the ground truth still has pairs there",
+    ]
+
+
+def test_a_delivery_of_halves_of_two_pairs_is_refused() -> None:
+    """The ledger matches the two ends' halves by pair name and checks them against the
+    ground truth: two qubits of two different Bell pairs delivered under one name raise."""
+    net, cid = _finished()
+    qubits = [(_plant_bank(net, cid, f"planted{k}").address, 0) for k in range(2)]
+    for q in qubits:
+        net.store.create(BellDiagonal.werner(0.9), (q, None), (None, None), (0, 0), 0)
+    name = PairName("n1", 7)
+    net.ledger.deliver("n0", True, PairDelivered(cid, name, qubits[0], "n2", 5), 10)
+    with pytest.raises(
+        RuleSetError,
+        match=r"^pair n1@7 was delivered with halves of two different Bell pairs \(half "
+        r"\('planted1', 0\) is not part of ",
+    ):
+        net.ledger.deliver("n2", False, PairDelivered(cid, name, qubits[1], "n0", 5), 10)
