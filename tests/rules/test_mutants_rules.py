@@ -1,0 +1,107 @@
+"""The nodes' own fidelity bookkeeping against closed forms, for inputs of unequal fidelity
+(equal inputs hide which input an estimate was computed from)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qrna.link import PairName
+from qrna.physics import BellDiagonal, swap
+from qrna.rules import (
+    Deliver,
+    EnoughResources,
+    PairDelivered,
+    PurificationResult,
+    Purify,
+    Rule,
+    RuleEngine,
+    RuleSet,
+    Send,
+    Stage,
+    Swap,
+    SwapResult,
+)
+from qrna.rules._effects import werner_swap_fidelity
+
+
+class _Hardware:
+    """Local operations that always succeed and read 0 (the estimates do not depend on them)."""
+
+    def swap(self, q1: tuple[str, int], q2: tuple[str, int]) -> tuple[tuple[int, int], str]:
+        return (0, 0), "I"
+
+    def purify_first(self, qubits: list[tuple[str, int]], scheme: str) -> tuple[int, ...]:
+        return (0,) * (len(qubits) - 1)
+
+    def purify_second(
+        self, qubits: list[tuple[str, int]], scheme: str
+    ) -> tuple[tuple[int, ...], bool]:
+        return (0,) * (len(qubits) - 1), True
+
+    def measure(self, qubit: tuple[str, int], basis: str) -> tuple[str, int]:
+        return basis, 0
+
+
+def _bbpssw_werner(f1: float, f2: float) -> float:
+    """BBPSSW on Werner pairs of fidelities f1, f2 (Bennett et al. 1996), kept pair's F."""
+    e1, e2 = (1 - f1) / 3, (1 - f2) / 3
+    num = f1 * f2 + e1 * e2
+    den = f1 * f2 + f1 * e2 + e1 * f2 + 5 * e1 * e2
+    return num / den
+
+
+@pytest.mark.parametrize(("fa", "fb"), [(0.9, 0.8), (0.6, 0.95), (0.5, 0.3)])
+def test_werner_swap_estimate_is_the_two_pair_closed_form(fa: float, fb: float) -> None:
+    """Swapping Werner pairs of fidelities fa, fb gives F = fa·fb + (1−fa)(1−fb)/3: both pairs
+    right (fa·fb) or both wrong by the same Pauli error (3 ways, each (1−fa)/3·(1−fb)/3)."""
+    expected = fa * fb + (1 - fa) * (1 - fb) / 3
+    assert werner_swap_fidelity(fa, fb) == pytest.approx(expected, abs=1e-15)
+    exact = swap(BellDiagonal.werner(fa), BellDiagonal.werner(fb)).fidelity
+    assert werner_swap_fidelity(fa, fb) == pytest.approx(exact, abs=1e-12)
+
+
+def test_the_swapping_engine_sends_the_closed_form_estimate_to_both_ends() -> None:
+    """Node b swaps its pair with a (estimate 0.9) and its pair with c (estimate 0.8): both
+    SwapResults carry 0.9·0.8 + 0.1·0.2/3 = 0.72666…, not 0.72 (the product alone)."""
+    engine = RuleEngine("b", _Hardware())  # type: ignore[arg-type]
+    rule = Rule("swap", (EnoughResources("a"), EnoughResources("c")), Swap("a", "c"))
+    engine.install(RuleSet("c1", "b", (Stage((rule,)),)))
+    assert engine.assign("c1", PairName("ab", 10), ("b/q0", 0), "a", 10, fidelity=0.9) == []
+    effects = engine.assign("c1", PairName("bc", 20), ("b/q1", 0), "c", 20, fidelity=0.8)
+    results = {e.dst: e.message for e in effects if isinstance(e, Send)}
+    assert set(results) == {"a", "c"}
+    for message in results.values():
+        assert isinstance(message, SwapResult)
+        assert message.fidelity == pytest.approx(0.72 + 0.1 * 0.2 / 3, abs=1e-12)
+
+
+def _purify_then_deliver(floor: float) -> list[PairDelivered]:
+    """Node a (which sorts first, so leads) purifies two pairs with b, estimates 0.9 (older,
+    kept) and 0.75, then delivers the kept pair only if its estimate is at least ``floor``."""
+    engine = RuleEngine("a", _Hardware())  # type: ignore[arg-type]
+    purify = Rule("purify", (EnoughResources("b", 2),), Purify("b", "bbpssw"))
+    deliver = Rule("deliver", (EnoughResources("b", 1, min_fidelity=floor),), Deliver("b"))
+    engine.install(RuleSet("c1", "a", (Stage((purify,)), Stage((deliver,)))))
+    names = (PairName("ab", 10), PairName("ab", 20))
+    engine.assign("c1", names[0], ("a/q", 0), "b", 10, fidelity=0.9)
+    effects = engine.assign("c1", names[1], ("a/q", 1), "b", 20, fidelity=0.75)
+    sent = [e.message for e in effects if isinstance(e, Send)]
+    assert len(sent) == 1
+    first = sent[0]
+    assert isinstance(first, PurificationResult)
+    assert first.names == names
+    answer = PurificationResult("c1", names, "bbpssw", first.bits, first=False)
+    out = engine.on_message("b", answer, 30)
+    return [e for e in out if isinstance(e, PairDelivered)]
+
+
+def test_the_kept_pairs_estimate_is_the_closed_form_of_both_inputs() -> None:
+    """BBPSSW on Werner pairs of estimates 0.9 and 0.75 keeps F' = (F1F2 + e1e2)/(F1F2 + F1e2
+    + e1F2 + 5e1e2), e = (1−F)/3: 0.8592…. The kept pair passes a min_fidelity just below F'
+    and fails one just above it (an estimate from 0.9 alone, 0.9263…, would pass both)."""
+    kept = _bbpssw_werner(0.9, 0.75)
+    assert kept == pytest.approx(0.859155, abs=1e-6)
+    assert _bbpssw_werner(0.9, 0.9) > kept + 0.01  # the two-input dependence is visible
+    delivered = _purify_then_deliver(kept - 1e-9)
+    assert [d.name for d in delivered] == [PairName("ab", 10)]
+    assert _purify_then_deliver(kept + 1e-9) == []
