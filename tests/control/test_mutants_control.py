@@ -1,0 +1,126 @@
+"""Routing and the generator's estimate against hand-computed answers: asymmetric and
+one-sided link-state advertisements, and closed-form delivered fidelity and rate of a 3-node
+chain whose memories only dephase (T2, no T1) and whose gates are perfect."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from qrna.control import LinkState, RoutingDaemon, estimate
+from qrna.control._messages import HopRecord, LinkStateAdvertisement
+
+
+def _link(neighbour: str, km: float) -> LinkState:
+    return LinkState(neighbour, 1000.0, (1.0, 0.0, 0.0, 0.0), km, 1e-5)
+
+
+def _daemon(adverts: dict[str, list[LinkState]]) -> RoutingDaemon:
+    """The daemon of ``a`` (length metric) holding exactly these advertisements."""
+    d = RoutingDaemon("a", neighbours=["b", "c"], metric="length")
+    d.set_links(adverts.pop("a"))
+    for origin, links in sorted(adverts.items()):
+        d.on_advertisement("b", LinkStateAdvertisement(origin, 1, tuple(links)))
+    return d
+
+
+@pytest.mark.parametrize(("a_view", "b_view"), [(1.0, 10.0), (10.0, 1.0)])
+def test_a_link_costs_the_worse_of_its_two_ends_views(a_view: float, b_view: float) -> None:
+    """Diamond a–b–d, a–c–d. The ends of a–b disagree (1 km and 10 km); the link costs 10
+    whichever end says so, so a–b–d costs 11 and the route is a–c–d at 5 + 1 = 6 (with the
+    better view, 1, it would be a–b–d at 2)."""
+    d = _daemon(
+        {
+            "a": [_link("b", a_view), _link("c", 5.0)],
+            "b": [_link("a", b_view), _link("d", 1.0)],
+            "c": [_link("a", 5.0), _link("d", 1.0)],
+            "d": [_link("b", 1.0), _link("c", 1.0)],
+        }
+    )
+    assert d.path("d", 0.5) == ["a", "c", "d"]
+    assert d.cost("d", 0.5) == 6.0
+    assert d.graph(0.5).edges["a", "b"]["cost"] == 10.0
+    assert d.graph(0.5).edges["b", "d"]["cost"] == 1.0
+
+
+def test_a_link_only_one_end_advertises_is_not_routed_over() -> None:
+    """a advertises a–b at 1 km, b does not list a: the only route to b is a–c–b (2 + 2)."""
+    d = _daemon(
+        {
+            "a": [_link("b", 1.0), _link("c", 2.0)],
+            "b": [_link("c", 2.0)],
+            "c": [_link("a", 2.0), _link("b", 2.0)],
+        }
+    )
+    assert d.path("b", 0.5) == ["a", "c", "b"]
+    assert d.cost("b", 0.5) == 4.0
+    assert not d.graph(0.5).has_edge("a", "b")
+    # With b silent altogether, a–b is one-sided too and b is out of reach.
+    lone = _daemon({"a": [_link("b", 1.0)], "c": []})
+    assert lone.path("b", 0.5) is None
+    assert math.isinf(lone.cost("b", 0.5))
+
+
+def _hop(node: str, t2: float, link: LinkState | None) -> HopRecord:
+    return HopRecord(node, link, 8, 8, 0.0, 0.0, math.inf, t2)
+
+
+# A 3-node chain: T2 per node, a Φ+/Φ− (dephased) link state per link, different rates and
+# latencies, so that every term of the closed form below is distinct.
+T2 = (0.05, 0.02, 0.08)
+R1, R2 = 400.0, 250.0
+L1, L2 = 3e-5, 7e-5
+W1 = (0.97, 0.0, 0.0, 0.03)
+W2 = (0.9, 0.0, 0.0, 0.1)
+
+
+def _chain() -> tuple[HopRecord, ...]:
+    return (
+        _hop("a", T2[0], None),
+        _hop("b", T2[1], LinkState("a", R1, W1, 6.0, L1)),
+        _hop("c", T2[2], LinkState("b", R2, W2, 14.0, L2)),
+    )
+
+
+def _closed_form(memories: int) -> float:
+    """Pure dephasing keeps a pair on Φ+/Φ− and multiplies its coherence A − D by e^{−t/T2}
+    per half per second waited; a perfect swap multiplies the coherences. Before the swap each
+    link pair waits memories/rate (rate: the slower link) plus its own latency in both its
+    memories; the swapped pair waits the whole path's latency at a and c before delivery."""
+    rate = min(R1, R2)
+    ta = memories / rate + L1
+    tb = memories / rate + L2
+    deliver = L1 + L2
+    exponent = (
+        ta * (1 / T2[0] + 1 / T2[1])
+        + tb * (1 / T2[1] + 1 / T2[2])
+        + deliver * (1 / T2[0] + 1 / T2[2])
+    )
+    coherence = (W1[0] - W1[3]) * (W2[0] - W2[3]) * math.exp(-exponent)
+    return (1 + coherence) / 2
+
+
+@pytest.mark.parametrize("memories", [1, 3])
+def test_estimate_is_the_dephasing_closed_form_of_a_three_node_chain(memories: int) -> None:
+    """estimate() of a 3-node chain without purification: F = (1 + c)/2 with the coherence c
+    of ``_closed_form``, to 1e-12; the rate is the slower link's, 250 Hz, not the faster's."""
+    fidelity, rate = estimate(_chain(), "dejmps", 0, "nested", "dejmps", 0, memories)
+    assert fidelity == pytest.approx(_closed_form(memories), rel=1e-12, abs=1e-12)
+    assert rate == R2
+    # The memories' queue matters: 3 memories wait three times as long as 1.
+    assert _closed_form(3) < _closed_form(1) - 1e-3
+
+
+def test_estimate_rate_through_swaps_is_the_slowest_link() -> None:
+    """Swapping is deterministic: a 4-node chain of links at 900, 150 and 600 Hz delivers at
+    150 Hz in either swap order."""
+    hops = (
+        _hop("a", 1.0, None),
+        _hop("b", 1.0, LinkState("a", 900.0, W1, 1.0, 1e-5)),
+        _hop("c", 1.0, LinkState("b", 150.0, W1, 1.0, 1e-5)),
+        _hop("d", 1.0, LinkState("c", 600.0, W1, 1.0, 1e-5)),
+    )
+    for order in ("nested", "sequential"):
+        _, rate = estimate(hops, "dejmps", 0, order, "dejmps", 0, 2)
+        assert rate == 150.0, order

@@ -1,0 +1,71 @@
+"""A connection's summary numbers recomputed from its delivered pairs (``pairs_table()``) and
+the time it was up: the rate is N / T, its interval N/T ± 1.96·√N / T, and the fidelity's
+interval the mean ± 1.96·s/√n of the per-pair fidelities (s: the sample deviation)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+
+from qrna.scenario import load_scenario, run
+
+REL = 1e-9
+
+
+@pytest.fixture(
+    scope="module",
+    params=[["traffic.0.pairs=200"], ["traffic.0.pairs=1000000", "simulation.duration_s=0.02"]],
+    ids=["done", "up-at-the-end"],
+)
+def connection(request: pytest.FixtureRequest) -> tuple[dict, list[dict], float]:  # type: ignore[type-arg]
+    """The chain preset's connection, its delivered pairs, and the seconds it was up: from its
+    "up" event to its teardown (or the run's end), or to the last pair's delivery if later."""
+    r = run(load_scenario("chain", request.param))
+    c = r.summary["connections"][0]
+    rows = [p for p in r.pairs if p["connection"] == c["id"]]
+    events = r.network.reports()[c["id"]].events
+    up = next(e.t_ps for e in events if e.kind == "up")
+    end = next((e.t_ps for e in events if e.kind in ("done", "failed")), r.network.now_ps)
+    stop = max([end] + [p["delivered_ps"] for p in rows])
+    return c, rows, (stop - up) * 1e-12
+
+
+def test_rate_is_the_pairs_delivered_over_the_time_up(connection) -> None:  # type: ignore[no-untyped-def]
+    """rate_hz = N / T exactly, N counted in the pairs table (not one more or less)."""
+    c, rows, active = connection
+    n = len(rows)
+    assert n >= 150
+    assert c["pairs_delivered"] == n
+    assert c["rate_hz"] == pytest.approx(n / active, rel=REL)
+    assert c["rate_hz"] != pytest.approx((n - 1) / active, rel=1e-6)
+    assert c["rate_hz"] != pytest.approx((n + 1) / active, rel=1e-6)
+
+
+def test_rate_interval_is_the_poisson_normal_interval(connection) -> None:  # type: ignore[no-untyped-def]
+    """rate_ci_hz = N/T ∓ 1.96·√N/T: both edges, and so the width 2·1.96·√N/T."""
+    c, rows, active = connection
+    n = len(rows)
+    lo, hi = c["rate_ci_hz"]
+    half = 1.96 * math.sqrt(n) / active
+    assert n / active - half > 0  # not clipped at 0
+    assert lo == pytest.approx(n / active - half, rel=REL)
+    assert hi == pytest.approx(n / active + half, rel=REL)
+    assert hi - lo == pytest.approx(2 * half, rel=1e-6)
+
+
+def test_fidelity_interval_is_the_normal_interval_of_the_mean(connection) -> None:  # type: ignore[no-untyped-def]
+    """fidelity_ci = mean ∓ 1.96·s/√n of the per-pair true fidelities (none clipped at 1
+    here), and fidelity_mean their mean."""
+    c, rows, _ = connection
+    f = [p["fidelity"] for p in rows]
+    mean, s = statistics.fmean(f), statistics.stdev(f)
+    half = 1.96 * s / math.sqrt(len(f))
+    assert s > 1e-4  # the pairs differ: the interval has a width to check
+    assert mean + half < 1.0
+    assert c["fidelity_mean"] == pytest.approx(mean, rel=REL)
+    lo, hi = c["fidelity_ci"]
+    assert lo == pytest.approx(mean - half, rel=REL)
+    assert hi == pytest.approx(mean + half, rel=REL)
+    assert hi - lo == pytest.approx(2 * half, rel=1e-6)
