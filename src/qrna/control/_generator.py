@@ -146,10 +146,12 @@ def estimate(
 
     Rate: a link's purified output rate is its rate × ∏ p_r / pairs per round; swapping is
     deterministic, so a segment runs at the slower of its halves; end-to-end purification
-    divides again. Decoherence: before every purification round and every swap, and before
-    delivery, both halves of each pair dephase and relax (each node's T1, T2) for the time it
-    waits (``_wait``): a deliberately pessimistic mean, since the oldest pair is used first and
-    with ``memories`` memories a queue can hold that many pairs ahead of it.
+    divides again. Decoherence: before every purification round and every swap, both halves
+    of each pair dephase and relax (each node's T1, T2) for the time it waits (``_wait``): a
+    deliberately pessimistic mean, since the oldest pair is used first and with ``memories``
+    memories a queue can hold that many pairs ahead of it (end-to-end rounds too, with the
+    path's latency). Between the last swap and delivery, the end-to-end pair waits the path's
+    latency, for the swap's result to reach both ends.
     """
     links = [h.link_in for h in hops[1:]]
     if not links or any(link is None for link in links):
