@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from qrna.cli import _path_texts, _print_summary, _rate_text, app
+from qrna.cli import app
+from qrna.report._table import _path_texts, _rate_text
+from qrna.report._table import print_summary as _print_summary
 
 runner = CliRunner()
 GOLDEN = Path(__file__).parent / "scenario" / "golden_metro.json"

@@ -11,12 +11,14 @@ from qrna.report._folder import (
 )
 from qrna.report._html import report_html
 from qrna.report._plots import fidelity_figure, save_figures, throughput_figure, topology_figure
+from qrna.report._table import print_summary
 
 __all__ = [
     "ResultsFolderError",
     "check_folder",
     "default_folder",
     "fidelity_figure",
+    "print_summary",
     "report_html",
     "save_figures",
     "strict_json",
