@@ -22,24 +22,7 @@ from qrna.rules import (
     SwapResult,
 )
 from qrna.rules._effects import werner_swap_fidelity
-
-
-class _Hardware:
-    """Local operations that always succeed and read 0 (the estimates do not depend on them)."""
-
-    def swap(self, q1: tuple[str, int], q2: tuple[str, int]) -> tuple[tuple[int, int], str]:
-        return (0, 0), "I"
-
-    def purify_first(self, qubits: list[tuple[str, int]], scheme: str) -> tuple[int, ...]:
-        return (0,) * (len(qubits) - 1)
-
-    def purify_second(
-        self, qubits: list[tuple[str, int]], scheme: str
-    ) -> tuple[tuple[int, ...], bool]:
-        return (0,) * (len(qubits) - 1), True
-
-    def measure(self, qubit: tuple[str, int], basis: str) -> tuple[str, int]:
-        return basis, 0
+from qrna.rules._verify import _SymbolicHardware as _Hardware  # always succeeds, reads 0
 
 
 def _bbpssw_werner(f1: float, f2: float) -> float:
