@@ -14,6 +14,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from qrna.report._html import _number  # whole numbers from 100 up, figures below
+
 __all__ = ["print_summary"]
 
 
@@ -76,11 +78,6 @@ def print_summary(s: dict[str, Any], console: Console | None = None) -> None:
     console.print(f"{s['events']} events in {s['wall_time_s']:.2f} s wall time")
 
 
-def _number(x: float) -> str:
-    """Rates as a person reads them: whole numbers from 100 up, three figures below."""
-    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
 def _rate_text(rate: float, ci: list[float]) -> str:
     """``5606 ± 246`` when the interval is symmetric (Poisson, N > 0), else ``0 (0–37)``;
     ``–`` for a connection that was never up."""
@@ -88,8 +85,8 @@ def _rate_text(rate: float, ci: list[float]) -> str:
     if math.isnan(lo) or math.isnan(hi):  # never up: no time to measure a rate over
         return "–"
     if math.isclose(hi - rate, rate - lo, rel_tol=1e-6, abs_tol=1e-9):
-        return f"{_number(rate)} ± {_number(hi - rate)}"
-    return f"{_number(rate)} ({_number(lo)}–{_number(hi)})"
+        return f"{_number(rate, 3)} ± {_number(hi - rate, 3)}"
+    return f"{_number(rate, 3)} ({_number(lo, 3)}–{_number(hi, 3)})"
 
 
 def _fidelity_text(mean: float, target: float) -> str:
