@@ -31,7 +31,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -620,34 +620,22 @@ def _run_with_progress(
         return run_scenario(loaded, seed, tick, **options)
 
 
-@contextmanager
-def _sigterm_as_ctrl_c() -> Iterator[None]:
+def _sigterm_as_ctrl_c() -> AbstractContextManager[None]:
     """SIGTERM (kill, a batch system's time limit) does what Ctrl-C does: the simulation
     stops and the results so far are written (``qrna.scenario.run``'s ``catch_sigint`` takes
     both while simulating), and elsewhere it raises ``KeyboardInterrupt``, so that nothing
     temporary is left behind, where the default would end the process on the spot."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    return _handling(on_sigterm, signal.SIGTERM)
 
 
-@contextmanager
-def _sigint_while_writing(pressed: bool) -> Iterator[None]:
+def _sigint_while_writing(pressed: bool) -> AbstractContextManager[None]:
     """While the results are written, a first Ctrl-C or SIGTERM (``pressed``: one already
     stopped the simulation) only warns: the folder on its way is complete. The next one aborts
     the writing (``KeyboardInterrupt``); the folder then stays as it was, being written aside."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     presses = 1 if pressed else 0
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -657,12 +645,22 @@ def _sigint_while_writing(pressed: bool) -> Iterator[None]:
             raise KeyboardInterrupt
         typer.echo("writing the results; Ctrl-C again aborts", err=True)
 
-    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return _handling(on_sigint, signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _handling(handler: Any, *signums: signal.Signals) -> Iterator[None]:
+    """``handler`` takes ``signums`` for the block, and the previous handlers are back after
+    it (signals reach only the main thread: elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in signums}
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for sig, old in previous.items():
+            signal.signal(sig, signal.SIG_DFL if old is None else old)
 
 
 def _scenario_case(command: str, source: str, set_: list[str] | None, plugin: bool) -> _Case:
