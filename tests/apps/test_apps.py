@@ -3,6 +3,7 @@ tomography's estimate, teleportation's fidelity; and the socket API's contract."
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import networkx as nx
@@ -210,4 +211,68 @@ def test_socket_misuse_and_closing() -> None:
     b.close()  # the responder's application goes away
     net.run(0.2)
     assert net.reports()[c].status == "done"
+    assert net.leaks() == []
+
+
+def test_socket_messages_measure_and_close_paths() -> None:
+    """Classical messages queue for ``recv_messages`` (each once); ``measure`` names what it
+    refuses; an unknown ioctl is named; closing a listening socket withdraws it, closing a
+    socket with unread held halves gives them back, a closed socket drops what arrives, and a
+    second close does nothing."""
+    net = line_network(3, seed=3)
+    a, b = socket(net, "n0", "COMP"), socket(net, "n2", "COMP")
+    with pytest.raises(
+        SocketError, match=r"^unknown ioctl 'mtu'; expected 'qnic', 'link' or 'neighbours'$"
+    ):
+        a.ioctl("mtu", "n1")
+    late = socket(net, "n2", "COMP")
+    late.listen()
+    late.close()
+    assert net._listeners["n2"] == []  # withdrawn: the next connect finds b's socket
+    b.listen()
+    c = a.connect("n2", pairs=10**6, fidelity=0.5)
+    assert (b.connection, b.peer) == (c, "n0")
+    a.send({"hello": 1})
+    a.send("second")
+    net.run(0.01)
+    assert b.recv_messages() == [{"hello": 1}, "second"]
+    assert b.recv_messages() == []
+    got = a.recv()
+    assert len(got) >= 2
+    with pytest.raises(SocketError, match=r"^basis='W'; expected 'X', 'Y' or 'Z'$"):
+        a.measure(got[0], "W")
+    meas = dataclasses.replace(got[0], qubit=None, basis="Z", bit=0)
+    with pytest.raises(SocketError, match=r"^only a COMP socket's deliveries hold qubits$"):
+        a.measure(meas, "Z")
+    for d in got:
+        net.release(d.qubit)  # type: ignore[arg-type]
+    unread = [d.qubit for d in b._inbox]
+    assert len(unread) >= 2
+    assert all(net.store.holds(q) for q in unread)  # type: ignore[arg-type]
+    b.close()  # the responder's socket: its unread halves go back, the connection goes on
+    assert not any(net.store.holds(q) for q in unread)  # type: ignore[arg-type]
+    a.send("to a closed socket")
+    net.run(0.011)
+    assert b.recv_messages() == []  # dropped on arrival
+    assert b.recv() == []
+    a.close()
+    a.close()  # nothing left to do
+    net.run(0.02)
+    assert net.reports()[c].status == "done"
+    assert net.leaks() == []
+
+
+def test_the_plain_pair_service_releases_every_half_and_has_no_figures() -> None:
+    """``App`` itself (the "pairs" application): both sockets give each held half back on
+    arrival, so the connection delivers its pairs and nothing stays held."""
+    from qrna.apps import APPS, App
+
+    net = line_network(3, seed=5)
+    app = App(net, "n0", "n2", fidelity=0.5, pairs=20)
+    assert APPS["pairs"] is App
+    net.run(0.05)
+    report = net.reports()[app.connection]
+    assert (report.status, report.delivered) == ("done", 20)
+    assert app.summary() == {}
+    assert app.a.recv() == app.b.recv() == []  # handed to the handler, not queued
     assert net.leaks() == []

@@ -59,6 +59,46 @@ def test_round_trip_through_json(message: object) -> None:
         (lambda: LinkState("b", 1.0, (0.5, 0, 0, 0), 1.0, 1e-6), "summing to 1"),
         (lambda: HopRecord("b", None, -1, 0, 0.0, 0.0, 1.0, 1.0), "free_in=-1"),
         (lambda: ConnectionSetupReject("c", ("a",), "tired"), "reason='tired'"),  # type: ignore[arg-type]
+        (
+            lambda: HopRecord("b", None, 0, 0, 1.5, 0.0, 1.0, 1.0),
+            r"^HopRecord\.gate_error=1\.5 is outside \[0, 1\]$",
+        ),
+        (
+            lambda: HopRecord("b", None, 0, 0, 0.0, 0.0, 0.0, 1.0),
+            r"^HopRecord: t1_s=0\.0, t2_s=1\.0 must both be > 0$",
+        ),
+        (
+            lambda: LinkState("b", 1.0, (1, 0, 0, 0), math.inf, 1e-6),
+            r"^LinkState\.length_km=inf must be finite and >= 0$",
+        ),
+        (
+            lambda: ConnectionSetupRequest("", "a", "b", 0.9, pairs=1),
+            r"^connection='' must be a non-empty name$",
+        ),
+        (
+            lambda: ConnectionSetupRequest("c", "a", "b", 0.9, duration_s=math.nan),
+            r"^duration_s=nan must be finite and > 0$",
+        ),
+        (
+            lambda: ConnectionSetupRequest("c", "a", "b", 0.9, pairs=1, memories=True),
+            r"^memories=True must be an integer >= 1$",
+        ),
+        (
+            lambda: ConnectionSetupResponse("c1", ("a",), chain_rulesets("c1", ["a", "b"])["a"], 1),
+            r"^path=\('a',\) needs at least two nodes$",
+        ),
+        (
+            lambda: ConnectionSetupResponse(
+                "c2", ("a", "b"), chain_rulesets("c1", ["a", "b"])["a"], 1
+            ),
+            r"^RuleSet of connection 'c1' in a response for 'c2'$",
+        ),
+        (
+            lambda: ConnectionSetupResponse(
+                "c1", ("a", "b"), chain_rulesets("c1", ["a", "b"])["a"], 0
+            ),
+            r"^memories=0 must be an integer >= 1$",
+        ),
     ],
 )
 def test_bad_values_are_named(build, match: str) -> None:  # type: ignore[no-untyped-def]
@@ -67,6 +107,8 @@ def test_bad_values_are_named(build, match: str) -> None:  # type: ignore[no-unt
 
 
 def test_decoding_errors_name_the_field() -> None:
+    with pytest.raises(ControlError, match=r"^\$: expected an object, got list$"):
+        message_from_dict([])  # type: ignore[arg-type]
     with pytest.raises(ControlError, match=r"\$\.type: 'Hello'"):
         message_from_dict({"type": "Hello", "version": 1})
     with pytest.raises(ControlError, match=r"\$\.version: 9"):
