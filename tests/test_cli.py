@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 import qrna
@@ -218,3 +219,87 @@ def test_the_readme_scenario_is_valid(tmp_path) -> None:  # type: ignore[no-unty
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"OK: {path}: scenario 'line'\n"
+
+
+def test_verify_names_a_missing_file_and_bad_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "nosuch.json"
+    result = runner.invoke(app, ["verify", str(missing)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {missing}: cannot read it: No such file or directory\n"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rulesets": [}')
+    result = runner.invoke(app, ["verify", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {bad}: not valid JSON: Expecting value: line 1 column 15 (char 14)\n"
+    )
+
+
+def test_a_fault_with_nowhere_to_write_its_log_prints_the_traceback(  # type: ignore[no-untyped-def]
+    tmp_path, monkeypatch
+) -> None:
+    """Neither the current nor the temporary folder takes the log: the traceback goes to
+    stderr, and the one line says so."""
+    import pathlib
+
+    import qrna.scenario
+
+    def refuse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(qrna.scenario, "check_traffic", _planted)
+    monkeypatch.setattr(pathlib.Path, "write_text", refuse)
+    result = runner.invoke(app, ["validate", "chain"])
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert result.stderr.endswith(
+        "— a fault in qrna, not in your input; to reproduce: qrna validate chain; the "
+        "traceback is above (no log file could be written)\n"
+    )
+    assert "raise ControlError(\"connection 'c1' is not installed at 'alice'\")" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_writing_warns_once_then_aborts(capsys) -> None:  # type: ignore[no-untyped-def]
+    """While results are written, a first SIGINT or SIGTERM only warns; the next one raises
+    KeyboardInterrupt; one that already stopped the run counts as the first. The handlers in
+    place before are back afterwards."""
+    import signal
+
+    from qrna.cli import _sigint_while_writing
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with _sigint_while_writing(False):
+        signal.raise_signal(signal.SIGTERM)
+        assert capsys.readouterr().err == "writing the results; Ctrl-C again aborts\n"
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    with _sigint_while_writing(True), pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+    assert capsys.readouterr().err == ""
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_signal_handlers_are_left_alone_off_the_main_thread() -> None:
+    """Only the main thread may install signal handlers: elsewhere (``qrna run`` called from
+    a worker thread) the block runs with the handlers as they were."""
+    import signal
+    import threading
+
+    from qrna.cli import _sigterm_as_ctrl_c
+
+    seen = []
+
+    def work() -> None:
+        with _sigterm_as_ctrl_c():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    before = signal.getsignal(signal.SIGTERM)
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen == [before]
+    with _sigterm_as_ctrl_c():
+        assert signal.getsignal(signal.SIGTERM) is not before  # the main thread does install
+    assert signal.getsignal(signal.SIGTERM) is before

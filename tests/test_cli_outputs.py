@@ -4,6 +4,7 @@ says (the presets' own descriptions; the same figures as ``--format json`` for t
 from __future__ import annotations
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -52,3 +53,39 @@ def test_links_table_shows_the_figures_of_its_json_form() -> None:
         assert link["pairs_generated"] > 0
         if est is not None:  # null (never NaN) when monitoring measured nothing yet
             assert 0.0 <= lo <= est <= hi <= 1.0
+
+
+def test_help_lists_every_command_with_its_summary() -> None:
+    """Each command has a test of its output: links and presets here, run in
+    test_cli_table.py, verify, schema and validate in test_cli.py. A new command fails this
+    test until it is added to the list (and given one)."""
+    tested = ["links", "verify", "run", "presets", "schema", "validate"]
+    assert [c.name or c.callback.__name__ for c in app.registered_commands] == tested  # type: ignore[union-attr]
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    rows = [line.strip("│ ").split(maxsplit=1) for line in result.stdout.splitlines()]
+    listed = {r[0]: r[1] for r in rows if len(r) == 2 and r[0] in tested}
+    assert list(listed) == tested
+    assert listed["presets"] == "List the built-in scenarios."
+    assert listed["schema"] == "Print the JSON Schema of scenario files."
+    assert listed["verify"] == "Check one connection's RuleSets statically (spec §6)."
+    assert listed["run"].startswith("Run a scenario (default: the built-in metropolitan")
+
+
+def test_run_on_a_terminal_shows_progress_then_the_same_table() -> None:
+    """On a terminal (forced here) ``qrna run`` draws a progress bar on stderr, whose last
+    update reads the whole duration simulated, and erases it; the table is the one printed
+    without a terminal (the wall-time line aside)."""
+    ansi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+    args = ["run", "chain", "--no-files", "--set", "traffic.0.pairs=50"]
+    plain = runner.invoke(app, args, env={"COLUMNS": "100"})
+    shown = runner.invoke(app, args, env={"COLUMNS": "100", "FORCE_COLOR": "1"})
+    assert (plain.exit_code, shown.exit_code) == (0, 0)
+    assert plain.stderr == ""
+    bar = ansi.sub("", shown.stderr)
+    last = bar.split("\r")[-2].strip()
+    assert re.fullmatch(r"chain ━+ 0\.1 s simulated, \d+\.\d s wall, [\d,]+ events/s", last), bar
+    assert shown.stderr.endswith("\x1b[1A\x1b[2K")  # transient: the line is cleared
+    table = ansi.sub("", shown.stdout).splitlines()
+    assert table[:-1] == plain.stdout.splitlines()[:-1]
+    assert table[-1].endswith(" s wall time")

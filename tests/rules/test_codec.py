@@ -3,7 +3,10 @@ encoder writes; malformed JSON gets an error naming the JSON path."""
 
 from __future__ import annotations
 
+import copy
 import json
+import math
+from typing import Any
 
 import jsonschema
 import pytest
@@ -24,6 +27,7 @@ from qrna.rules import (
     Stage,
     Swap,
     VariableBelow,
+    ruleset_from_dict,
     ruleset_from_json,
     ruleset_schema,
     ruleset_to_dict,
@@ -175,3 +179,51 @@ def test_model_refuses_bad_values() -> None:
     with pytest.raises(RuleSetError, match=r"is not an action"):
         Rule("r", (), "deliver")  # type: ignore[arg-type]
     assert Purify("bob", "double_x").pairs == 3
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place in a JSON value: each key of each object, each item of each array."""
+    out = [path] if path else []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*path, i))
+    return out
+
+
+def test_any_one_bad_value_is_a_decode_error_naming_its_path() -> None:
+    """Every place of an encoded RuleSet, replaced by each of a score of odd JSON values (or
+    removed): the decoder either accepts the result or raises ``RuleSetDecodeError`` under
+    ``$``, never another exception. ``qrna verify`` relies on it: any other exception there
+    is a fault in qrna (exit 3), not a refused input (exit 2)."""
+    odd = [None, True, 0, -1, 2**70, 0.5, -0.5, 1e308, math.inf, math.nan, "", "a b", "x"]
+    odd += [[], {}, [1], {"type": "Swap"}]
+    encoded = ruleset_to_dict(sample())
+    refused = accepted = 0
+    wheres: set[str] = set()
+    for path in _paths(encoded):
+        for value in [*odd, _REMOVE]:
+            data = copy.deepcopy(encoded)
+            target: Any = data
+            for key in path[:-1]:
+                target = target[key]
+            if value is _REMOVE:
+                del target[path[-1]]
+            else:
+                target[path[-1]] = value
+            try:
+                ruleset_from_dict(data)
+            except RuleSetDecodeError as exc:
+                wheres.add(str(exc).split(":")[0])
+                refused += 1
+            else:
+                accepted += 1
+    assert refused > 1500  # 1745 at the time of writing
+    assert all(w.startswith("$") for w in wheres), wheres
+    assert len(wheres) > 30  # each error names where it is
+    assert accepted > 100  # e.g. another name, another count, another fidelity in [0, 1]
+
+
+_REMOVE = object()

@@ -221,6 +221,58 @@ def test_the_pairs_file_goes_when_building_the_summary_fails(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_in_process_writes_the_results_so_far_and_exits_130(tmp_path: Path) -> None:
+    """``qrna run`` in this process: a SIGINT mid-run (from a timer thread) stops it, the
+    folder holds what was simulated, and the exit code is 130 with one line saying so."""
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(_open_ended(duration_s=1000.0)))
+    out = tmp_path / "r"
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    timer = threading.Timer(0.3, signal.raise_signal, (signal.SIGINT,))
+    timer.start()
+    result = runner.invoke(app, ["run", str(path), "--out", str(out), "--format", "json"])
+    timer.join()
+    assert result.exit_code == 130, result.output
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    summary = _check_folder(out, 1000.0)
+    assert (summary["interrupted"], summary["stopped"]) == (True, "interrupt")
+    assert _strict(result.stdout) == summary
+    assert result.stderr == (
+        f"interrupted: stopped at {summary['sim_time_s']:.6g} s of 1000 s simulated; results "
+        f"so far in {out}/\n"
+    )
+
+
+def test_ctrl_c_before_the_simulation_and_a_failed_write_leave_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_open_ended(0.01)))
+    out = tmp_path / "r"
+
+    def pressed(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt  # as if Ctrl-C came while the network was built
+
+    monkeypatch.setattr("qrna.scenario.run", pressed)
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 130, result.output
+    assert (result.stdout, result.stderr) == ("", "interrupted: no results written\n")
+    assert not out.exists()
+    monkeypatch.undo()
+
+    def full(results: Any, folder: Path) -> Path:
+        raise OSError(28, "No space left on device", str(folder / "pairs.csv"))
+
+    monkeypatch.setattr("qrna.report.write_results", full)
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: --out {out / 'pairs.csv'}: cannot write results: No space left on device\n"
+    )
+    assert result.stdout == ""
+    assert not out.exists()
+
+
 def test_max_wall_stops_the_run_and_writes_what_it_reached(tmp_path: Path) -> None:
     path = tmp_path / "long.json"
     path.write_text(json.dumps(_open_ended(duration_s=1000.0)))
