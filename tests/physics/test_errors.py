@@ -17,8 +17,10 @@ from qrna.physics import (
     bell_index_of_pauli,
     decohere,
     depolarize,
+    frame_flips,
     measure,
     pauli_channel,
+    pauli_of_bell_index,
     purify,
     swap,
 )
@@ -72,6 +74,29 @@ CASES = [
         r"bases=\('Z', 'W'\) is not a basis per half; expected two of 'X', 'Y', 'Z'",
     ),
     (lambda: bell_index_of_pauli("Q"), r"pauli='Q' is not a Pauli; expected one of"),
+    (lambda: pauli_of_bell_index(4), r"^Bell index 4 is out of range; expected 0, 1, 2 or 3$"),
+    (
+        lambda: BellDiagonal.from_weights([1.0, 0.0, 0.0]),
+        r"^expected 4 Bell-diagonal weights, got 3$",
+    ),
+    (
+        lambda: BellDiagonal.from_weights([0.5, 0.5, 0.5, 0.0]),
+        r"^Bell-diagonal weights \(0.5, 0.5, 0.5, 0.0\) sum to 1.5; expected 1$",
+    ),
+    (
+        lambda: DensityMatrix(np.full((4, 4), np.nan)),
+        r"^DensityMatrix.matrix has non-finite entries$",
+    ),
+    (
+        lambda: DensityMatrix.from_unnormalised(np.zeros((4, 4))),
+        r"^cannot normalise a state of trace 0.0; expected > 0$",
+    ),
+    (lambda: D.reduced(2), r"^qubit=2 is not a half of a pair; expected 0 or 1$"),
+    (
+        lambda: frame_flips("W", "Z"),
+        r"^frame='W' is not a Pauli; expected one of 'I', 'X', 'Y', 'Z'$",
+    ),
+    (lambda: frame_flips("X", "W"), r"^basis='W' is not a basis; expected one of 'X', 'Y', 'Z'$"),
 ]
 
 
@@ -93,3 +118,28 @@ def test_states_are_immutable() -> None:
         W.phi_plus = 0.5  # type: ignore[misc]
     with pytest.raises(ValueError, match="read-only"):
         D.matrix[0, 0] = 1.0
+
+
+def test_density_matrix_views_equality_and_text() -> None:
+    """One half of |01⟩ is |0⟩⟨0|, the other |1⟩⟨1|; of a Werner state, I/2. Equal matrices
+    are equal and hash alike; a DensityMatrix is never equal to a BellDiagonal."""
+    ket01 = np.zeros((4, 4))
+    ket01[1, 1] = 1.0
+    product = DensityMatrix(ket01)
+    assert np.array_equal(product.reduced(0), np.diag([1.0, 0.0]))
+    assert np.array_equal(product.reduced(1), np.diag([0.0, 1.0]))
+    assert np.allclose(D.reduced(0), np.eye(2) / 2, atol=1e-12)
+    same = DensityMatrix(D.matrix.copy())
+    assert same == D
+    assert hash(same) == hash(D)
+    assert {same, D} == {D}
+    assert DensityMatrix.werner(0.8) != D
+    assert D != W
+    assert repr(D) == "DensityMatrix(fidelity=0.900000)"
+    assert f"{W}" == "BellDiagonal(0.9000, 0.0333, 0.0333, 0.0333)"
+    assert f"{W:.2f}" == "BellDiagonal(0.90, 0.03, 0.03, 0.03)"
+
+
+def test_pauli_of_bell_index_inverts_bell_index_of_pauli() -> None:
+    assert [pauli_of_bell_index(i) for i in range(4)] == ["I", "Y", "X", "Z"]
+    assert all(bell_index_of_pauli(pauli_of_bell_index(i)) == i for i in range(4))

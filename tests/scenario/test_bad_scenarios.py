@@ -273,6 +273,18 @@ CASES: list[Bad] = [
         ".json",
     ),
     Bad(
+        "JSON nested too deeply",
+        "[" * 100_000 + "]" * 100_000,
+        "$: not valid JSON: nested too deeply",
+        ".json",
+    ),
+    Bad(
+        "a --set of a whole list item",
+        BASE_YAML,
+        "links[1].b: unknown node 'zz'; nodes: a, b, c",
+        args=("--set", "links.1={a: b, b: zz}"),
+    ),
+    Bad(
         "traffic starting at the end",
         _with("traffic.0.start_s", 0.01),
         (
@@ -582,6 +594,11 @@ def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> Non
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 2
     assert "unknown file type ''" in result.stderr
+    folder = tmp_path / "d.yaml"
+    folder.mkdir()
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {folder}: $: cannot read it: Is a directory\n"
 
 
 def test_out_that_cannot_be_a_folder_is_input_error(tmp_path: Path) -> None:

@@ -343,3 +343,22 @@ def test_a_failed_connection_reads_as_such() -> None:
     assert rows == [["c1", "pairs", "–", "failed", "0", "–", "–", "0.999", "–"]]
     assert f"<li><b>c1</b> failed: {html.escape(c['detail'])}</li>" in text
     assert c["detail"].startswith("fidelity_unreachable: fidelity 0.999 is out of reach")
+
+
+def test_an_application_figure_without_a_label_reads_its_unit_from_its_name() -> None:
+    """A figure the page has no label for (an application added later) is headed by its key:
+    ``_hz`` reads as (/s), ``_s`` as (s), underscores as spaces; the title is the app's name."""
+    scenario = _three_apps() | {
+        "traffic": [{"initiator": "alice", "responder": "bob", "pairs": 5, "fidelity": 0.999}]
+    }
+    results = run(load_scenario(scenario))
+    (c,) = results.summary["connections"]
+    c["app"] = "ranging"
+    c["app_results"] = {"echo_rate_hz": 1234.4, "round_trip_s": 0.00125, "echo_count": 7}
+    parser = _Tables()
+    parser.feed(report_html(results, {}))
+    assert parser.h3[0] == "ranging"
+    assert parser.table("connection", "echo rate (/s)") == (
+        ["connection", "echo rate (/s)", "round trip (s)", "echo count"],
+        [["c1", "1234", "0.00125", "7"]],
+    )

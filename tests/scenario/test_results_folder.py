@@ -339,6 +339,57 @@ def test_folder_is_replaced_whole_and_a_failed_write_keeps_the_old_one(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
+def test_write_results_default_empty_and_nested_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a folder: results/<scenario>-<seed> under the current folder. An empty folder
+    is taken; missing parents are made; a folder whose nearest parent we may not write in is
+    refused before anything is made; a rename that fails puts the old folder back."""
+    from qrna.report import ResultsFolderError, check_folder, default_folder
+
+    monkeypatch.chdir(tmp_path)
+    no_plots = ("qrna.report._folder.save_figures", lambda results, folder: {})
+    monkeypatch.setattr(*no_plots)  # the plots are not the point here, and take the time
+    results = run(load_scenario(_open_ended(0.01)))
+    assert default_folder(results) == Path("results") / "open-4"
+    assert write_results(results) == Path("results") / "open-4"
+    assert _check_folder(tmp_path / "results" / "open-4", 0.01)["seed"] == 4
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write_results(results, empty)
+    assert (empty / "summary.json").is_file()
+    deep = tmp_path / "x" / "y" / "z"
+    check_folder(deep)  # its parents do not exist yet: the nearest one that does is checked
+    assert not (tmp_path / "x").exists()
+    write_results(results, deep)
+    assert (deep / "report.html").is_file()
+
+    monkeypatch.setattr("qrna.report._folder.os.access", lambda path, mode: False)
+    with pytest.raises(
+        ResultsFolderError, match=rf"^{tmp_path / 'new' / 'r'}: no permission to write in "
+    ):
+        write_results(results, tmp_path / "new" / "r")
+    assert not (tmp_path / "new").exists()
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(*no_plots)
+
+    before = (empty / "summary.json").read_text()
+    real = Path.rename
+
+    def stuck(self: Path, target: Any) -> Path:
+        if ".tmp-" in self.name:  # the new folder cannot take the old one's place
+            raise OSError(16, "Device or resource busy")
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "rename", stuck)
+    with pytest.raises(OSError, match="Device or resource busy"):
+        write_results(results, empty)
+    monkeypatch.undo()
+    assert (empty / "summary.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "results", "x"]
+
+
 def test_out_is_checked_before_the_run(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("")
     result = runner.invoke(app, ["run", "chain", "--out", str(tmp_path / "f")])

@@ -112,6 +112,21 @@ def test_overrides_keep_types_and_reach_list_items() -> None:
     assert math.isinf(s.qnic.t2_s)
 
 
+def test_yaml_anchors_and_merge_keys_are_read(tmp_path: Path) -> None:
+    """A YAML anchor reused through a merge key: the alias is the same node twice, which the
+    duplicate-key check visits once, and the merged link takes the anchored length."""
+    path = tmp_path / "anchors.yaml"
+    path.write_text(
+        "nodes: [{name: a, type: COMP}, {name: b, type: REP1}, {name: c, type: COMP}]\n"
+        "links:\n"
+        "  - &first {a: a, b: b, length_km: 7}\n"
+        "  - {<<: *first, a: b, b: c}\n"
+        "traffic: [{initiator: a, responder: c, pairs: 5}]\n"
+    )
+    s = load_scenario(str(path))
+    assert [(x.a, x.b, x.length_km) for x in s.links] == [("a", "b", 7.0), ("b", "c", 7.0)]
+
+
 def test_every_preset_validates() -> None:
     for name in PRESETS:
         assert isinstance(load_scenario(name), Scenario)

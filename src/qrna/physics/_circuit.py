@@ -25,7 +25,6 @@ __all__ = [
     "apply_kraus",
     "depolarize",
     "measure_and_discard",
-    "partial_trace",
     "rx",
 ]
 
@@ -89,19 +88,6 @@ def depolarize(rho: Array, n: int, qubits: Sequence[int], p: float) -> Array:
             op = np.kron(op, extra)
         mixed += apply(rho, n, op, qubits)
     return (1.0 - p) * rho + (p / len(strings)) * mixed
-
-
-def partial_trace(rho: Array, n: int, keep: Sequence[int]) -> Array:
-    """Reduce to the qubits ``keep`` (kept in ascending order)."""
-    keep = sorted(keep)
-    t = rho.reshape((2,) * (2 * n))
-    traced = [q for q in range(n) if q not in keep]
-    # Trace pairs of axes from the highest down so earlier axis numbers stay valid.
-    for q in sorted(traced, reverse=True):
-        m = t.ndim // 2
-        t = np.trace(t, axis1=q, axis2=m + q)
-    d = 2 ** len(keep)
-    return t.reshape(d, d)
 
 
 def measure_and_discard(
