@@ -27,6 +27,7 @@ def test_help_lists_the_commands() -> None:
     assert "--version" in result.stdout
 
 
+@pytest.mark.subprocess
 def test_console_script_runs_as_a_module() -> None:
     out = subprocess.run(
         [sys.executable, "-c", "from qrna.cli import main; main()", "--version"],
@@ -152,6 +153,7 @@ def test_every_command_maps_a_fault_to_exit_3(tmp_path, monkeypatch) -> None:  #
     assert len(list(tmp_path.glob("qrna-internal-error-*.log"))) >= 1
 
 
+@pytest.mark.subprocess
 def test_internal_error_in_a_real_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The console script's own process: exit status 3, one line, the log on disk."""
     planted = (

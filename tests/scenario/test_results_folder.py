@@ -78,6 +78,7 @@ def _check_folder(folder: Path, duration_s: float = 0.15) -> dict[str, Any]:
     return summary
 
 
+@pytest.mark.subprocess
 def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Path) -> None:
     """`qrna run` in a subprocess, SIGINT sent at instants: after the end (a first, whole
     run), very early (while Python imports), three drawn with seed 10 within the simulation
@@ -155,6 +156,7 @@ def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Pat
     assert outcomes == ["none", "interrupted", "interrupted", "interrupted", "complete"]
 
 
+@pytest.mark.subprocess
 def test_sigterm_stops_and_writes_like_ctrl_c_and_leaves_no_temporary_file(
     tmp_path: Path,
 ) -> None:
@@ -292,6 +294,7 @@ def test_max_wall_stops_the_run_and_writes_what_it_reached(tmp_path: Path) -> No
     assert bad.stderr == "error: --max-wall -1.0: expected a number of seconds > 0\n"
 
 
+@pytest.mark.subprocess
 def test_open_ended_long_run_warns_with_its_projected_wall_time(tmp_path: Path) -> None:
     """Without --max-wall, an open-ended demand whose pace projects past a minute gets a
     warning once a second of wall time has run; Ctrl-C then stops it (exit 130)."""

@@ -283,6 +283,7 @@ def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (Debian package 'chromium')")
 def test_report_renders_with_its_plots_in_headless_chromium(tmp_path: Path) -> None:
     """Headless Chromium renders report.html to a screenshot; the plots' pixels (coloured
