@@ -67,7 +67,7 @@ def test_verify_command_exit_codes(tmp_path) -> None:  # type: ignore[no-untyped
     assert result.exit_code == 1
     # b (the swapper) waits 10 µs, less than the 24 µs latency; a (an end) waits 10 µs more,
     # less than b's timer plus twice the latency.
-    assert "[discard-race] b: rule 'discard-a'" in result.stdout
+    assert "[discard-race] b: rule 'discard' (Stage 0) discards a pair with 'a'" in result.stdout
     assert "[discard-order] a: discards pairs with 'b'" in result.stdout
     assert "too late" in result.stdout
 

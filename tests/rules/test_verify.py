@@ -136,14 +136,23 @@ def test_the_exploration_state_key_reads_every_field_of_the_engine() -> None:
     assert set(vars(engine)) == {"node", "hardware", "now_ps", "_conns", "_last_stamp"}
     assert [f.name for f in dataclasses.fields(_Connection)] == [
         "ruleset",
+        "plan",  # compiled from the RuleSet
         "variables",
         "by_name",
         "by_key",
+        "by_stage",  # acted on only by discards, which never fire at t = 0
         "waiting",
         "purifications",
         "requests",
-        "timeouts",
         "timers",
+        # Which rules to try next and when buckets come of age: they decide only which rules
+        # are tried, never which fire (a rule not woken would fail), so the key leaves them.
+        "woken",
+        "behind",
+        "queued",
+        "position",
+        "deadlines",
+        "aged",
     ]
     assert [f.name for f in dataclasses.fields(_Resource)] == [
         "name",

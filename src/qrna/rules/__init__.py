@@ -25,6 +25,7 @@ from qrna.rules._errors import RuleSetDecodeError, RuleSetError
 from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
 from qrna.rules._model import (
     ACTIONS,
+    ANY_PARTNER,
     CLAUSES,
     VERSION,
     Action,
@@ -47,6 +48,7 @@ from qrna.rules._verify import Violation, verify
 
 __all__ = [
     "ACTIONS",
+    "ANY_PARTNER",
     "Action",
     "CLAUSES",
     "ChainResult",

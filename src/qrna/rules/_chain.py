@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from qrna.physics import SCHEMES
 from qrna.rules._errors import RuleSetError
 from qrna.rules._model import (
+    ANY_PARTNER,
     Deliver,
     Discard,
     EnoughResources,
@@ -122,10 +123,11 @@ def chain_rulesets(
         raise RuleSetError(f"discard_step_s={discard_step_s!r} must be > 0")
     timer = 0.0
 
-    def discard(partners: Sequence[str]) -> list[Rule]:
+    def discard() -> list[Rule]:
+        # One rule per Stage, for whatever partner a waiting pair has meanwhile.
         if discard_after_s is None:
             return []
-        return [Rule(f"discard-{p}", (ResourceOlderThan(p, timer),), Discard(p)) for p in partners]
+        return [Rule("discard", (ResourceOlderThan(ANY_PARTNER, timer),), Discard(ANY_PARTNER))]
 
     def purify_stage(partners: Sequence[str], scheme: str, tag: str) -> Stage:
         pairs = SCHEMES[scheme].pairs
@@ -133,7 +135,7 @@ def chain_rulesets(
             Rule(f"{tag}-purify-{p}", (EnoughResources(p, pairs),), Purify(p, scheme))
             for p in partners
         ]
-        return Stage((*rules, *discard(partners)))
+        return Stage((*rules, *discard()))
 
     out: dict[str, RuleSet] = {}
     for i, node in enumerate(nodes):
@@ -155,25 +157,21 @@ def chain_rulesets(
             )
             # Pairs wait here for their partners to be renamed; the discard timer applies to
             # every partner a pair may have meanwhile.
-            waiting = sorted({nodes[j] for j in range(len(nodes)) if j != i})
-            stages.append(Stage((swap, *discard(waiting))))
+            stages.append(Stage((swap, *discard())))
         else:
             other = last if node == first else first
-            waiting = [n for n in nodes if n != node]
             if e2e_rounds:
                 stages.append(
                     Stage(
                         (
                             Rule("to-e2e", (EnoughResources(other),), Promote(other)),
-                            *discard(waiting),
+                            *discard(),
                         )
                     )
                 )
                 stages += [purify_stage([other], e2e_scheme, f"e2e{r}") for r in range(e2e_rounds)]
             stages.append(
-                Stage(
-                    (Rule("deliver", (EnoughResources(other),), Deliver(other)), *discard(waiting))
-                )
+                Stage((Rule("deliver", (EnoughResources(other),), Deliver(other)), *discard()))
             )
         out[node] = RuleSet(connection, node, tuple(stages))
     return out

@@ -23,6 +23,7 @@ promoted to the next Stage, when the bits agree, and free everything otherwise.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from qrna.hardware import Qubit
@@ -43,6 +44,7 @@ from qrna.rules._effects import (
 from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
 from qrna.rules._model import (
+    ANY_PARTNER,
     Deliver,
     Discard,
     EnoughResources,
@@ -54,6 +56,7 @@ from qrna.rules._model import (
     Rule,
     RuleSet,
     Swap,
+    VariableBelow,
 )
 
 __all__ = ["RuleEngine"]
@@ -80,21 +83,94 @@ def _freed(res: _Resource) -> list[EngineEffect]:
     return [] if res.qubit is None else [FreeQubit(res.qubit)]
 
 
+_Key = tuple[int, str]  # (Stage, partner): a bucket of resources; partner ANY_PARTNER: the Stage
+
+
+class _Plan:
+    """A RuleSet compiled once at install: its rules in the order they are tried (Stage by
+    Stage), and which rules each change can wake. A rule's outcome depends only on the buckets
+    its clauses and action name, its Stage's variables, and the clock through its
+    ``ResourceOlderThan`` clauses; a rule none of these changed for since it last failed fails
+    again, so only woken rules are tried (per-event work proportional to what changed).
+    Immutable once built, so copies of an engine share it."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.rules: list[tuple[int, Rule]] = []
+        self.by_bucket: dict[_Key, list[int]] = {}
+        self.by_variable: dict[tuple[int, str], list[int]] = {}
+        self.by_age: dict[_Key, list[int]] = {}
+        # Discard-timer seconds per bucket: (Stage, partner) or (Stage, ANY_PARTNER).
+        self.age_limits: dict[_Key, list[int]] = {}
+        self.timeouts: list[dict[str, float]] = []
+        for stage_index, stage in enumerate(ruleset.stages):
+            per_partner: dict[str, float] = {}
+            for rule in stage.rules:
+                index = len(self.rules)
+                self.rules.append((stage_index, rule))
+                buckets = {
+                    getattr(item, attr)
+                    for item in (*rule.condition, rule.action)
+                    for attr in ("partner", "left", "right")
+                    if isinstance(getattr(item, attr, None), str)
+                }
+                for partner in sorted(buckets):
+                    self.by_bucket.setdefault((stage_index, partner), []).append(index)
+                for clause in rule.condition:
+                    if isinstance(clause, VariableBelow):
+                        key = (stage_index, clause.variable)
+                        self.by_variable.setdefault(key, []).append(index)
+                    elif isinstance(clause, ResourceOlderThan):
+                        bucket = (stage_index, clause.partner)
+                        self.by_age.setdefault(bucket, []).append(index)
+                        limits = self.age_limits.setdefault(bucket, [])
+                        if s_to_ps(clause.seconds) not in limits:
+                            limits.append(s_to_ps(clause.seconds))
+                        old = per_partner.get(clause.partner, clause.seconds)
+                        per_partner[clause.partner] = min(old, clause.seconds)
+            self.timeouts.append(per_partner)
+
+    def timeout(self, stage: int, partner: str) -> float | None:
+        """The shortest discard timer for a resource with ``partner`` in ``stage``."""
+        if stage >= len(self.timeouts):
+            return None
+        limits = self.timeouts[stage]
+        own, anyone = limits.get(partner), limits.get(ANY_PARTNER)
+        if own is None or anyone is None:
+            return own if anyone is None else anyone
+        return min(own, anyone)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Plan:
+        return self
+
+
 @dataclass
 class _Connection:
     ruleset: RuleSet
+    plan: _Plan
     variables: list[dict[str, int]]
     by_name: dict[PairName, _Resource] = field(default_factory=dict)
-    by_key: dict[tuple[int, str], list[_Resource]] = field(default_factory=dict)
+    by_key: dict[_Key, list[_Resource]] = field(default_factory=dict)
+    # Each Stage's resources in the order they entered it (oldest first), for Stage-wide
+    # discards; a dict keeps that order and removes in O(1).
+    by_stage: dict[int, dict[PairName, _Resource]] = field(default_factory=dict)
     waiting: dict[PairName, list[Message]] = field(default_factory=dict)
     # Purifications this node began, awaiting the partner's bits; and the partner's requests
     # this node will act second on once it holds the named pairs.
     purifications: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
     requests: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
-    timeouts: list[dict[str, float]] = field(default_factory=list)
     # (Stage, partner) -> when its pending discard timer fires: one timer per bucket, for its
     # oldest resource, re-armed for the next when it fires (not one event per resource).
-    timers: dict[tuple[int, str], int] = field(default_factory=dict)
+    timers: dict[_Key, int] = field(default_factory=dict)
+    # Rules to try: a heap of rule indices, those woken behind the current pass's position
+    # (tried in the next pass, as a scan of every rule would), and the set of both.
+    woken: list[int] = field(default_factory=list)
+    behind: list[int] = field(default_factory=list)
+    queued: set[int] = field(default_factory=set)
+    position: int = 0
+    # When a bucket's oldest idle resource comes of age for an age clause: (ps, bucket), lazy
+    # (an entry may be stale; popping it only wakes rules to be tried again).
+    deadlines: list[tuple[int, _Key]] = field(default_factory=list)
+    aged: dict[_Key, int] = field(default_factory=dict)  # bucket -> since_ps last scheduled
 
 
 class RuleEngine:
@@ -120,18 +196,11 @@ class RuleEngine:
             raise RuleSetError(f"RuleSet for {ruleset.node!r} installed at {self.node!r}")
         if ruleset.connection in self._conns:
             raise RuleSetError(f"connection {ruleset.connection!r} is installed already")
-        timeouts = []
-        for stage in ruleset.stages:
-            per_partner: dict[str, float] = {}
-            for rule in stage.rules:
-                for clause in rule.condition:
-                    if isinstance(clause, ResourceOlderThan):
-                        old = per_partner.get(clause.partner, clause.seconds)
-                        per_partner[clause.partner] = min(old, clause.seconds)
-            timeouts.append(per_partner)
-        self._conns[ruleset.connection] = _Connection(
-            ruleset, [dict(s.variables) for s in ruleset.stages], timeouts=timeouts
-        )
+        plan = _Plan(ruleset)
+        conn = _Connection(ruleset, plan, [dict(s.variables) for s in ruleset.stages])
+        self._conns[ruleset.connection] = conn
+        for index in range(len(plan.rules)):
+            self._wake(conn, index)
 
     def uninstall(self, connection: str) -> list[EngineEffect]:
         """Remove a connection; every qubit it still holds is freed."""
@@ -222,7 +291,7 @@ class RuleEngine:
         self._evaluate(conn, effects)
         # The next resource of that bucket to come of age gets the timer (resources enter a
         # bucket oldest first, so the first one not yet of age is the next).
-        limit = conn.timeouts[key[0]].get(key[1]) if key[0] < len(conn.timeouts) else None
+        limit = conn.plan.timeout(*key)
         if limit is not None and key not in conn.timers:
             due = s_to_ps(limit) + 1
             for r in conn.by_key.get(key, ()):
@@ -250,21 +319,72 @@ class RuleEngine:
             raise RuleSetError(
                 f"{self.node}: two resources of {conn.ruleset.connection!r} named {res.name}"
             )
+        key = (res.stage, res.partner)
         conn.by_name[res.name] = res
-        conn.by_key.setdefault((res.stage, res.partner), []).append(res)
+        conn.by_key.setdefault(key, []).append(res)
+        conn.by_stage.setdefault(res.stage, {})[res.name] = res
         res.since_ps = self.now_ps
-        if res.stage < len(conn.timeouts):
-            seconds = conn.timeouts[res.stage].get(res.partner)
-            key = (res.stage, res.partner)
-            if seconds is not None and key not in conn.timers:
-                self._arm(conn, key, self.now_ps + s_to_ps(seconds) + 1, effects)
+        seconds = conn.plan.timeout(res.stage, res.partner)
+        if seconds is not None and key not in conn.timers:
+            self._arm(conn, key, self.now_ps + s_to_ps(seconds) + 1, effects)
+        self._touch(conn, key)
 
     def _remove(self, conn: _Connection, res: _Resource) -> None:
+        key = (res.stage, res.partner)
         del conn.by_name[res.name]
-        bucket = conn.by_key[(res.stage, res.partner)]
+        bucket = conn.by_key[key]
         bucket.remove(res)
         if not bucket:
-            del conn.by_key[(res.stage, res.partner)]
+            del conn.by_key[key]
+        del conn.by_stage[res.stage][res.name]
+        self._touch(conn, key)
+
+    def _set_busy(self, conn: _Connection, res: _Resource, busy: bool) -> None:
+        res.busy = busy
+        self._touch(conn, (res.stage, res.partner))
+
+    # -- waking rules -------------------------------------------------------------------------
+
+    def _wake(self, conn: _Connection, index: int) -> None:
+        """Rule ``index`` is to be tried: in this pass if the pass has not reached it yet,
+        else in the next (the order a scan of every rule, pass after pass, would try it)."""
+        if index in conn.queued:
+            return
+        conn.queued.add(index)
+        if index < conn.position:
+            conn.behind.append(index)
+        else:
+            heapq.heappush(conn.woken, index)
+
+    def _touch(self, conn: _Connection, key: _Key) -> None:
+        """Bucket ``key`` changed: wake the rules that read it or its whole Stage, and note
+        when its oldest idle resource comes of age for the rules that wait for that."""
+        plan = conn.plan
+        stage = key[0]
+        whole = (stage, ANY_PARTNER)
+        for bucket in (key, whole):
+            for index in plan.by_bucket.get(bucket, ()):
+                self._wake(conn, index)
+            limits = plan.age_limits.get(bucket)
+            if limits is None:
+                continue
+            oldest = self._oldest_idle(conn, stage, bucket[1])
+            if oldest is None:
+                conn.aged.pop(bucket, None)
+            elif conn.aged.get(bucket) != oldest.since_ps:
+                conn.aged[bucket] = oldest.since_ps
+                for limit in limits:
+                    heapq.heappush(conn.deadlines, (oldest.since_ps + limit, bucket))
+
+    def _oldest_idle(self, conn: _Connection, stage: int, partner: str) -> _Resource | None:
+        """The oldest resource of the bucket (of the Stage, for ``ANY_PARTNER``) not busy in
+        a purification; buckets and Stages list resources in the order they entered."""
+        held = (
+            conn.by_stage.get(stage, {}).values()
+            if partner == ANY_PARTNER
+            else conn.by_key.get((stage, partner), ())
+        )
+        return next((r for r in held if not r.busy), None)
 
     def _move(
         self,
@@ -370,7 +490,7 @@ class RuleEngine:
         keep = conn.by_name.get(msg.names[0])
         if keep is None or not keep.busy:
             return  # freed meanwhile (a Free crossed this result)
-        keep.busy = False
+        self._set_busy(conn, keep, False)
         mine = conn.purifications.pop(msg.names, None)
         self._settle(conn, keep, mine is not None and mine.bits == msg.bits, effects)
 
@@ -399,24 +519,48 @@ class RuleEngine:
     # -- rules --------------------------------------------------------------------------------
 
     def _evaluate(self, conn: _Connection, effects: list[EngineEffect]) -> None:
+        """Fire rules until none can: pass after pass, each trying the partner's pending
+        purification requests, then the woken rules in order. The same rules fire in the same
+        order as a scan of every rule each pass would; the others could not fire."""
+        now = self.now_ps
+        deadlines = conn.deadlines
+        plan = conn.plan
+        while deadlines and deadlines[0][0] <= now:
+            for index in plan.by_age.get(heapq.heappop(deadlines)[1], ()):
+                self._wake(conn, index)
+        woken = conn.woken
+        conn.position = 0
+        for index in conn.behind:
+            heapq.heappush(woken, index)
+        conn.behind.clear()
+        rules = plan.rules
         firings = 0
         fired = True
         while fired:
             fired = False
-            for request in list(conn.requests.values()):
-                if self._try_second(conn, request, effects):
-                    fired = True
-            for index, stage in enumerate(conn.ruleset.stages):
-                for rule in stage.rules:
-                    if self._fire(conn, index, rule, effects):
+            if conn.requests:
+                for request in list(conn.requests.values()):
+                    if self._try_second(conn, request, effects):
                         fired = True
-                        firings += 1
-                        if firings > _MAX_FIRINGS:
-                            raise RuleSetError(
-                                f"{self.node}: rule {rule.name!r} of connection "
-                                f"{conn.ruleset.connection!r} keeps firing; a rule must use up "
-                                "what it matches"
-                            )
+            while woken:
+                index = heapq.heappop(woken)
+                conn.queued.discard(index)
+                conn.position = index + 1
+                stage, rule = rules[index]
+                if self._fire(conn, stage, rule, effects):
+                    fired = True
+                    firings += 1
+                    if firings > _MAX_FIRINGS:
+                        raise RuleSetError(
+                            f"{self.node}: rule {rule.name!r} of connection "
+                            f"{conn.ruleset.connection!r} keeps firing; a rule must use up "
+                            "what it matches"
+                        )
+                    self._wake(conn, index)  # it may fire again, in the next pass
+            conn.position = 0
+            for index in conn.behind:
+                heapq.heappush(woken, index)
+            conn.behind.clear()
 
     def _eligible(
         self, conn: _Connection, stage: int, partner: str, min_fidelity: float = 0.0
@@ -448,10 +592,7 @@ class RuleEngine:
                 else:
                     return False
             elif isinstance(clause, ResourceOlderThan):
-                bucket = by_key.get((stage, clause.partner))
-                if not bucket:
-                    return False
-                oldest = next((r for r in bucket if not r.busy), None)
+                oldest = self._oldest_idle(conn, stage, clause.partner)
                 seconds = clause.seconds
                 limit = _LIMIT_PS.get(seconds)
                 if limit is None:
@@ -501,7 +642,7 @@ class RuleEngine:
             first_bits = self.hardware.purify_first(
                 [r.qubit for r in chosen if r.qubit is not None], action.scheme
             )
-            chosen[0].busy = True
+            self._set_busy(conn, chosen[0], True)
             for r in chosen[1:]:
                 self._remove(conn, r)
                 effects += _freed(r)
@@ -512,14 +653,12 @@ class RuleEngine:
             return True
         partner = getattr(action, "partner", None)
         if isinstance(action, Increment):
-            conn.variables[stage][action.variable] = (
-                conn.variables[stage].get(action.variable, 0) + action.by
-            )
+            self._add_to(conn, stage, action.variable, action.by)
             return True
-        pool = self._eligible(conn, stage, partner) if partner else []
-        if not pool:
+        found = self._oldest_idle(conn, stage, partner) if partner else None
+        if found is None:
             return False
-        res = pool[0]
+        res = found
         if isinstance(action, Promote):
             self._move(conn, res, stage + 1, res.partner, effects)
         elif isinstance(action, Discard):
@@ -538,7 +677,13 @@ class RuleEngine:
             else:
                 basis, bit = self.hardware.measure(res.qubit, action.basis)
             self._remove(conn, res)
-            conn.variables[stage][action.counter] = conn.variables[stage].get(action.counter, 0) + 1
+            self._add_to(conn, stage, action.counter, 1)
             effects += _freed(res)
             effects.append(MeasurementDone(cid, res.name, res.partner, basis, bit, self.now_ps))
         return True
+
+    def _add_to(self, conn: _Connection, stage: int, variable: str, by: int) -> None:
+        """Add ``by`` to a Stage variable and wake the rules whose condition reads it."""
+        conn.variables[stage][variable] = conn.variables[stage].get(variable, 0) + by
+        for index in conn.plan.by_variable.get((stage, variable), ()):
+            self._wake(conn, index)

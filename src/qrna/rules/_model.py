@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final, TypeAlias
 
@@ -28,6 +29,7 @@ from qrna.rules._errors import RuleSetError
 
 __all__ = [
     "ACTIONS",
+    "ANY_PARTNER",
     "CLAUSES",
     "VERSION",
     "Action",
@@ -49,6 +51,13 @@ __all__ = [
 
 VERSION: Final = 1
 """Version of the RuleSet JSON form written by this code."""
+
+ANY_PARTNER: Final = "*"
+"""The partner of a discard that applies to a whole Stage: ``ResourceOlderThan(ANY_PARTNER, t)``
+holds when the Stage's oldest idle resource, whoever its partner, has waited ``t``, and
+``Discard(ANY_PARTNER)`` frees that resource. One such rule per Stage replaces one per partner
+(a pair waiting to be swapped may have any node of the path as its partner meanwhile), so a
+connection's RuleSets grow with the path's length, not its square."""
 
 
 def _partner(where: str, value: object) -> str:
@@ -90,14 +99,16 @@ class EnoughResources:
 
 @dataclass(frozen=True, slots=True)
 class ResourceOlderThan:
-    """A resource shared with ``partner`` has waited in this Stage longer than ``seconds``
-    (a discard timer, spec §6: it must exceed the one-way latency to the partner)."""
+    """A resource shared with ``partner`` (any partner if ``ANY_PARTNER``) has waited in this
+    Stage at least ``seconds`` (a discard timer, spec §6: it must exceed the one-way latency to
+    the partner)."""
 
     partner: str
     seconds: float
 
     def __post_init__(self) -> None:
-        _partner("ResourceOlderThan", self.partner)
+        if self.partner != ANY_PARTNER:
+            _partner("ResourceOlderThan", self.partner)
         if not (self.seconds > 0.0 and math.isfinite(self.seconds)):
             raise RuleSetError(
                 f"ResourceOlderThan: seconds={self.seconds!r} is invalid; expected a finite "
@@ -194,12 +205,14 @@ class Promote:
 
 @dataclass(frozen=True, slots=True)
 class Discard:
-    """Free the oldest resource shared with ``partner`` and tell the partner (a Free message)."""
+    """Free the oldest idle resource shared with ``partner`` (of the whole Stage if
+    ``ANY_PARTNER``) and tell its partner (a Free message)."""
 
     partner: str
 
     def __post_init__(self) -> None:
-        _partner("Discard", self.partner)
+        if self.partner != ANY_PARTNER:
+            _partner("Discard", self.partner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,13 +277,13 @@ class Stage:
         variables: object = self.variables
         if isinstance(variables, dict):  # accepted for convenience; stored sorted, hashable
             object.__setattr__(self, "variables", tuple(sorted(variables.items())))
-        names = [r.name for r in self.rules]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise RuleSetError(f"Stage: rule names {dupes} appear more than once")
         for rule in self.rules:
             if not isinstance(rule, Rule):
                 raise RuleSetError(f"Stage: {rule!r} is not a Rule")
+        counts = Counter(r.name for r in self.rules)  # linear: a Stage may hold many rules
+        dupes = sorted(n for n, c in counts.items() if c > 1)
+        if dupes:
+            raise RuleSetError(f"Stage: rule names {dupes} appear more than once")
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +335,6 @@ class RuleSet:
                 for item in (*rule.condition, rule.action):
                     for attr in ("partner", "left", "right"):
                         value = getattr(item, attr, None)
-                        if isinstance(value, str):
+                        if isinstance(value, str) and value != ANY_PARTNER:
                             out.add(value)
         return out

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from qrna.rules._model import (
+    ANY_PARTNER,
     Deliver,
     Discard,
     Measure,
@@ -79,8 +80,8 @@ def receivers(by_node: Mapping[str, RuleSet]) -> list[Violation]:
                     (action.left, action.right)
                     if isinstance(action, Swap)
                     else (action.partner,)
-                    if isinstance(action, Purify | Discard)
-                    else ()
+                    if isinstance(action, Purify | Discard) and action.partner != ANY_PARTNER
+                    else ()  # a Stage-wide discard tells whichever partner holds the pair
                 )
                 for target in targets:
                     if target not in by_node:
@@ -133,10 +134,19 @@ def discard_races(
                 for clause in rule.condition:
                     if not isinstance(clause, ResourceOlderThan):
                         continue
-                    partner = clause.partner
-                    latency = latencies.get((node, partner), latencies.get((partner, node)))
-                    if latency is None or clause.seconds > latency:
+                    # A Stage-wide timer races the slowest partner a pair may have there.
+                    partners = (
+                        [p for p in by_node if p != node]
+                        if clause.partner == ANY_PARTNER
+                        else [clause.partner]
+                    )
+                    known = [
+                        (latencies.get((node, p), latencies.get((p, node))), p) for p in partners
+                    ]
+                    worst = max(((lat, p) for lat, p in known if lat is not None), default=None)
+                    if worst is None or clause.seconds > worst[0]:
                         continue
+                    latency, partner = worst
                     out.append(
                         Violation(
                             "discard-race",
@@ -165,7 +175,7 @@ def _timers(rs: RuleSet, partner: str, stages: set[int] | None = None) -> float 
         if stages is None or i in stages
         for rule in stage.rules
         for clause in rule.condition
-        if isinstance(clause, ResourceOlderThan) and clause.partner == partner
+        if isinstance(clause, ResourceOlderThan) and clause.partner in (partner, ANY_PARTNER)
     ]
     return min(found) if found else None
 

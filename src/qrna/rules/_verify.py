@@ -139,7 +139,10 @@ def _local_key(engine: RuleEngine, connection: str) -> tuple[object, ...]:
     """Everything an engine's future behaviour depends on: engines with equal keys answer
     every event alike. Orders the engine only looks things up in are sorted away; the orders it
     acts on (a Stage's resources, oldest first; requests; messages waiting for a pair) are
-    kept. ``by_name`` is ``by_key``'s contents."""
+    kept. ``by_name`` is ``by_key``'s contents. A Stage's order across its buckets
+    (``by_stage``) is acted on only by Stage-wide discards, which never fire here: the
+    exploration runs at t = 0, where no resource is of age. Which rules are woken, and when
+    buckets come of age, decide only which rules are tried, never which fire."""
     conn = engine._conns[connection]
     return (
         engine.now_ps,
