@@ -80,9 +80,22 @@ def test_book_refuses_misuse() -> None:
     with pytest.raises(HardwareError, match="begun as 'dejmps', ended as 'single_x'"):
         book.end([("b", 0), ("b", 1)], "single_x", 0, rng)
     assert len(book) == 1  # a refused end leaves the purification pending
+    assert book.abort(("b", 0)) is False  # the second node's half began nothing
+    assert book.abort(("a", 1)) is False  # a sacrificed qubit is not the kept one
+    assert len(book) == 1
     assert book.abort(("a", 0)) is True
     assert len(book) == 0
+    assert book.abort(("a", 0)) is False  # forgotten once
     assert store.holds(("a", 0))
+
+
+def test_an_ended_purification_cannot_be_aborted() -> None:
+    store, book = _setup(False, False)
+    rng = np.random.default_rng(3)
+    book.begin([("a", 0), ("a", 1)], "dejmps", 0, rng)
+    book.end([("b", 0), ("b", 1)], "dejmps", 10, rng)
+    assert len(book) == 0
+    assert book.abort(("a", 0)) is False
 
 
 def test_second_node_acting_after_the_first_gave_up_keeps_nothing() -> None:

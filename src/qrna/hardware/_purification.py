@@ -30,6 +30,7 @@ class _Pending:
     bits: tuple[int, ...]
     noise: GateNoise
     scheme: str
+    kept: Qubit  # the first node's kept qubit
 
 
 def _as_first(state: State, half: int) -> State:
@@ -59,6 +60,9 @@ class PurificationBook:
     def __init__(self, store: PairStore) -> None:
         self.store = store
         self._pending: dict[tuple[int, ...], _Pending] = {}
+        # The first node's kept qubit -> its pending purification, so that ``abort`` is a
+        # lookup, not a scan of every pending purification in the network.
+        self._by_kept: dict[Qubit, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -89,7 +93,8 @@ class PurificationBook:
         bits = _draw(marginal, rng)
         for q in qubits[1:]:
             self.store.release(q)
-        self._pending[key] = _Pending(pairs, halves, bits, noise, scheme)
+        self._pending[key] = _Pending(pairs, halves, bits, noise, scheme, qubits[0])
+        self._by_kept[qubits[0]] = key
         return bits
 
     def end(
@@ -129,6 +134,7 @@ class PurificationBook:
                 raise HardwareError(f"qubit {q!r} holds the half that began the purification")
             states.append(_as_first(pair.advance(t_ps, (half,)), first_half))
         del self._pending[key]
+        self._by_kept.pop(pending.kept, None)
         table = _outcomes(states, scheme, (pending.noise, noise))
         given = {b: p for (a, b), (p, _) in table.items() if a == pending.bits}
         bits = _draw(given, rng)
@@ -146,9 +152,12 @@ class PurificationBook:
     def abort(self, qubit: Qubit) -> bool:
         """Forget a begun purification whose kept half ``qubit`` held (e.g. the partner freed
         the pairs first). Returns whether one was found."""
-        for key, pending in list(self._pending.items()):
-            keep = pending.pairs[0]
-            if keep.qubits[pending.halves[0]] == qubit:
-                del self._pending[key]
-                return True
-        return False
+        key = self._by_kept.pop(qubit, None)
+        if key is None:
+            return False
+        pending = self._pending[key]
+        if pending.pairs[0].qubits[pending.halves[0]] != qubit:  # the pair moved on: keep it
+            self._by_kept[qubit] = key
+            return False
+        del self._pending[key]
+        return True
