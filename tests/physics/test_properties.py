@@ -17,6 +17,7 @@ from qrna.physics import (
     DensityMatrix,
     GateNoise,
     decohere,
+    decohere_half,
     depolarize,
     measure,
     measurement_probabilities,
@@ -243,3 +244,23 @@ def test_sampling_is_reproducible_at_a_seed() -> None:
 
     assert draws(1) == draws(1)
     assert draws(1) != draws(2)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4).filter(lambda w: sum(w) > 0.1),
+    st.floats(1e-9, 10.0),
+    st.floats(1e-3, 100.0),
+    st.floats(0.01, 1.0),
+    st.sampled_from([0, 1]),
+)
+def test_the_unchecked_decoherence_gives_the_checked_numbers_exactly(
+    raw: list[float], t_s: float, t1_s: float, t2_fraction: float, half: int
+) -> None:
+    """The ground truth's hot path (``decohere_half``) must not change any result: equal to
+    the last bit to ``decohere`` on one half, for any Bell-diagonal state (not only Werner)
+    and any valid memory (T2 <= 2 T1), including no T1 decay."""
+    state = BellDiagonal.from_weights([w / sum(raw) for w in raw])
+    for t1 in (t1_s, math.inf):
+        t2 = t2_fraction * 2.0 * t1_s
+        assert decohere_half(state, t_s, t1, t2) == decohere(state, t_s, t1, t2, (half,))

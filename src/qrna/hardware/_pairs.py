@@ -31,9 +31,11 @@ import numpy as np
 from qrna.hardware._errors import HardwareError
 from qrna.hardware._memory import Qubit
 from qrna.physics import (
+    BellDiagonal,
     GateNoise,
     State,
     decohere,
+    decohere_half,
     depolarize,
     frame_flips,
     measurement_probabilities,
@@ -116,7 +118,11 @@ class BellPair:
                 )
             if dt and mem is not None and self.measured[h] is None:
                 t1, t2 = mem
-                if not (math.isinf(t1) and math.isinf(t2)):
+                if math.isinf(t1) and math.isinf(t2):
+                    pass
+                elif type(self.state) is BellDiagonal:  # the hot path: no checks, same numbers
+                    self.state = decohere_half(self.state, dt * _PS, t1, t2)
+                else:
                     # mypy cannot pass a union through a constrained TypeVar; either works.
                     self.state = decohere(self.state, dt * _PS, t1, t2, (h,))  # type: ignore[type-var]
             self.t_ps[h] = t_ps

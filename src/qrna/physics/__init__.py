@@ -7,7 +7,13 @@ target Φ+, fidelity ⟨Φ+|ρ|Φ+⟩ (``reference/physics.md``).
 """
 
 from qrna.physics._bell import BELL_NAMES, BellDiagonal, bell_index_of_pauli, pauli_of_bell_index
-from qrna.physics._channels import decohere, depolarize, memory_pauli_twirl, pauli_channel
+from qrna.physics._channels import (
+    decohere,
+    decohere_half,
+    depolarize,
+    memory_pauli_twirl,
+    pauli_channel,
+)
 from qrna.physics._density import DensityMatrix
 from qrna.physics._errors import PhysicsError
 from qrna.physics._measure import BASES, frame_flips, measure, measurement_probabilities
@@ -38,6 +44,7 @@ __all__ = [
     "SwapOutcome",
     "bell_index_of_pauli",
     "decohere",
+    "decohere_half",
     "depolarize",
     "frame_flips",
     "measure",

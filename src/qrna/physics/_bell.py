@@ -138,6 +138,18 @@ class BellDiagonal:
             )
         return cls(a / total, b / total, c / total, d / total)
 
+    @classmethod
+    def _unchecked(cls, a: float, b: float, c: float, d: float) -> BellDiagonal:
+        """Built without the checks, for the hot paths inside the ground truth whose
+        arithmetic keeps the invariants (non-negative weights normalised by their sum):
+        validation belongs at the boundary, where states come from outside."""
+        state = object.__new__(cls)
+        object.__setattr__(state, "phi_plus", a)
+        object.__setattr__(state, "psi_minus", b)
+        object.__setattr__(state, "psi_plus", c)
+        object.__setattr__(state, "phi_minus", d)
+        return state
+
     # -- views ----------------------------------------------------------------------------
 
     @property

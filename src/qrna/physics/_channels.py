@@ -27,7 +27,7 @@ from qrna.physics._errors import PhysicsError
 from qrna.physics._noise import check_halves, check_memory_times, check_probability
 from qrna.physics._state import StateT, check_same_backend
 
-__all__ = ["decohere", "depolarize", "memory_pauli_twirl", "pauli_channel"]
+__all__ = ["decohere", "decohere_half", "depolarize", "memory_pauli_twirl", "pauli_channel"]
 
 
 def memory_pauli_twirl(t_s: float, t1_s: float, t2_s: float) -> tuple[float, float, float]:
@@ -90,6 +90,21 @@ def depolarize(state: StateT, p: float, qubits: tuple[int, ...] = (0, 1)) -> Sta
     for q in qubits:
         m = _depolarize_dm(m, 2, [q], p)
     return DensityMatrix(m)
+
+
+def decohere_half(state: BellDiagonal, t_s: float, t1_s: float, t2_s: float) -> BellDiagonal:
+    """``decohere(state, t_s, t1_s, t2_s, (h,))`` of a ``BellDiagonal`` state, for either
+    half ``h`` (the twirled channel acts alike on both), with the same arithmetic and so the
+    same numbers, but no checks: for the ground truth's hot path, whose times are valid by
+    construction (memories were checked when their QNIC was built; ``t_s`` > 0)."""
+    a = math.exp(-t_s / t1_s)
+    e2 = math.exp(-t_s / t2_s)
+    pz = max(0.0, (1.0 + a) / 4.0 - e2 / 2.0)
+    px = (1.0 - a) / 4.0
+    pi = max(0.0, 1.0 - px - px - pz)
+    w0, w1, w2, w3 = compose(state.as_tuple(), (pi, px, px, pz))
+    total = w0 + w1 + w2 + w3
+    return BellDiagonal._unchecked(w0 / total, w1 / total, w2 / total, w3 / total)
 
 
 def decohere(
