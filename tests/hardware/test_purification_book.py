@@ -90,7 +90,7 @@ def test_book_refuses_misuse() -> None:
 
 
 def test_an_ended_purification_cannot_be_aborted() -> None:
-    store, book = _setup(False, False)
+    _, book = _setup(False, False)
     rng = np.random.default_rng(3)
     book.begin([("a", 0), ("a", 1)], "dejmps", 0, rng)
     book.end([("b", 0), ("b", 1)], "dejmps", 10, rng)

@@ -191,3 +191,34 @@ def test_zero_length_links_free_memories_into_the_next_round() -> None:
     result = ChainSimulation(specs, chain_rulesets("c", names), seed=8).run(rounds * model.period_s)
     se = math.sqrt((e_max2 - e_max**2) / result.pairs)
     assert abs(rounds / result.pairs - e_max) <= 3 * se, (rounds / result.pairs, e_max, se)
+
+
+def test_a_bad_chain_is_refused_by_name() -> None:
+    import dataclasses
+
+    from qrna.rules import RuleSetError
+
+    names, specs = chain(3)
+    rulesets = chain_rulesets("c", names)
+    cases = [
+        ([], rulesets, 0.0, r"^a chain needs at least one link$"),
+        ([specs[1], specs[0]], rulesets, 0.0, r"^links\[1\] starts at 'n0', not at 'n2'$"),
+        (
+            [specs[0], dataclasses.replace(specs[0], a=specs[0].b, b=specs[0].a)],
+            {n: rulesets[n] for n in names[:2]},
+            0.0,
+            r"^the chain \['n0', 'n1', 'n0'\] passes \['n0'\] more than once$",
+        ),
+        (specs[:1], rulesets, 0.0, r"^RuleSets are for \['n0', 'n1', 'n2'\]; the chain's nodes"),
+        (
+            specs,
+            {**rulesets, "n2": chain_rulesets("d", names)["n2"]},
+            0.0,
+            r"^RuleSets of several connections: \['c', 'd'\]$",
+        ),
+        (specs, rulesets, -1.0, r"^jitter=-1\.0 is invalid; expected a finite value >= 0$"),
+        (specs, rulesets, math.nan, r"^jitter=nan is invalid"),
+    ]
+    for links, rs, jitter, message in cases:
+        with pytest.raises(RuleSetError, match=message):
+            ChainSimulation(links, rs, jitter=jitter)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -210,6 +211,9 @@ class ChainSimulation:
                 raise RuleSetError(
                     f"links[{i}] starts at {spec.a.address!r}, not at {self.nodes[i]!r}"
                 )
+        repeated = sorted(n for n, k in Counter(self.nodes).items() if k > 1)
+        if repeated:
+            raise RuleSetError(f"the chain {self.nodes} passes {repeated} more than once")
         if set(rulesets) != set(self.nodes):
             raise RuleSetError(
                 f"RuleSets are for {sorted(rulesets)}; the chain's nodes are {self.nodes}"
@@ -246,9 +250,10 @@ class ChainSimulation:
         self.links: list[HeraldedLink] = []
         self.endpoints: list[tuple[LinkEndpoint, LinkEndpoint]] = []
         # Position along the chain, for classical delays (messages follow the fibres).
-        self._position = [0.0]
+        positions = [0.0]
         for spec in links:
-            self._position.append(self._position[-1] + spec.fibre.delay_s)
+            positions.append(positions[-1] + spec.fibre.delay_s)
+        self._position = dict(zip(self.nodes, positions, strict=True))  # a lookup per message
         for i, spec in enumerate(links):
             ends: list[MemoryBank | None] = []
             for end, (node, index) in enumerate(((spec.a, spec.qnic_a), (spec.b, spec.qnic_b))):
@@ -332,8 +337,7 @@ class ChainSimulation:
         return deliver
 
     def _delay_ps(self, src: str, dst: str) -> int:
-        a, b = self.nodes.index(src), self.nodes.index(dst)
-        latency = abs(self._position[a] - self._position[b])
+        latency = abs(self._position[src] - self._position[dst])
         if self._jitter:
             latency += self._jitter * latency * float(self._jitter_rng.random())
         return s_to_ps(latency)
