@@ -4,6 +4,7 @@ encoder writes; malformed JSON gets an error naming the JSON path."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 from typing import Any
@@ -12,6 +13,9 @@ import jsonschema
 import pytest
 
 from qrna.rules import (
+    ACTIONS,
+    ANY_PARTNER,
+    CLAUSES,
     Deliver,
     Discard,
     EnoughResources,
@@ -227,3 +231,80 @@ def test_any_one_bad_value_is_a_decode_error_naming_its_path() -> None:
 
 
 _REMOVE = object()
+
+
+def _variants(encoded: dict[str, Any]) -> list[dict[str, Any]]:
+    """The encoded RuleSet with one place replaced by an odd JSON value, or removed."""
+    odd: list[object] = [None, True, 0, -1, 2**70, 0.5, "", "x", [], {}, [1], {"type": "Swap"}]
+    out = []
+    for path in _paths(encoded):
+        for value in [*odd, _REMOVE]:
+            data = copy.deepcopy(encoded)
+            target: Any = data
+            for key in path[:-1]:
+                target = target[key]
+            if value is _REMOVE:
+                del target[path[-1]]
+            else:
+                target[path[-1]] = value
+            out.append(data)
+    return out
+
+
+# Decoder messages about the JSON's shape (a field missing or unknown, a wrong JSON type, an
+# unknown clause or action), which the schema states too; the others are about values
+# (addresses, counts, schemes) that the schema leaves to the decoder.
+_SHAPE = (
+    "missing field",
+    "unknown field",
+    "is not a JSON",
+    "expected an object",
+    "expected an array",
+    ".type: ",
+)
+
+
+def test_the_schema_and_the_decoder_agree_on_the_shape_of_a_ruleset() -> None:
+    """Over every one-place change of an encoded RuleSet: what the decoder accepts the schema
+    accepts, and what the schema accepts the decoder refuses only for a value the schema
+    does not describe. So the published schema is the decoder's, field for field."""
+    validator = jsonschema.Draft202012Validator(ruleset_schema())
+    accepted = shape = 0
+    for data in _variants(ruleset_to_dict(sample())):
+        valid = validator.is_valid(data)
+        try:
+            ruleset_from_dict(data)
+            refusal = None
+        except RuleSetDecodeError as exc:
+            refusal = str(exc)
+        if refusal is None:
+            accepted += 1
+            assert valid, data
+        elif any(s in refusal for s in _SHAPE):
+            shape += 1
+            assert not valid, (refusal, data)
+    assert accepted > 50
+    assert shape > 500
+
+
+def test_the_schema_names_each_clause_and_action_with_its_fields() -> None:
+    schema = ruleset_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == "qrna RuleSet"
+    assert set(schema["$defs"]) == {c.__name__ for c in (*CLAUSES, *ACTIONS)}
+    for cls in (*CLAUSES, *ACTIONS):
+        item = schema["$defs"][cls.__name__]
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        assert item["description"] == (cls.__doc__ or "").split("\n\n")[0]
+        assert set(item["properties"]) == {"type", *fields}
+        assert item["properties"]["type"] == {"const": cls.__name__}
+        required = {n for n, f in fields.items() if f.default is dataclasses.MISSING}
+        assert set(item["required"]) == {"type", *required}
+        for name, f in fields.items():
+            if f.default is not dataclasses.MISSING:
+                assert item["properties"][name]["default"] == f.default
+    stage_wide = Rule("cutoff", (ResourceOlderThan(ANY_PARTNER, 1e-3),), Discard(ANY_PARTNER))
+    rs = RuleSet("c", "a", (Stage((stage_wide,)),))
+    jsonschema.validate(ruleset_to_dict(rs), schema)
+    assert ruleset_from_json(ruleset_to_json(rs)) == rs
+    assert rs.partners() == set()
