@@ -55,17 +55,12 @@ from qrna.link import (
 from qrna.physics import GateNoise
 from qrna.rules._delivery import DeliveredPair, DeliveryLedger
 from qrna.rules._effects import (
-    EngineEffect,
-    FreeQubit,
     MeasurementDone,
-    PairDelivered,
-    Send,
-    SetTimer,
 )
 from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetError
-from qrna.rules._messages import FreeResource, Message
 from qrna.rules._model import Purify, RuleSet, Swap
+from qrna.rules._runtime import EngineRuntime
 
 __all__ = ["ChainResult", "ChainSimulation", "NodeHardware", "free_memory"]
 
@@ -295,7 +290,17 @@ class ChainSimulation:
         self._delivered = self.ledger.delivered
         self._measured: list[MeasurementDone] = []
         self._link_pairs = 0
-        self._discarded = 0
+        self.runtime = EngineRuntime(
+            self.scheduler,
+            self.engines,
+            self._delay_ps,
+            self._free,
+            lambda node, eff: self.ledger.deliver(
+                node, node == self.nodes[0], eff, self.scheduler.now_ps
+            ),
+            self._measured.append,
+        )
+        self._apply = self.runtime.apply
 
     @staticmethod
     def _node_type(links: Sequence[LinkSpec], address: str) -> NodeType:
@@ -342,37 +347,6 @@ class ChainSimulation:
             latency += self._jitter * latency * float(self._jitter_rng.random())
         return s_to_ps(latency)
 
-    def _apply(self, node: str, effects: list[EngineEffect]) -> None:
-        for eff in effects:
-            if isinstance(eff, Send):
-                if isinstance(eff.message, FreeResource):
-                    self._discarded += 1
-                self._send(node, eff.dst, eff.message)
-            elif isinstance(eff, FreeQubit):
-                self._free(eff.qubit)
-            elif isinstance(eff, SetTimer):
-                self._set_timer(node, eff)
-            elif isinstance(eff, PairDelivered):
-                self.ledger.deliver(node, node == self.nodes[0], eff, self.scheduler.now_ps)
-            elif isinstance(eff, MeasurementDone):
-                self._measured.append(eff)
-
-    def _set_timer(self, node: str, timer: SetTimer) -> None:
-        engine = self.engines[node]
-
-        def fire() -> None:
-            self._apply(node, engine.on_timer(timer.token, self.scheduler.now_ps))
-
-        self.scheduler.schedule(timer.delay_ps, fire)
-
-    def _send(self, src: str, dst: str, message: Message) -> None:
-        engine = self.engines[dst]
-
-        def arrive() -> None:
-            self._apply(dst, engine.on_message(src, message, self.scheduler.now_ps))
-
-        self.scheduler.schedule(self._delay_ps(src, dst), arrive)
-
     def _free(self, qubit: Qubit) -> None:
         link_index, end = self._end_of[qubit[0]]
         free_memory(self.store, self.book, self.banks[qubit[0]], self.links[link_index], end, qubit)
@@ -388,7 +362,7 @@ class ChainSimulation:
             len(self._measured),
             self._link_pairs,
             self.scheduler.events_processed,
-            self._discarded,
+            self.runtime.discards,
         )
         wall = time.perf_counter()
         for link in self.links:
@@ -401,7 +375,7 @@ class ChainSimulation:
             delivered=tuple(self._delivered[marks[0] :]),
             measurements=tuple(self._measured[marks[1] :]),
             link_pairs=self._link_pairs - marks[2],
-            discarded=self._discarded - marks[4],
+            discarded=self.runtime.discards - marks[4],
             events=self.scheduler.events_processed - marks[3],
             wall_s=wall,
         )
