@@ -44,6 +44,7 @@ from qrna.rules._model import (
     Swap,
     VariableBelow,
 )
+from qrna.rules._runtime import EngineRuntime
 from qrna.rules._verify import Violation, verify
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "Discard",
     "EngineEffect",
     "EngineHardware",
+    "EngineRuntime",
     "EnoughResources",
     "FreeQubit",
     "FreeResource",
