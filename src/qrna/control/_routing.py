@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from qrna.control._errors import ControlError
+from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import ControlMessage, LinkState, LinkStateAdvertisement
 from qrna.link import seconds_per_pair
 from qrna.physics import BellDiagonal
@@ -69,6 +70,8 @@ class RoutingDaemon:
         neighbours: its classical neighbours (advertisements are flooded to them).
         metric: a name in ``METRICS`` or a callable ``(LinkState, fidelity) -> cost``.
         relay: whether this node may be in the middle of a path (an end node may not).
+        store: where the advertisements are kept, shared by a network's daemons
+            (``LinkStateStore``); default: one of its own.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class RoutingDaemon:
         neighbours: Iterable[str],
         metric: str | Metric = "qdijkstra",
         relay: bool = True,
+        store: LinkStateStore | None = None,
     ) -> None:
         if isinstance(metric, str):
             if metric not in METRICS:
@@ -90,7 +94,8 @@ class RoutingDaemon:
         self.relay = relay
         self.neighbours = sorted(set(neighbours))
         self.metric = metric
-        self.lsdb: dict[str, LinkStateAdvertisement] = {}
+        self.lsdb = LinkStateDatabase(LinkStateStore() if store is None else store)
+        self.version = 0  # counts the changes of its database
         self._seq = 0
         self._cache: dict[float, tuple[dict[str, list[str]], dict[str, float]]] = {}
         self._hop_cache: dict[float, dict[str, int]] = {}
@@ -107,16 +112,20 @@ class RoutingDaemon:
 
     def on_advertisement(self, src: str, lsa: LinkStateAdvertisement) -> list[SendControl]:
         """An advertisement arrived from neighbour ``src``: keep and pass it on if new."""
-        held = self.lsdb.get(lsa.origin)
-        if lsa.origin == self.node or (held is not None and held.seq >= lsa.seq):
+        if lsa.origin == self.node or not self.lsdb.offer(lsa):
             return []
-        self._store(lsa)
+        self._changed()
         return [SendControl(n, lsa) for n in self.neighbours if n != src]
 
     def _store(self, lsa: LinkStateAdvertisement) -> None:
-        self.lsdb[lsa.origin] = lsa
-        self._cache.clear()
-        self._hop_cache.clear()
+        self.lsdb.offer(lsa)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.version += 1
+        if self._cache:
+            self._cache.clear()
+            self._hop_cache.clear()
 
     # -- routes -------------------------------------------------------------------------------
 

@@ -1,0 +1,124 @@
+"""Setup of long chains: building the network, routing convergence and the first connection.
+
+For each chain length N (the ``chain`` preset with ``topology.nodes=N``: 10 km noisy MIM links,
+one connection n0 → n(N-1)) a fresh child process times, in order:
+
+- ``build_s``: ``build_network`` of the scenario (links, classical delays, every node's software);
+- ``converge_s``: running the simulation from t = 0 until the link-state flooding is over (the
+  event queue is empty: nothing else is scheduled yet) and every routing daemon holds every
+  node's advertisement (checked);
+- ``setup_s``: the two together, the figure the issue's acceptance bounds (≤ 5 s at N = 1000);
+- ``connect_s``: then the connection n0 → n(N-1) is requested and the simulation runs until the
+  Initiator has its answer (the request hops along the chain, every node routing it; the
+  Responder plans and writes the RuleSets, or refuses: on the preset's noisy hardware no plan
+  reaches F = 0.8 beyond a few dozen nodes, so ``answer`` is ``fidelity_unreachable`` there and
+  ``up`` on short chains), and ``route_s``: the first route computed at n0, alone;
+- ``peak_rss_mb``: the child's peak resident set size (``getrusage``), and ``import_rss_mb``
+  the same before building (imports only): their difference is what the network costs.
+
+Sizes whose child exceeds ``--timeout`` wall seconds are reported with ``"timeout": true``.
+
+Prints one JSON line last:
+    {"setup": [{"nodes": 100, "build_s": ..., "converge_s": ..., "setup_s": ..., "route_s": ...,
+     "connect_s": ..., "events": ..., "import_rss_mb": ..., "peak_rss_mb": ...}, ...]}
+
+Usage: python bench/setup.py [--sizes 100 300 1000 2000] [--timeout 900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+_KIB = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _KIB / 2**20
+
+
+def measure(nodes: int) -> dict[str, Any]:
+    """One chain of ``nodes`` nodes, in this process."""
+    from qrna.scenario import build_network, load_scenario
+
+    import_rss = peak_rss_mb()
+    scenario = load_scenario(
+        "chain", [f"topology.nodes={nodes}", f"traffic.0.responder=n{nodes - 1}"]
+    )
+    t0 = time.perf_counter()
+    net = build_network(scenario)
+    t1 = time.perf_counter()
+    events = net.scheduler.run()
+    t2 = time.perf_counter()
+    held = {len(m.routing.lsdb) for m in net.managers.values()}
+    if held != {nodes}:
+        raise SystemExit(f"routing did not converge: daemons hold {sorted(held)} advertisements")
+    routing = net.managers["n0"].routing
+    t3 = time.perf_counter()
+    hop = routing.next_hop(f"n{nodes - 1}", 0.8)
+    t4 = time.perf_counter()
+    assert hop == "n1", hop
+    routing._cache.clear()  # the connection computes its own route again, as it would
+    routing._hop_cache.clear()
+    t5 = time.perf_counter()
+    cid = net.request("n0", f"n{nodes - 1}", fidelity=0.8, pairs=1, at_s=net.now_ps * 1e-12)
+    while not any(e.kind in ("up", "failed") for e in net._events[cid]):
+        if not net.scheduler.run(max_events=1000):
+            break
+    t6 = time.perf_counter()
+    answer = net._events[cid][-1]
+    if answer.kind not in ("up", "failed") or answer.detail.startswith("no_route"):
+        raise SystemExit(f"the request found no path: {net._events[cid]}")
+    return {
+        "nodes": nodes,
+        "build_s": round(t1 - t0, 3),
+        "converge_s": round(t2 - t1, 3),
+        "setup_s": round(t2 - t0, 3),
+        "route_s": round(t4 - t3, 4),
+        "connect_s": round(t6 - t5, 3),
+        "events": events,
+        "answer": answer.kind if answer.kind == "up" else answer.detail.split(":")[0],
+        "import_rss_mb": round(import_rss, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 2000])
+    parser.add_argument("--timeout", type=float, default=900.0, help="wall seconds per size")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child's own size
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(measure(args.one)))
+        return
+    rows = []
+    for n in args.sizes:
+        cmd = [sys.executable, __file__, "--one", str(n)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            rows.append({"nodes": n, "timeout": True})
+            print(f"{n:5d} nodes  timed out after {args.timeout:g} s", flush=True)
+            continue
+        if done.returncode:
+            raise SystemExit(f"chain of {n}: {done.stderr.strip() or done.stdout.strip()}")
+        row = json.loads(done.stdout.splitlines()[-1])
+        rows.append(row)
+        print(
+            f"{n:5d} nodes  setup {row['setup_s']:8.2f} s (build {row['build_s']:.2f}, converge "
+            f"{row['converge_s']:.2f})  route {row['route_s']:.3f} s  connect "
+            f"{row['connect_s']:7.2f} s  peak RSS {row['peak_rss_mb']:7.1f} MB "
+            f"(imports {row['import_rss_mb']:.1f})",
+            flush=True,
+        )
+    print(json.dumps({"setup": rows}))
+
+
+if __name__ == "__main__":
+    main()
