@@ -5,7 +5,7 @@ entries (about 40 MB) at 1000 nodes, though after flooding every daemon holds th
 So a network's daemons share one ``LinkStateStore``: it keeps each advertisement once, and a
 daemon's database is a version vector, the sequence number it holds of each origin (4 bytes
 an entry; 0: none yet). An advertisement no daemon holds any more (a newer one replaced it
-everywhere) is dropped from the store.
+everywhere, or a newer one came and no daemon holds it) is dropped from the store.
 
 Example:
     >>> from qrna.control._messages import LinkStateAdvertisement
@@ -22,22 +22,32 @@ Example:
 from __future__ import annotations
 
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from qrna.control._messages import LinkStateAdvertisement
 
 __all__ = ["LinkStateDatabase", "LinkStateStore"]
 
+_ROUTES = 64  # route tables kept (each N entries; a request routed hop by hop needs one at a time)
+
 
 class LinkStateStore:
-    """Every advertisement some daemon of a network holds, once, with how many hold it."""
+    """Every advertisement some daemon of a network holds, once."""
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}  # origin -> its number
         self.origins: list[str] = []
-        # per origin number: seq -> [advertisement, daemons holding it]
-        self._versions: list[dict[int, list[object]]] = []
+        self.versions: list[dict[int, LinkStateAdvertisement]] = []  # per origin number
         self.newest = array("I")  # per origin number: the newest seq any daemon holds
+        self.takers = array("I")  # per origin number: databases that hold the newest
+        self.databases: list[LinkStateDatabase] = []
+        # Derived from the newest advertisements, dropped when one changes (the routing
+        # daemons' business: _routing.py): usable links per (metric, fidelity), and the
+        # recent route tables of daemons that hold the newest of every advertisement.
+        self.links: dict[Any, Any] = {}
+        self.routes: OrderedDict[Any, Any] = OrderedDict()
 
     def number(self, origin: str) -> int:
         """The origin's number, given on first sight."""
@@ -45,33 +55,48 @@ class LinkStateStore:
         if i is None:
             i = self.index[origin] = len(self.origins)
             self.origins.append(origin)
-            self._versions.append({})
+            self.versions.append({})
             self.newest.append(0)
+            self.takers.append(0)
         return i
 
-    def hold(self, i: int, lsa: LinkStateAdvertisement, old_seq: int) -> None:
-        """A daemon now holds ``lsa`` (of origin number ``i``) instead of ``old_seq``."""
-        versions = self._versions[i]
-        entry = versions.get(lsa.seq)
-        if entry is None:
-            versions[lsa.seq] = [lsa, 1]
-            if lsa.seq > self.newest[i]:
-                self.newest[i] = lsa.seq
-        else:
-            entry[1] += 1  # type: ignore[operator]
-        if old_seq:
-            old = versions[old_seq]
-            old[1] -= 1  # type: ignore[operator]
-            if not old[1]:
-                del versions[old_seq]
+    def add(self, i: int, lsa: LinkStateAdvertisement) -> None:
+        """A database takes ``lsa`` (of origin number ``i``), which the store lacks."""
+        versions = self.versions[i]
+        versions[lsa.seq] = lsa
+        if lsa.seq > self.newest[i]:
+            self.newest[i] = lsa.seq
+            self.takers[i] = 0
+            if self.links or self.routes:
+                self.links.clear()
+                self.routes.clear()
+            if len(versions) > 1:
+                # Drop the versions no database holds any more (a message on its way with
+                # one brings it back when it is taken: it is newer than what its taker has).
+                held = {db._held[i] for db in self.databases if i < len(db._held)}
+                for seq in [seq for seq in versions if seq not in held]:
+                    if seq != lsa.seq:
+                        del versions[seq]
 
-    def get(self, i: int, seq: int) -> LinkStateAdvertisement:
-        lsa: LinkStateAdvertisement = self._versions[i][seq][0]  # type: ignore[assignment]
-        return lsa
+    def took_newest(self, i: int) -> None:
+        """A database took the newest advertisement of origin number ``i``; once all have,
+        the older versions go."""
+        self.takers[i] += 1
+        versions = self.versions[i]
+        if self.takers[i] == len(self.databases) and len(versions) > 1:
+            newest = self.newest[i]
+            for seq in [seq for seq in versions if seq != newest]:
+                del versions[seq]
+
+    def keep_routes(self, key: Any, routes: Any) -> None:
+        """Keep a daemon's route table among the most recent few."""
+        self.routes[key] = routes
+        if len(self.routes) > _ROUTES:
+            self.routes.popitem(last=False)
 
     def stored(self) -> int:
-        """Advertisements kept (for tests: old ones are dropped once no daemon holds them)."""
-        return sum(len(v) for v in self._versions)
+        """Advertisements kept (old ones go once no daemon holds them)."""
+        return sum(len(v) for v in self.versions)
 
 
 class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
@@ -84,6 +109,7 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
         self.store = store
         self._held = array("I")  # per origin number: the seq held (0: none)
         self._count = 0
+        store.databases.append(self)
 
     def offer(self, lsa: LinkStateAdvertisement) -> bool:
         """Keep ``lsa`` if it is newer than what this database holds of its origin; whether
@@ -101,7 +127,10 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
         held[i] = lsa.seq
         if not old:
             self._count += 1
-        store.hold(i, lsa, old)
+        if lsa.seq not in store.versions[i]:
+            store.add(i, lsa)
+        if lsa.seq == store.newest[i]:
+            store.took_newest(i)
         return True
 
     def current(self) -> bool:
@@ -112,7 +141,7 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
         i = self.store.index.get(origin)
         if i is None or i >= len(self._held) or not self._held[i]:
             raise KeyError(origin)
-        return self.store.get(i, self._held[i])
+        return self.store.versions[i][self._held[i]]
 
     def get_seq(self, origin: str) -> int:
         """The seq held of ``origin`` (0: none)."""

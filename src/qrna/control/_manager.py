@@ -292,6 +292,16 @@ class ConnectionManager:
             out += self._route_changed(t_ps)
         return out
 
+    def on_flood(
+        self, src: str, lsa: LinkStateAdvertisement, t_ps: int
+    ) -> tuple[list[str] | None, list[ManagerEffect]]:
+        """``on_message`` for an advertisement, the network's fast path: the neighbours to
+        pass it on to (None: it was not new) and what else follows (waiting connections)."""
+        onward = self.routing.flood(src, lsa)
+        if onward is None or not self._route_waits:
+            return onward, []
+        return onward, self._route_changed(t_ps)
+
     def _route_changed(self, t_ps: int) -> list[ManagerEffect]:
         """The routing database changed: go on with each waiting connection it now routes.
         A route needs the Responder's own advertisement (a link is used only when both its

@@ -54,6 +54,7 @@ from qrna.control._messages import (
     ControlMessage,
     HopRecord,
     LinkState,
+    LinkStateAdvertisement,
 )
 from qrna.control._plugins import BUILTIN_GENERATORS
 from qrna.control._reports import ConnectionReport, NetworkResult, connection_reports
@@ -474,12 +475,37 @@ class Network:
             kind = type(message).__name__
             cid = getattr(message, "connection", "")
             self.message_log.append((self.scheduler.now_ps, src, dst, kind, cid))
+        if message.__class__ is LinkStateAdvertisement:
+            self.scheduler.schedule(
+                self._latency_ps(src, dst),
+                lambda: self._flooded(src, dst, message),
+            )
+            return
         mgr = self.managers[dst]
 
         def arrive() -> None:
             self._control(dst, mgr.on_message(src, message, self.scheduler.now_ps))
 
         self.scheduler.schedule(self._latency_ps(src, dst), arrive)
+
+    def _flooded(self, src: str, node: str, lsa: LinkStateAdvertisement) -> None:
+        """An advertisement reached ``node`` from ``src``: what ``on_message`` would do,
+        without an effect object per message."""
+        onward, effects = self.managers[node].on_flood(src, lsa, self.scheduler.now_ps)
+        if onward:
+            if self._log_messages or self.jitter:
+                for neighbour in onward:
+                    self._send_control(node, neighbour, lsa)
+            else:  # _send_control inlined: a million of these set up a 1000-node chain
+                known = self._latency_cache
+                schedule = self.scheduler.schedule
+                for neighbour in onward:
+                    ps = known.get((node, neighbour))
+                    if ps is None:
+                        ps = self._latency_ps(node, neighbour)
+                    schedule(ps, lambda n=neighbour: self._flooded(node, n, lsa))  # type: ignore[misc]
+        if effects:
+            self._control(node, effects)
 
     def _engine(self, node: str, effects: Sequence[EngineEffect]) -> None:
         for eff in effects:
