@@ -143,7 +143,12 @@ def test_a_request_before_convergence_waits_for_its_route() -> None:
     straight back. Up at exactly that time, on the first attempt, and pairs are delivered."""
     net = line_network(60, length_km=10.0, memories=4, seed=1)
     c = net.request("n0", "n59", fidelity=0.5, pairs=3, at_s=0.0)
-    report = net.run(0.05).connections[c]
+    net.run(2e-3)  # the flood takes 59 × 48 µs = 2.8 ms to cross
+    assert net.progress(c) == "waiting since 0 s for a route to n59 (routing has not converged)"
+    net.run(2e-3)  # the request left at 2.8 ms; its answer comes at 8.5 ms
+    assert net.progress(c) == "setup attempt 1 on its way, not answered yet"
+    report = net.run(0.046).connections[c]
+    assert net.progress(c) == ""
     assert report.status == "done"
     assert report.attempts == 1
     assert report.delivered >= 3
@@ -171,3 +176,17 @@ def test_a_request_to_an_unreachable_node_fails_after_the_bound() -> None:
         "(after 1 attempts)"
     )
     assert net.leaks() == []
+
+
+def test_a_pending_connection_says_where_its_setup_stands() -> None:
+    """The chain preset stretched to 200 nodes (10 km links) and run for 5 ms: the request of
+    1 ms is still waiting for routing to converge (9.6 ms), and the summary says so."""
+    from qrna.scenario import load_scenario, run
+
+    scenario = load_scenario(
+        "chain",
+        ["topology.nodes=200", "traffic.0.responder=n199", "simulation.duration_s=0.005"],
+    )
+    (c,) = run(scenario).summary["connections"]
+    assert (c["status"], c["attempts"]) == ("pending", 0)
+    assert c["detail"] == "waiting since 0.001 s for a route to n199 (routing has not converged)"

@@ -267,6 +267,21 @@ class ConnectionManager:
         why = f"{reason.value}: {detail}" + (f" (after {conn.attempts} attempts)" if retry else "")
         return [ConnectionEvent(cid, "failed", t_ps, why)]
 
+    def progress(self, cid: str) -> str:
+        """Where a connection this node initiated stands while it is not up ("" if it is up,
+        over, or not this node's)."""
+        conn = self.conns.get(cid)
+        if conn is None or conn.request is None or conn.installed:
+            return ""
+        if cid in self._route_waits:
+            return (
+                f"waiting since {conn.wait_from_ps * 1e-12:.3g} s for a route to "
+                f"{conn.request.responder} (routing has not converged)"
+            )
+        if conn.pending:
+            return f"setup attempt {conn.attempts} on its way, not answered yet"
+        return f"waiting to retry after {conn.attempts} attempts"
+
     # -- messages -------------------------------------------------------------------------------
 
     def on_message(self, src: str, message: ControlMessage, t_ps: int) -> list[ManagerEffect]:

@@ -379,6 +379,11 @@ class Network:
         self.scheduler.schedule_at(max(self.scheduler.now_ps, s_to_ps(at_s)), start)
         return cid
 
+    def progress(self, connection: str) -> str:
+        """Where a connection that is not up stands ("" if it is up or over)."""
+        req = self._requests[connection]
+        return self.managers[req.initiator].progress(connection)
+
     def teardown(self, connection: str, at_s: float) -> None:
         """Schedule the Initiator to end ``connection`` at ``at_s`` (if it is still live; a
         connection whose request has not left by then never starts)."""
