@@ -354,7 +354,9 @@ class Network:
     ) -> str:
         """Schedule an application at ``initiator`` asking for a connection; returns its id.
 
-        The default start (1 ms) leaves the routing daemons time to learn the topology.
+        The default start (1 ms) leaves the routing daemons of a small network time to learn
+        the topology; a request that comes before its route waits for it (bounded: until every
+        advertisement can have reached the Initiator; ``ConnectionManager``).
         """
         for node in (initiator, responder):
             if node not in self.nodes:
