@@ -153,7 +153,8 @@ class ConnectionManager:
         self.finished: set[str] = set()
         self.held: dict[str, int] = {}  # neighbour -> memories held or reserved by connections
         self._converged_by = converged_by
-        self._route_waits: dict[str, None] = {}  # connections waiting for a route, in order
+        # connections waiting for a route (in the order they began to)
+        self.waiting_for_routes: dict[str, None] = {}
 
     def _shortage(self, neighbour: str, memories: int) -> str:
         """Why ``memories`` cannot be held toward ``neighbour`` now ("" if they can): too few
@@ -192,7 +193,7 @@ class ConnectionManager:
             if t_ps < conn.route_deadline_ps:
                 if conn.wait_from_ps < 0:
                     conn.wait_from_ps = t_ps
-                self._route_waits[cid] = None
+                self.waiting_for_routes[cid] = None
                 return [Wake(conn.route_deadline_ps - t_ps, cid, route=True)]
         conn.attempts += 1
         conn.pending = True
@@ -243,9 +244,9 @@ class ConnectionManager:
             return []
         if route:
             # Stale when a route came earlier (the connection went on without waiting).
-            if cid not in self._route_waits or t_ps < conn.route_deadline_ps:
+            if cid not in self.waiting_for_routes or t_ps < conn.route_deadline_ps:
                 return []
-            del self._route_waits[cid]
+            del self.waiting_for_routes[cid]
             return self._attempt(cid, t_ps)
         if conn.installed:  # the duration demand is met
             return self.teardown(cid, t_ps, f"{conn.request.duration_s} s elapsed")
@@ -273,7 +274,7 @@ class ConnectionManager:
         conn = self.conns.get(cid)
         if conn is None or conn.request is None or conn.installed:
             return ""
-        if cid in self._route_waits:
+        if cid in self.waiting_for_routes:
             return (
                 f"waiting since {conn.wait_from_ps * 1e-12:.3g} s for a route to "
                 f"{conn.request.responder} (routing has not converged)"
@@ -303,7 +304,7 @@ class ConnectionManager:
     ) -> list[ManagerEffect]:
         version = self.routing.version
         out: list[ManagerEffect] = self.routing.on_advertisement(src, lsa)  # type: ignore[assignment]
-        if self._route_waits and self.routing.version != version:
+        if self.waiting_for_routes and self.routing.version != version:
             out += self._route_changed(t_ps)
         return out
 
@@ -313,7 +314,7 @@ class ConnectionManager:
         """``on_message`` for an advertisement, the network's fast path: the neighbours to
         pass it on to (None: it was not new) and what else follows (waiting connections)."""
         onward = self.routing.flood(src, lsa)
-        if onward is None or not self._route_waits:
+        if onward is None or not self.waiting_for_routes:
             return onward, []
         return onward, self._route_changed(t_ps)
 
@@ -322,13 +323,13 @@ class ConnectionManager:
         A route needs the Responder's own advertisement (a link is used only when both its
         ends advertise it), so until that is in no route is computed."""
         out: list[ManagerEffect] = []
-        for cid in list(self._route_waits):
+        for cid in list(self.waiting_for_routes):
             request = self.conns[cid].request
             assert request is not None
             if request.responder not in self.routing.lsdb:
                 continue
             if self.routing.next_hop(request.responder, request.fidelity) is not None:
-                del self._route_waits[cid]
+                del self.waiting_for_routes[cid]
                 out += self._attempt(cid, t_ps)
         return out
 
@@ -452,7 +453,7 @@ class ConnectionManager:
     def _finish(self, cid: str) -> list[ManagerEffect]:
         conn = self.conns.pop(cid)
         self.finished.add(cid)
-        self._route_waits.pop(cid, None)
+        self.waiting_for_routes.pop(cid, None)
         out: list[ManagerEffect] = []
         if conn.installed:
             out += self.engine.uninstall(cid)

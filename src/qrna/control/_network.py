@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -498,7 +499,11 @@ class Network:
     def _flooded(self, src: str, node: str, lsa: LinkStateAdvertisement) -> None:
         """An advertisement reached ``node`` from ``src``: what ``on_message`` would do,
         without an effect object per message."""
-        onward, effects = self.managers[node].on_flood(src, lsa, self.scheduler.now_ps)
+        mgr = self.managers[node]
+        if mgr.waiting_for_routes:
+            onward, effects = mgr.on_flood(src, lsa, self.scheduler.now_ps)
+        else:  # what on_flood does then, a call less
+            onward, effects = mgr.routing.flood(src, lsa), []
         if onward:
             if self._log_messages or self.jitter:
                 for neighbour in onward:
@@ -510,7 +515,7 @@ class Network:
                     ps = known.get((node, neighbour))
                     if ps is None:
                         ps = self._latency_ps(node, neighbour)
-                    schedule(ps, lambda n=neighbour: self._flooded(node, n, lsa))  # type: ignore[misc]
+                    schedule(ps, partial(self._flooded, node, neighbour, lsa))
         if effects:
             self._control(node, effects)
 
