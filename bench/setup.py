@@ -14,8 +14,10 @@ one connection n0 → n(N-1)) a fresh child process times, in order:
   Responder plans and writes the RuleSets, or refuses: on the preset's noisy hardware no plan
   reaches F = 0.8 beyond a few dozen nodes, so ``answer`` is ``fidelity_unreachable`` there and
   ``up`` on short chains), and ``route_s``: the first route computed at n0, alone;
-- ``peak_rss_mb``: the child's peak resident set size (``getrusage``), and ``import_rss_mb``
-  the same before building (imports only): their difference is what the network costs.
+- ``peak_rss_mb``: the child's peak resident set size (``getrusage``) at the end,
+  ``built_rss_mb`` the same once routing has converged (before the connection), and
+  ``import_rss_mb`` before building (imports only): the differences are what the network
+  costs.
 
 Each size runs ``--repeats`` times (a fresh child each) and reports the run of least
 ``setup_s`` (on a shared machine the others lost time to other jobs). Sizes whose child exceeds
@@ -58,6 +60,7 @@ def measure(nodes: int) -> dict[str, Any]:
     t1 = time.perf_counter()
     events = net.scheduler.run()
     c2, t2 = time.process_time(), time.perf_counter()
+    built_rss = peak_rss_mb()
     held = {len(m.routing.lsdb) for m in net.managers.values()}
     if held != {nodes}:
         raise SystemExit(f"routing did not converge: daemons hold {sorted(held)} advertisements")
@@ -87,6 +90,7 @@ def measure(nodes: int) -> dict[str, Any]:
         "events": events,
         "answer": answer.kind if answer.kind == "up" else answer.detail.split(":")[0],
         "import_rss_mb": round(import_rss, 1),
+        "built_rss_mb": round(built_rss, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
@@ -123,8 +127,8 @@ def main() -> None:
             f"{n:5d} nodes  setup {row['setup_s']:8.2f} s ({row['setup_cpu_s']:.2f} CPU; build "
             f"{row['build_s']:.2f}, converge {row['converge_s']:.2f})  route "
             f"{row['route_s']:.3f} s  connect "
-            f"{row['connect_s']:7.2f} s  peak RSS {row['peak_rss_mb']:7.1f} MB "
-            f"(imports {row['import_rss_mb']:.1f})",
+            f"{row['connect_s']:7.2f} s  peak RSS {row['peak_rss_mb']:7.1f} MB (built "
+            f"{row['built_rss_mb']:.1f}, imports {row['import_rss_mb']:.1f})",
             flush=True,
         )
     print(json.dumps({"setup": rows}))
