@@ -171,7 +171,7 @@ def test_twenty_concurrent_connections_on_thirty_nodes() -> None:
 def test_setup_and_teardown_follow_spec_figure_4() -> None:
     """Outbound: the request hops Initiator → … → Responder; return: the Responder sends each
     other node its response; then the connection runs; teardown hops Initiator → Responder."""
-    net = line_network(4, length_km=10.0, memories=4, seed=1)
+    net = line_network(4, length_km=10.0, memories=4, seed=1, message_log=True)
     c = net.request("n0", "n3", fidelity=0.6, pairs=5)
     net.run(0.05)
     flow = [(src, dst, kind) for _, src, dst, kind, cid in net.message_log if cid == c]

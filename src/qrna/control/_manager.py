@@ -11,6 +11,14 @@ whose generator refuses, sends a ``ConnectionSetupReject`` back along the path: 
 the way releases its hold; the Initiator retries NO_ROUTE and NO_RESOURCES with randomised
 exponential back-off, at most ``max_attempts`` times.
 
+A request made before routing has converged (a long network floods its link state for a
+while: 50 ms across 1000 nodes of 10 km) finds no route at the Initiator: it waits for one
+instead of failing, without using an attempt. It is tried again whenever the routing database
+changes and could hold a route (the Responder's advertisement is in), and at the latest when
+every advertisement sent before it has reached the Initiator (``converged_by``); if there is
+still no route then, it is a NO_ROUTE attempt like any other, whose detail says how long it
+waited.
+
 The Initiator counts the pairs its node delivers; when the demand is met (pairs, or duration
 since the connection came up), or on ``teardown``, it sends ``ConnectionTeardown`` along the
 path: every node uninstalls the RuleSet (its qubits are freed) and releases its memories.
@@ -35,6 +43,7 @@ from qrna.control._messages import (
     ControlMessage,
     HopRecord,
     LinkState,
+    LinkStateAdvertisement,
     RejectReason,
 )
 from qrna.control._routing import RoutingDaemon, SendControl
@@ -66,6 +75,7 @@ class Wake:
 
     delay_ps: int
     connection: str
+    route: bool = False  # the end of a wait for a route (``ConnectionManager`` docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,8 @@ class _Conn:
     up_ps: int = -1
     attempts: int = 0
     pending: bool = False  # Initiator: waiting for the answer to an attempt
+    wait_from_ps: int = -1  # Initiator: when it began to wait for a route (-1: never)
+    route_deadline_ps: int = -1  # ... and when that wait ends at the latest
     reasons: list[str] = field(default_factory=list)
 
 
@@ -108,6 +120,9 @@ class ConnectionManager:
         generator: the RuleSet generator it runs as Responder.
         rng: for back-off jitter.
         max_attempts: setup attempts before the Initiator gives up.
+        converged_by: ``converged_by()`` → the time (ps) by which every advertisement sent so
+            far has reached this node; a request that finds no route earlier waits for one
+            until then (None: it never waits).
         backoff_s: the first back-off; after failed attempt k (1, 2, …) the next waits a
             time uniform in [0, backoff_s·2^(k−1)].
     """
@@ -123,6 +138,7 @@ class ConnectionManager:
         rng: np.random.Generator,
         max_attempts: int = 6,
         backoff_s: float = 1e-3,
+        converged_by: Callable[[], int] | None = None,
     ) -> None:
         self.node = node
         self.routing = routing
@@ -136,6 +152,9 @@ class ConnectionManager:
         self.conns: dict[str, _Conn] = {}
         self.finished: set[str] = set()
         self.held: dict[str, int] = {}  # neighbour -> memories held or reserved by connections
+        self._converged_by = converged_by
+        # connections waiting for a route (in the order they began to)
+        self.waiting_for_routes: dict[str, None] = {}
 
     def _shortage(self, neighbour: str, memories: int) -> str:
         """Why ``memories`` cannot be held toward ``neighbour`` now ("" if they can): too few
@@ -166,12 +185,25 @@ class ConnectionManager:
     def _attempt(self, cid: str, t_ps: int) -> list[ManagerEffect]:
         conn = self.conns[cid]
         assert conn.request is not None
+        responder = conn.request.responder
+        nxt = self.routing.next_hop(responder, conn.request.fidelity)
+        if nxt is None and self._converged_by is not None:
+            if conn.route_deadline_ps < 0:  # the bound is set once: the wait cannot grow
+                conn.route_deadline_ps = self._converged_by()
+            if t_ps < conn.route_deadline_ps:
+                if conn.wait_from_ps < 0:
+                    conn.wait_from_ps = t_ps
+                self.waiting_for_routes[cid] = None
+                return [Wake(conn.route_deadline_ps - t_ps, cid, route=True)]
         conn.attempts += 1
         conn.pending = True
         request = replace(conn.request, hops=(), attempt=conn.attempts)
-        nxt = self.routing.next_hop(request.responder, request.fidelity)
         if nxt is None:
-            return self._rejected(cid, RejectReason.NO_ROUTE, "no route known yet", t_ps)
+            detail = f"no route to {responder} known"
+            if conn.wait_from_ps >= 0:
+                waited = (conn.route_deadline_ps - conn.wait_from_ps) * 1e-12
+                detail += f" after waiting {waited:.3g} s for routing to converge"
+            return self._rejected(cid, RejectReason.NO_ROUTE, detail, t_ps)
         short = self._shortage(nxt, request.memories)
         if short:
             return self._rejected(cid, RejectReason.NO_RESOURCES, short, t_ps)
@@ -205,10 +237,17 @@ class ConnectionManager:
             return self.teardown(cid, t_ps, f"{conn.delivered} pairs delivered")
         return []
 
-    def on_wake(self, cid: str, t_ps: int) -> list[ManagerEffect]:
+    def on_wake(self, cid: str, t_ps: int, route: bool = False) -> list[ManagerEffect]:
+        """A ``Wake`` is due (``route``: the one that ends a wait for a route)."""
         conn = self.conns.get(cid)
         if conn is None or conn.request is None:
             return []
+        if route:
+            # Stale when a route came earlier (the connection went on without waiting).
+            if cid not in self.waiting_for_routes or t_ps < conn.route_deadline_ps:
+                return []
+            del self.waiting_for_routes[cid]
+            return self._attempt(cid, t_ps)
         if conn.installed:  # the duration demand is met
             return self.teardown(cid, t_ps, f"{conn.request.duration_s} s elapsed")
         return self._attempt(cid, t_ps)
@@ -229,10 +268,27 @@ class ConnectionManager:
         why = f"{reason.value}: {detail}" + (f" (after {conn.attempts} attempts)" if retry else "")
         return [ConnectionEvent(cid, "failed", t_ps, why)]
 
+    def progress(self, cid: str) -> str:
+        """Where a connection this node initiated stands while it is not up ("" if it is up,
+        over, or not this node's)."""
+        conn = self.conns.get(cid)
+        if conn is None or conn.request is None or conn.installed:
+            return ""
+        if cid in self.waiting_for_routes:
+            return (
+                f"waiting since {conn.wait_from_ps * 1e-12:.3g} s for a route to "
+                f"{conn.request.responder} (routing has not converged)"
+            )
+        if conn.pending:
+            return f"setup attempt {conn.attempts} on its way, not answered yet"
+        return f"waiting to retry after {conn.attempts} attempts"
+
     # -- messages -------------------------------------------------------------------------------
 
     def on_message(self, src: str, message: ControlMessage, t_ps: int) -> list[ManagerEffect]:
         """A control message arrived from ``src``."""
+        if message.__class__ is LinkStateAdvertisement:  # most messages: flooding
+            return self._on_advertisement(src, message, t_ps)
         if isinstance(message, ConnectionSetupRequest):
             return self._on_request(src, message, t_ps)
         if isinstance(message, ConnectionSetupResponse):
@@ -241,7 +297,41 @@ class ConnectionManager:
             return self._on_reject(message, t_ps)
         if isinstance(message, ConnectionTeardown):
             return self._on_teardown(message)
-        return self.routing.on_advertisement(src, message)  # type: ignore[return-value]
+        return self._on_advertisement(src, message, t_ps)
+
+    def _on_advertisement(
+        self, src: str, lsa: LinkStateAdvertisement, t_ps: int
+    ) -> list[ManagerEffect]:
+        version = self.routing.version
+        out: list[ManagerEffect] = self.routing.on_advertisement(src, lsa)  # type: ignore[assignment]
+        if self.waiting_for_routes and self.routing.version != version:
+            out += self._route_changed(t_ps)
+        return out
+
+    def on_flood(
+        self, src: str, lsa: LinkStateAdvertisement, t_ps: int
+    ) -> tuple[list[str] | None, list[ManagerEffect]]:
+        """``on_message`` for an advertisement, the network's fast path: the neighbours to
+        pass it on to (None: it was not new) and what else follows (waiting connections)."""
+        onward = self.routing.flood(src, lsa)
+        if onward is None or not self.waiting_for_routes:
+            return onward, []
+        return onward, self._route_changed(t_ps)
+
+    def _route_changed(self, t_ps: int) -> list[ManagerEffect]:
+        """The routing database changed: go on with each waiting connection it now routes.
+        A route needs the Responder's own advertisement (a link is used only when both its
+        ends advertise it), so until that is in no route is computed."""
+        out: list[ManagerEffect] = []
+        for cid in list(self.waiting_for_routes):
+            request = self.conns[cid].request
+            assert request is not None
+            if request.responder not in self.routing.lsdb:
+                continue
+            if self.routing.next_hop(request.responder, request.fidelity) is not None:
+                del self.waiting_for_routes[cid]
+                out += self._attempt(cid, t_ps)
+        return out
 
     def _on_request(self, src: str, req: ConnectionSetupRequest, t_ps: int) -> list[ManagerEffect]:
         cid = req.connection
@@ -363,6 +453,7 @@ class ConnectionManager:
     def _finish(self, cid: str) -> list[ManagerEffect]:
         conn = self.conns.pop(cid)
         self.finished.add(cid)
+        self.waiting_for_routes.pop(cid, None)
         out: list[ManagerEffect] = []
         if conn.installed:
             out += self.engine.uninstall(cid)

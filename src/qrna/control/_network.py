@@ -27,10 +27,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import networkx as nx
 
+from qrna.control._delays import ClassicalDelays
 from qrna.control._errors import ControlError, GeneratorError
 from qrna.control._generator import (
     Accepted,
@@ -39,6 +41,7 @@ from qrna.control._generator import (
     RuleSetGenerator,
     default_generator,
 )
+from qrna.control._lsdb import LinkStateStore
 from qrna.control._manager import (
     ConnectionEvent,
     ConnectionManager,
@@ -52,6 +55,7 @@ from qrna.control._messages import (
     ControlMessage,
     HopRecord,
     LinkState,
+    LinkStateAdvertisement,
 )
 from qrna.control._plugins import BUILTIN_GENERATORS
 from qrna.control._reports import ConnectionReport, NetworkResult, connection_reports
@@ -103,6 +107,9 @@ class Network:
             fidelity moved beyond the estimate's 95 % interval and by more than 0.01,
             advertises it (the rate stays the link's calibrated one: monitoring a
             connection's share of the memories measures its use, not the link's capacity).
+        message_log: keep a trace of every control message sent, ``(t_ps, src, dst, type,
+            connection)``, in ``message_log`` (off by default: flooding alone sends N² of
+            them, a million at 1000 nodes).
     """
 
     def __init__(
@@ -118,6 +125,7 @@ class Network:
         max_attempts: int = 6,
         monitor_fraction: float = 0.0,
         monitor_interval_s: float = 0.01,
+        message_log: bool = False,
     ) -> None:
         if not links:
             raise ControlError("a network needs at least one link")
@@ -147,20 +155,24 @@ class Network:
         missing = set(self.nodes) - set(classical)
         if missing:
             raise ControlError(f"nodes {sorted(missing)} are not on the classical network")
-        self.delay_s = dict(nx.all_pairs_dijkstra_path_length(classical, weight="delay_s"))
+        # Computed per pair when first needed (``ClassicalDelays``), not as an N² table.
+        self.delay_s = ClassicalDelays(classical)
         for spec in links:
-            if spec.b.address not in self.delay_s[spec.a.address]:
+            if not self.delay_s.connected(spec.a.address, spec.b.address):
                 raise ControlError(
                     f"classical network: no route between {spec.a.address!r} and "
                     f"{spec.b.address!r}, the ends of a quantum link"
                 )
         self.plans: dict[str, Plan] = {}  # connection -> the plan its RuleSets follow
         self.engines: dict[str, RuleEngine] = {}
+        self.link_states = LinkStateStore()  # every daemon's advertisements, kept once
         self.managers: dict[str, ConnectionManager] = {}
         for name in sorted(self.nodes):
             engine = RuleEngine(name, NodeHardware(self, name))
             relay = self.nodes[name].type in (NodeType.REP1, NodeType.RTR)
-            routing = RoutingDaemon(name, sorted(classical.neighbors(name)), metric, relay)
+            routing = RoutingDaemon(
+                name, sorted(classical.neighbors(name)), metric, relay, self.link_states
+            )
             self.engines[name] = engine
             self.managers[name] = ConnectionManager(
                 name,
@@ -171,6 +183,7 @@ class Network:
                 self._recording(generator),
                 self.streams.stream(f"control/{name}"),
                 max_attempts=max_attempts,
+                converged_by=lambda n=name: self._routing_converged_ps(n),  # type: ignore[misc]
             )
         if not (0.0 <= monitor_fraction < 1.0 and monitor_interval_s > 0):
             raise ControlError(
@@ -184,7 +197,10 @@ class Network:
         self._requests: dict[str, ConnectionSetupRequest] = {}
         self._events: dict[str, list[ConnectionEvent]] = {}
         self.measurements: list[MeasurementDone] = []
-        self.message_log: list[tuple[int, str, str, str, str]] = []  # t, src, dst, type, conn
+        # t, src, dst, type, connection of every control message, when asked (``message_log``)
+        self.message_log: list[tuple[int, str, str, str, str]] = []
+        self._log_messages = message_log
+        self._latency_cache: dict[tuple[str, str], int] = {}  # without jitter: ps per pair
         self._count = 0
         self._apps: dict[tuple[str, str], tuple[Callable[[PairDelivered], None], bool]] = {}
         self._app_rng = self.streams.stream("applications")
@@ -194,6 +210,7 @@ class Network:
         self._initiator_delivered: dict[str, int] = {}
         self.paths: dict[str, tuple[str, ...]] = {}  # connection -> its path, once it is up
         self._estimates: dict[tuple[str, str], LinkState] = {}
+        self._advertised_ps = 0  # when a node last advertised its links
         for name in sorted(self.nodes):
             self.scheduler.schedule(0, lambda n=name: self._advertise(n))  # type: ignore[misc]
         if monitor_fraction:
@@ -277,9 +294,17 @@ class Network:
     def _latency_bound(self, a: str, b: str) -> float:
         """The longest a classical message from ``a`` to ``b`` can take (jitter included):
         what discard timers must outlast (spec §6)."""
-        return self.delay_s[a][b] * (1.0 + self.jitter)
+        return self.delay_s.delay_s(a, b) * (1.0 + self.jitter)
+
+    def _routing_converged_ps(self, node: str) -> int:
+        """When every advertisement sent so far has reached ``node`` at the latest: flooding
+        takes the shortest classical path (each hop's latency at most (1 + jitter) times its
+        delay, rounded to the picosecond: 1 ps per node covers the rounding)."""
+        spread = self.delay_s.eccentricity_s(node) * (1.0 + self.jitter)
+        return self._advertised_ps + s_to_ps(spread) + len(self.nodes)
 
     def _advertise(self, node: str) -> None:
+        self._advertised_ps = self.scheduler.now_ps
         states = [self.link_state(node, n) for n in sorted(self.ports[node])]
         self._control(node, self.managers[node].link_states(states))
 
@@ -330,7 +355,9 @@ class Network:
     ) -> str:
         """Schedule an application at ``initiator`` asking for a connection; returns its id.
 
-        The default start (1 ms) leaves the routing daemons time to learn the topology.
+        The default start (1 ms) leaves the routing daemons of a small network time to learn
+        the topology; a request that comes before its route waits for it (bounded: until every
+        advertisement can have reached the Initiator; ``ConnectionManager``).
         """
         for node in (initiator, responder):
             if node not in self.nodes:
@@ -354,6 +381,11 @@ class Network:
 
         self.scheduler.schedule_at(max(self.scheduler.now_ps, s_to_ps(at_s)), start)
         return cid
+
+    def progress(self, connection: str) -> str:
+        """Where a connection that is not up stands ("" if it is up or over)."""
+        req = self._requests[connection]
+        return self.managers[req.initiator].progress(connection)
 
     def teardown(self, connection: str, at_s: float) -> None:
         """Schedule the Initiator to end ``connection`` at ``at_s`` (if it is still live; a
@@ -412,9 +444,14 @@ class Network:
     # -- effects --------------------------------------------------------------------------------
 
     def _latency_ps(self, src: str, dst: str) -> int:
-        latency = self.delay_s[src][dst]
-        if self.jitter:
-            latency += self.jitter * latency * float(self._jitter_rng.random())
+        if not self.jitter:
+            key = (src, dst)
+            known = self._latency_cache.get(key)
+            if known is None:
+                known = self._latency_cache[key] = s_to_ps(self.delay_s.delay_s(src, dst))
+            return known
+        latency = self.delay_s.delay_s(src, dst)
+        latency += self.jitter * latency * float(self._jitter_rng.random())
         return s_to_ps(latency)
 
     def _control(self, node: str, effects: Sequence[ManagerEffect]) -> None:
@@ -427,10 +464,12 @@ class Network:
             elif isinstance(eff, Release):
                 self.sublinks.release(node, eff.connection)
             elif isinstance(eff, Wake):
-                cid = eff.connection
+                cid, route = eff.connection, eff.route
                 self.scheduler.schedule(
                     eff.delay_ps,
-                    lambda c=cid: self._control(node, mgr.on_wake(c, self.scheduler.now_ps)),  # type: ignore[misc]
+                    lambda c=cid, r=route: self._control(  # type: ignore[misc]
+                        node, mgr.on_wake(c, self.scheduler.now_ps, r)
+                    ),
                 )
             elif isinstance(eff, ConnectionEvent):
                 self._events[eff.connection].append(eff)
@@ -440,15 +479,45 @@ class Network:
                 self._engine(node, [eff])
 
     def _send_control(self, src: str, dst: str, message: ControlMessage) -> None:
-        kind = type(message).__name__
-        cid = getattr(message, "connection", "")
-        self.message_log.append((self.scheduler.now_ps, src, dst, kind, cid))
+        if self._log_messages:
+            kind = type(message).__name__
+            cid = getattr(message, "connection", "")
+            self.message_log.append((self.scheduler.now_ps, src, dst, kind, cid))
+        if message.__class__ is LinkStateAdvertisement:
+            self.scheduler.schedule(
+                self._latency_ps(src, dst),
+                lambda: self._flooded(src, dst, message),
+            )
+            return
         mgr = self.managers[dst]
 
         def arrive() -> None:
             self._control(dst, mgr.on_message(src, message, self.scheduler.now_ps))
 
         self.scheduler.schedule(self._latency_ps(src, dst), arrive)
+
+    def _flooded(self, src: str, node: str, lsa: LinkStateAdvertisement) -> None:
+        """An advertisement reached ``node`` from ``src``: what ``on_message`` would do,
+        without an effect object per message."""
+        mgr = self.managers[node]
+        if mgr.waiting_for_routes:
+            onward, effects = mgr.on_flood(src, lsa, self.scheduler.now_ps)
+        else:  # what on_flood does then, a call less
+            onward, effects = mgr.routing.flood(src, lsa), []
+        if onward:
+            if self._log_messages or self.jitter:
+                for neighbour in onward:
+                    self._send_control(node, neighbour, lsa)
+            else:  # _send_control inlined: a million of these set up a 1000-node chain
+                known = self._latency_cache
+                schedule = self.scheduler.schedule
+                for neighbour in onward:
+                    ps = known.get((node, neighbour))
+                    if ps is None:
+                        ps = self._latency_ps(node, neighbour)
+                    schedule(ps, partial(self._flooded, node, neighbour, lsa))
+        if effects:
+            self._control(node, effects)
 
     def _engine(self, node: str, effects: Sequence[EngineEffect]) -> None:
         for eff in effects:

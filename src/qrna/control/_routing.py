@@ -12,8 +12,12 @@ pluggable metric:
 
 A link is used only if both ends advertise it; its cost is the larger of the two ends' views.
 Ties break deterministically: among equal-cost paths the one whose node sequence, read from the
-destination back, is smallest. Routes are cached per (destination, fidelity) and recomputed
-when any link state changes.
+destination back, is smallest. Routes are cached per fidelity and recomputed when any link
+state changes; a daemon whose database is the newest (every daemon, once flooding is over)
+shares the usable links with the others, and its routes sit among the network's few most recent
+(``LinkStateStore``), so that routing a request along a path of N nodes costs N Dijkstra runs
+over one shared graph, and memory for a few, not N² (1000 nodes: a path of 1000 hops once
+built 1000 graphs of 1000 links and kept 1000 route tables).
 
 Example:
     >>> d = RoutingDaemon("a", neighbours=["b"])
@@ -24,13 +28,15 @@ Example:
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
 
 from qrna.control._errors import ControlError
+from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import ControlMessage, LinkState, LinkStateAdvertisement
 from qrna.link import seconds_per_pair
 from qrna.physics import BellDiagonal
@@ -69,6 +75,8 @@ class RoutingDaemon:
         neighbours: its classical neighbours (advertisements are flooded to them).
         metric: a name in ``METRICS`` or a callable ``(LinkState, fidelity) -> cost``.
         relay: whether this node may be in the middle of a path (an end node may not).
+        store: where the advertisements are kept, shared by a network's daemons
+            (``LinkStateStore``); default: one of its own.
     """
 
     def __init__(
@@ -77,6 +85,7 @@ class RoutingDaemon:
         neighbours: Iterable[str],
         metric: str | Metric = "qdijkstra",
         relay: bool = True,
+        store: LinkStateStore | None = None,
     ) -> None:
         if isinstance(metric, str):
             if metric not in METRICS:
@@ -90,10 +99,11 @@ class RoutingDaemon:
         self.relay = relay
         self.neighbours = sorted(set(neighbours))
         self.metric = metric
-        self.lsdb: dict[str, LinkStateAdvertisement] = {}
+        self.lsdb = LinkStateDatabase(LinkStateStore() if store is None else store)
+        self._onward: dict[str, list[str]] = {}  # sender -> the neighbours to flood on to
+        self.version = 0  # counts the changes of its database
         self._seq = 0
-        self._cache: dict[float, tuple[dict[str, list[str]], dict[str, float]]] = {}
-        self._hop_cache: dict[float, dict[str, int]] = {}
+        self._cache: dict[float, _Routes] = {}  # while its database is not the newest
         self.recomputations = 0
 
     # -- events -------------------------------------------------------------------------------
@@ -107,61 +117,79 @@ class RoutingDaemon:
 
     def on_advertisement(self, src: str, lsa: LinkStateAdvertisement) -> list[SendControl]:
         """An advertisement arrived from neighbour ``src``: keep and pass it on if new."""
-        held = self.lsdb.get(lsa.origin)
-        if lsa.origin == self.node or (held is not None and held.seq >= lsa.seq):
-            return []
-        self._store(lsa)
-        return [SendControl(n, lsa) for n in self.neighbours if n != src]
+        onward = self.flood(src, lsa)
+        return [] if onward is None else [SendControl(n, lsa) for n in onward]
+
+    def flood(self, src: str, lsa: LinkStateAdvertisement) -> list[str] | None:
+        """``on_advertisement`` without the effects (a network's fast path: flooding sends
+        N² messages): the neighbours to pass ``lsa`` on to, or None if it was not new."""
+        if lsa.origin == self.node or not self.lsdb.offer(lsa):
+            return None
+        self.version += 1
+        if self._cache:
+            self._cache.clear()
+        onward = self._onward.get(src)
+        if onward is None:
+            onward = self._onward[src] = [n for n in self.neighbours if n != src]
+        return onward
 
     def _store(self, lsa: LinkStateAdvertisement) -> None:
-        self.lsdb[lsa.origin] = lsa
-        self._cache.clear()
-        self._hop_cache.clear()
+        self.lsdb.offer(lsa)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.version += 1
+        if self._cache:
+            self._cache.clear()
 
     # -- routes -------------------------------------------------------------------------------
 
     def graph(self, fidelity: float) -> nx.DiGraph[str]:
         """The advertised topology with each usable link's cost under the metric, directed so
         that a path leaves a node that does not relay only if the path starts there."""
+        links, stubs = _usable_links(self.lsdb, self.metric, fidelity)
         g: nx.DiGraph[str] = nx.DiGraph()
-        views: dict[tuple[str, str], list[float]] = {}
-        for origin in sorted(self.lsdb):
-            for link in self.lsdb[origin].links:
-                key = (min(origin, link.neighbour), max(origin, link.neighbour))
-                views.setdefault(key, []).append(self.metric(link, fidelity))
-        for (a, b), costs in sorted(views.items()):
-            if len(costs) == 2 and all(math.isfinite(c) for c in costs):
-                for x, y in ((a, b), (b, a)):
-                    if x == self.node or self._relays(x):
-                        g.add_edge(x, y, cost=max(costs))
-                    else:
-                        g.add_node(x)
+        for x, out in links.items():
+            if x == self.node or x not in stubs:
+                for y, cost in out:
+                    g.add_edge(x, y, cost=cost)
+            else:
+                g.add_node(x)
         return g
 
-    def _relays(self, node: str) -> bool:
-        lsa = self.lsdb.get(node)
-        return lsa is None or lsa.relay
-
-    def _routes(self, fidelity: float) -> tuple[dict[str, list[str]], dict[str, float]]:
-        cached = self._cache.get(fidelity)
-        if cached is None:
+    def _routes(self, fidelity: float) -> _Routes:
+        # A daemon that holds the newest advertisement of every node sees what every such
+        # daemon sees: the usable links are worked out once for all of them (the store's), and
+        # its routes kept among the store's few recent ones; during flooding it has its own.
+        if self.lsdb.current():
+            store = self.lsdb.store
+            key = (self.node, self.metric, fidelity)
+            routes = store.routes.get(key)
+            if routes is None:
+                self.recomputations += 1
+                shared = store.links.get((self.metric, fidelity))
+                if shared is None:
+                    shared = _usable_links(self.lsdb, self.metric, fidelity)
+                    store.links[(self.metric, fidelity)] = shared
+                routes = _Routes(self.node, *_dijkstra(self.node, *shared))
+                store.keep_routes(key, routes)
+            return routes
+        routes = self._cache.get(fidelity)
+        if routes is None:
             self.recomputations += 1
-            g = self.graph(fidelity)
-            if self.node in g:
-                pred, dist = nx.dijkstra_predecessor_and_distance(g, self.node, weight="cost")
-            else:
-                pred, dist = {self.node: []}, {self.node: 0.0}
-            cached = (pred, dist)
-            self._cache[fidelity] = cached
-        return cached
+            links, stubs = _usable_links(self.lsdb, self.metric, fidelity)
+            routes = _Routes(self.node, *_dijkstra(self.node, links, stubs))
+            self._cache[fidelity] = routes
+        return routes
 
     def path(self, dst: str, fidelity: float) -> list[str] | None:
         """The cheapest path from this node to ``dst`` for pairs of ``fidelity`` (None: no
         usable route); among equally cheap ones the fewest hops, then the first by name."""
-        pred, _ = self._routes(fidelity)
+        routes = self._routes(fidelity)
+        pred = routes.pred
         if dst not in pred:
             return None
-        hops = self._hops(fidelity, pred)
+        hops = routes.hops()
         out = [dst]
         while out[-1] != self.node:
             v = out[-1]
@@ -171,16 +199,97 @@ class RoutingDaemon:
             out.append(min(p for p in pred[v] if hops[p] == hops[v] - 1))
         return out[::-1]
 
-    def _hops(self, fidelity: float, pred: dict[str, list[str]]) -> dict[str, int]:
-        """Fewest hops from this node to each node over cheapest-path links only."""
-        hops = self._hop_cache.get(fidelity)
-        if hops is None:
+    def cost(self, dst: str, fidelity: float) -> float:
+        """The path cost to ``dst`` under the metric (inf: unreachable)."""
+        return float(self._routes(fidelity).dist.get(dst, math.inf))
+
+    def next_hop(self, dst: str, fidelity: float) -> str | None:
+        """The neighbour to forward toward ``dst`` (None: no route)."""
+        p = self.path(dst, fidelity)
+        return p[1] if p is not None and len(p) > 1 else None
+
+
+Links = dict[str, list[tuple[str, float]]]
+"""node -> (neighbour, cost) of each usable link, both ways."""
+
+
+def _usable_links(
+    lsdb: Mapping[str, LinkStateAdvertisement], metric: Metric, fidelity: float
+) -> tuple[Links, frozenset[str]]:
+    """The links both ends advertise with a finite cost (the larger of the two ends' views),
+    and the nodes that do not relay."""
+    views: dict[tuple[str, str], list[float]] = {}
+    stubs = set()
+    for origin in sorted(lsdb):
+        lsa = lsdb[origin]
+        if not lsa.relay:
+            stubs.add(origin)
+        for link in lsa.links:
+            key = (min(origin, link.neighbour), max(origin, link.neighbour))
+            views.setdefault(key, []).append(metric(link, fidelity))
+    links: Links = {}
+    for (a, b), costs in sorted(views.items()):
+        if len(costs) == 2 and all(math.isfinite(c) for c in costs):
+            cost = max(costs)
+            links.setdefault(a, []).append((b, cost))
+            links.setdefault(b, []).append((a, cost))
+    return links, frozenset(stubs)
+
+
+def _dijkstra(
+    source: str, links: Links, stubs: frozenset[str]
+) -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Predecessors and distances from ``source`` over ``links``, leaving a node of ``stubs``
+    only from the source: networkx's ``dijkstra_predecessor_and_distance`` to the bit (a
+    node's distance is the least of its settled predecessors' distance plus the link, and its
+    predecessors all those that reach it at that distance, in whatever order they settle)."""
+    dist: dict[str, float] = {}
+    seen = {source: 0.0}
+    pred: dict[str, list[str]] = {source: []}
+    fringe = [(0.0, 0, source)]
+    count = 1
+    while fringe:
+        d, _, v = heapq.heappop(fringe)
+        if v in dist:
+            continue
+        dist[v] = d
+        if v in stubs and v != source:
+            continue
+        for u, cost in links.get(v, ()):
+            vu = d + cost
+            if u in dist:
+                if vu == dist[u]:
+                    pred[u].append(v)
+            elif u not in seen or vu < seen[u]:
+                seen[u] = vu
+                heapq.heappush(fringe, (vu, count, u))
+                count += 1
+                pred[u] = [v]
+            elif vu == seen[u]:
+                pred[u].append(v)
+    return pred, dist
+
+
+class _Routes:
+    """One daemon's cheapest paths for one fidelity: predecessors, distances, and (when
+    first needed) the fewest hops to each node over cheapest-path links only."""
+
+    __slots__ = ("_hops", "dist", "pred", "source")
+
+    def __init__(self, source: str, pred: dict[str, list[str]], dist: dict[str, float]) -> None:
+        self.source = source
+        self.pred = pred
+        self.dist = dist
+        self._hops: dict[str, int] | None = None
+
+    def hops(self) -> dict[str, int]:
+        if self._hops is None:
             succ: dict[str, list[str]] = {}
-            for v, ps in pred.items():
+            for v, ps in self.pred.items():
                 for p in ps:
                     succ.setdefault(p, []).append(v)
-            hops = {self.node: 0}
-            frontier = [self.node]
+            hops = {self.source: 0}
+            frontier = [self.source]
             while frontier:
                 nxt = []
                 for u in frontier:
@@ -189,15 +298,5 @@ class RoutingDaemon:
                             hops[v] = hops[u] + 1
                             nxt.append(v)
                 frontier = nxt
-            self._hop_cache[fidelity] = hops
-        return hops
-
-    def cost(self, dst: str, fidelity: float) -> float:
-        """The path cost to ``dst`` under the metric (inf: unreachable)."""
-        _, dist = self._routes(fidelity)
-        return float(dist.get(dst, math.inf))
-
-    def next_hop(self, dst: str, fidelity: float) -> str | None:
-        """The neighbour to forward toward ``dst`` (None: no route)."""
-        p = self.path(dst, fidelity)
-        return p[1] if p is not None and len(p) > 1 else None
+            self._hops = hops
+        return self._hops

@@ -355,11 +355,16 @@ def _connections(
         else:
             fidelity, fidelity_ci = _mean_ci(mine.fidelity)
             latency = mine.latency_s.mean
-        # Why it failed, or why it is still pending: the last refusal (or that it never left).
+        # Why it failed, or why it is still pending: the last refusal, or where its setup
+        # stands (waiting for a route, a request on its way), or that it never left.
         refused = [e.detail for e in r.events if e.kind in ("failed", "rejected")]
         detail = ""
         if r.status in ("failed", "pending"):
-            detail = refused[-1] if refused else "not started before the run ended"
+            detail = (
+                refused[-1]
+                if refused
+                else network.progress(cid) or "not started before the run ended"
+            )
         out.append(
             {
                 "id": cid,

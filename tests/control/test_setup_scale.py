@@ -1,0 +1,192 @@
+"""Setup that scales (issue 11, item 4): classical delays on demand equal the old all-pairs
+table to the bit, routes computed over a shared graph equal networkx's, the link-state store
+keeps each advertisement once, ``message_log`` is a trace taken only when asked, and a request
+made before routing has converged waits for its route (bounded) instead of failing."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qrna.control import (
+    LinkState,
+    LinkStateAdvertisement,
+    Network,
+    RoutingDaemon,
+    line_network,
+    links_from_graph,
+)
+from qrna.control._delays import ClassicalDelays
+from qrna.control._routing import _dijkstra, _usable_links
+from qrna.kernel import s_to_ps
+
+PERFECT = (1.0, 0.0, 0.0, 0.0)
+
+
+@st.composite
+def classical_graphs(draw: st.DrawFn) -> nx.Graph[str]:
+    """2 to 12 nodes, any edges (perhaps disconnected), delays from 0.1 µs to 10 ms."""
+    n = draw(st.integers(2, 12))
+    nodes = [f"v{i}" for i in range(n)]
+    g: nx.Graph[str] = nx.Graph()
+    g.add_nodes_from(nodes)
+    pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :]]
+    for a, b in draw(st.lists(st.sampled_from(pairs), max_size=3 * n, unique=True)):
+        g.add_edge(a, b, delay_s=draw(st.floats(1e-7, 1e-2)))
+    return g
+
+
+@given(classical_graphs(), st.randoms(use_true_random=False))
+def test_delays_on_demand_equal_the_all_pairs_table(g: nx.Graph[str], rng: object) -> None:
+    """Every pair, asked in a random order (rows for eccentricities mixed in), gives the
+    all-pairs Dijkstra's number exactly; unreachable pairs are infinite and not in the row."""
+    table = dict(nx.all_pairs_dijkstra_path_length(g, weight="delay_s"))
+    delays = ClassicalDelays(g)
+    pairs = [(a, b) for a in g for b in g]
+    rng.shuffle(pairs)  # type: ignore[attr-defined]
+    for k, (a, b) in enumerate(pairs):
+        if k % 7 == 0:
+            assert delays.eccentricity_s(a) == max(table[a].values())
+        if b in table[a]:
+            assert delays.delay_s(a, b) == table[a][b]
+            assert delays[a][b] == table[a][b]
+            assert b in delays[a]
+        else:
+            assert delays.delay_s(a, b) == math.inf
+            assert b not in delays[a]
+            with pytest.raises(KeyError):
+                delays[a][b]
+
+
+@st.composite
+def databases(draw: st.DrawFn) -> tuple[RoutingDaemon, float]:
+    """A daemon of ``v0`` holding advertisements of a random topology: costs from the length
+    metric (zero-length links included), some one-sided links, some end nodes."""
+    n = draw(st.integers(2, 9))
+    nodes = [f"v{i}" for i in range(n)]
+    lengths = st.sampled_from([0.0, 1.0, 2.0, 3.0, 2.5])
+    links: dict[str, list[LinkState]] = {v: [] for v in nodes}
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            if draw(st.booleans()):
+                km = draw(lengths)
+                for x, y in ((a, b), (b, a)):
+                    if draw(st.integers(0, 9)):  # one in ten views is missing: one-sided
+                        links[x].append(LinkState(y, 100.0, PERFECT, km, 1e-6))
+    relays = {v: draw(st.booleans()) for v in nodes}
+    d = RoutingDaemon("v0", nodes[1:], metric="length", relay=relays["v0"])
+    d.set_links(links["v0"])
+    for v in nodes[1:]:
+        d.on_advertisement("v1", LinkStateAdvertisement(v, 1, tuple(links[v]), relays[v]))
+    return d, 0.5
+
+
+@given(databases())
+def test_routes_equal_networkx_dijkstra(case: tuple[RoutingDaemon, float]) -> None:
+    """The shared-links Dijkstra gives networkx's distances and predecessor sets (what the
+    path's tie-break reads) on the daemon's own graph, ties and zero-cost links included."""
+    d, fidelity = case
+    want_pred, want_dist = (
+        nx.dijkstra_predecessor_and_distance(d.graph(fidelity), d.node, weight="cost")
+        if d.node in d.graph(fidelity)
+        else ({d.node: []}, {d.node: 0.0})
+    )
+    pred, dist = _dijkstra(d.node, *_usable_links(d.lsdb, d.metric, fidelity))
+    assert dist == want_dist
+    assert {v: sorted(p) for v, p in pred.items()} == {v: sorted(p) for v, p in want_pred.items()}
+
+
+def test_every_daemon_holds_every_advertisement_and_the_store_keeps_each_once() -> None:
+    """Ten nodes in a line: after flooding every daemon holds ten advertisements, and the
+    network's store ten in all (not a hundred). A re-advertised link replaces its two ends'
+    advertisements everywhere: still ten."""
+    net = line_network(10, seed=1)
+    net.run(1e-3)
+    assert {len(m.routing.lsdb) for m in net.managers.values()} == {10}
+    assert all(m.routing.lsdb.current() for m in net.managers.values())
+    assert net.link_states.stored() == 10
+    net.set_link_estimate("n3", "n4", 10.0, (0.9, 0.05, 0.03, 0.02))
+    net.run(1e-3)
+    assert [m.routing.lsdb["n3"].seq for m in net.managers.values()] == [2] * 10
+    assert net.link_states.stored() == 10
+
+
+def test_message_log_is_off_by_default_and_on_when_asked() -> None:
+    """Three nodes in a line: flooding sends 3 × 2 advertisements, setup 2 requests and 2
+    responses, and teardown 2 messages. Logged only with ``message_log=True``; the run is the
+    same either way."""
+    runs = {}
+    for log in (False, True):
+        net = line_network(3, seed=1, message_log=log)
+        c = net.request("n0", "n2", fidelity=0.5, pairs=5)
+        runs[log] = (net.run(0.01), net.message_log)
+        assert runs[log][0].connections[c].status == "done"
+    assert runs[False][1] == []
+    kinds = [kind for _, _, _, kind, _ in runs[True][1]]
+    assert {k: kinds.count(k) for k in set(kinds)} == {
+        "LinkStateAdvertisement": 6,
+        "ConnectionSetupRequest": 2,
+        "ConnectionSetupResponse": 2,
+        "ConnectionTeardown": 2,
+    }
+    assert runs[False][0].events == runs[True][0].events
+    assert runs[False][0].connections == runs[True][0].connections
+
+
+def test_a_request_before_convergence_waits_for_its_route() -> None:
+    """60 nodes in a line, 10 km apart, a request at t = 0: n0 learns a route when n59's
+    advertisement reaches it (59 hops); the request then hops 59 links and the response comes
+    straight back. Up at exactly that time, on the first attempt, and pairs are delivered."""
+    net = line_network(60, length_km=10.0, memories=4, seed=1)
+    c = net.request("n0", "n59", fidelity=0.5, pairs=3, at_s=0.0)
+    net.run(2e-3)  # the flood takes 59 × 48 µs = 2.8 ms to cross
+    assert net.progress(c) == "waiting since 0 s for a route to n59 (routing has not converged)"
+    net.run(2e-3)  # the request left at 2.8 ms; its answer comes at 8.5 ms
+    assert net.progress(c) == "setup attempt 1 on its way, not answered yet"
+    report = net.run(0.046).connections[c]
+    assert net.progress(c) == ""
+    assert report.status == "done"
+    assert report.attempts == 1
+    assert report.delivered >= 3
+    hop = s_to_ps(net.delay_s["n0"]["n1"])
+    up = next(e for e in report.events if e.kind == "up")
+    assert up.t_ps == 59 * hop + 59 * hop + s_to_ps(net.delay_s["n59"]["n0"])
+    assert [e.kind for e in report.events] == ["up", "done"]
+
+
+def test_a_request_to_an_unreachable_node_fails_after_the_bound() -> None:
+    """Two islands a-b and c-d, a request a → d at t = 0: a waits until every advertisement
+    sent at t = 0 can have reached it (its farthest node, b, 48 µs away, plus 1 ps per node
+    of rounding), then finds still no route and fails saying so."""
+    g: nx.Graph[str] = nx.Graph([("a", "b"), ("c", "d")])
+    net = Network(links_from_graph(g, length_km=10.0), seed=1, max_attempts=1)
+    c = net.request("a", "d", fidelity=0.5, pairs=1, at_s=0.0)
+    report = net.run(0.01).connections[c]
+    assert report.status == "failed"
+    (failed,) = report.events
+    assert failed.t_ps == s_to_ps(net.delay_s["a"]["b"]) + 4
+    waited = f"{failed.t_ps * 1e-12:.3g}"
+    assert waited == "4.81e-05"  # 10 km of fibre at 2.08e8 m/s
+    assert failed.detail == (
+        f"no_route: no route to d known after waiting {waited} s for routing to converge "
+        "(after 1 attempts)"
+    )
+    assert net.leaks() == []
+
+
+def test_a_pending_connection_says_where_its_setup_stands() -> None:
+    """The chain preset stretched to 200 nodes (10 km links) and run for 5 ms: the request of
+    1 ms is still waiting for routing to converge (9.6 ms), and the summary says so."""
+    from qrna.scenario import load_scenario, run
+
+    scenario = load_scenario(
+        "chain",
+        ["topology.nodes=200", "traffic.0.responder=n199", "simulation.duration_s=0.005"],
+    )
+    (c,) = run(scenario).summary["connections"]
+    assert (c["status"], c["attempts"]) == ("pending", 0)
+    assert c["detail"] == "waiting since 0.001 s for a route to n199 (routing has not converged)"
