@@ -362,3 +362,24 @@ def test_an_application_figure_without_a_label_reads_its_unit_from_its_name() ->
         ["connection", "echo rate (/s)", "round trip (s)", "echo count"],
         [["c1", "1234", "0.00125", "7"]],
     )
+
+
+def test_a_network_of_more_than_500_nodes_is_laid_out_without_scipy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """networkx's spring layout needs scipy above 500 nodes; scipy is not a dependency, so a
+    600-node chain is drawn on a circle (a crash there once failed big runs with exit 3)."""
+    import math
+    import sys
+
+    import networkx as nx
+
+    from qrna.report._plots import _layout
+
+    monkeypatch.setitem(sys.modules, "scipy", None)  # as on a machine without scipy
+    pos = _layout(nx.path_graph([f"n{i}" for i in range(600)]))
+    assert len(pos) == 600
+    assert all(math.isclose(math.hypot(x, y), 1.0, abs_tol=1e-6) for x, y in pos.values())
+    small = _layout(nx.path_graph([f"n{i}" for i in range(20)]))
+    assert len(small) == 20
+    assert not all(math.isclose(math.hypot(x, y), 1.0, abs_tol=1e-6) for x, y in small.values())

@@ -255,12 +255,20 @@ def topology_figure(results: Results, top: int = _TOP) -> Figure:
     return fig
 
 
+_SPRING_MAX_NODES = 500  # above this networkx's spring layout needs scipy (not a dependency)
+
+
 def _layout(g: nx.Graph[str]) -> dict[str, tuple[float, float]]:
     """A spring layout; for small graphs the one of eight seeded tries with the fewest
-    crossing links (crossings are what make a drawn network hard to follow)."""
-    tries = range(1, 9) if g.number_of_edges() <= 60 else range(1, 2)
+    crossing links (crossings are what make a drawn network hard to follow). Networks of
+    more than 500 nodes are drawn on a circle: a spring layout there is slow, and networkx
+    computes it with scipy."""
+    if g.number_of_nodes() > _SPRING_MAX_NODES:
+        return {n: (float(x), float(y)) for n, (x, y) in nx.circular_layout(g).items()}
+    if g.number_of_edges() > 60:
+        return {n: (float(x), float(y)) for n, (x, y) in nx.spring_layout(g, seed=1).items()}
     best: tuple[int, dict[str, tuple[float, float]]] | None = None
-    for seed in tries:
+    for seed in range(1, 9):
         pos = {n: (float(x), float(y)) for n, (x, y) in nx.spring_layout(g, seed=seed).items()}
         crossings = _crossings(list(g.edges), pos)
         if best is None or crossings < best[0]:
