@@ -219,3 +219,10 @@ def test_late_rejects_and_duplicate_responses_change_nothing() -> None:
     assert _sent(fresh.on_message("a", teardown, 7)) == [("c", teardown)]
     assert fresh.on_message("c", response, 8) == []
     assert (fresh.conns, fresh.finished) == ({}, {"c1"})
+
+
+def test_a_refusal_names_a_long_path_by_its_ends_and_length() -> None:
+    from qrna.control._generator import _path_text
+
+    assert _path_text([f"n{i}" for i in range(8)]) == "n0-n1-n2-n3-n4-n5-n6-n7"
+    assert _path_text([f"n{i}" for i in range(1000)]) == "n0-n1-...-n998-n999 (999 hops)"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
@@ -193,6 +193,14 @@ def estimate(
     return out[0].fidelity, out[1]
 
 
+def _path_text(path: Sequence[str]) -> str:
+    """A path for a message: whole up to 8 nodes, else its ends and its length (a refusal on
+    a 1000-node chain must not print 1000 names)."""
+    if len(path) <= 8:
+        return "-".join(path)
+    return f"{path[0]}-{path[1]}-...-{path[-2]}-{path[-1]} ({len(path) - 1} hops)"
+
+
 def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     """Choose the fastest plan that reaches the requested fidelity (module docstring)."""
     hops = request.hops
@@ -226,7 +234,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     if not candidates:
         return Rejected(
             RejectReason.FIDELITY_UNREACHABLE,
-            f"fidelity {request.fidelity} is out of reach on {'-'.join(path)} with {memories} "
+            f"fidelity {request.fidelity} is out of reach on {_path_text(path)} with {memories} "
             f"memories per QNIC; the best plan gives {best:.4f}",
         )
     neg_rate, _, order_index, link_rounds, e2e_rounds, fidelity = min(candidates)

@@ -73,14 +73,11 @@ from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
 from qrna.link import LinkSpec, herald_model
 from qrna.rules import (
     DeliveryLedger,
-    EngineEffect,
-    FreeQubit,
+    EngineRuntime,
     MeasurementDone,
     NodeHardware,
     PairDelivered,
     RuleEngine,
-    Send,
-    SetTimer,
 )
 
 __all__ = ["ConnectionReport", "Network", "NetworkResult"]
@@ -197,6 +194,14 @@ class Network:
         self._requests: dict[str, ConnectionSetupRequest] = {}
         self._events: dict[str, list[ConnectionEvent]] = {}
         self.measurements: list[MeasurementDone] = []
+        self.runtime = EngineRuntime(
+            self.scheduler,
+            self.engines,
+            self._latency_ps,
+            self.sublinks.free,
+            self._delivered,
+            self.measurements.append,
+        )
         # t, src, dst, type, connection of every control message, when asked (``message_log``)
         self.message_log: list[tuple[int, str, str, str, str]] = []
         self._log_messages = message_log
@@ -476,7 +481,7 @@ class Network:
                 if eff.kind == "up":
                     self.paths[eff.connection] = mgr.conns[eff.connection].path
             else:
-                self._engine(node, [eff])
+                self.runtime.apply(node, [eff])
 
     def _send_control(self, src: str, dst: str, message: ControlMessage) -> None:
         if self._log_messages:
@@ -519,43 +524,21 @@ class Network:
         if effects:
             self._control(node, effects)
 
-    def _engine(self, node: str, effects: Sequence[EngineEffect]) -> None:
-        for eff in effects:
-            if isinstance(eff, Send):
-                engine = self.engines[eff.dst]
-                src, dst, msg = node, eff.dst, eff.message
-
-                def arrive(src: str = src, dst: str = dst, msg=msg, engine=engine) -> None:  # type: ignore[no-untyped-def]
-                    self._engine(dst, engine.on_message(src, msg, self.scheduler.now_ps))
-
-                self.scheduler.schedule(self._latency_ps(node, eff.dst), arrive)
-            elif isinstance(eff, FreeQubit):
-                self.sublinks.free(eff.qubit)
-            elif isinstance(eff, SetTimer):
-                engine = self.engines[node]
-                token = eff.token
-                self.scheduler.schedule(
-                    eff.delay_ps,
-                    lambda t=token, e=engine: self._engine(
-                        node, e.on_timer(t, self.scheduler.now_ps)
-                    ),  # type: ignore[misc]
-                )
-            elif isinstance(eff, PairDelivered):
-                req = self._requests[eff.connection]
-                app = self._apps.get((eff.connection, node))
-                hold = app is not None and app[1]
-                if app is not None and not hold:
-                    app[0](eff)  # it measures at once, before the pair may be freed
-                self.ledger.deliver(node, node == req.initiator, eff, self.scheduler.now_ps, hold)
-                if app is not None and hold:
-                    app[0](eff)  # after the ledger knows the application holds it
-                if node == req.initiator:
-                    self._initiator_delivered[eff.connection] = (
-                        self._initiator_delivered.get(eff.connection, 0) + 1
-                    )
-                self._control(node, self.managers[node].on_delivered(eff.connection, eff.t_ps))
-            elif isinstance(eff, MeasurementDone):
-                self.measurements.append(eff)
+    def _delivered(self, node: str, eff: PairDelivered) -> None:
+        """A pair delivered at ``node``: to its application, the ledger and the manager."""
+        req = self._requests[eff.connection]
+        app = self._apps.get((eff.connection, node))
+        hold = app is not None and app[1]
+        if app is not None and not hold:
+            app[0](eff)  # it measures at once, before the pair may be freed
+        self.ledger.deliver(node, node == req.initiator, eff, self.scheduler.now_ps, hold)
+        if app is not None and hold:
+            app[0](eff)  # after the ledger knows the application holds it
+        if node == req.initiator:
+            self._initiator_delivered[eff.connection] = (
+                self._initiator_delivered.get(eff.connection, 0) + 1
+            )
+        self._control(node, self.managers[node].on_delivered(eff.connection, eff.t_ps))
 
     # -- running ----------------------------------------------------------------------------------
 

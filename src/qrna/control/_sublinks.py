@@ -128,7 +128,7 @@ class SubLinks:
                         return
                     net.ledger.record_arrived(cid, node, name, rec.origin, end)
                     effects = engine.assign_record(cid, name, (rec.basis, rec.bit), partner, now)
-                    net._engine(node, effects)
+                    net.runtime.apply(node, effects)
                 return
             assert heralds.qubits is not None
             if not self._live(cid, node):
@@ -161,7 +161,7 @@ class SubLinks:
                     self.free(rest)
                 return
             self.banks[qubit[0]].move(qubit[1], QubitStatus.ASSIGNED)
-            self.net._engine(node, engine.assign(cid, name, qubit, partner, now))
+            self.net.runtime.apply(node, engine.assign(cid, name, qubit, partner, now))
 
     def _live(self, cid: str, node: str) -> bool:
         """Whether ``cid`` still runs at ``node`` (installed, not released)."""
