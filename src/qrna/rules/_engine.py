@@ -547,16 +547,24 @@ class RuleEngine:
                 conn.queued.discard(index)
                 conn.position = index + 1
                 stage, rule = rules[index]
-                if self._fire(conn, stage, rule, effects):
+                try:
+                    fired_now = self._fire(conn, stage, rule, effects)
+                except BaseException:
+                    # A scan tries the failing rule again at the next event (a caller may go
+                    # on after an error): keep it woken, first of the next evaluation.
+                    conn.position = index
+                    self._wake(conn, index)
+                    raise
+                if fired_now:
                     fired = True
                     firings += 1
+                    self._wake(conn, index)  # it may fire again, in the next pass
                     if firings > _MAX_FIRINGS:
                         raise RuleSetError(
                             f"{self.node}: rule {rule.name!r} of connection "
                             f"{conn.ruleset.connection!r} keeps firing; a rule must use up "
                             "what it matches"
                         )
-                    self._wake(conn, index)  # it may fire again, in the next pass
             conn.position = 0
             for index in conn.behind:
                 heapq.heappush(woken, index)
