@@ -102,6 +102,18 @@ class _Plan:
         # Discard-timer seconds per bucket: (Stage, partner) or (Stage, ANY_PARTNER).
         self.age_limits: dict[_Key, list[int]] = {}
         self.timeouts: list[dict[str, float]] = []
+        # Whether a Stage-wide discard can fire with no time passed (no age clause of a
+        # positive number of ps holds it back): then a Stage's order across its buckets
+        # decides what it frees at t = 0, and the verifier's state key must keep that order.
+        self.discards_at_once = any(
+            isinstance(rule.action, Discard)
+            and rule.action.partner == ANY_PARTNER
+            and not any(
+                isinstance(c, ResourceOlderThan) and s_to_ps(c.seconds) > 0 for c in rule.condition
+            )
+            for stage in ruleset.stages
+            for rule in stage.rules
+        )
         for stage_index, stage in enumerate(ruleset.stages):
             per_partner: dict[str, float] = {}
             for rule in stage.rules:
