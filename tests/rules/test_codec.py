@@ -308,3 +308,18 @@ def test_the_schema_names_each_clause_and_action_with_its_fields() -> None:
     jsonschema.validate(ruleset_to_dict(rs), schema)
     assert ruleset_from_json(ruleset_to_json(rs)) == rs
     assert rs.partners() == set()
+
+
+def test_a_stage_wide_discard_round_trips_and_the_schema_says_how_to_write_it() -> None:
+    """``ANY_PARTNER`` is ``"*"`` on the wire: it decodes to the same rule, the schema accepts
+    it, and the schema's descriptions tell a JSON author to write ``"*"``."""
+    rule = Rule("discard", (ResourceOlderThan(ANY_PARTNER, 1e-3),), Discard(ANY_PARTNER))
+    rs = RuleSet("c1", "alice", (Stage((rule,)),))
+    data = ruleset_to_dict(rs)
+    assert data["stages"][0]["rules"][0]["action"] == {"type": "Discard", "partner": "*"}
+    assert ruleset_from_json(ruleset_to_json(rs)) == rs
+    schema = ruleset_schema()
+    jsonschema.Draft202012Validator(schema).validate(data)
+    for name in ("Discard", "ResourceOlderThan"):
+        assert '``"*"`` in JSON' in schema["$defs"][name]["description"]
+    assert rs.partners() == set()

@@ -10,13 +10,17 @@ import dataclasses
 
 import pytest
 
+from qrna.link import PairName
 from qrna.rules import (
+    ANY_PARTNER,
     Deliver,
+    Discard,
     EnoughResources,
     Increment,
     Purify,
     Rule,
     RuleSet,
+    Send,
     Stage,
     Swap,
     VariableBelow,
@@ -140,7 +144,7 @@ def test_the_exploration_state_key_reads_every_field_of_the_engine() -> None:
         "variables",
         "by_name",
         "by_key",
-        "by_stage",  # acted on only by discards, which never fire at t = 0
+        "by_stage",  # in the key when a Stage-wide discard can fire at t = 0
         "waiting",
         "purifications",
         "requests",
@@ -223,3 +227,24 @@ def test_a_purification_the_partner_cannot_answer_is_caught() -> None:
     )
     violations = verify(rulesets)
     assert any(v.kind == "no-receiver" and "no Purify rule" in v.message for v in violations)
+
+
+def test_engines_that_discard_stage_wide_differently_have_different_state_keys() -> None:
+    """A Stage-wide discard with no age clause fires at t = 0 and frees the Stage's oldest
+    resource: two engines that took the same pairs in different orders answer the next pair
+    differently, so they must not share a key (the exploration would merge them and never
+    run the other order's Frees)."""
+    rule = Rule("d", (EnoughResources("c"),), Discard(ANY_PARTNER))
+    rs = RuleSet("c1", "m", (Stage((rule,)),))
+    engines = []
+    for order in (("a", "b"), ("b", "a")):
+        engine = RuleEngine("m", _verify._SymbolicHardware())
+        engine.install(rs)
+        for p in order:
+            assert engine.assign("c1", PairName(p, 0), (p, 0), p, 0) == []
+        engines.append(engine)
+    keys = [_verify._local_key(e, "c1") for e in engines]
+    out = [e.assign("c1", PairName("c", 0), ("c", 0), "c", 0) for e in engines]
+    assert [m.dst for m in out[0] if isinstance(m, Send)] == ["a", "b", "c"]
+    assert [m.dst for m in out[1] if isinstance(m, Send)] == ["b", "a", "c"]
+    assert keys[0] != keys[1]

@@ -26,9 +26,11 @@ from qrna.rules import (
     Rule,
     RuleEngine,
     RuleSet,
+    RuleSetError,
     Send,
     SetTimer,
     Stage,
+    Swap,
     chain_rulesets,
 )
 from qrna.rules._engine import _MAX_FIRINGS
@@ -180,3 +182,16 @@ def test_a_discard_due_between_timers_fires_at_the_next_event() -> None:
     assert FreeQubit(("m", 1)) in out
     assert Send("a", FreeResource("c", PairName("a", 1))) in out
     assert engine.holds("c") == 1
+
+
+def test_a_rule_that_raised_is_tried_again_at_the_next_event() -> None:
+    """A Swap that meets a MEAS record raises; a scan meets it again at the next event, so the
+    engine must keep it woken rather than forget it (an unrelated timer here)."""
+    swap = Rule("swap", (), Swap("a", "b"))
+    engine = RuleEngine("m", _SymbolicHardware())
+    engine.install(RuleSet("c", "m", (Stage((swap,)),)))
+    engine.assign("c", PairName("a", 0), ("m", 0), "a", 0)
+    with pytest.raises(RuleSetError, match="only holds a measurement record"):
+        engine.assign_record("c", PairName("b", 0), ("Z", 0), "b", 0)
+    with pytest.raises(RuleSetError, match="only holds a measurement record"):
+        engine.on_timer(("c", (0, "a")), 10)

@@ -102,6 +102,18 @@ class _Plan:
         # Discard-timer seconds per bucket: (Stage, partner) or (Stage, ANY_PARTNER).
         self.age_limits: dict[_Key, list[int]] = {}
         self.timeouts: list[dict[str, float]] = []
+        # Whether a Stage-wide discard can fire with no time passed (no age clause of a
+        # positive number of ps holds it back): then a Stage's order across its buckets
+        # decides what it frees at t = 0, and the verifier's state key must keep that order.
+        self.discards_at_once = any(
+            isinstance(rule.action, Discard)
+            and rule.action.partner == ANY_PARTNER
+            and not any(
+                isinstance(c, ResourceOlderThan) and s_to_ps(c.seconds) > 0 for c in rule.condition
+            )
+            for stage in ruleset.stages
+            for rule in stage.rules
+        )
         for stage_index, stage in enumerate(ruleset.stages):
             per_partner: dict[str, float] = {}
             for rule in stage.rules:
@@ -547,16 +559,24 @@ class RuleEngine:
                 conn.queued.discard(index)
                 conn.position = index + 1
                 stage, rule = rules[index]
-                if self._fire(conn, stage, rule, effects):
+                try:
+                    fired_now = self._fire(conn, stage, rule, effects)
+                except BaseException:
+                    # A scan tries the failing rule again at the next event (a caller may go
+                    # on after an error): keep it woken, first of the next evaluation.
+                    conn.position = index
+                    self._wake(conn, index)
+                    raise
+                if fired_now:
                     fired = True
                     firings += 1
+                    self._wake(conn, index)  # it may fire again, in the next pass
                     if firings > _MAX_FIRINGS:
                         raise RuleSetError(
                             f"{self.node}: rule {rule.name!r} of connection "
                             f"{conn.ruleset.connection!r} keeps firing; a rule must use up "
                             "what it matches"
                         )
-                    self._wake(conn, index)  # it may fire again, in the next pass
             conn.position = 0
             for index in conn.behind:
                 heapq.heappush(woken, index)

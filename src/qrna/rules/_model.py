@@ -99,9 +99,9 @@ class EnoughResources:
 
 @dataclass(frozen=True, slots=True)
 class ResourceOlderThan:
-    """A resource shared with ``partner`` (any partner if ``ANY_PARTNER``) has waited in this
-    Stage at least ``seconds`` (a discard timer, spec §6: it must exceed the one-way latency to
-    the partner)."""
+    """A resource shared with ``partner`` (any partner if ``ANY_PARTNER``, ``"*"`` in JSON)
+    has waited in this Stage at least ``seconds`` (a discard timer, spec §6: it must exceed the
+    one-way latency to the partner)."""
 
     partner: str
     seconds: float
@@ -206,7 +206,7 @@ class Promote:
 @dataclass(frozen=True, slots=True)
 class Discard:
     """Free the oldest idle resource shared with ``partner`` (of the whole Stage if
-    ``ANY_PARTNER``) and tell its partner (a Free message)."""
+    ``ANY_PARTNER``, ``"*"`` in JSON) and tell its partner (a Free message)."""
 
     partner: str
 

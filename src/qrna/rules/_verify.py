@@ -140,11 +140,18 @@ def _local_key(engine: RuleEngine, connection: str) -> tuple[object, ...]:
     every event alike. Orders the engine only looks things up in are sorted away; the orders it
     acts on (a Stage's resources, oldest first; requests; messages waiting for a pair) are
     kept. ``by_name`` is ``by_key``'s contents. A Stage's order across its buckets
-    (``by_stage``) is acted on only by Stage-wide discards, which never fire here: the
-    exploration runs at t = 0, where no resource is of age. Which rules are woken, and when
-    buckets come of age, decide only which rules are tried, never which fire."""
+    (``by_stage``) is acted on only by Stage-wide discards; the exploration runs at t = 0,
+    where no resource is of age, so it is kept only for those a positive age does not hold
+    back. Which rules are woken, and when buckets come of age, decide only which rules are
+    tried, never which fire."""
     conn = engine._conns[connection]
+    stage_order = (
+        tuple((stage, tuple(held)) for stage, held in sorted(conn.by_stage.items()) if held)
+        if conn.plan.discards_at_once
+        else ()
+    )
     return (
+        stage_order,
         engine.now_ps,
         engine._last_stamp,
         tuple((where, tuple(map(_RESOURCE_KEY, rs))) for where, rs in sorted(conn.by_key.items())),
