@@ -29,7 +29,9 @@ Phases: *setup* is building the network (``build_network``, ``check_traffic``, t
 plus simulating until the first request starts (routing's link-state flooding); *run* is the
 rest. Per piece it prints: wall per simulated second and per end-to-end pair (both ends
 delivered) of the run phase, events per pair, us per event, events/s as a % of the bare
-kernel's, setup seconds, peak memory (``ru_maxrss`` of the piece's process), and the run
+kernel's, the run's wall time until no connection is pending (setting connections up: RuleSet
+generation and route lookups along the path) and the us per event after it (the steady
+state), setup seconds, peak memory (``ru_maxrss`` of the piece's process), and the run
 phase's events per pair by kind. Kinds come from a kernel trace hook that names each event by
 its callback (a link round, a herald, a rule-engine message by its type, a rule timer, a
 control message by its type, a wake-up, ...; about 1 us per event, under 1 % of these runs),
@@ -304,11 +306,9 @@ def run_piece(piece: str, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     setup = network.run(first_start)
     converge_s = time.perf_counter() - t0
-    routing_messages = len(network.message_log)
-    # The last advertisement's arrival (with kinds), else its sending (``message_log``).
-    converged_at = network.message_log[-1][0] * 1e-12 if network.message_log else 0.0
-    if counter is not None:
-        converged_at = counter.last_advert_ps * 1e-12
+    # Routing's flood, counted by the kind counter (``Network.message_log`` is off here).
+    routing_messages = counter.counts[_ADVERT] if counter is not None else None
+    converged_at = counter.last_advert_ps * 1e-12 if counter is not None else None
     if counter is not None:
         setup_kinds = dict(counter.counts)
         counter.counts.clear()
@@ -321,6 +321,10 @@ def run_piece(piece: str, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     events = 0
     now = first_start
+    # Once every connection is set up (none pending): wall and events from there on, the
+    # steady state without the one-off work of setting connections up (RuleSet generation,
+    # route lookups along the path), which the run's figures include.
+    up: tuple[float, int] | None = None
     while now < horizon - 1e-12:
         step = min(slice_s, horizon - now)
         before = network.scheduler.now_ps
@@ -329,9 +333,14 @@ def run_piece(piece: str, args: argparse.Namespace) -> dict[str, Any]:
         if network.scheduler.now_ps < before + round(step * 1e12):
             stopped = f"max_wall_s={args.max_wall_s:g}"
             break
-        if done is not None and all(r.status in done for r in network.reports().values()):
+        statuses_now = [r.status for r in network.reports().values()]
+        if up is None and "pending" not in statuses_now:
+            up = (time.perf_counter(), events)
+        if done is not None and all(s in done for s in statuses_now):
             break
     wall = time.perf_counter() - t0
+    steady_wall = time.perf_counter() - up[0] if up is not None else None
+    steady_events = events - up[1] if up is not None else 0
     timer.cancel()
     if restore is not None:
         restore()
@@ -364,6 +373,12 @@ def run_piece(piece: str, args: argparse.Namespace) -> dict[str, Any]:
         "events_per_pair": round(events / e2e, 1) if e2e else None,
         "us_per_event": round(wall / events * 1e6, 2) if events else None,
         "events_per_s": round(events / wall) if wall > 0 else None,
+        "connect_wall_s": round(up[0] - t0, 3) if up is not None else None,
+        "steady_us_per_event": (
+            round(steady_wall / steady_events * 1e6, 2)
+            if steady_wall is not None and steady_events
+            else None
+        ),
         "peak_rss_mb": round(_peak_mb(), 1),
         "rss_before_build_mb": round(imported_mb, 1),
         "stopped": stopped or None,
@@ -416,6 +431,8 @@ def _show(row: dict[str, Any], kernel: float) -> None:
         f"for {row['sim_s']:.4f} s sim: {row['wall_per_sim_s']} s/sim-s, "
         f"{row['wall_per_pair_s']} s/pair, {row['events_per_pair']} events/pair, "
         f"{row['us_per_event']} us/event ({100 * rate / kernel:.2f} % of kernel), "
+        f"connections up after {row['connect_wall_s']} s wall, then "
+        f"{row['steady_us_per_event']} us/event, "
         f"{row['e2e_pairs']} pairs, peak {row['peak_rss_mb']} MB {row['statuses']}",
         flush=True,
     )
