@@ -110,6 +110,38 @@ CASES: list[Bad] = [
         ),
     ),
     Bad("missing field", _with("links.0", {"a": "a"}), "links[0].b: required, missing"),
+    # An unknown field inside a list item, or inside a model inside one, is named with the
+    # fields of the model it is in (not the list's owner, not none).
+    Bad(
+        "unknown field in a link",
+        _with("links.0.colour", "red"),
+        (
+            "links[0].colour: unknown field; expected one of a, b, bright_state_population, "
+            "dark_count_probability, detector_efficiency, emission_fidelity, heralding, "
+            "length_km, loss_db_per_km, memories, pair_probability, source_fidelity, type, "
+            "visibility"
+        ),
+    ),
+    Bad(
+        "unknown field in a node's QNIC",
+        _with("nodes.1.qnic", {"t2": 0.1}),
+        (
+            "nodes[1].qnic.t2: unknown field; expected one of absorption_efficiency, cnot_error, "
+            "emission_efficiency, emission_fidelity, emission_interval_s, memories, "
+            "readout_error, single_qubit_error, t1_s, t2_s"
+        ),
+    ),
+    # A bad value is shown whole up to 40 characters of its repr, then cut to 37 and "...".
+    Bad(
+        "a bad value of 40 characters",
+        _with("links.0.type", "Q" * 38),
+        "links[0].type: Input should be 'MIM', 'MM' or 'MSM'; got '" + "Q" * 38 + "'",
+    ),
+    Bad(
+        "a bad value of 41 characters",
+        _with("links.0.type", "Q" * 39),
+        "links[0].type: Input should be 'MIM', 'MM' or 'MSM'; got '" + "Q" * 36 + "...",
+    ),
     Bad(
         "same initiator and responder",
         _with("traffic.0.responder", "a"),
@@ -265,6 +297,11 @@ CASES: list[Bad] = [
             "$: not valid YAML: line 2, column 1: expected ',' or ']', but got '<stream end>' "
             "(while parsing a flow sequence)"
         ),
+    ),
+    Bad(
+        "broken YAML, no context",
+        "name: a: b\n",
+        "$: not valid YAML: line 1, column 8: mapping values are not allowed here",
     ),
     Bad(
         "broken JSON",
@@ -599,6 +636,33 @@ def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> Non
     result = runner.invoke(app, ["validate", str(folder)])
     assert result.exit_code == 2
     assert result.stderr == f"error: {folder}: $: cannot read it: Is a directory\n"
+
+
+def test_the_api_error_names_the_file(tmp_path: Path) -> None:
+    """``load_scenario(path)`` raises a ScenarioError whose ``file`` is the path and whose
+    text starts with it, for a key given twice, a bad value and a bad override alike (the CLI
+    adds the source only to errors that name no file)."""
+    from qrna.scenario import ScenarioError, load_scenario
+
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("name: a\nname: b\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(_with("links.0.length_km", -3)))
+    cases = [
+        (twice, (), "name: given twice (lines 1 and 2)"),
+        (bad, (), "links[0].length_km: Input should be greater than or equal to 0; got -3"),
+        (
+            tmp_path / "good.yaml",
+            ("x=",),
+            "--set: 'x=': no value after '='; write x=null to clear the field",
+        ),
+    ]
+    (tmp_path / "good.yaml").write_text(BASE_YAML)
+    for path, overrides, message in cases:
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(path, overrides)
+        assert caught.value.file == str(path)
+        assert str(caught.value) == f"{path}: {message}"
 
 
 def test_out_that_cannot_be_a_folder_is_input_error(tmp_path: Path) -> None:
