@@ -88,6 +88,42 @@ def test_round_trip_is_exact() -> None:
     assert rs.partners() == {"isp1.r3", "isp2.e1"}
 
 
+def test_partners_are_every_node_a_clause_or_an_action_names() -> None:
+    """A partner counts wherever it appears: in a clause only (carol), a Discard only (dave),
+    a Swap's left or right only (erin, frank), a Deliver only (gina); the whole-Stage
+    ``ANY_PARTNER`` is no node."""
+    rs = RuleSet(
+        "c1",
+        "me",
+        (
+            Stage(
+                (
+                    Rule("old", (ResourceOlderThan("carol", 0.1),), Discard("dave")),
+                    Rule("swap", (VariableBelow("m", 1),), Swap("erin", "frank")),
+                    Rule("give", (VariableBelow("n", 3),), Deliver("gina")),
+                    Rule("cut", (ResourceOlderThan(ANY_PARTNER, 0.2),), Discard(ANY_PARTNER)),
+                )
+            ),
+        ),
+    )
+    assert rs.partners() == {"carol", "dave", "erin", "frank", "gina"}
+
+
+def test_json_text_is_compact_or_indented_on_request() -> None:
+    rs = sample()
+    assert "\n" not in ruleset_to_json(rs)
+    text = ruleset_to_json(rs, indent=2)
+    assert text == json.dumps(ruleset_to_dict(rs), indent=2)
+    assert text.startswith('{\n  "version": 1,\n  "connection": "conn-7",\n')
+
+
+def test_a_decode_error_carries_the_json_path_at_fault() -> None:
+    with pytest.raises(RuleSetDecodeError) as caught:
+        ruleset_from_json(_mutate(["stages", 0, "rules", 0, "condition", 0, "count"], "2"))
+    assert caught.value.path == "$.stages[0].rules[0].condition[0].count"
+    assert str(caught.value) == "$.stages[0].rules[0].condition[0].count: '2' is not a JSON integer"
+
+
 def test_schema_accepts_encoded_rulesets_and_rejects_bad_ones() -> None:
     schema = ruleset_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -119,7 +155,16 @@ BAD = [
     ("[]", r"^\$: expected an object, got list"),
     (_mutate(["version"], 2), r"^\$\.version: 2 is not supported; this qrna reads 1"),
     (_mutate(["node"], None, delete=True), r"^\$: missing field\(s\) \['node'\]"),
-    (_mutate(["extra"], 1), r"^\$: unknown field\(s\) \['extra'\]; allowed:"),
+    (
+        _mutate(["extra"], 1),
+        r"^\$: unknown field\(s\) \['extra'\]; allowed: \['connection', 'node', 'stages', "
+        r"'version'\]$",
+    ),
+    (
+        _mutate(["stages", 0, "colour"], "red"),
+        r"^\$\.stages\[0\]: unknown field\(s\) \['colour'\]; allowed: \['rules', 'variables'\]$",
+    ),
+    (_mutate(["stages", 0, "rules"], {}), r"^\$\.stages\[0\]\.rules: expected an array, got dict$"),
     (
         _mutate(["stages", 0, "rules", 0, "action", "scheme"], "dejmsp"),
         r"^\$\.stages\[0\]\.rules\[0\]\.action: Purify: scheme='dejmsp' is not a purification",
