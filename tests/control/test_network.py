@@ -246,6 +246,31 @@ def test_generators_load_by_dotted_path_and_bad_input_is_named() -> None:
         net.run(-1)
 
 
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [("x" * 78, "'" + "x" * 78 + "'"), ("x" * 79, "'" + "x" * 76 + "...")],
+    ids=["80 characters whole", "81 cut to 77 and ..."],
+)
+def test_a_generator_answering_nonsense_is_named_with_its_answer_cut_to_80(
+    answer: str, shown: str
+) -> None:
+    """A plugin generator's wrong answer is shown by its repr, whole up to 80 characters, else
+    its first 77 and "..."."""
+    from qrna.control import GeneratorError
+
+    def chatty(request: ConnectionSetupRequest) -> Any:
+        return answer
+
+    net = line_network(2, seed=1, generator=chatty)
+    net.request("n0", "n1", fidelity=0.5, pairs=1)
+    with pytest.raises(GeneratorError) as caught:
+        net.run(0.01)
+    name = f"{__name__}:{chatty.__qualname__}"
+    assert str(caught.value) == (
+        f"generator {name!r} returned {shown}; expected Accepted or Rejected (connection 'c1')"
+    )
+
+
 def test_classical_network_can_differ_from_the_fibres() -> None:
     """Quantum line a-b-c; the classical network joins a-c and b-c only (1 ms each), so a's
     request reaches b through c. Setup takes request a→b (2 ms) + b→c (1 ms) + response c→a
