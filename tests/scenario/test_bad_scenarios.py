@@ -131,6 +131,33 @@ CASES: list[Bad] = [
             "readout_error, single_qubit_error, t1_s, t2_s"
         ),
     ),
+    Bad(
+        "a null name",
+        _with("traffic.0.initiator", None),
+        "traffic[0].initiator: Input should be a valid string; got None (null)",
+    ),
+    # Five bad values: the first and the next three are named, the fifth (visibility) not.
+    Bad(
+        "five bad values",
+        _with(
+            "links.0",
+            {
+                "a": "a",
+                "b": "b",
+                "length_km": -1,
+                "loss_db_per_km": -1,
+                "detector_efficiency": 2,
+                "dark_count_probability": 2,
+                "visibility": 2,
+            },
+        ),
+        (
+            "links[0].length_km: Input should be greater than or equal to 0; got -1; "
+            "links[0].loss_db_per_km: Input should be greater than or equal to 0; got -1; "
+            "links[0].detector_efficiency: Input should be less than or equal to 1; got 2; "
+            "links[0].dark_count_probability: Input should be less than or equal to 1; got 2"
+        ),
+    ),
     # A bad value is shown whole up to 40 characters of its repr, then cut to 37 and "...".
     Bad(
         "a bad value of 40 characters",
@@ -437,6 +464,12 @@ CASES: list[Bad] = [
         BASE_YAML,
         "traffic.x: no item x (the list has 1)",
         args=("--set", "traffic.x.pairs=3"),
+    ),
+    Bad(
+        "--set an item one past the end",
+        BASE_YAML,
+        "traffic.1: no item 1 (the list has 1)",
+        args=("--set", "traffic.1.pairs=3"),
     ),
     Bad(
         "--set bad YAML",

@@ -112,6 +112,18 @@ def test_overrides_keep_types_and_reach_list_items() -> None:
     assert math.isinf(s.qnic.t2_s)
 
 
+def test_overrides_create_missing_mappings_and_split_at_the_first_equals_sign() -> None:
+    s = load_scenario(
+        {"topology": {"kind": "chain"}},
+        ["topology.link.length_km=3", "simulation.seed=9", "description=x=y"],
+    )
+    assert s.topology is not None
+    assert s.topology.link is not None
+    assert s.topology.link.length_km == 3.0
+    assert s.simulation.seed == 9
+    assert s.description == "x=y"
+
+
 def test_yaml_anchors_and_merge_keys_are_read(tmp_path: Path) -> None:
     """A YAML anchor reused through a merge key: the alias is the same node twice, which the
     duplicate-key check visits once, and the merged link takes the anchored length."""
