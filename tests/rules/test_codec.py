@@ -209,6 +209,10 @@ BAD = [
         _mutate(["stages", 2, "rules", 2, "action"], {"type": "Promote", "partner": "isp2.e1"}),
         r"^\$: RuleSet: stages\[2\] rule 'deliver' promotes to a next Stage, but it is the last",
     ),
+    (
+        _mutate(["stages", 0, "rules", 0, "name"], ""),
+        r"^\$\.stages\[0\]\.rules\[0\]: Rule: name='' must be a non-empty string$",
+    ),
 ]
 
 
@@ -228,6 +232,39 @@ def test_model_refuses_bad_values() -> None:
     with pytest.raises(RuleSetError, match=r"is not an action"):
         Rule("r", (), "deliver")  # type: ignore[arg-type]
     assert Purify("bob", "double_x").pairs == 3
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: VariableBelow("", 1), "VariableBelow: variable='' must be a name"),
+        (lambda: VariableBelow(5, 1), "VariableBelow: variable=5 must be a name"),
+        (
+            lambda: VariableBelow("n", -1),
+            "VariableBelow: limit=-1 is invalid; expected an integer >= 0",
+        ),
+        (lambda: Increment(""), "Increment: variable='' must be a name"),
+        (lambda: Increment(5), "Increment: variable=5 must be a name"),
+        (lambda: Increment("n", 1.5), "Increment: by=1.5 is not an integer"),
+        (lambda: Increment("n", True), "Increment: by=True is not an integer"),
+    ],
+)
+def test_variable_clauses_and_actions_refuse_bad_values_by_name(build, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuleSetError) as caught:
+        build()
+    assert str(caught.value) == message
+
+
+def test_variable_limits_may_be_zero_and_steps_negative() -> None:
+    """``VariableBelow(v, 0)`` (closed while v >= 0) and ``Increment(v, -1)`` are valid."""
+    assert VariableBelow("n", 0).limit == 0
+    assert Increment("n", -1).by == -1
+
+
+def test_a_stage_without_variables_decodes_with_no_variables() -> None:
+    data = ruleset_to_dict(sample())
+    del data["stages"][0]["variables"]
+    assert ruleset_from_dict(data) == sample()
 
 
 def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
