@@ -330,6 +330,24 @@ CASES: list[Bad] = [
         "name: a: b\n",
         "$: not valid YAML: line 1, column 8: mapping values are not allowed here",
     ),
+    # The duplicate-key check visits a node reached twice (an alias) once: the scan goes on
+    # past it, and a node that holds itself does not send it round for ever.
+    Bad(
+        "a key given twice beside an alias",
+        "d: {k: 1, k: 2}\na: &x {k: 1}\nb: *x\n",
+        "d.k: given twice (lines 1 and 1)",
+    ),
+    Bad(
+        "a list that holds itself",
+        BASE_YAML + "description: &x [*x]\n",
+        "description: Input should be a valid string",
+    ),
+    # Keys that are not scalars are told apart (by node), so YAML itself refuses them.
+    Bad(
+        "two list keys",
+        "? [a]\n: 1\n? [b]\n: 2\n",
+        "$: not valid YAML: line 1, column 3: found unhashable key (while constructing a mapping)",
+    ),
     Bad(
         "broken JSON",
         '{"nodes": [}',
