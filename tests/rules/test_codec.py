@@ -118,10 +118,16 @@ def test_json_text_is_compact_or_indented_on_request() -> None:
 
 
 def test_a_decode_error_carries_the_json_path_at_fault() -> None:
+    """...and keeps it, with its message, through a pickle round trip (which once failed)."""
+    import pickle
+
     with pytest.raises(RuleSetDecodeError) as caught:
         ruleset_from_json(_mutate(["stages", 0, "rules", 0, "condition", 0, "count"], "2"))
-    assert caught.value.path == "$.stages[0].rules[0].condition[0].count"
-    assert str(caught.value) == "$.stages[0].rules[0].condition[0].count: '2' is not a JSON integer"
+    for e in (caught.value, pickle.loads(pickle.dumps(caught.value))):
+        assert type(e) is RuleSetDecodeError
+        assert e.path == "$.stages[0].rules[0].condition[0].count"
+        assert e.message == "'2' is not a JSON integer"
+        assert str(e) == "$.stages[0].rules[0].condition[0].count: '2' is not a JSON integer"
 
 
 def test_schema_accepts_encoded_rulesets_and_rejects_bad_ones() -> None:

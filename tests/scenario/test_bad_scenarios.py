@@ -716,6 +716,22 @@ def test_the_api_error_names_the_file(tmp_path: Path) -> None:
         assert str(caught.value) == f"{path}: {message}"
 
 
+def test_a_scenario_error_reads_and_pickles_whole() -> None:
+    """Its text, repr and fields, and the same after a pickle round trip (what a worker
+    process sends back): pickling once failed, re-calling the constructor with the text."""
+    import pickle
+
+    from qrna.scenario import ScenarioError
+
+    err = ScenarioError("links[0].a", "unknown node 'zz'", "net.yaml")
+    for e in (err, pickle.loads(pickle.dumps(err))):
+        assert type(e) is ScenarioError
+        assert str(e) == "net.yaml: links[0].a: unknown node 'zz'"
+        assert repr(e) == "ScenarioError(\"net.yaml: links[0].a: unknown node 'zz'\")"
+        assert (e.path, e.message, e.file) == ("links[0].a", "unknown node 'zz'", "net.yaml")
+    assert str(ScenarioError("$", "empty")) == "$: empty"
+
+
 def test_out_that_cannot_be_a_folder_is_input_error(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     small = ["--set", "traffic.0.pairs=2", "--format", "json"]
