@@ -18,7 +18,9 @@ from qrna.control import (
     ConnectionManager,
     ConnectionSetupReject,
     ConnectionSetupRequest,
+    ControlError,
     HopRecord,
+    LinkState,
     Network,
     Rejected,
     default_generator,
@@ -269,6 +271,34 @@ def test_a_generator_answering_nonsense_is_named_with_its_answer_cut_to_80(
     assert str(caught.value) == (
         f"generator {name!r} returned {shown}; expected Accepted or Rejected (connection 'c1')"
     )
+
+
+def test_line_network_has_the_length_and_memories_asked_10_km_and_8_by_default() -> None:
+    def links(net: Network) -> list[tuple[float, int, int]]:
+        specs = [net.ports[f"n{i}"][f"n{i + 1}"][0] for i in range(len(net.ports) - 1)]
+        return [
+            (s.fibre.length_km, s.a.qnics[s.qnic_a].memories, s.b.qnics[s.qnic_b].memories)
+            for s in specs
+        ]
+
+    assert links(line_network(3, length_km=5.0, memories=2, seed=1)) == [(5.0, 2, 2)] * 2
+    assert links(line_network(2, seed=1)) == [(10.0, 8, 8)]
+
+
+def test_a_link_estimate_is_what_both_ends_then_know_weight_for_weight() -> None:
+    """Link monitoring's estimate replaces the closed form at both ends, each weight in its
+    place (a state that is not Werner, so a swapped pair of weights shows); a pair of nodes
+    with no link between them is refused by name."""
+    net = line_network(3, seed=1)
+    net.set_link_estimate("n0", "n1", 123.0, (0.85, 0.1, 0.04, 0.01))
+    for x, y in (("n0", "n1"), ("n1", "n0")):
+        assert net.link_state(x, y) == LinkState(
+            y, 123.0, (0.85, 0.1, 0.04, 0.01), 10.0, net.delay_s[x][y]
+        )
+    for a, b in (("n0", "n2"), ("zz", "n0")):
+        with pytest.raises(ControlError) as caught:
+            net.set_link_estimate(a, b, 1.0, (1.0, 0.0, 0.0, 0.0))
+        assert str(caught.value) == f"no link joins {a!r} and {b!r}"
 
 
 def test_classical_network_can_differ_from_the_fibres() -> None:
