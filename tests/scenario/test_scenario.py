@@ -139,6 +139,21 @@ def test_yaml_anchors_and_merge_keys_are_read(tmp_path: Path) -> None:
     assert [(x.a, x.b, x.length_km) for x in s.links] == [("a", "b", 7.0), ("b", "c", 7.0)]
 
 
+def test_a_mapping_may_merge_two_anchors(tmp_path: Path) -> None:
+    """Two merge keys in one mapping are two merges, not a key given twice."""
+    path = tmp_path / "merges.yaml"
+    path.write_text(
+        "nodes:\n"
+        "  - {name: a, type: COMP, qnic: &q {t1_s: 10}}\n"
+        "  - {name: b, type: REP1, qnic: &r {t2_s: 5}}\n"
+        "  - {name: c, type: COMP, qnic: {<<: *q, <<: *r}}\n"
+        "links: [{a: a, b: b}, {a: b, b: c}]\n"
+    )
+    qnic = load_scenario(str(path)).nodes[2].qnic
+    assert qnic is not None
+    assert (qnic.t1_s, qnic.t2_s) == (10.0, 5.0)
+
+
 def test_every_preset_validates() -> None:
     for name in PRESETS:
         assert isinstance(load_scenario(name), Scenario)
