@@ -343,6 +343,82 @@ def test_link_monitoring_corrects_a_wrong_link_state() -> None:
     assert net.leaks() == []
 
 
+@pytest.fixture(scope="module")
+def monitored() -> dict[str, Any]:
+    """Line a-b-c-d: a-b perfect and idle, b-c noisy (F = 0.813) but told perfect, c-d
+    (F = 0.941) told its closed form; a connection b→d for 50 ms with half of each link's
+    pairs monitored. What the nodes know at 20 ms (under 200 results on b-c), at 40 ms, and
+    at 80 ms (the connection over, its links pruned)."""
+    g = _graph([("a", "b", 1.0), ("b", "c", 0.9), ("c", "d", 0.97)])
+    net = Network(links_from_graph(g), seed=3, monitor_fraction=0.5)
+    closed = {k: net.link_state(*k) for k in (("b", "c"), ("c", "d"))}
+    net.set_link_estimate("b", "c", closed["b", "c"].rate_hz, (1.0, 0.0, 0.0, 0.0))
+    net.request("b", "d", fidelity=0.5, duration_s=0.05, at_s=0.001)
+    out: dict[str, Any] = {"net": net, "closed": closed}
+    for t, dt in (("20ms", 0.02), ("40ms", 0.02), ("80ms", 0.04)):
+        net.run(dt)
+        out[t] = {
+            "observed": {k: net.sublinks.observed(*k).estimate() for k in (("b", "c"), ("c", "d"))},
+            "state": {k: net.link_state(*k) for k in (("b", "c"), ("c", "b"), ("c", "d"))},
+            "endpoints": len(net.sublinks.endpoints),
+        }
+    return out
+
+
+def test_monitoring_pools_each_link_apart_and_keeps_a_finished_connections_results(
+    monitored: dict[str, Any],
+) -> None:
+    """``observed(node, neighbour)`` is that node's results for that link only (b-c's
+    fidelity is not c-d's), and a pruned connection's results stay counted."""
+    true_bc = herald_model(monitored["net"].ports["b"]["c"][0]).fidelity
+    true_cd = herald_model(monitored["net"].ports["c"]["d"][0]).fidelity
+    mid, end = monitored["40ms"], monitored["80ms"]
+    assert mid["endpoints"] == 4
+    assert abs(mid["observed"]["b", "c"].fidelity - true_bc) < 0.05
+    assert abs(mid["observed"]["c", "d"].fidelity - true_cd) < 0.03
+    assert end["endpoints"] == 0  # the connection's links are gone...
+    for k in (("b", "c"), ("c", "d")):  # ...not what they measured
+        assert end["observed"][k].samples > mid["observed"][k].samples > 200
+
+
+def test_monitoring_replaces_a_link_state_only_when_sure(monitored: dict[str, Any]) -> None:
+    """Under 200 results the told state stands; past them, b-c's wrong state is replaced at
+    both ends (at b although its first link, to a, has no results); c-d's estimate, within
+    its interval of the closed form, changes nothing; a and d, with nothing changed, never
+    advertise again (sequence 1)."""
+    net, closed = monitored["net"], monitored["closed"]
+    true_bc = herald_model(net.ports["b"]["c"][0]).fidelity
+    early = monitored["20ms"]
+    assert 100 < early["observed"]["b", "c"].samples < 200
+    assert early["state"]["b", "c"].weights == (1.0, 0.0, 0.0, 0.0)
+    end = monitored["80ms"]
+    for k in (("b", "c"), ("c", "b")):
+        assert abs(end["state"][k].fidelity - true_bc) < 0.05
+    assert end["state"]["c", "d"] == closed["c", "d"]
+    seqs = {n: lsa.seq for n, lsa in net.managers["b"].routing.lsdb.items()}
+    assert seqs["a"] == seqs["d"] == 1
+    assert seqs["b"] > 1
+
+
+@pytest.mark.parametrize(("results", "replaced"), [(199, False), (200, True)])
+def test_a_link_estimate_is_trusted_from_200_results(results: int, replaced: bool) -> None:
+    """A node adopts its monitoring estimate (here a perfect Φ+, against a told F = 0.7)
+    from 200 results on, not before."""
+    from qrna.link import LinkMonitor
+
+    net = line_network(2, seed=1)
+    told = (0.7, 0.1, 0.1, 0.1)
+    net.set_link_estimate("n0", "n1", 1.0, told)
+    monitor = LinkMonitor()
+    for i in range(results):  # Φ+: X and Z bits agree, Y bits differ
+        basis = "XYZ"[i % 3]
+        monitor.observe_result(basis, 0, int(basis == "Y"))
+    net.sublinks.observed = lambda node, neighbour: monitor  # type: ignore[method-assign]
+    net.sublinks.monitor_tick()
+    weights = net.link_state("n0", "n1").weights
+    assert weights == ((1.0, 0.0, 0.0, 0.0) if replaced else told)
+
+
 @pytest.mark.parametrize("jitter", [0.5, 2.0])
 def test_jittered_classical_messages_never_strand_a_pair(jitter: float) -> None:
     """Messages take up to (1 + jitter) times their latency: link state says so, so the
