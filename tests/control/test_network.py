@@ -402,8 +402,9 @@ def test_monitoring_replaces_a_link_state_only_when_sure(monitored: dict[str, An
 
 @pytest.mark.parametrize(("results", "replaced"), [(199, False), (200, True)])
 def test_a_link_estimate_is_trusted_from_200_results(results: int, replaced: bool) -> None:
-    """A node adopts its monitoring estimate (here a perfect Φ+, against a told F = 0.7)
-    from 200 results on, not before."""
+    """A node adopts its monitoring estimate's weights (here mostly Φ+, one Z result in
+    ten disagreeing: not the link's closed form either) against a told F = 0.7 from 200
+    results on, not before."""
     from qrna.link import LinkMonitor
 
     net = line_network(2, seed=1)
@@ -412,11 +413,45 @@ def test_a_link_estimate_is_trusted_from_200_results(results: int, replaced: boo
     monitor = LinkMonitor()
     for i in range(results):  # Φ+: X and Z bits agree, Y bits differ
         basis = "XYZ"[i % 3]
-        monitor.observe_result(basis, 0, int(basis == "Y"))
+        flip = basis == "Z" and i % 30 == 2
+        monitor.observe_result(basis, 0, int(basis == "Y") ^ flip)
     net.sublinks.observed = lambda node, neighbour: monitor  # type: ignore[method-assign]
     net.sublinks.monitor_tick()
     weights = net.link_state("n0", "n1").weights
-    assert weights == ((1.0, 0.0, 0.0, 0.0) if replaced else told)
+    estimate = monitor.estimate().state
+    assert estimate is not None
+    assert estimate.as_tuple() != (1.0, 0.0, 0.0, 0.0)
+    assert weights == (estimate.as_tuple() if replaced else told)
+
+
+@pytest.mark.parametrize(
+    ("off", "replaced"), [(-0.8, False), (0.8, False), (-1.5, True), (1.5, True)]
+)
+def test_an_estimate_replaces_a_told_state_only_beyond_its_half_interval(
+    off: float, replaced: bool
+) -> None:
+    """600 results (F about 0.9, its 95 % interval about ±0.03): a told state ``off``
+    half-widths away from the estimate stands within one half-width and is replaced beyond."""
+    from qrna.link import LinkMonitor
+
+    monitor = LinkMonitor()
+    for i in range(600):  # X and Z agree, Y differs, but for a few results in each basis
+        basis = "XYZ"[i % 3]
+        monitor.observe_result(basis, 0, int(basis == "Y") ^ (i % 45 < 3))
+    est = monitor.estimate()
+    lo, hi = est.fidelity_ci
+    half = (hi - lo) / 2
+    assert 0.02 < half < 0.04
+    told_f = est.fidelity + off * half
+    net = line_network(2, seed=1)
+    e = (1 - told_f) / 3
+    net.set_link_estimate("n0", "n1", 1.0, (told_f, e, e, e))
+    net.sublinks.observed = lambda node, neighbour: monitor  # type: ignore[method-assign]
+    net.sublinks.monitor_tick()
+    assert est.state is not None
+    assert net.link_state("n0", "n1").weights == (
+        est.state.as_tuple() if replaced else (told_f, e, e, e)
+    )
 
 
 @pytest.mark.parametrize("jitter", [0.5, 2.0])

@@ -253,9 +253,13 @@ def test_model_refuses_bad_values() -> None:
         (lambda: Increment(5), "Increment: variable=5 must be a name"),
         (lambda: Increment("n", 1.5), "Increment: by=1.5 is not an integer"),
         (lambda: Increment("n", True), "Increment: by=True is not an integer"),
+        (
+            lambda: Measure("a b"),
+            "Measure: partner='a b' is not a node address (dotted labels, e.g. 'isp1.r4')",
+        ),
     ],
 )
-def test_variable_clauses_and_actions_refuse_bad_values_by_name(build, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_clauses_and_actions_refuse_bad_values_by_name(build, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RuleSetError) as caught:
         build()
     assert str(caught.value) == message
