@@ -301,6 +301,20 @@ def test_a_link_estimate_is_what_both_ends_then_know_weight_for_weight() -> None
         assert str(caught.value) == f"no link joins {a!r} and {b!r}"
 
 
+@pytest.mark.parametrize(("n", "complete", "more"), [(2, 1.0, 3.0), (4, 3.0, 10.0)])
+def test_a_random_graph_of_degree_n_minus_1_is_complete(
+    n: int, complete: float, more: float
+) -> None:
+    """Degree n − 1 asks for every link; a larger degree asks for no more: the same graph,
+    link lengths and all, at every seed."""
+    for seed in range(10):
+        g = random_graph(n, seed=seed, degree=complete)
+        assert g.number_of_edges() == n * (n - 1) // 2
+        assert nx.utils.edges_equal(
+            g.edges(data=True), random_graph(n, seed, more).edges(data=True)
+        )
+
+
 def test_classical_network_can_differ_from_the_fibres() -> None:
     """Quantum line a-b-c; the classical network joins a-c and b-c only (1 ms each), so a's
     request reaches b through c. Setup takes request a→b (2 ms) + b→c (1 ms) + response c→a

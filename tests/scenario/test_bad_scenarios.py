@@ -349,6 +349,12 @@ CASES: list[Bad] = [
         "$: not valid YAML: line 1, column 3: found unhashable key (while constructing a mapping)",
     ),
     Bad(
+        "a JSON key given twice, two levels down",
+        '{"topology": {"kind": "chain", "link": {"type": "MM", "type": "MIM"}}}',
+        "topology.link.type: given twice",
+        suffix=".json",
+    ),
+    Bad(
         "broken JSON",
         '{"nodes": [}',
         "$: not valid JSON: Expecting value: line 1 column 12 (char 11)",
