@@ -648,6 +648,25 @@ def test_bad_input_is_one_clear_message(tmp_path: Path, command: str, case: Bad)
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_load_scenario_names_the_file_in_every_error_it_raises(tmp_path: Path, case: Bad) -> None:
+    """The API gives the message the CLI prints, the file included (the CLI adds the source
+    only to an error that names no file, so it cannot show a file left out); cases refused
+    only when the network is built are skipped."""
+    from qrna.scenario import ScenarioError, load_scenario
+
+    path = _write(tmp_path, case)
+    overrides = [case.args[1]] if case.args[:1] == ("--set",) else []
+    try:
+        load_scenario(path, overrides)
+    except ScenarioError as exc:
+        caught = exc
+    else:
+        pytest.skip("refused when the network is built, not when the file is read")
+    assert caught.file == str(path)
+    assert str(caught) == f"{path}: {case.message}"
+
+
 def test_the_table_covers_forty_kinds_of_bad_input() -> None:
     assert len(CASES) >= 40
     assert len({c.name for c in CASES}) == len(CASES)
@@ -705,7 +724,13 @@ def test_the_api_error_names_the_file(tmp_path: Path) -> None:
     twice.write_text("name: a\nname: b\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(_with("links.0.length_km", -3)))
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    ini = tmp_path / "s.ini"
+    ini.write_text("x")
     cases = [
+        (folder, (), "$: cannot read it: Is a directory"),
+        (ini, (), "$: unknown file type '.ini'; expected .yaml, .yml, .toml or .json"),
         (twice, (), "name: given twice (lines 1 and 2)"),
         (bad, (), "links[0].length_km: Input should be greater than or equal to 0; got -3"),
         (
