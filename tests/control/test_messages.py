@@ -67,7 +67,11 @@ def test_round_trip_through_json(message: object) -> None:
         (lambda: LinkState("b", -1.0, (1, 0, 0, 0), 1.0, 1e-6), "rate_hz=-1.0"),
         (lambda: LinkState("b", 1.0, (0.5, 0, 0, 0), 1.0, 1e-6), "summing to 1"),
         (lambda: HopRecord("b", None, -1, 0, 0.0, 0.0, 1.0, 1.0), "free_in=-1"),
-        (lambda: ConnectionSetupReject("c", ("a",), "tired"), "reason='tired'"),  # type: ignore[arg-type]
+        (
+            lambda: ConnectionSetupReject("c", ("a",), "tired"),  # type: ignore[arg-type]
+            r"^reason='tired'; expected one of no_route, no_resources, fidelity_unreachable, "
+            r"not_authorised$",
+        ),
         (
             lambda: HopRecord("b", None, 0, 0, 1.5, 0.0, 1.0, 1.0),
             r"^HopRecord\.gate_error=1\.5 is outside \[0, 1\]$",
