@@ -23,7 +23,15 @@ from typer.testing import CliRunner
 import qrna
 from qrna.cli import app
 from qrna.report import write_results
-from qrna.scenario import PRESETS, Scenario, TopologyConfig, load_scenario, run, topology_graph
+from qrna.scenario import (
+    PRESETS,
+    Scenario,
+    ScenarioError,
+    TopologyConfig,
+    load_scenario,
+    run,
+    topology_graph,
+)
 
 runner = CliRunner()
 GOLDEN = Path(__file__).with_name("golden_metro.json")
@@ -74,12 +82,29 @@ def test_yaml_toml_and_json_files_give_the_same_run(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "nodes", "edges"),
-    [("chain", 5, 4), ("ring", 5, 5), ("grid", 9, 12), ("star", 6, 5), ("dumbbell", 8, 7)],
+    [
+        ("chain", 5, 4),
+        ("ring", 5, 5),
+        ("ring", 3, 3),  # the smallest ring
+        ("grid", 9, 12),
+        ("star", 6, 5),
+        ("dumbbell", 8, 7),
+        ("dumbbell", 6, 5),  # the smallest dumbbell
+    ],
 )
 def test_topology_generators(kind: str, nodes: int, edges: int) -> None:
     g = topology_graph(TopologyConfig(kind=kind, nodes=nodes))  # type: ignore[arg-type]
     assert g.number_of_nodes() == nodes
     assert g.number_of_edges() == edges
+
+
+@pytest.mark.parametrize(("kind", "least"), [("ring", 3), ("dumbbell", 6)])
+def test_a_topology_too_small_for_its_shape_is_refused(kind: str, least: int) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        topology_graph(TopologyConfig(kind=kind, nodes=least - 1))  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"topology.nodes: a {kind} needs at least {least} nodes; got {least - 1}"
+    )
 
 
 def test_random_topology_is_connected_and_seeded() -> None:
