@@ -98,6 +98,22 @@ def test_topology_generators(kind: str, nodes: int, edges: int) -> None:
     assert g.number_of_edges() == edges
 
 
+def test_a_grid_fills_rows_of_columns_left_to_right() -> None:
+    """7 nodes in rows of 3: n0 n1 n2 / n3 n4 n5 / n6; each joined to its right and lower
+    neighbours where there is one."""
+    g = topology_graph(TopologyConfig(kind="grid", nodes=7, columns=3))
+    assert sorted(tuple(sorted(e)) for e in g.edges) == [
+        ("n0", "n1"),
+        ("n0", "n3"),
+        ("n1", "n2"),
+        ("n1", "n4"),
+        ("n2", "n5"),
+        ("n3", "n4"),
+        ("n3", "n6"),
+        ("n4", "n5"),
+    ]
+
+
 @pytest.mark.parametrize(("kind", "least"), [("ring", 3), ("dumbbell", 6)])
 def test_a_topology_too_small_for_its_shape_is_refused(kind: str, least: int) -> None:
     with pytest.raises(ScenarioError) as caught:
