@@ -114,6 +114,19 @@ def test_a_grid_fills_rows_of_columns_left_to_right() -> None:
     ]
 
 
+def test_a_dumbbell_is_two_stars_joined_at_their_hubs() -> None:
+    """7 nodes: hub n0 with n1, n2; hub n3 (at n // 2) with n4, n5, n6; the hubs joined."""
+    g = topology_graph(TopologyConfig(kind="dumbbell", nodes=7))
+    assert sorted(tuple(sorted(e)) for e in g.edges) == [
+        ("n0", "n1"),
+        ("n0", "n2"),
+        ("n0", "n3"),
+        ("n3", "n4"),
+        ("n3", "n5"),
+        ("n3", "n6"),
+    ]
+
+
 @pytest.mark.parametrize(("kind", "least"), [("ring", 3), ("dumbbell", 6)])
 def test_a_topology_too_small_for_its_shape_is_refused(kind: str, least: int) -> None:
     with pytest.raises(ScenarioError) as caught:
