@@ -4,6 +4,7 @@ messages follow spec Fig. 4, and every generated RuleSet verifies."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -19,6 +20,7 @@ from qrna.control import (
     ConnectionSetupReject,
     ConnectionSetupRequest,
     ControlError,
+    GeneratorError,
     HopRecord,
     LinkState,
     Network,
@@ -271,6 +273,50 @@ def test_a_generator_answering_nonsense_is_named_with_its_answer_cut_to_80(
     assert str(caught.value) == (
         f"generator {name!r} returned {shown}; expected Accepted or Rejected (connection 'c1')"
     )
+
+
+def _answering(change: Any) -> Any:
+    """A plugin generator: the default generator's answer, changed by ``change``."""
+
+    def generator(request: ConnectionSetupRequest) -> Any:
+        answer = default_generator(request)
+        assert isinstance(answer, Accepted)
+        return change(request, answer)
+
+    return generator
+
+
+def _other_connection(request: ConnectionSetupRequest, answer: Accepted) -> Accepted:
+    rulesets = {n: dataclasses.replace(rs, connection="c9") for n, rs in answer.rulesets.items()}
+    return Accepted(rulesets, answer.plan, answer.memories)
+
+
+def _nodes_swapped(request: ConnectionSetupRequest, answer: Accepted) -> Accepted:
+    a, b = sorted(answer.rulesets)
+    return Accepted({a: answer.rulesets[b], b: answer.rulesets[a]}, answer.plan, answer.memories)
+
+
+@pytest.mark.parametrize("change", [_other_connection, _nodes_swapped])
+def test_a_plugin_must_give_each_node_its_own_ruleset_of_this_connection(change: Any) -> None:
+    """RuleSets of another connection, or the right ones given to the wrong nodes: refused."""
+    net = line_network(2, seed=1, generator=_answering(change))
+    net.request("n0", "n1", fidelity=0.5, pairs=1)
+    with pytest.raises(GeneratorError) as caught:
+        net.run(0.01)
+    assert str(caught.value) == (
+        f"generator '{__name__}:_answering.<locals>.generator' accepted with a RuleSet of "
+        "another connection or node (connection 'c1')"
+    )
+
+
+def test_a_plugin_may_reserve_a_single_memory() -> None:
+    """1 is the least a plugin may reserve (of the 4 asked): the connection runs on it."""
+    one = _answering(lambda request, answer: Accepted(answer.rulesets, answer.plan, 1))
+    net = line_network(2, seed=1, generator=one)
+    c = net.request("n0", "n1", fidelity=0.5, pairs=5)
+    report = net.run(0.01).connections[c]
+    assert report.status == "done"
+    assert len(report.pairs) == 5
 
 
 def test_line_network_has_the_length_and_memories_asked_10_km_and_8_by_default() -> None:
