@@ -78,3 +78,20 @@ def test_a_delivery_of_halves_of_two_pairs_is_refused() -> None:
         r"\('planted1', 0\) is not part of ",
     ):
         net.ledger.deliver("n2", False, PairDelivered(cid, name, qubits[1], "n0", 5), 10)
+
+
+def test_free_banks_of_a_finished_connection_not_yet_pruned_are_no_leak() -> None:
+    """Between the teardown reaching every node and the pruning of its links (two link
+    periods later), a finished connection's banks are all FREE and still listed: no leak."""
+    net = line_network(3, seed=1)
+    cid = net.request("n0", "n2", fidelity=0.5, pairs=3)
+    while net.run(1e-5).connections[cid].status != "done":
+        pass
+    net.run(1.5e-4)  # the teardown has reached n2 (50 µs a hop)
+    assert sorted(net.sublinks.banks) == [
+        "n0/qnic0:c1",
+        "n1/qnic0:c1",
+        "n1/qnic1:c1",
+        "n2/qnic0:c1",
+    ]
+    assert net.leaks() == []
