@@ -95,3 +95,16 @@ def test_free_banks_of_a_finished_connection_not_yet_pruned_are_no_leak() -> Non
         "n2/qnic0:c1",
     ]
     assert net.leaks() == []
+
+
+def test_a_teardown_on_its_way_is_reported_only_when_asked_about_now() -> None:
+    """At the instant the Initiator is done, the teardown has not reached n1 and n2: asked
+    about now, their RuleSets and memories are reported; asked about connections finished
+    before that instant, nothing is."""
+    net = line_network(3, seed=1)
+    cid = net.request("n0", "n2", fidelity=0.5, pairs=3)
+    while (report := net.run(1e-5).connections[cid]).status != "done":
+        pass
+    done_ps = next(e.t_ps for e in report.events if e.kind == "done")
+    assert f"n2: RuleSet of {cid} still installed" in net.leaks()
+    assert net.leaks(finished_by_ps=done_ps - 1) == []
