@@ -9,10 +9,11 @@ checks that nothing is reported, plants one fault, and asserts the exact report.
 
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
-from qrna.control import Network, line_network
-from qrna.hardware import MemoryBank, QubitStatus
+from qrna.control import Network, line_network, links_from_graph
+from qrna.hardware import QNIC, MemoryBank, QubitStatus
 from qrna.link import PairName
 from qrna.physics import BellDiagonal
 from qrna.rules import PairDelivered, RuleSetError, chain_rulesets
@@ -78,3 +79,45 @@ def test_a_delivery_of_halves_of_two_pairs_is_refused() -> None:
         r"\('planted1', 0\) is not part of ",
     ):
         net.ledger.deliver("n2", False, PairDelivered(cid, name, qubits[1], "n0", 5), 10)
+
+
+def test_free_banks_of_a_finished_connection_not_yet_pruned_are_no_leak() -> None:
+    """Between the teardown reaching every node and the pruning of its links (two link
+    periods later), a finished connection's banks are all FREE and still listed: no leak."""
+    net = line_network(3, seed=1)
+    cid = net.request("n0", "n2", fidelity=0.5, pairs=3)
+    while net.run(1e-5).connections[cid].status != "done":
+        pass
+    net.run(1.5e-4)  # the teardown has reached n2 (50 µs a hop)
+    assert sorted(net.sublinks.banks) == [
+        "n0/qnic0:c1",
+        "n1/qnic0:c1",
+        "n1/qnic1:c1",
+        "n2/qnic0:c1",
+    ]
+    assert net.leaks() == []
+
+
+def test_a_teardown_on_its_way_is_reported_only_when_asked_about_now() -> None:
+    """At the instant the Initiator is done, the teardown has not reached n1 and n2: asked
+    about now, their RuleSets and memories are reported; asked about connections finished
+    before that instant, nothing is."""
+    net = line_network(3, seed=1)
+    cid = net.request("n0", "n2", fidelity=0.5, pairs=3)
+    while (report := net.run(1e-5).connections[cid]).status != "done":
+        pass
+    done_ps = next(e.t_ps for e in report.events if e.kind == "done")
+    assert f"n2: RuleSet of {cid} still installed" in net.leaks()
+    assert net.leaks(finished_by_ps=done_ps - 1) == []
+
+
+def test_what_a_failed_connection_leaves_is_reported_too() -> None:
+    """A connection refused for good (its fidelity out of reach) is finished like a done one:
+    a RuleSet of it installed afterwards is a leak."""
+    g = nx.path_graph(["n0", "n1", "n2"])
+    net = Network(links_from_graph(g, qnic=QNIC(4, emission_fidelity=0.8)), seed=1)
+    cid = net.request("n0", "n2", fidelity=0.99, pairs=3)
+    assert net.run(0.01).connections[cid].status == "failed"
+    assert net.leaks() == []
+    net.engines["n1"].install(chain_rulesets(cid, ["n0", "n1", "n2"])["n1"])
+    assert net.leaks() == [f"n1: RuleSet of {cid} still installed"]

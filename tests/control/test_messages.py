@@ -32,6 +32,15 @@ HOP = HopRecord(
     "message",
     [
         ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=10, hops=(HOP,), attempt=2),
+        # The Initiator's own hop record: no link reached it (link_in None).
+        ConnectionSetupRequest(
+            "c3",
+            "a",
+            "c",
+            0.9,
+            pairs=1,
+            hops=(HopRecord("a", None, 0, 4, 0.0, 0.0, math.inf, math.inf, qnic_out="a/qnic0"),),
+        ),
         ConnectionSetupRequest("c2", "a", "c", 0.5, duration_s=0.25, memories=2),
         ConnectionSetupResponse("c1", ("a", "b"), chain_rulesets("c1", ["a", "b"])["a"], 3),
         ConnectionSetupReject("c1", ("a", "b"), RejectReason.NO_RESOURCES, "busy"),
@@ -58,7 +67,11 @@ def test_round_trip_through_json(message: object) -> None:
         (lambda: LinkState("b", -1.0, (1, 0, 0, 0), 1.0, 1e-6), "rate_hz=-1.0"),
         (lambda: LinkState("b", 1.0, (0.5, 0, 0, 0), 1.0, 1e-6), "summing to 1"),
         (lambda: HopRecord("b", None, -1, 0, 0.0, 0.0, 1.0, 1.0), "free_in=-1"),
-        (lambda: ConnectionSetupReject("c", ("a",), "tired"), "reason='tired'"),  # type: ignore[arg-type]
+        (
+            lambda: ConnectionSetupReject("c", ("a",), "tired"),  # type: ignore[arg-type]
+            r"^reason='tired'; expected one of no_route, no_resources, fidelity_unreachable, "
+            r"not_authorised$",
+        ),
         (
             lambda: HopRecord("b", None, 0, 0, 1.5, 0.0, 1.0, 1.0),
             r"^HopRecord\.gate_error=1\.5 is outside \[0, 1\]$",
@@ -109,9 +122,27 @@ def test_bad_values_are_named(build, match: str) -> None:  # type: ignore[no-unt
 def test_decoding_errors_name_the_field() -> None:
     with pytest.raises(ControlError, match=r"^\$: expected an object, got list$"):
         message_from_dict([])  # type: ignore[arg-type]
-    with pytest.raises(ControlError, match=r"\$\.type: 'Hello'"):
+    with pytest.raises(ControlError) as caught:
         message_from_dict({"type": "Hello", "version": 1})
+    assert str(caught.value) == (
+        "$.type: 'Hello' is not one of ConnectionSetupReject, ConnectionSetupRequest, "
+        "ConnectionSetupResponse, ConnectionTeardown, LinkStateAdvertisement"
+    )
     with pytest.raises(ControlError, match=r"\$\.version: 9"):
         message_from_dict({"type": "ConnectionTeardown", "version": 9})
     with pytest.raises(ControlError, match="ConnectionTeardown fields do not match"):
         message_from_dict({"type": "ConnectionTeardown", "version": 1, "connection": "c"})
+
+
+def test_a_setup_request_without_hops_decodes_with_no_hops() -> None:
+    """``hops`` may be left out of a request's JSON: it has passed no node yet."""
+    data = {
+        "type": "ConnectionSetupRequest",
+        "version": 1,
+        "connection": "c1",
+        "initiator": "a",
+        "responder": "c",
+        "fidelity": 0.9,
+        "pairs": 2,
+    }
+    assert message_from_dict(data) == ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=2)

@@ -4,6 +4,7 @@ messages follow spec Fig. 4, and every generated RuleSet verifies."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -18,7 +19,10 @@ from qrna.control import (
     ConnectionManager,
     ConnectionSetupReject,
     ConnectionSetupRequest,
+    ControlError,
+    GeneratorError,
     HopRecord,
+    LinkState,
     Network,
     Rejected,
     default_generator,
@@ -246,6 +250,117 @@ def test_generators_load_by_dotted_path_and_bad_input_is_named() -> None:
         net.run(-1)
 
 
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [("x" * 78, "'" + "x" * 78 + "'"), ("x" * 79, "'" + "x" * 76 + "...")],
+    ids=["80 characters whole", "81 cut to 77 and ..."],
+)
+def test_a_generator_answering_nonsense_is_named_with_its_answer_cut_to_80(
+    answer: str, shown: str
+) -> None:
+    """A plugin generator's wrong answer is shown by its repr, whole up to 80 characters, else
+    its first 77 and "..."."""
+    from qrna.control import GeneratorError
+
+    def chatty(request: ConnectionSetupRequest) -> Any:
+        return answer
+
+    net = line_network(2, seed=1, generator=chatty)
+    net.request("n0", "n1", fidelity=0.5, pairs=1)
+    with pytest.raises(GeneratorError) as caught:
+        net.run(0.01)
+    name = f"{__name__}:{chatty.__qualname__}"
+    assert str(caught.value) == (
+        f"generator {name!r} returned {shown}; expected Accepted or Rejected (connection 'c1')"
+    )
+
+
+def _answering(change: Any) -> Any:
+    """A plugin generator: the default generator's answer, changed by ``change``."""
+
+    def generator(request: ConnectionSetupRequest) -> Any:
+        answer = default_generator(request)
+        assert isinstance(answer, Accepted)
+        return change(request, answer)
+
+    return generator
+
+
+def _other_connection(request: ConnectionSetupRequest, answer: Accepted) -> Accepted:
+    rulesets = {n: dataclasses.replace(rs, connection="c9") for n, rs in answer.rulesets.items()}
+    return Accepted(rulesets, answer.plan, answer.memories)
+
+
+def _nodes_swapped(request: ConnectionSetupRequest, answer: Accepted) -> Accepted:
+    a, b = sorted(answer.rulesets)
+    return Accepted({a: answer.rulesets[b], b: answer.rulesets[a]}, answer.plan, answer.memories)
+
+
+@pytest.mark.parametrize("change", [_other_connection, _nodes_swapped])
+def test_a_plugin_must_give_each_node_its_own_ruleset_of_this_connection(change: Any) -> None:
+    """RuleSets of another connection, or the right ones given to the wrong nodes: refused."""
+    net = line_network(2, seed=1, generator=_answering(change))
+    net.request("n0", "n1", fidelity=0.5, pairs=1)
+    with pytest.raises(GeneratorError) as caught:
+        net.run(0.01)
+    assert str(caught.value) == (
+        f"generator '{__name__}:_answering.<locals>.generator' accepted with a RuleSet of "
+        "another connection or node (connection 'c1')"
+    )
+
+
+def test_a_plugin_may_reserve_a_single_memory() -> None:
+    """1 is the least a plugin may reserve (of the 4 asked): the connection runs on it."""
+    one = _answering(lambda request, answer: Accepted(answer.rulesets, answer.plan, 1))
+    net = line_network(2, seed=1, generator=one)
+    c = net.request("n0", "n1", fidelity=0.5, pairs=5)
+    report = net.run(0.01).connections[c]
+    assert report.status == "done"
+    assert len(report.pairs) == 5
+
+
+def test_line_network_has_the_length_and_memories_asked_10_km_and_8_by_default() -> None:
+    def links(net: Network) -> list[tuple[float, int, int]]:
+        specs = [net.ports[f"n{i}"][f"n{i + 1}"][0] for i in range(len(net.ports) - 1)]
+        return [
+            (s.fibre.length_km, s.a.qnics[s.qnic_a].memories, s.b.qnics[s.qnic_b].memories)
+            for s in specs
+        ]
+
+    assert links(line_network(3, length_km=5.0, memories=2, seed=1)) == [(5.0, 2, 2)] * 2
+    assert links(line_network(2, seed=1)) == [(10.0, 8, 8)]
+
+
+def test_a_link_estimate_is_what_both_ends_then_know_weight_for_weight() -> None:
+    """Link monitoring's estimate replaces the closed form at both ends, each weight in its
+    place (a state that is not Werner, so a swapped pair of weights shows); a pair of nodes
+    with no link between them is refused by name."""
+    net = line_network(3, seed=1)
+    net.set_link_estimate("n0", "n1", 123.0, (0.85, 0.1, 0.04, 0.01))
+    for x, y in (("n0", "n1"), ("n1", "n0")):
+        assert net.link_state(x, y) == LinkState(
+            y, 123.0, (0.85, 0.1, 0.04, 0.01), 10.0, net.delay_s[x][y]
+        )
+    for a, b in (("n0", "n2"), ("zz", "n0")):
+        with pytest.raises(ControlError) as caught:
+            net.set_link_estimate(a, b, 1.0, (1.0, 0.0, 0.0, 0.0))
+        assert str(caught.value) == f"no link joins {a!r} and {b!r}"
+
+
+@pytest.mark.parametrize(("n", "complete", "more"), [(2, 1.0, 3.0), (4, 3.0, 10.0)])
+def test_a_random_graph_of_degree_n_minus_1_is_complete(
+    n: int, complete: float, more: float
+) -> None:
+    """Degree n − 1 asks for every link; a larger degree asks for no more: the same graph,
+    link lengths and all, at every seed."""
+    for seed in range(10):
+        g = random_graph(n, seed=seed, degree=complete)
+        assert g.number_of_edges() == n * (n - 1) // 2
+        assert nx.utils.edges_equal(
+            g.edges(data=True), random_graph(n, seed, more).edges(data=True)
+        )
+
+
 def test_classical_network_can_differ_from_the_fibres() -> None:
     """Quantum line a-b-c; the classical network joins a-c and b-c only (1 ms each), so a's
     request reaches b through c. Setup takes request a→b (2 ms) + b→c (1 ms) + response c→a
@@ -286,6 +401,117 @@ def test_link_monitoring_corrects_a_wrong_link_state() -> None:
     generated = net.sublinks.generated("a", "b")
     assert 0.7 * generated < len(report.pairs) < 0.9 * generated  # a fifth went to monitoring
     assert net.leaks() == []
+
+
+@pytest.fixture(scope="module")
+def monitored() -> dict[str, Any]:
+    """Line a-b-c-d: a-b perfect and idle, b-c noisy (F = 0.813) but told perfect, c-d
+    (F = 0.941) told its closed form; a connection b→d for 50 ms with half of each link's
+    pairs monitored. What the nodes know at 20 ms (under 200 results on b-c), at 40 ms, and
+    at 80 ms (the connection over, its links pruned)."""
+    g = _graph([("a", "b", 1.0), ("b", "c", 0.9), ("c", "d", 0.97)])
+    net = Network(links_from_graph(g), seed=3, monitor_fraction=0.5)
+    closed = {k: net.link_state(*k) for k in (("b", "c"), ("c", "d"))}
+    net.set_link_estimate("b", "c", closed["b", "c"].rate_hz, (1.0, 0.0, 0.0, 0.0))
+    net.request("b", "d", fidelity=0.5, duration_s=0.05, at_s=0.001)
+    out: dict[str, Any] = {"net": net, "closed": closed}
+    for t, dt in (("20ms", 0.02), ("40ms", 0.02), ("80ms", 0.04)):
+        net.run(dt)
+        out[t] = {
+            "observed": {k: net.sublinks.observed(*k).estimate() for k in (("b", "c"), ("c", "d"))},
+            "state": {k: net.link_state(*k) for k in (("b", "c"), ("c", "b"), ("c", "d"))},
+            "endpoints": len(net.sublinks.endpoints),
+        }
+    return out
+
+
+def test_monitoring_pools_each_link_apart_and_keeps_a_finished_connections_results(
+    monitored: dict[str, Any],
+) -> None:
+    """``observed(node, neighbour)`` is that node's results for that link only (b-c's
+    fidelity is not c-d's), and a pruned connection's results stay counted."""
+    true_bc = herald_model(monitored["net"].ports["b"]["c"][0]).fidelity
+    true_cd = herald_model(monitored["net"].ports["c"]["d"][0]).fidelity
+    mid, end = monitored["40ms"], monitored["80ms"]
+    assert mid["endpoints"] == 4
+    assert abs(mid["observed"]["b", "c"].fidelity - true_bc) < 0.05
+    assert abs(mid["observed"]["c", "d"].fidelity - true_cd) < 0.03
+    assert end["endpoints"] == 0  # the connection's links are gone...
+    for k in (("b", "c"), ("c", "d")):  # ...not what they measured
+        assert end["observed"][k].samples > mid["observed"][k].samples > 200
+
+
+def test_monitoring_replaces_a_link_state_only_when_sure(monitored: dict[str, Any]) -> None:
+    """Under 200 results the told state stands; past them, b-c's wrong state is replaced at
+    both ends (at b although its first link, to a, has no results); c-d's estimate, within
+    its interval of the closed form, changes nothing; a and d, with nothing changed, never
+    advertise again (sequence 1)."""
+    net, closed = monitored["net"], monitored["closed"]
+    true_bc = herald_model(net.ports["b"]["c"][0]).fidelity
+    early = monitored["20ms"]
+    assert 100 < early["observed"]["b", "c"].samples < 200
+    assert early["state"]["b", "c"].weights == (1.0, 0.0, 0.0, 0.0)
+    end = monitored["80ms"]
+    for k in (("b", "c"), ("c", "b")):
+        assert abs(end["state"][k].fidelity - true_bc) < 0.05
+    assert end["state"]["c", "d"] == closed["c", "d"]
+    seqs = {n: lsa.seq for n, lsa in net.managers["b"].routing.lsdb.items()}
+    assert seqs["a"] == seqs["d"] == 1
+    assert seqs["b"] > 1
+
+
+@pytest.mark.parametrize(("results", "replaced"), [(199, False), (200, True)])
+def test_a_link_estimate_is_trusted_from_200_results(results: int, replaced: bool) -> None:
+    """A node adopts its monitoring estimate's weights (here mostly Φ+, one Z result in
+    ten disagreeing: not the link's closed form either) against a told F = 0.7 from 200
+    results on, not before."""
+    from qrna.link import LinkMonitor
+
+    net = line_network(2, seed=1)
+    told = (0.7, 0.1, 0.1, 0.1)
+    net.set_link_estimate("n0", "n1", 1.0, told)
+    monitor = LinkMonitor()
+    for i in range(results):  # Φ+: X and Z bits agree, Y bits differ
+        basis = "XYZ"[i % 3]
+        flip = basis == "Z" and i % 30 == 2
+        monitor.observe_result(basis, 0, int(basis == "Y") ^ flip)
+    net.sublinks.observed = lambda node, neighbour: monitor  # type: ignore[method-assign]
+    net.sublinks.monitor_tick()
+    weights = net.link_state("n0", "n1").weights
+    estimate = monitor.estimate().state
+    assert estimate is not None
+    assert estimate.as_tuple() != (1.0, 0.0, 0.0, 0.0)
+    assert weights == (estimate.as_tuple() if replaced else told)
+
+
+@pytest.mark.parametrize(
+    ("off", "replaced"), [(-0.8, False), (0.8, False), (-1.5, True), (1.5, True)]
+)
+def test_an_estimate_replaces_a_told_state_only_beyond_its_half_interval(
+    off: float, replaced: bool
+) -> None:
+    """600 results (F about 0.9, its 95 % interval about ±0.03): a told state ``off``
+    half-widths away from the estimate stands within one half-width and is replaced beyond."""
+    from qrna.link import LinkMonitor
+
+    monitor = LinkMonitor()
+    for i in range(600):  # X and Z agree, Y differs, but for a few results in each basis
+        basis = "XYZ"[i % 3]
+        monitor.observe_result(basis, 0, int(basis == "Y") ^ (i % 45 < 3))
+    est = monitor.estimate()
+    lo, hi = est.fidelity_ci
+    half = (hi - lo) / 2
+    assert 0.02 < half < 0.04
+    told_f = est.fidelity + off * half
+    net = line_network(2, seed=1)
+    e = (1 - told_f) / 3
+    net.set_link_estimate("n0", "n1", 1.0, (told_f, e, e, e))
+    net.sublinks.observed = lambda node, neighbour: monitor  # type: ignore[method-assign]
+    net.sublinks.monitor_tick()
+    assert est.state is not None
+    assert net.link_state("n0", "n1").weights == (
+        est.state.as_tuple() if replaced else (told_f, e, e, e)
+    )
 
 
 @pytest.mark.parametrize("jitter", [0.5, 2.0])

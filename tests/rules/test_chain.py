@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from qrna.link import herald_model
+from qrna.hardware import QNIC, Fibre, Node, NodeType
+from qrna.link import LinkSpec, LinkType, herald_model
 from qrna.physics import BellDiagonal, GateNoise, purify, swap
 from qrna.rules import ChainSimulation, chain_rulesets
 from tests.rules.conftest import chain
@@ -222,3 +223,22 @@ def test_a_bad_chain_is_refused_by_name() -> None:
     for links, rs, jitter, message in cases:
         with pytest.raises(RuleSetError, match=message):
             ChainSimulation(links, rs, jitter=jitter)
+
+
+def test_a_discard_timer_fires_when_nothing_else_happens() -> None:
+    """n0 -MIM- n1 -MIM- n2 with one memory per QNIC, n2 emitting nothing: n1-n2 never
+    heralds, so each n0-n1 pair waits at both ends with no other event to wake them; only
+    the discard timers free it (the memories then make the next). Every link pair but the
+    last, still waiting when the run ends, is discarded."""
+    q = QNIC(1)
+    n0, n1 = Node("n0", NodeType.COMP, (q,)), Node("n1", NodeType.REP1, (q, q))
+    n2 = Node("n2", NodeType.COMP, (QNIC(1, emission_efficiency=0.0),))
+    specs = [
+        LinkSpec(n0, n1, LinkType.MIM, Fibre(5.0)),
+        LinkSpec(n1, n2, LinkType.MIM, Fibre(5.0), qnic_a=1),
+    ]
+    rulesets = chain_rulesets("c", ["n0", "n1", "n2"], discard_after_s=1e-4)
+    result = ChainSimulation(specs, rulesets, seed=1).run(0.01)
+    assert result.pairs == 0
+    assert result.link_pairs > 40
+    assert result.discarded == result.link_pairs - 1

@@ -88,6 +88,48 @@ def test_round_trip_is_exact() -> None:
     assert rs.partners() == {"isp1.r3", "isp2.e1"}
 
 
+def test_partners_are_every_node_a_clause_or_an_action_names() -> None:
+    """A partner counts wherever it appears: in a clause only (carol), a Discard only (dave),
+    a Swap's left or right only (erin, frank), a Deliver only (gina); the whole-Stage
+    ``ANY_PARTNER`` is no node."""
+    rs = RuleSet(
+        "c1",
+        "me",
+        (
+            Stage(
+                (
+                    Rule("old", (ResourceOlderThan("carol", 0.1),), Discard("dave")),
+                    Rule("swap", (VariableBelow("m", 1),), Swap("erin", "frank")),
+                    Rule("give", (VariableBelow("n", 3),), Deliver("gina")),
+                    Rule("cut", (ResourceOlderThan(ANY_PARTNER, 0.2),), Discard(ANY_PARTNER)),
+                )
+            ),
+        ),
+    )
+    assert rs.partners() == {"carol", "dave", "erin", "frank", "gina"}
+
+
+def test_json_text_is_compact_or_indented_on_request() -> None:
+    rs = sample()
+    assert "\n" not in ruleset_to_json(rs)
+    text = ruleset_to_json(rs, indent=2)
+    assert text == json.dumps(ruleset_to_dict(rs), indent=2)
+    assert text.startswith('{\n  "version": 1,\n  "connection": "conn-7",\n')
+
+
+def test_a_decode_error_carries_the_json_path_at_fault() -> None:
+    """...and keeps it, with its message, through a pickle round trip (which once failed)."""
+    import pickle
+
+    with pytest.raises(RuleSetDecodeError) as caught:
+        ruleset_from_json(_mutate(["stages", 0, "rules", 0, "condition", 0, "count"], "2"))
+    for e in (caught.value, pickle.loads(pickle.dumps(caught.value))):
+        assert type(e) is RuleSetDecodeError
+        assert e.path == "$.stages[0].rules[0].condition[0].count"
+        assert e.message == "'2' is not a JSON integer"
+        assert str(e) == "$.stages[0].rules[0].condition[0].count: '2' is not a JSON integer"
+
+
 def test_schema_accepts_encoded_rulesets_and_rejects_bad_ones() -> None:
     schema = ruleset_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -119,7 +161,16 @@ BAD = [
     ("[]", r"^\$: expected an object, got list"),
     (_mutate(["version"], 2), r"^\$\.version: 2 is not supported; this qrna reads 1"),
     (_mutate(["node"], None, delete=True), r"^\$: missing field\(s\) \['node'\]"),
-    (_mutate(["extra"], 1), r"^\$: unknown field\(s\) \['extra'\]; allowed:"),
+    (
+        _mutate(["extra"], 1),
+        r"^\$: unknown field\(s\) \['extra'\]; allowed: \['connection', 'node', 'stages', "
+        r"'version'\]$",
+    ),
+    (
+        _mutate(["stages", 0, "colour"], "red"),
+        r"^\$\.stages\[0\]: unknown field\(s\) \['colour'\]; allowed: \['rules', 'variables'\]$",
+    ),
+    (_mutate(["stages", 0, "rules"], {}), r"^\$\.stages\[0\]\.rules: expected an array, got dict$"),
     (
         _mutate(["stages", 0, "rules", 0, "action", "scheme"], "dejmsp"),
         r"^\$\.stages\[0\]\.rules\[0\]\.action: Purify: scheme='dejmsp' is not a purification",
@@ -164,6 +215,10 @@ BAD = [
         _mutate(["stages", 2, "rules", 2, "action"], {"type": "Promote", "partner": "isp2.e1"}),
         r"^\$: RuleSet: stages\[2\] rule 'deliver' promotes to a next Stage, but it is the last",
     ),
+    (
+        _mutate(["stages", 0, "rules", 0, "name"], ""),
+        r"^\$\.stages\[0\]\.rules\[0\]: Rule: name='' must be a non-empty string$",
+    ),
 ]
 
 
@@ -183,6 +238,43 @@ def test_model_refuses_bad_values() -> None:
     with pytest.raises(RuleSetError, match=r"is not an action"):
         Rule("r", (), "deliver")  # type: ignore[arg-type]
     assert Purify("bob", "double_x").pairs == 3
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: VariableBelow("", 1), "VariableBelow: variable='' must be a name"),
+        (lambda: VariableBelow(5, 1), "VariableBelow: variable=5 must be a name"),
+        (
+            lambda: VariableBelow("n", -1),
+            "VariableBelow: limit=-1 is invalid; expected an integer >= 0",
+        ),
+        (lambda: Increment(""), "Increment: variable='' must be a name"),
+        (lambda: Increment(5), "Increment: variable=5 must be a name"),
+        (lambda: Increment("n", 1.5), "Increment: by=1.5 is not an integer"),
+        (lambda: Increment("n", True), "Increment: by=True is not an integer"),
+        (
+            lambda: Measure("a b"),
+            "Measure: partner='a b' is not a node address (dotted labels, e.g. 'isp1.r4')",
+        ),
+    ],
+)
+def test_clauses_and_actions_refuse_bad_values_by_name(build, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuleSetError) as caught:
+        build()
+    assert str(caught.value) == message
+
+
+def test_variable_limits_may_be_zero_and_steps_negative() -> None:
+    """``VariableBelow(v, 0)`` (closed while v >= 0) and ``Increment(v, -1)`` are valid."""
+    assert VariableBelow("n", 0).limit == 0
+    assert Increment("n", -1).by == -1
+
+
+def test_a_stage_without_variables_decodes_with_no_variables() -> None:
+    data = ruleset_to_dict(sample())
+    del data["stages"][0]["variables"]
+    assert ruleset_from_dict(data) == sample()
 
 
 def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:

@@ -14,7 +14,7 @@ import pytest
 
 from qrna.hardware import EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkSpec, LinkType, PairName, herald_model
-from qrna.physics import swap
+from qrna.physics import GateNoise, swap
 from qrna.rules import (
     ChainSimulation,
     Deliver,
@@ -168,3 +168,31 @@ def test_bad_record_is_refused() -> None:
     engine.install(RuleSet("c", "bob", (Stage(()),)))
     with pytest.raises(RuleSetError, match=r"record=\('W', 0\)"):
         engine.assign_record("c", PairName("rep", 1), ("W", 0), "rep", 0)
+
+
+def test_a_random_basis_is_x_y_or_z_evenly_and_the_readout_error_applies() -> None:
+    """alice (readout error 0.2) and bob (none) measure each ideal Φ+ pair in a basis each
+    draws from X, Y, Z: every basis about a third of alice's draws (within 3 standard errors
+    at seed 4), and the pairs measured in one basis disagree from Φ+ (equal in X and Z,
+    opposite in Y) a fifth of the time (within 3 standard errors)."""
+    noisy = QNIC(4, gate_noise=GateNoise(readout_error=0.2))
+    alice = Node("alice", NodeType.COMP, (noisy,))
+    bob = Node("bob", NodeType.COMP, (QNIC(4),))
+    rulesets = {
+        end: RuleSet("qkd", end, (Stage((Rule("m", (EnoughResources(o),), Measure(o)),)),))
+        for end, o in (("alice", "bob"), ("bob", "alice"))
+    }
+    sim = ChainSimulation([LinkSpec(alice, bob, LinkType.MIM, Fibre(5.0))], rulesets, seed=4)
+    measurements = sim.run(0.02).measurements
+    mine = [m.basis for m in measurements if m.partner == "bob"]
+    n = len(mine)
+    assert n > 1000
+    for basis in "XYZ":
+        assert abs(mine.count(basis) / n - 1 / 3) < 3 * math.sqrt(2 / 9 / n)
+    by_name: dict[PairName, dict[str, tuple[str, int]]] = {}
+    for m in measurements:
+        by_name.setdefault(m.name, {})[m.partner] = (m.basis, m.bit)
+    matched = [p for p in by_name.values() if len(p) == 2 and p["bob"][0] == p["alice"][0]]
+    wrong = sum((p["bob"][1] != p["alice"][1]) != (p["bob"][0] == "Y") for p in matched)
+    assert len(matched) > 300
+    assert abs(wrong / len(matched) - 0.2) < 3 * math.sqrt(0.16 / len(matched))

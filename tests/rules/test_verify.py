@@ -214,6 +214,20 @@ def test_a_stage_with_no_exit_is_caught() -> None:
     assert "held forever" in violations[0].trace[-1]
 
 
+def test_a_violation_prints_as_its_kind_node_message_and_numbered_trace() -> None:
+    rulesets = chain_rulesets("c1", NAMES3)
+    stuck = Stage((Rule("count", (VariableBelow("n", 3),), Increment("n")),))
+    rs = rulesets["a"]
+    rulesets["a"] = dataclasses.replace(rs, stages=(*rs.stages, stuck))
+    (violation,) = verify(rulesets, chain=NAMES3, explore=False)
+    assert str(violation) == (
+        "[no-exit] a: Stage 1 has no rule that takes a resource out of it\n"
+        "    1. a resource enters Stage 1 at a (promotions from Stage 0)\n"
+        "    2. no rule of Stage 1 promotes, purifies, swaps, discards, delivers or measures it: "
+        "it is held forever"
+    )
+
+
 def test_a_purification_the_partner_cannot_answer_is_caught() -> None:
     rulesets = chain_rulesets("c1", ["a", "b"], link_rounds=1)
     rs = rulesets["b"]

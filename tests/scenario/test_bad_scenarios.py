@@ -110,6 +110,65 @@ CASES: list[Bad] = [
         ),
     ),
     Bad("missing field", _with("links.0", {"a": "a"}), "links[0].b: required, missing"),
+    # An unknown field inside a list item, or inside a model inside one, is named with the
+    # fields of the model it is in (not the list's owner, not none).
+    Bad(
+        "unknown field in a link",
+        _with("links.0.colour", "red"),
+        (
+            "links[0].colour: unknown field; expected one of a, b, bright_state_population, "
+            "dark_count_probability, detector_efficiency, emission_fidelity, heralding, "
+            "length_km, loss_db_per_km, memories, pair_probability, source_fidelity, type, "
+            "visibility"
+        ),
+    ),
+    Bad(
+        "unknown field in a node's QNIC",
+        _with("nodes.1.qnic", {"t2": 0.1}),
+        (
+            "nodes[1].qnic.t2: unknown field; expected one of absorption_efficiency, cnot_error, "
+            "emission_efficiency, emission_fidelity, emission_interval_s, memories, "
+            "readout_error, single_qubit_error, t1_s, t2_s"
+        ),
+    ),
+    Bad(
+        "a null name",
+        _with("traffic.0.initiator", None),
+        "traffic[0].initiator: Input should be a valid string; got None (null)",
+    ),
+    # Five bad values: the first and the next three are named, the fifth (visibility) not.
+    Bad(
+        "five bad values",
+        _with(
+            "links.0",
+            {
+                "a": "a",
+                "b": "b",
+                "length_km": -1,
+                "loss_db_per_km": -1,
+                "detector_efficiency": 2,
+                "dark_count_probability": 2,
+                "visibility": 2,
+            },
+        ),
+        (
+            "links[0].length_km: Input should be greater than or equal to 0; got -1; "
+            "links[0].loss_db_per_km: Input should be greater than or equal to 0; got -1; "
+            "links[0].detector_efficiency: Input should be less than or equal to 1; got 2; "
+            "links[0].dark_count_probability: Input should be less than or equal to 1; got 2"
+        ),
+    ),
+    # A bad value is shown whole up to 40 characters of its repr, then cut to 37 and "...".
+    Bad(
+        "a bad value of 40 characters",
+        _with("links.0.type", "Q" * 38),
+        "links[0].type: Input should be 'MIM', 'MM' or 'MSM'; got '" + "Q" * 38 + "'",
+    ),
+    Bad(
+        "a bad value of 41 characters",
+        _with("links.0.type", "Q" * 39),
+        "links[0].type: Input should be 'MIM', 'MM' or 'MSM'; got '" + "Q" * 36 + "...",
+    ),
     Bad(
         "same initiator and responder",
         _with("traffic.0.responder", "a"),
@@ -267,6 +326,35 @@ CASES: list[Bad] = [
         ),
     ),
     Bad(
+        "broken YAML, no context",
+        "name: a: b\n",
+        "$: not valid YAML: line 1, column 8: mapping values are not allowed here",
+    ),
+    # The duplicate-key check visits a node reached twice (an alias) once: the scan goes on
+    # past it, and a node that holds itself does not send it round for ever.
+    Bad(
+        "a key given twice beside an alias",
+        "d: {k: 1, k: 2}\na: &x {k: 1}\nb: *x\n",
+        "d.k: given twice (lines 1 and 1)",
+    ),
+    Bad(
+        "a list that holds itself",
+        BASE_YAML + "description: &x [*x]\n",
+        "description: Input should be a valid string",
+    ),
+    # Keys that are not scalars are told apart (by node), so YAML itself refuses them.
+    Bad(
+        "two list keys",
+        "? [a]\n: 1\n? [b]\n: 2\n",
+        "$: not valid YAML: line 1, column 3: found unhashable key (while constructing a mapping)",
+    ),
+    Bad(
+        "a JSON key given twice, two levels down",
+        '{"topology": {"kind": "chain", "link": {"type": "MM", "type": "MIM"}}}',
+        "topology.link.type: given twice",
+        suffix=".json",
+    ),
+    Bad(
         "broken JSON",
         '{"nodes": [}',
         "$: not valid JSON: Expecting value: line 1 column 12 (char 11)",
@@ -400,6 +488,12 @@ CASES: list[Bad] = [
         BASE_YAML,
         "traffic.x: no item x (the list has 1)",
         args=("--set", "traffic.x.pairs=3"),
+    ),
+    Bad(
+        "--set an item one past the end",
+        BASE_YAML,
+        "traffic.1: no item 1 (the list has 1)",
+        args=("--set", "traffic.1.pairs=3"),
     ),
     Bad(
         "--set bad YAML",
@@ -554,6 +648,25 @@ def test_bad_input_is_one_clear_message(tmp_path: Path, command: str, case: Bad)
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_load_scenario_names_the_file_in_every_error_it_raises(tmp_path: Path, case: Bad) -> None:
+    """The API gives the message the CLI prints, the file included (the CLI adds the source
+    only to an error that names no file, so it cannot show a file left out); cases refused
+    only when the network is built are skipped."""
+    from qrna.scenario import ScenarioError, load_scenario
+
+    path = _write(tmp_path, case)
+    overrides = [case.args[1]] if case.args[:1] == ("--set",) else []
+    try:
+        load_scenario(path, overrides)
+    except ScenarioError as exc:
+        caught = exc
+    else:
+        pytest.skip("refused when the network is built, not when the file is read")
+    assert caught.file == str(path)
+    assert str(caught) == f"{path}: {case.message}"
+
+
 def test_the_table_covers_forty_kinds_of_bad_input() -> None:
     assert len(CASES) >= 40
     assert len({c.name for c in CASES}) == len(CASES)
@@ -599,6 +712,55 @@ def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> Non
     result = runner.invoke(app, ["validate", str(folder)])
     assert result.exit_code == 2
     assert result.stderr == f"error: {folder}: $: cannot read it: Is a directory\n"
+
+
+def test_the_api_error_names_the_file(tmp_path: Path) -> None:
+    """``load_scenario(path)`` raises a ScenarioError whose ``file`` is the path and whose
+    text starts with it, for a key given twice, a bad value and a bad override alike (the CLI
+    adds the source only to errors that name no file)."""
+    from qrna.scenario import ScenarioError, load_scenario
+
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("name: a\nname: b\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(_with("links.0.length_km", -3)))
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    ini = tmp_path / "s.ini"
+    ini.write_text("x")
+    cases = [
+        (folder, (), "$: cannot read it: Is a directory"),
+        (ini, (), "$: unknown file type '.ini'; expected .yaml, .yml, .toml or .json"),
+        (twice, (), "name: given twice (lines 1 and 2)"),
+        (bad, (), "links[0].length_km: Input should be greater than or equal to 0; got -3"),
+        (
+            tmp_path / "good.yaml",
+            ("x=",),
+            "--set: 'x=': no value after '='; write x=null to clear the field",
+        ),
+    ]
+    (tmp_path / "good.yaml").write_text(BASE_YAML)
+    for path, overrides, message in cases:
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(path, overrides)
+        assert caught.value.file == str(path)
+        assert str(caught.value) == f"{path}: {message}"
+
+
+def test_a_scenario_error_reads_and_pickles_whole() -> None:
+    """Its text, repr and fields, and the same after a pickle round trip (what a worker
+    process sends back): pickling once failed, re-calling the constructor with the text."""
+    import pickle
+
+    from qrna.scenario import ScenarioError
+
+    err = ScenarioError("links[0].a", "unknown node 'zz'", "net.yaml")
+    for e in (err, pickle.loads(pickle.dumps(err))):
+        assert type(e) is ScenarioError
+        assert str(e) == "net.yaml: links[0].a: unknown node 'zz'"
+        assert repr(e) == "ScenarioError(\"net.yaml: links[0].a: unknown node 'zz'\")"
+        assert (e.path, e.message, e.file) == ("links[0].a", "unknown node 'zz'", "net.yaml")
+    assert str(ScenarioError("$", "empty")) == "$: empty"
 
 
 def test_out_that_cannot_be_a_folder_is_input_error(tmp_path: Path) -> None:

@@ -158,6 +158,52 @@ def test_installed_packages_register_generators_by_entry_point(
         load_generator("fastest")
 
 
+def test_registered_names_are_listed_in_order_of_name(
+    tmp_path: Path, plugin: tuple[str, Path]
+) -> None:
+    """An unknown name's error lists the registered names sorted, not as the package wrote
+    them."""
+    name, _ = plugin
+    info = tmp_path / "qrna_fake_generators-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: qrna-fake-generators\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[qrna.generators]\nzeta = {name}:gen\nalpha = {name}:gen\nmid = {name}:gen\n"
+    )
+    with pytest.raises(ControlError) as caught:
+        load_generator("gamma")
+    assert str(caught.value) == (
+        "generator 'gamma' is not a generator name (default, alpha, mid, zeta) nor a dotted "
+        "path 'module:attribute'"
+    )
+
+
+def test_a_path_splits_at_its_first_colon() -> None:
+    """``module:attribute``: the module is what comes before the first ':' (``os`` here, not
+    ``os:path``), and it is that module the refusal names."""
+    with pytest.raises(ControlError) as caught:
+        load_generator("os:path:join")
+    assert str(caught.value) == (
+        "generator 'os:path:join' is neither built in (default) nor registered by an installed "
+        "package (entry point group 'qrna.generators'); importing module 'os' would run code "
+        "the scenario names: allow it with --allow-plugin (qrna run, qrna validate) or "
+        "allow_plugins=True"
+    )
+
+
+def test_a_callable_without_a_signature_is_refused() -> None:
+    """A generator is called with one argument; a callable whose signature cannot be read
+    (the builtin ``max``) cannot be shown to take it, so it is refused by name."""
+    with pytest.raises(ControlError) as caught:
+        load_generator("builtins:max", allow_plugins=True)
+    assert str(caught.value) == (
+        "generator 'builtins:max' has no signature to check; a generator is a function of one "
+        "ConnectionSetupRequest returning Accepted or Rejected"
+    )
+
+
 def test_built_in_names_and_paths_need_no_flag() -> None:
     assert load_generator("default") is default_generator
     assert load_generator("qrna.control:default_generator") is default_generator

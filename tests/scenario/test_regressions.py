@@ -190,6 +190,18 @@ def test_two_meas_ends_keep_no_state_per_delivered_pair() -> None:
     assert waiting + len(ledger._unheld) < 100, (waiting, len(ledger._unheld))
 
 
+def test_two_meas_ends_leave_no_link_pair_behind_when_the_connection_ends() -> None:
+    """The link pairs of two MEAS ends still on their way when the connection ends are
+    dropped with it: the ledger keeps none (thousands stayed when they went unlisted)."""
+    data = _two_ends("MEAS", "MEAS", "MSM", 1)
+    data["traffic"][0]["pairs"] = 20
+    data["simulation"]["duration_s"] = 0.01
+    results = run(load_scenario(data))
+    assert results.summary["connections"][0]["status"] == "done"
+    ledger = results.network.ledger
+    assert (ledger._unheld, ledger._link_unheld) == ({}, {})
+
+
 def test_yaml_numbers_in_scientific_notation_are_numbers(tmp_path: Path) -> None:
     """PyYAML reads ``1e-6`` (no decimal point) as a string, as YAML 1.1 says; strict input
     then refused physics' everyday numbers. Scenario files read numbers as YAML 1.2 does."""

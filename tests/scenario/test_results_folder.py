@@ -559,6 +559,24 @@ def test_pairs_stream_to_disk_and_the_ledger_keeps_none() -> None:
     assert not path.exists()  # the temporary file goes with its Results
 
 
+def test_a_first_interrupt_stops_the_run_and_a_second_aborts_it() -> None:
+    """The run's SIGINT handler: the first Ctrl-C records "interrupt" and stops the run after
+    the event now running; a second one, the user not waiting for that, raises
+    KeyboardInterrupt."""
+    from qrna.scenario import build_network
+    from qrna.scenario._run import _Stop
+
+    network = build_network(load_scenario("chain"))
+    stop = _Stop(network)
+    stop.on_sigint(signal.SIGINT, None)
+    assert stop.reason == "interrupt"
+    assert network.scheduler.pending > 0
+    assert network.scheduler.run() == 0  # the stop is kept: the next run runs no event
+    with pytest.raises(KeyboardInterrupt):
+        stop.on_sigint(signal.SIGINT, None)
+    assert stop.reason == "interrupt"
+
+
 def test_api_run_stops_on_sigint_or_max_wall_with_consistent_results() -> None:
     """In-process: a SIGINT (raised from a timer thread, handled in the main thread) or the
     wall-clock limit stops the run where it is; the counts agree, ``sim_time_s`` is the

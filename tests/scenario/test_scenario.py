@@ -23,7 +23,15 @@ from typer.testing import CliRunner
 import qrna
 from qrna.cli import app
 from qrna.report import write_results
-from qrna.scenario import PRESETS, Scenario, TopologyConfig, load_scenario, run, topology_graph
+from qrna.scenario import (
+    PRESETS,
+    Scenario,
+    ScenarioError,
+    TopologyConfig,
+    load_scenario,
+    run,
+    topology_graph,
+)
 
 runner = CliRunner()
 GOLDEN = Path(__file__).with_name("golden_metro.json")
@@ -74,12 +82,58 @@ def test_yaml_toml_and_json_files_give_the_same_run(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "nodes", "edges"),
-    [("chain", 5, 4), ("ring", 5, 5), ("grid", 9, 12), ("star", 6, 5), ("dumbbell", 8, 7)],
+    [
+        ("chain", 5, 4),
+        ("ring", 5, 5),
+        ("ring", 3, 3),  # the smallest ring
+        ("grid", 9, 12),
+        ("star", 6, 5),
+        ("dumbbell", 8, 7),
+        ("dumbbell", 6, 5),  # the smallest dumbbell
+    ],
 )
 def test_topology_generators(kind: str, nodes: int, edges: int) -> None:
     g = topology_graph(TopologyConfig(kind=kind, nodes=nodes))  # type: ignore[arg-type]
     assert g.number_of_nodes() == nodes
     assert g.number_of_edges() == edges
+
+
+def test_a_grid_fills_rows_of_columns_left_to_right() -> None:
+    """7 nodes in rows of 3: n0 n1 n2 / n3 n4 n5 / n6; each joined to its right and lower
+    neighbours where there is one."""
+    g = topology_graph(TopologyConfig(kind="grid", nodes=7, columns=3))
+    assert sorted(tuple(sorted(e)) for e in g.edges) == [
+        ("n0", "n1"),
+        ("n0", "n3"),
+        ("n1", "n2"),
+        ("n1", "n4"),
+        ("n2", "n5"),
+        ("n3", "n4"),
+        ("n3", "n6"),
+        ("n4", "n5"),
+    ]
+
+
+def test_a_dumbbell_is_two_stars_joined_at_their_hubs() -> None:
+    """7 nodes: hub n0 with n1, n2; hub n3 (at n // 2) with n4, n5, n6; the hubs joined."""
+    g = topology_graph(TopologyConfig(kind="dumbbell", nodes=7))
+    assert sorted(tuple(sorted(e)) for e in g.edges) == [
+        ("n0", "n1"),
+        ("n0", "n2"),
+        ("n0", "n3"),
+        ("n3", "n4"),
+        ("n3", "n5"),
+        ("n3", "n6"),
+    ]
+
+
+@pytest.mark.parametrize(("kind", "least"), [("ring", 3), ("dumbbell", 6)])
+def test_a_topology_too_small_for_its_shape_is_refused(kind: str, least: int) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        topology_graph(TopologyConfig(kind=kind, nodes=least - 1))  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"topology.nodes: a {kind} needs at least {least} nodes; got {least - 1}"
+    )
 
 
 def test_random_topology_is_connected_and_seeded() -> None:
@@ -112,6 +166,18 @@ def test_overrides_keep_types_and_reach_list_items() -> None:
     assert math.isinf(s.qnic.t2_s)
 
 
+def test_overrides_create_missing_mappings_and_split_at_the_first_equals_sign() -> None:
+    s = load_scenario(
+        {"topology": {"kind": "chain"}},
+        ["topology.link.length_km=3", "simulation.seed=9", "description=x=y"],
+    )
+    assert s.topology is not None
+    assert s.topology.link is not None
+    assert s.topology.link.length_km == 3.0
+    assert s.simulation.seed == 9
+    assert s.description == "x=y"
+
+
 def test_yaml_anchors_and_merge_keys_are_read(tmp_path: Path) -> None:
     """A YAML anchor reused through a merge key: the alias is the same node twice, which the
     duplicate-key check visits once, and the merged link takes the anchored length."""
@@ -125,6 +191,21 @@ def test_yaml_anchors_and_merge_keys_are_read(tmp_path: Path) -> None:
     )
     s = load_scenario(str(path))
     assert [(x.a, x.b, x.length_km) for x in s.links] == [("a", "b", 7.0), ("b", "c", 7.0)]
+
+
+def test_a_mapping_may_merge_two_anchors(tmp_path: Path) -> None:
+    """Two merge keys in one mapping are two merges, not a key given twice."""
+    path = tmp_path / "merges.yaml"
+    path.write_text(
+        "nodes:\n"
+        "  - {name: a, type: COMP, qnic: &q {t1_s: 10}}\n"
+        "  - {name: b, type: REP1, qnic: &r {t2_s: 5}}\n"
+        "  - {name: c, type: COMP, qnic: {<<: *q, <<: *r}}\n"
+        "links: [{a: a, b: b}, {a: b, b: c}]\n"
+    )
+    qnic = load_scenario(str(path)).nodes[2].qnic
+    assert qnic is not None
+    assert (qnic.t1_s, qnic.t2_s) == (10.0, 5.0)
 
 
 def test_every_preset_validates() -> None:

@@ -17,3 +17,8 @@ class RuleSetDecodeError(RuleSetError):
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[RuleSetDecodeError], tuple[str, str]]:
+        # Pickle by the fields (the default re-calls __init__ with the joined text).
+        return type(self), (self.path, self.message)

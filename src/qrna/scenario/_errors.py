@@ -17,6 +17,11 @@ class ScenarioError(InputError):
         self.file = file
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str, str | None]]:
+        # Pickle by the fields (the default re-calls __init__ with the joined text), so the
+        # error crosses a process boundary (a sweep in worker processes) intact.
+        return type(self), (self.path, self.message, self.file)
+
     def in_file(self, file: str) -> ScenarioError:
         """The same error, naming ``file``."""
         return ScenarioError(self.path, self.message, file)
