@@ -274,3 +274,26 @@ def test_the_built_in_generator_failing_is_a_fault_in_qrna(
     result = runner.invoke(app, ["run", str(path), "--no-files"])
     assert result.exit_code == 3, result.output
     assert result.stderr.startswith("internal error: RuntimeError: qrna bug — a fault in qrna")
+
+
+def test_a_name_two_packages_register_is_refused_and_each_path_still_works(
+    tmp_path: Path, plugin: tuple[str, Path]
+) -> None:
+    """Two installed distributions both register ``fast``, for different targets: which one
+    a scenario meant cannot be told, so the name is refused, naming both; each target's own
+    path still loads."""
+    name, _ = plugin
+    for dist, target in (("one", f"{name}:gen"), ("two", f"{name}:other")):
+        info = tmp_path / f"qrna_fake_{dist}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: qrna-fake-{dist}\nVersion: 1.0\n"
+        )
+        (info / "entry_points.txt").write_text(f"[qrna.generators]\nfast = {target}\n")
+    with pytest.raises(ControlError) as caught:
+        load_generator("fast")
+    assert str(caught.value) == (
+        f"generator 'fast' is registered by more than one installed package ({name}:gen, "
+        f"{name}:other); name the one meant by its path 'module:attribute'"
+    )
+    assert load_generator(f"{name}:gen") is sys.modules[name].gen

@@ -78,6 +78,12 @@ def load_generator(name: str, *, allow_plugins: bool = False) -> RuleSetGenerato
     by_target = {_split(ep.value): ep for ep in registered}
     found: Any
     if name in by_name or (module, attr) in by_target:
+        claims = sorted({e.value for e in registered if e.name == name})
+        if len(claims) > 1:  # two packages claim the name: taking either would be a guess
+            raise ControlError(
+                f"generator {name!r} is registered by more than one installed package "
+                f"({', '.join(claims)}); name the one meant by its path 'module:attribute'"
+            )
         ep = by_name.get(name) or by_target[(module, attr)]
         try:
             found = ep.load()
