@@ -378,6 +378,21 @@ def test_classical_network_can_differ_from_the_fibres() -> None:
     assert net.delay_s["a"]["b"] == pytest.approx(2e-3)
 
 
+def test_a_classical_network_with_other_nodes_is_refused_by_name() -> None:
+    """A classical channel to a node that runs no qrna software would lose the messages sent
+    its way (flooding crashed on it): refused when the network is built, naming it."""
+    g = _graph([("a", "b", 1.0)])
+    classical: nx.Graph[str] = nx.Graph()
+    classical.add_edge("a", "relay", delay_s=1e-3)
+    classical.add_edge("relay", "b", delay_s=1e-3)
+    with pytest.raises(ControlError) as caught:
+        Network(links_from_graph(g, length_km=10.0), classical=classical)
+    assert str(caught.value) == (
+        "classical network: ['relay'] are not nodes of the quantum network; its channels join "
+        "the network's own nodes"
+    )
+
+
 def test_link_monitoring_corrects_a_wrong_link_state() -> None:
     """Link a-b is told to advertise a perfect state, but its pairs have fidelity ~0.81 (the
     emission fidelity is 0.9 at each end). With monitoring on, both ends measure a fifth of

@@ -152,6 +152,12 @@ class Network:
         missing = set(self.nodes) - set(classical)
         if missing:
             raise ControlError(f"nodes {sorted(missing)} are not on the classical network")
+        strangers = set(classical) - set(self.nodes)
+        if strangers:  # nothing would run there to pass a message on
+            raise ControlError(
+                f"classical network: {sorted(strangers)} are not nodes of the quantum network; "
+                "its channels join the network's own nodes"
+            )
         # Computed per pair when first needed (``ClassicalDelays``), not as an N² table.
         self.delay_s = ClassicalDelays(classical)
         for spec in links:
