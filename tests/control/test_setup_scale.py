@@ -190,3 +190,28 @@ def test_a_pending_connection_says_where_its_setup_stands() -> None:
     (c,) = run(scenario).summary["connections"]
     assert (c["status"], c["attempts"]) == ("pending", 0)
     assert c["detail"] == "waiting since 0.001 s for a route to n199 (routing has not converged)"
+
+
+def test_a_waiting_request_takes_the_route_routing_converges_to() -> None:
+    """i-r is one 100 km link; i-a-x-r (55, 55 and 5 km) is far cheaper per pair. x is 105 km
+    of fibre from i, r only 100: r's advertisement reaches i first, when i knows only i-r.
+    A request at t = 0 waits until i holds every advertisement, then takes i-a-x-r (the
+    route of a request made after convergence), not i-r for the connection's whole life."""
+    g: nx.Graph[str] = nx.Graph()
+    for a, b, km in (("i", "r", 100.0), ("i", "a", 55.0), ("a", "x", 55.0), ("x", "r", 5.0)):
+        g.add_edge(a, b, length_km=km)
+    net = Network(links_from_graph(g), seed=1)
+    c = net.request("i", "r", fidelity=0.5, pairs=2, at_s=0.0)
+    report = net.run(0.01).connections[c]
+    assert net.managers["i"].routing.path("r", 0.5) == ["i", "a", "x", "r"]
+    up = next(e for e in report.events if e.kind == "up")
+    assert (up.detail, report.attempts, report.status) == ("i-a-x-r", 1, "done")
+    # It left when x's advertisement (the last) came in by x-r-i, hopped i-a-x-r, and the
+    # answer came straight back from r.
+    ps = {(u, v): s_to_ps(net.delay_s[u][v]) for u, v in (("x", "r"), ("r", "i"), ("i", "a"))}
+    left = ps["x", "r"] + ps["r", "i"]
+    assert left > ps["r", "i"]  # r's advertisement came first
+    assert (
+        up.t_ps
+        == left + ps["i", "a"] + s_to_ps(net.delay_s["a"]["x"]) + ps["x", "r"] + (ps["r", "i"])
+    )
