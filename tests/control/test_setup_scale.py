@@ -215,3 +215,18 @@ def test_a_waiting_request_takes_the_route_routing_converges_to() -> None:
         up.t_ps
         == left + ps["i", "a"] + s_to_ps(net.delay_s["a"]["x"]) + ps["x", "r"] + (ps["r", "i"])
     )
+
+
+def test_delays_are_those_of_the_classical_graph_when_the_network_was_built() -> None:
+    """A caller that builds a network on its classical graph and then changes the graph (to
+    build another network, say) does not change the first network's delays: the all-pairs
+    table they replace was a snapshot, and so are they."""
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", delay_s=1e-3)
+    g.add_edge("b", "c", delay_s=2e-3)
+    net = Network(links_from_graph(nx.path_graph(["a", "b", "c"])), classical=g, seed=1)
+    g.add_edge("a", "c", delay_s=1e-6)
+    g.edges["a", "b"]["delay_s"] = 5.0
+    assert net.delay_s.delay_s("a", "c") == 3e-3
+    assert net.delay_s["b"]["a"] == 1e-3
+    assert net.delay_s.eccentricity_s("a") == 3e-3
