@@ -230,3 +230,26 @@ def test_delays_are_those_of_the_classical_graph_when_the_network_was_built() ->
     assert net.delay_s.delay_s("a", "c") == 3e-3
     assert net.delay_s["b"]["a"] == 1e-3
     assert net.delay_s.eccentricity_s("a") == 3e-3
+
+
+def test_a_waiting_request_goes_when_its_own_node_re_advertises_a_route() -> None:
+    """n0's own view of its link to n1 is too poor for fidelity 0.9, so its request waits.
+    Once n0 holds every advertisement (jitter leaves the bound later than that), link
+    monitoring at n0 re-advertises the link as calibrated: the request leaves then, not at the
+    bound."""
+    net = line_network(3, seed=1, jitter=1.0)
+    good = net.link_state("n0", "n1")
+    net._estimates[("n0", "n1")] = LinkState(
+        "n1", good.rate_hz, (0.6, 0.2, 0.1, 0.1), good.length_km, good.latency_s
+    )
+    c = net.request("n0", "n2", fidelity=0.9, pairs=1, at_s=0.0)
+    routing = net.managers["n0"].routing
+    while net.scheduler.now_ps == 0 or not routing.lsdb.current():
+        net.scheduler.step()
+    deadline = net.managers["n0"].conns[c].route_deadline_ps
+    assert net.scheduler.now_ps < deadline
+    assert net.progress(c) == "waiting since 0 s for a route to n2 (routing has not converged)"
+    del net._estimates[("n0", "n1")]
+    net._advertise("n0")  # what link monitoring does
+    assert routing.path("n2", 0.9) == ["n0", "n1", "n2"]
+    assert net.progress(c) == "setup attempt 1 on its way, not answered yet"

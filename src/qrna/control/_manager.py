@@ -466,6 +466,10 @@ class ConnectionManager:
         self._release_holds(conn)
         return out
 
-    def link_states(self, states: list[LinkState]) -> list[ManagerEffect]:
-        """Link monitoring has new estimates of this node's links: advertise them."""
-        return list(self.routing.set_links(states))
+    def link_states(self, states: list[LinkState], t_ps: int = 0) -> list[ManagerEffect]:
+        """Link monitoring has new estimates of this node's links (at ``t_ps``): advertise
+        them, and go on with a connection waiting for a route that its own links now give."""
+        out: list[ManagerEffect] = list(self.routing.set_links(states))
+        if self.waiting_for_routes:
+            out += self._route_changed(t_ps)
+        return out
