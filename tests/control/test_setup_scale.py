@@ -190,3 +190,66 @@ def test_a_pending_connection_says_where_its_setup_stands() -> None:
     (c,) = run(scenario).summary["connections"]
     assert (c["status"], c["attempts"]) == ("pending", 0)
     assert c["detail"] == "waiting since 0.001 s for a route to n199 (routing has not converged)"
+
+
+def test_a_waiting_request_takes_the_route_routing_converges_to() -> None:
+    """i-r is one 100 km link; i-a-x-r (55, 55 and 5 km) is far cheaper per pair. x is 105 km
+    of fibre from i, r only 100: r's advertisement reaches i first, when i knows only i-r.
+    A request at t = 0 waits until i holds every advertisement, then takes i-a-x-r (the
+    route of a request made after convergence), not i-r for the connection's whole life."""
+    g: nx.Graph[str] = nx.Graph()
+    for a, b, km in (("i", "r", 100.0), ("i", "a", 55.0), ("a", "x", 55.0), ("x", "r", 5.0)):
+        g.add_edge(a, b, length_km=km)
+    net = Network(links_from_graph(g), seed=1)
+    c = net.request("i", "r", fidelity=0.5, pairs=2, at_s=0.0)
+    report = net.run(0.01).connections[c]
+    assert net.managers["i"].routing.path("r", 0.5) == ["i", "a", "x", "r"]
+    up = next(e for e in report.events if e.kind == "up")
+    assert (up.detail, report.attempts, report.status) == ("i-a-x-r", 1, "done")
+    # It left when x's advertisement (the last) came in by x-r-i, hopped i-a-x-r, and the
+    # answer came straight back from r.
+    ps = {(u, v): s_to_ps(net.delay_s[u][v]) for u, v in (("x", "r"), ("r", "i"), ("i", "a"))}
+    left = ps["x", "r"] + ps["r", "i"]
+    assert left > ps["r", "i"]  # r's advertisement came first
+    assert (
+        up.t_ps
+        == left + ps["i", "a"] + s_to_ps(net.delay_s["a"]["x"]) + ps["x", "r"] + (ps["r", "i"])
+    )
+
+
+def test_delays_are_those_of_the_classical_graph_when_the_network_was_built() -> None:
+    """A caller that builds a network on its classical graph and then changes the graph (to
+    build another network, say) does not change the first network's delays: the all-pairs
+    table they replace was a snapshot, and so are they."""
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", delay_s=1e-3)
+    g.add_edge("b", "c", delay_s=2e-3)
+    net = Network(links_from_graph(nx.path_graph(["a", "b", "c"])), classical=g, seed=1)
+    g.add_edge("a", "c", delay_s=1e-6)
+    g.edges["a", "b"]["delay_s"] = 5.0
+    assert net.delay_s.delay_s("a", "c") == 3e-3
+    assert net.delay_s["b"]["a"] == 1e-3
+    assert net.delay_s.eccentricity_s("a") == 3e-3
+
+
+def test_a_waiting_request_goes_when_its_own_node_re_advertises_a_route() -> None:
+    """n0's own view of its link to n1 is too poor for fidelity 0.9, so its request waits.
+    Once n0 holds every advertisement (jitter leaves the bound later than that), link
+    monitoring at n0 re-advertises the link as calibrated: the request leaves then, not at the
+    bound."""
+    net = line_network(3, seed=1, jitter=1.0)
+    good = net.link_state("n0", "n1")
+    net._estimates[("n0", "n1")] = LinkState(
+        "n1", good.rate_hz, (0.6, 0.2, 0.1, 0.1), good.length_km, good.latency_s
+    )
+    c = net.request("n0", "n2", fidelity=0.9, pairs=1, at_s=0.0)
+    routing = net.managers["n0"].routing
+    while net.scheduler.now_ps == 0 or not routing.lsdb.current():
+        net.scheduler.step()
+    deadline = net.managers["n0"].conns[c].route_deadline_ps
+    assert net.scheduler.now_ps < deadline
+    assert net.progress(c) == "waiting since 0 s for a route to n2 (routing has not converged)"
+    del net._estimates[("n0", "n1")]
+    net._advertise("n0")  # what link monitoring does
+    assert routing.path("n2", 0.9) == ["n0", "n1", "n2"]
+    assert net.progress(c) == "setup attempt 1 on its way, not answered yet"

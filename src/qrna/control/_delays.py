@@ -36,11 +36,12 @@ class ClassicalDelays:
     """Shortest delays (s, edge attribute ``delay_s``) of a classical network, on demand.
 
     ``delays[a][b]`` reads like the old all-pairs table; ``delay_s(a, b)`` is the same number.
-    An unreachable pair is ``math.inf``.
+    An unreachable pair is ``math.inf``. The delays are those of ``graph`` when given (a copy
+    is kept: the caller may change its graph afterwards, as it could the all-pairs table's).
     """
 
     def __init__(self, graph: nx.Graph[str]) -> None:
-        self.graph = graph
+        self.graph: nx.Graph[str] = graph.copy()
         self._pairs: dict[tuple[str, str], float] = {}
         self._rows: OrderedDict[str, dict[str, float]] = OrderedDict()
         self._component: dict[str, int] = {}

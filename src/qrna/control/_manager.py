@@ -13,11 +13,12 @@ exponential back-off, at most ``max_attempts`` times.
 
 A request made before routing has converged (a long network floods its link state for a
 while: 50 ms across 1000 nodes of 10 km) finds no route at the Initiator: it waits for one
-instead of failing, without using an attempt. It is tried again whenever the routing database
-changes and could hold a route (the Responder's advertisement is in), and at the latest when
-every advertisement sent before it has reached the Initiator (``converged_by``); if there is
-still no route then, it is a NO_ROUTE attempt like any other, whose detail says how long it
-waited.
+instead of failing, without using an attempt. It is tried again when the Initiator's routing
+database holds the newest advertisement of every node (``LinkStateDatabase.current``: a route
+found on part of them may not be the one routing converges to, and the connection would keep
+it for its whole life), and at the latest when every advertisement sent before it can have
+reached the Initiator (``converged_by``); if there is still no route then, it is a NO_ROUTE
+attempt like any other, whose detail says how long it waited.
 
 The Initiator counts the pairs its node delivers; when the demand is met (pairs, or duration
 since the connection came up), or on ``teardown``, it sends ``ConnectionTeardown`` along the
@@ -319,9 +320,13 @@ class ConnectionManager:
         return onward, self._route_changed(t_ps)
 
     def _route_changed(self, t_ps: int) -> list[ManagerEffect]:
-        """The routing database changed: go on with each waiting connection it now routes.
-        A route needs the Responder's own advertisement (a link is used only when both its
-        ends advertise it), so until that is in no route is computed."""
+        """The routing database changed: once it holds every node's newest advertisement, go
+        on with each waiting connection it routes. Not before: a route on part of the
+        advertisements can be far dearer than the converged one (a near Responder's
+        advertisement in, a cheaper path's farther relay's not yet). A route also needs the
+        Responder's own advertisement (a link is used only when both its ends advertise it)."""
+        if not self.routing.lsdb.current():
+            return []
         out: list[ManagerEffect] = []
         for cid in list(self.waiting_for_routes):
             request = self.conns[cid].request
@@ -461,6 +466,10 @@ class ConnectionManager:
         self._release_holds(conn)
         return out
 
-    def link_states(self, states: list[LinkState]) -> list[ManagerEffect]:
-        """Link monitoring has new estimates of this node's links: advertise them."""
-        return list(self.routing.set_links(states))
+    def link_states(self, states: list[LinkState], t_ps: int = 0) -> list[ManagerEffect]:
+        """Link monitoring has new estimates of this node's links (at ``t_ps``): advertise
+        them, and go on with a connection waiting for a route that its own links now give."""
+        out: list[ManagerEffect] = list(self.routing.set_links(states))
+        if self.waiting_for_routes:
+            out += self._route_changed(t_ps)
+        return out

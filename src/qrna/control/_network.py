@@ -317,7 +317,7 @@ class Network:
     def _advertise(self, node: str) -> None:
         self._advertised_ps = self.scheduler.now_ps
         states = [self.link_state(node, n) for n in sorted(self.ports[node])]
-        self._control(node, self.managers[node].link_states(states))
+        self._control(node, self.managers[node].link_states(states, self.scheduler.now_ps))
 
     def _hop(self, node: str, prev: str | None, nxt: str | None, fidelity: float) -> HopRecord:
         mgr = self.managers[node]
