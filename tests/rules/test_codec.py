@@ -406,3 +406,31 @@ def test_a_stage_wide_discard_round_trips_and_the_schema_says_how_to_write_it() 
     for name in ("Discard", "ResourceOlderThan"):
         assert '``"*"`` in JSON' in schema["$defs"][name]["description"]
     assert rs.partners() == set()
+
+
+def test_the_schema_refuses_what_its_constraints_state() -> None:
+    """Beyond types and fields: the version is 1, names are not empty, a RuleSet has a Stage,
+    and no object takes a field it does not list (top level, Stage, Rule, clause, action)."""
+    validator = jsonschema.Draft202012Validator(ruleset_schema())
+    good = ruleset_to_dict(sample())
+    assert validator.is_valid(good)
+    changes: list[tuple[list[object], object]] = [
+        (["version"], 2),
+        (["connection"], ""),
+        (["node"], ""),
+        (["stages"], []),
+        (["stages", 0, "rules", 0, "name"], ""),
+        (["extra"], 1),
+        (["stages", 0, "extra"], 1),
+        (["stages", 0, "rules", 0, "extra"], 1),
+        (["stages", 0, "rules", 0, "condition", 0, "extra"], 1),
+        (["stages", 0, "rules", 0, "action", "extra"], 1),
+        (["stages", 0, "variables", "n"], 0.5),
+    ]
+    for path, value in changes:
+        data = copy.deepcopy(good)
+        target: Any = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        assert not validator.is_valid(data), path
