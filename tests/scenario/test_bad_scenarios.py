@@ -651,20 +651,22 @@ def test_bad_input_is_one_clear_message(tmp_path: Path, command: str, case: Bad)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_load_scenario_names_the_file_in_every_error_it_raises(tmp_path: Path, case: Bad) -> None:
     """The API gives the message the CLI prints, the file included (the CLI adds the source
-    only to an error that names no file, so it cannot show a file left out); cases refused
-    only when the network is built are skipped."""
-    from qrna.scenario import ScenarioError, load_scenario
+    only to an error that names no file, so it cannot show a file left out); a case the
+    reader accepts is refused with the same message when its network is built."""
+    from qrna.scenario import ScenarioError, build_network, check_traffic, load_scenario
 
     path = _write(tmp_path, case)
     overrides = [case.args[1]] if case.args[:1] == ("--set",) else []
     try:
-        load_scenario(path, overrides)
+        scenario = load_scenario(path, overrides)
     except ScenarioError as exc:
-        caught = exc
-    else:
-        pytest.skip("refused when the network is built, not when the file is read")
-    assert caught.file == str(path)
-    assert str(caught) == f"{path}: {case.message}"
+        assert exc.file == str(path)
+        assert str(exc) == f"{path}: {case.message}"
+        return
+    with pytest.raises(ScenarioError) as built:
+        network = build_network(scenario, allow_plugins="--allow-plugin" in case.args)
+        check_traffic(scenario, network)
+    assert str(built.value) == case.message
 
 
 def test_the_table_covers_forty_kinds_of_bad_input() -> None:
