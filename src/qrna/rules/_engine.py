@@ -368,6 +368,13 @@ class RuleEngine:
         else:
             heapq.heappush(conn.woken, index)
 
+    def _next_pass(self, conn: _Connection) -> None:
+        """Start a pass from the first rule: the rules woken behind the last one join it."""
+        conn.position = 0
+        for index in conn.behind:
+            heapq.heappush(conn.woken, index)
+        conn.behind.clear()
+
     def _touch(self, conn: _Connection, key: _Key) -> None:
         """Bucket ``key`` changed: wake the rules that read it or its whole Stage, and note
         when its oldest idle resource comes of age for the rules that wait for that."""
@@ -541,10 +548,7 @@ class RuleEngine:
             for index in plan.by_age.get(heapq.heappop(deadlines)[1], ()):
                 self._wake(conn, index)
         woken = conn.woken
-        conn.position = 0
-        for index in conn.behind:
-            heapq.heappush(woken, index)
-        conn.behind.clear()
+        self._next_pass(conn)
         rules = plan.rules
         firings = 0
         fired = True
@@ -577,10 +581,7 @@ class RuleEngine:
                             f"{conn.ruleset.connection!r} keeps firing; a rule must use up "
                             "what it matches"
                         )
-            conn.position = 0
-            for index in conn.behind:
-                heapq.heappush(woken, index)
-            conn.behind.clear()
+            self._next_pass(conn)
 
     def _eligible(
         self, conn: _Connection, stage: int, partner: str, min_fidelity: float = 0.0
