@@ -510,11 +510,7 @@ class Network:
     def _flooded(self, src: str, node: str, lsa: LinkStateAdvertisement) -> None:
         """An advertisement reached ``node`` from ``src``: what ``on_message`` would do,
         without an effect object per message."""
-        mgr = self.managers[node]
-        if mgr.waiting_for_routes:
-            onward, effects = mgr.on_flood(src, lsa, self.scheduler.now_ps)
-        else:  # what on_flood does then, a call less
-            onward, effects = mgr.routing.flood(src, lsa), []
+        onward, effects = self.managers[node].on_flood(src, lsa, self.scheduler.now_ps)
         if onward:
             if self._log_messages or self.jitter:
                 for neighbour in onward:

@@ -125,9 +125,7 @@ class RoutingDaemon:
         N² messages): the neighbours to pass ``lsa`` on to, or None if it was not new."""
         if lsa.origin == self.node or not self.lsdb.offer(lsa):
             return None
-        self.version += 1
-        if self._cache:
-            self._cache.clear()
+        self._changed()
         onward = self._onward.get(src)
         if onward is None:
             onward = self._onward[src] = [n for n in self.neighbours if n != src]
