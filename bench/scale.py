@@ -67,22 +67,16 @@ from kernel import _delays, run_kernel
 from qrna.control import Network
 from qrna.rules import NodeHardware
 from qrna.scenario import Scenario, build_network, check_traffic
+from qrna.scenario._presets import _NOISY_LINK, _NOISY_QNIC
 
 FIBRE_S_PER_KM = 5e-6  # light in fibre, about 200,000 km/s
 CHAIN_LINK_KM = 10.0
 CHAIN_SLICE_S = 0.005
 FIG7_SLICE_S = 0.001
 
-_QNIC: dict[str, Any] = {
-    "memories": 100,
-    "t1_s": 10.0,
-    "t2_s": 1.0,
-    "emission_fidelity": 0.98,
-    "cnot_error": 0.002,
-    "single_qubit_error": 0.0005,
-    "readout_error": 0.01,
-}
-_LINK: dict[str, Any] = {"detector_efficiency": 0.9, "dark_count_probability": 1e-6}
+# The noisy hardware of the ``chain`` and ``random`` presets, 100 memories per QNIC.
+_QNIC: dict[str, Any] = _NOISY_QNIC | {"memories": 100}
+_LINK: dict[str, Any] = _NOISY_LINK
 
 
 # -- the networks -------------------------------------------------------------------------------
