@@ -1,13 +1,15 @@
 """Throughput of the physics operations on the two state backends, measured in one run.
 
-Each operation (swap, purification, memory decoherence, measurement and the sampled variants the
-simulator calls) is timed on ``BellDiagonal`` and on ``DensityMatrix`` holding the same state: a
-Werner-like but non-symmetric Bell-diagonal pair, so no backend can shortcut on symmetry. Gates
-carry realistic noise, so the noisy code paths are the ones timed.
+Each operation is timed on ``BellDiagonal`` and on ``DensityMatrix`` holding the same state: a
+Werner-like but non-symmetric Bell-diagonal pair, so no backend can shortcut on symmetry. The
+operations: swap, purification, memory decoherence, measurement, the sampled variants the
+simulator calls, and the ground truth's purification with its two nodes acting at different
+times (``PurificationBook.begin`` then ``end`` on a fresh ``PairStore``). Gates carry realistic
+noise, so the noisy code paths are the ones timed.
 
 For every operation each backend gets a wall-clock budget rather than a fixed count: a short
 calibration picks a batch size, then the best of ``--repeats`` batches gives operations per
-second. With the defaults the whole run takes about 5 s (budget × 14 plus calibration).
+second. With the defaults the whole run takes about 6 s (budget x 16 plus calibration).
 
 Prints one JSON line last:
     {"ops_per_s": {"bell_diagonal": {"swap": ..., ...}, "density_matrix": {...}},
@@ -27,6 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from qrna.hardware import PairStore, PurificationBook
 from qrna.physics import (
     BellDiagonal,
     DensityMatrix,
@@ -51,6 +54,21 @@ SEED = 1
 CALIBRATE_MIN_S = 0.01
 
 Op = Callable[[], object]
+MEMORY = (T1_S, T2_S)
+
+
+def _split_purification(state: State, rng: np.random.Generator) -> Op:
+    """One DEJMPS round in the ground truth: node a acts at 1 ms, node b at 2 ms."""
+
+    def run() -> object:
+        store = PairStore()
+        for i in range(2):
+            store.create(state, (("a", i), ("b", i)), (MEMORY, MEMORY), (0, 0), 0)
+        book = PurificationBook(store)
+        book.begin([("a", 0), ("a", 1)], "dejmps", 10**9, rng, NOISE)
+        return book.end([("b", 0), ("b", 1)], "dejmps", 2 * 10**9, rng, NOISE)
+
+    return run
 
 
 def _operations(state: State) -> dict[str, Op]:
@@ -60,6 +78,7 @@ def _operations(state: State) -> dict[str, Op]:
     rng_measure = np.random.default_rng(SEED)
     rng_swap = np.random.default_rng(SEED)
     rng_purify = np.random.default_rng(SEED)
+    rng_book = np.random.default_rng(SEED)
     return {
         "swap": lambda: swap(state, state, NOISE),
         "purify_dejmps": lambda: purify(state, state, "dejmps", NOISE),
@@ -69,6 +88,7 @@ def _operations(state: State) -> dict[str, Op]:
         "measure": lambda: measure(state, ("Z", "Z"), rng_measure),
         "swap_sampled": lambda: swap_sampled(state, state, rng_swap, NOISE),
         "purify_sampled_dejmps": lambda: purify_sampled(state, state, "dejmps", rng_purify, NOISE),
+        "split_purification_dejmps": _split_purification(state, rng_book),
     }
 
 

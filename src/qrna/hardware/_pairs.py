@@ -30,6 +30,7 @@ import numpy as np
 
 from qrna.hardware._errors import HardwareError
 from qrna.hardware._memory import Qubit
+from qrna.kernel import choice_index
 from qrna.physics import (
     BellDiagonal,
     GateNoise,
@@ -446,5 +447,5 @@ def _conditioned_frame(
     """
     probs = measurement_probabilities(state, (mx[0], my[0]))
     weights = np.array([probs[mx[1], my[1] ^ frame_flips(f, my[0])] for _, f in _FRAMES])
-    k = int(rng.choice(4, p=weights / weights.sum()))
+    k = choice_index(weights.tolist(), rng)
     return _FRAMES[k]

@@ -18,7 +18,15 @@ import numpy as np
 from qrna.hardware._errors import HardwareError
 from qrna.hardware._memory import Qubit
 from qrna.hardware._pairs import BellPair, PairStore
-from qrna.physics import SCHEMES, GateNoise, State, purification_outcomes
+from qrna.kernel import choice_index
+from qrna.physics import (
+    SCHEMES,
+    BellDiagonal,
+    GateNoise,
+    State,
+    bell_diagonal_records,
+    purification_outcomes,
+)
 
 __all__ = ["PurificationBook"]
 
@@ -50,8 +58,20 @@ def _outcomes(
 
 def _draw(weights: dict[tuple[int, ...], float], rng: np.random.Generator) -> tuple[int, ...]:
     keys = sorted(weights)
-    p = np.array([max(0.0, weights[k]) for k in keys])
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
+    return keys[choice_index([max(0.0, weights[k]) for k in keys], rng)]
+
+
+def _records(
+    states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise]
+) -> tuple[list[float], BellDiagonal | None]:
+    """``bell_diagonal_records`` of (kept, sacrificed...) states oriented as in ``_outcomes``."""
+    sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
+    return bell_diagonal_records(states[0], sacrifice, scheme, noise)  # type: ignore[arg-type]
+
+
+def _bits(m: int) -> list[tuple[int, ...]]:
+    """Every m-bit outcome, in the order ``_draw`` sorts them (bit j: the j-th measured pair)."""
+    return sorted(tuple((a >> j) & 1 for j in range(m)) for a in range(2**m))
 
 
 class PurificationBook:
@@ -85,12 +105,15 @@ class PurificationBook:
             raise HardwareError(f"purification of pairs {key} was already begun")
         halves = [p.half_of(q) for p, q in zip(pairs, qubits, strict=True)]
         states = [_as_first(p.advance(t_ps, (h,)), h) for p, h in zip(pairs, halves, strict=True)]
-        # The second node's noise cannot change the first node's marginal (no signalling).
-        table = _outcomes(states, scheme, (noise, GateNoise.NONE))
-        marginal: dict[tuple[int, ...], float] = {}
-        for (bits_a, _), (p, _) in table.items():
-            marginal[bits_a] = marginal.get(bits_a, 0.0) + p
-        bits = _draw(marginal, rng)
+        if isinstance(states[0], BellDiagonal):
+            bits = self._first_bits(states, scheme, noise, rng)
+        else:
+            # The second node's noise cannot change the first node's marginal (no signalling).
+            table = _outcomes(states, scheme, (noise, GateNoise.NONE))
+            marginal: dict[tuple[int, ...], float] = {}
+            for (bits_a, _), (p, _) in table.items():
+                marginal[bits_a] = marginal.get(bits_a, 0.0) + p
+            bits = _draw(marginal, rng)
         for q in qubits[1:]:
             self.store.release(q)
         self._pending[key] = _Pending(pairs, halves, bits, noise, scheme, qubits[0])
@@ -135,12 +158,26 @@ class PurificationBook:
             states.append(_as_first(pair.advance(t_ps, (half,)), first_half))
         del self._pending[key]
         self._by_kept.pop(pending.kept, None)
-        table = _outcomes(states, scheme, (pending.noise, noise))
-        given = {b: p for (a, b), (p, _) in table.items() if a == pending.bits}
-        bits = _draw(given, rng)
+        kept: State | None
+        if isinstance(states[0], BellDiagonal):
+            # Outcome (a, a ^ r) has probability probabilities[r] / 2**m: the table's numbers,
+            # without the table.
+            probabilities, kept = _records(states, scheme, (pending.noise, noise))
+            m = len(pending.bits)
+            given = {
+                tuple(b ^ ((r >> j) & 1) for j, b in enumerate(pending.bits)): p / 2**m
+                for r, p in enumerate(probabilities)
+            }
+            bits = _draw(given, rng)
+            if bits != pending.bits:
+                kept = None
+        else:
+            table = _outcomes(states, scheme, (pending.noise, noise))
+            given = {b: p for (a, b), (p, _) in table.items() if a == pending.bits}
+            bits = _draw(given, rng)
+            kept = table[(pending.bits, bits)][1]
         for q in qubits[1:]:
             self.store.release(q)
-        kept = table[(pending.bits, bits)][1]
         success = kept is not None
         keep = pairs[0]
         if success:
@@ -148,6 +185,28 @@ class PurificationBook:
         else:
             self.store.release(qubits[0])
         return bits, pending.bits, success
+
+    @staticmethod
+    def _first_bits(
+        states: list[State], scheme: str, noise: GateNoise, rng: np.random.Generator
+    ) -> tuple[int, ...]:
+        """The first node's bits for Bell-diagonal pairs: uniform, drawn exactly as ``_draw``
+        draws them from the marginal of the outcome table (the same numbers, the same draw).
+
+        Each of the 2**m marginals is the same sum x of probabilities[r] / 2**m over the
+        records r. With one measured pair x / (x + x) is exactly 1/2 whatever x is, so the
+        draw needs no probabilities; with more, x is computed as the table sums it.
+        """
+        m = len(SCHEMES[scheme].measured) if scheme in SCHEMES else 0
+        if m == 1 and len(states) == SCHEMES[scheme].pairs:
+            weights = [1.0, 1.0]
+        else:  # bell_diagonal_records also refuses an unknown scheme or a wrong pair count
+            probabilities, _ = _records(states, scheme, (noise, GateNoise.NONE))
+            x = 0.0
+            for p in probabilities:
+                x += p / 2**m
+            weights = [x] * 2**m
+        return _bits(m)[choice_index(weights, rng)]
 
     def abort(self, qubit: Qubit) -> bool:
         """Forget a begun purification whose kept half ``qubit`` held (e.g. the partner freed

@@ -4,7 +4,7 @@ It imports nothing else from qrna but the root error: it knows no qubit, node or
 """
 
 from qrna.kernel._errors import KernelError, SchedulingError
-from qrna.kernel._rng import RngStreams
+from qrna.kernel._rng import RngStreams, choice_index
 from qrna.kernel._scheduler import Callback, Scheduler, Timer, TraceHook
 from qrna.kernel._trace import TraceRecorder, callback_label
 from qrna.kernel._units import PS_PER_S, ps_to_s, s_to_ps
@@ -20,6 +20,7 @@ __all__ = [
     "TraceHook",
     "TraceRecorder",
     "callback_label",
+    "choice_index",
     "ps_to_s",
     "s_to_ps",
 ]

@@ -15,13 +15,15 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 
 from qrna.kernel._errors import KernelError
 
-__all__ = ["RngStreams"]
+__all__ = ["RngStreams", "choice_index"]
 
 
 class RngStreams:
@@ -63,3 +65,33 @@ class RngStreams:
 
     def __repr__(self) -> str:
         return f"RngStreams(seed={self.seed}, streams={len(self._streams)})"
+
+
+def choice_index(weights: Sequence[float], rng: np.random.Generator) -> int:
+    """Draw index ``i`` with probability ``weights[i] / sum(weights)``: the same index, and
+    the same state of ``rng`` after, as ``rng.choice(len(w), p=w / w.sum())`` for the numpy
+    array ``w`` of ``weights``, at a few percent of its cost (it validates ``p`` each call).
+
+    Up to 7 weights are summed in the order numpy sums them (one by one, left to right), and
+    the cumulative distribution is built and searched as ``Generator.choice`` does (normalise,
+    cumulative sum, divide by its last entry, search one ``random()`` draw from the right); more
+    go through numpy itself. Weights come from the ground truth: finite and non-negative.
+
+    Raises:
+        KernelError: if the weights do not sum to a positive number.
+    """
+    if len(weights) >= 8:  # numpy sums 8 or more pairwise: leave the order to numpy
+        w = np.asarray(weights, dtype=float)
+        return int(rng.choice(len(w), p=w / w.sum()))
+    total = 0.0
+    for x in weights:
+        total += x
+    if not total > 0.0:
+        raise KernelError(f"weights {list(weights)!r} do not sum to a positive number")
+    cdf = []
+    acc = 0.0
+    for x in weights:
+        acc += x / total
+        cdf.append(acc)
+    last = cdf[-1]
+    return bisect.bisect_right([c / last for c in cdf], rng.random())

@@ -21,6 +21,7 @@ from qrna.physics._noise import GateNoise
 from qrna.physics._purify import (
     Noise,
     PurificationOutcome,
+    bell_diagonal_records,
     purification_outcomes,
     purify,
     purify_sampled,
@@ -42,6 +43,7 @@ __all__ = [
     "SCHEMES",
     "State",
     "SwapOutcome",
+    "bell_diagonal_records",
     "bell_index_of_pauli",
     "decohere",
     "decohere_half",

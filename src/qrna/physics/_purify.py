@@ -14,22 +14,31 @@ Example (physics.md, BBPSSW at F = 0.8):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
 import numpy as np
 
+from qrna.kernel import choice_index
 from qrna.physics._bell import BellDiagonal
 from qrna.physics._circuit import CNOT, Array, apply, depolarize, measure_and_discard, rx
 from qrna.physics._density import DensityMatrix
 from qrna.physics._errors import PhysicsError
-from qrna.physics._frame import transfer_tensor
+from qrna.physics._frame import FloatArray, transfer_tensor
 from qrna.physics._noise import GateNoise
 from qrna.physics._schemes import PurificationScheme, get_scheme
 from qrna.physics._state import State, StateT, check_same_backend
 
-__all__ = ["Noise", "PurificationOutcome", "purification_outcomes", "purify", "purify_sampled"]
+__all__ = [
+    "Noise",
+    "PurificationOutcome",
+    "bell_diagonal_records",
+    "purification_outcomes",
+    "purify",
+    "purify_sampled",
+]
 
 _ZERO_PROBABILITY = 1e-15
 
@@ -92,6 +101,14 @@ def _sides(noise: Noise | None) -> tuple[GateNoise, GateNoise]:
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _transfer_matrix(scheme_name: str, noise: tuple[GateNoise, GateNoise]) -> FloatArray:
+    """``transfer_tensor`` as the (input combinations, records x 4) matrix that
+    ``np.tensordot(weights, T, axes=1)`` multiplies by."""
+    t = transfer_tensor(scheme_name, noise)
+    return t.reshape(t.shape[0], -1)
+
+
 def _bd_joint(
     pairs: list[BellDiagonal], scheme: PurificationScheme, noise: tuple[GateNoise, GateNoise]
 ) -> Array:
@@ -99,8 +116,10 @@ def _bd_joint(
     weights = np.array(pairs[0].as_tuple())
     for p in pairs[1:]:
         weights = np.multiply.outer(weights, np.array(p.as_tuple())).ravel()
-    joint: Array = np.tensordot(weights, transfer_tensor(scheme.name, noise), axes=1)
-    return joint
+    # The one dot product that np.tensordot(weights, T, axes=1) does, on the same shapes, so
+    # the same numbers, without its index bookkeeping (most of its cost at these sizes).
+    joint: Array = np.dot(weights.reshape(1, -1), _transfer_matrix(scheme.name, noise))
+    return joint.reshape(-1, 4)
 
 
 def _dm_branches(
@@ -199,7 +218,7 @@ def purify_sampled(
     if isinstance(pairs[0], BellDiagonal):
         joint = _bd_joint(pairs, spec, sides)  # type: ignore[arg-type]
         probs = np.clip(joint.sum(axis=1), 0.0, None)
-        record = int(rng.choice(len(probs), p=probs / probs.sum()))
+        record = choice_index(probs.tolist(), rng)
         # Node A's bits are uniform; node B's differ from them by the drawn parities.
         bits_a = tuple(int(b) for b in rng.integers(0, 2, size=m))
         bits_b = tuple(b ^ ((record >> j) & 1) for j, b in enumerate(bits_a))
@@ -211,7 +230,7 @@ def purify_sampled(
     branches = _dm_branches(pairs, spec, sides)  # type: ignore[arg-type]
     records = list(branches)
     weights = np.array([max(0.0, float(np.trace(branches[r]).real)) for r in records])
-    pick = records[int(rng.choice(len(records), p=weights / weights.sum()))]
+    pick = records[choice_index(weights.tolist(), rng)]
     ok = _coincident(pick)
     p_succ = float(sum(w for r, w in zip(records, weights, strict=True) if _coincident(r)))
     state = _finish(DensityMatrix.from_unnormalised(branches[pick]), spec) if ok else None
@@ -239,16 +258,12 @@ def purification_outcomes(
     m = len(spec.measured)
     out: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, Any]] = {}
     if isinstance(pairs[0], BellDiagonal):
-        joint = _bd_joint(pairs, spec, sides)  # type: ignore[arg-type]
-        probs = np.clip(joint.sum(axis=1), 0.0, None)
-        kept = None
-        if probs[0] > _ZERO_PROBABILITY:
-            kept = _finish(BellDiagonal.from_weights(list(joint[0] / joint[0].sum())), spec)
-        for record in range(len(probs)):
+        probs, kept = _bd_records(pairs, spec, sides)  # type: ignore[arg-type]
+        for record, p in enumerate(probs):
             for a in range(2**m):
                 bits_a = tuple((a >> j) & 1 for j in range(m))
                 bits_b = tuple(b ^ ((record >> j) & 1) for j, b in enumerate(bits_a))
-                out[(bits_a, bits_b)] = (float(probs[record]) / 2**m, kept if record == 0 else None)
+                out[(bits_a, bits_b)] = (p / 2**m, kept if record == 0 else None)
         return out
     branches = _dm_branches(pairs, spec, sides)  # type: ignore[arg-type]
     for bits, matrix in branches.items():
@@ -258,3 +273,39 @@ def purification_outcomes(
             state = _finish(DensityMatrix.from_unnormalised(matrix), spec)
         out[(tuple(bits[0::2]), tuple(bits[1::2]))] = (p, state)
     return out
+
+
+def _bd_records(
+    pairs: list[BellDiagonal], spec: PurificationScheme, sides: tuple[GateNoise, GateNoise]
+) -> tuple[list[float], BellDiagonal | None]:
+    joint = _bd_joint(pairs, spec, sides)
+    probs = np.clip(joint.sum(axis=1), 0.0, None)
+    kept = None
+    if probs[0] > _ZERO_PROBABILITY:
+        kept = _finish(BellDiagonal.from_weights(list(joint[0] / joint[0].sum())), spec)
+    return probs.tolist(), kept  # type: ignore[return-value]
+
+
+def bell_diagonal_records(
+    keep: BellDiagonal,
+    sacrifice: BellDiagonal | Sequence[BellDiagonal],
+    scheme: str,
+    noise: Noise | None = None,
+) -> tuple[list[float], BellDiagonal | None]:
+    """``purification_outcomes`` of Bell-diagonal pairs, by parity record: ``(probabilities,
+    kept)``, where ``probabilities[r]`` is the probability that the bits read at B differ
+    from those read at A by the pattern ``r`` (bit j: the j-th measured pair) and ``kept`` is
+    the state kept on coincidence (``r = 0``), None when coincidence cannot occur.
+
+    On this backend node A's bits are uniform and independent of ``r``: outcome
+    ``(a, a ^ r)`` of ``purification_outcomes`` has probability ``probabilities[r] / 2**m``
+    (m measured pairs), the same number. For the ground truth's hot path, which needs no table.
+
+    Raises:
+        PhysicsError: as ``purify``; also if the pairs are not ``BellDiagonal``.
+    """
+    spec = get_scheme(scheme)
+    pairs = _inputs(keep, sacrifice, spec)
+    if not isinstance(pairs[0], BellDiagonal):
+        raise PhysicsError(f"bell_diagonal_records takes BellDiagonal pairs; got {pairs[0]!r}")
+    return _bd_records(pairs, spec, _sides(noise))  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from typing import Generic
 
 import numpy as np
 
+from qrna.kernel import choice_index
 from qrna.physics._bell import BellDiagonal, compose
 from qrna.physics._circuit import CNOT, PAULIS, Array, apply, depolarize, measure_and_discard
 from qrna.physics._circuit import H as HADAMARD
@@ -138,7 +139,7 @@ def swap_sampled(
         branches = _dm_branches(a, b, noise, correct_at)
         records = list(branches)
         probs = np.array([max(0.0, float(np.trace(branches[r]).real)) for r in records])
-        pick = records[int(rng.choice(len(records), p=probs / probs.sum()))]
+        pick = records[choice_index(probs.tolist(), rng)]
         bits = (pick[0], pick[1])
         state = DensityMatrix.from_unnormalised(branches[pick])
     return SwapOutcome(bits, _FRAME_LETTERS[bits], state)  # type: ignore[arg-type]
