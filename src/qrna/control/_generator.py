@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
 from qrna.control._messages import ConnectionSetupRequest, HopRecord, RejectReason
-from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere, purify, swap
+from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
 from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, swap_schedule
 
 __all__ = [
@@ -82,9 +82,11 @@ def _noise(hop: HopRecord) -> GateNoise:
 
 def _age(state: BellDiagonal, t_s: float, left: HopRecord, right: HopRecord) -> BellDiagonal:
     """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``."""
-    for half, hop in ((0, left), (1, right)):
+    for hop in (left, right):
         if t_s > 0 and (math.isfinite(hop.t1_s) or math.isfinite(hop.t2_s)):
-            state = decohere(state, t_s, hop.t1_s, min(hop.t2_s, 2 * hop.t1_s), (half,))
+            # decohere(state, t_s, T1, T2, (half,)) without its checks (HopRecord checks its
+            # times; T2 is capped at 2·T1 here): the same numbers, and alike for either half.
+            state = decohere_half(state, t_s, hop.t1_s, min(hop.t2_s, 2 * hop.t1_s))
     return state
 
 
@@ -133,6 +135,9 @@ def memories_needed(link_rounds: int, e2e_rounds: int) -> int:
     return link_rounds + e2e_rounds + 1
 
 
+_Segment = tuple[BellDiagonal, float]  # (state, rate in Hz)
+
+
 def estimate(
     hops: tuple[HopRecord, ...],
     link_scheme: str,
@@ -153,30 +158,55 @@ def estimate(
     path's latency). Between the last swap and delivery, the end-to-end pair waits the path's
     latency, for the swap's result to reach both ends.
     """
+    links = _links(hops, link_scheme, link_rounds, memories)
+    if links is None:
+        return 0.0, 0.0
+    swapped = _swapped(hops, links, swap_order, memories)
+    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)
+
+
+def _links(
+    hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int
+) -> list[_Segment] | None:
+    """``estimate``'s purified link pairs, one per link; None if a link cannot deliver."""
     links = [h.link_in for h in hops[1:]]
     if not links or any(link is None for link in links):
         raise ControlError("every hop after the Initiator needs the link it was reached by")
-    n = len(hops)
-    done: dict[tuple[int, int], tuple[BellDiagonal, float]] = {}
+    out = []
     for i, link in enumerate(links):
         assert link is not None
         if link.rate_hz <= 0:
-            return 0.0, 0.0
-        out = _purified(
+            return None
+        segment = _purified(
             BellDiagonal(*link.weights),
             link.rate_hz,
-            link_rounds,
-            link_scheme,
+            rounds,
+            scheme,
             (hops[i], hops[i + 1]),
             link.latency_s,
             memories,
         )
-        if out is None:
-            return 0.0, 0.0
-        done[(i, i + 1)] = out
+        if segment is None:
+            return None
+        out.append(segment)
+    return out
+
+
+def _latencies(hops: tuple[HopRecord, ...]) -> list[float]:
+    """Cumulative one-way latency from the Initiator to each hop."""
     latency = [0.0]
-    for link in links:
-        latency.append(latency[-1] + (link.latency_s if link is not None else 0.0))
+    for hop in hops[1:]:
+        latency.append(latency[-1] + (hop.link_in.latency_s if hop.link_in is not None else 0.0))
+    return latency
+
+
+def _swapped(
+    hops: tuple[HopRecord, ...], links: list[_Segment], swap_order: str, memories: int
+) -> _Segment:
+    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery."""
+    n = len(hops)
+    done = {(i, i + 1): segment for i, segment in enumerate(links)}
+    latency = _latencies(hops)
     schedule = sorted(swap_schedule(n, swap_order).items(), key=lambda kv: kv[1][1] - kv[1][0])
     for mid, (left, right) in schedule:
         (a, ra), (b, rb) = done[(left, mid)], done[(mid, right)]
@@ -185,9 +215,18 @@ def estimate(
         a = _age(a, _wait(rate, memories, latency[mid] - latency[left]), hops[left], hops[mid])
         b = _age(b, _wait(rate, memories, latency[right] - latency[mid]), hops[mid], hops[right])
         done[(left, right)] = (swap(a, b, _noise(hops[mid])), rate)
-    state, rate = done[(0, n - 1)]
-    state = _age(state, latency[-1], hops[0], hops[-1])
-    out = _purified(state, rate, e2e_rounds, e2e_scheme, (hops[0], hops[-1]), latency[-1], memories)
+    return done[(0, n - 1)]
+
+
+def _delivered(
+    hops: tuple[HopRecord, ...], swapped: _Segment, scheme: str, rounds: int, memories: int
+) -> tuple[float, float]:
+    """``estimate``'s result from the swapped pair: it waits the path's latency, then
+    end-to-end purification."""
+    latency = _latencies(hops)[-1]
+    state, rate = swapped
+    state = _age(state, latency, hops[0], hops[-1])
+    out = _purified(state, rate, rounds, scheme, (hops[0], hops[-1]), latency, memories)
     if out is None:
         return 0.0, 0.0
     return out[0].fidelity, out[1]
@@ -214,6 +253,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         return Rejected(RejectReason.NO_RESOURCES, "a QNIC on the path has no free memory")
     candidates = []
     best = 0.0
+    links: dict[int, list[_Segment] | None] = {}
+    swapped: dict[tuple[int, str], _Segment] = {}
     meas_end = hops[0].is_meas or hops[-1].is_meas
     for link_rounds, order, e2e_rounds in itertools.product(range(4), SWAP_ORDERS, range(3)):
         if len(hops) == 2 and order != SWAP_ORDERS[0]:
@@ -222,9 +263,18 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             continue  # a MEAS end holds no qubits to purify with
         if memories_needed(link_rounds, e2e_rounds) > memories:
             continue  # it would hold every memory with pairs waiting for partners, forever
-        fidelity, rate = estimate(
-            hops, "dejmps", link_rounds, order, "dejmps", e2e_rounds, memories
-        )
+        # estimate(hops, "dejmps", link_rounds, order, "dejmps", e2e_rounds, memories), with
+        # the parts the plans share computed once: link purification per link_rounds, the
+        # swap tree per (link_rounds, order).
+        if link_rounds not in links:
+            links[link_rounds] = _links(hops, "dejmps", link_rounds, memories)
+        purified = links[link_rounds]
+        fidelity, rate = 0.0, 0.0
+        if purified is not None:
+            key = (link_rounds, order)
+            if key not in swapped:
+                swapped[key] = _swapped(hops, purified, order, memories)
+            fidelity, rate = _delivered(hops, swapped[key], "dejmps", e2e_rounds, memories)
         best = max(best, fidelity)
         if fidelity >= request.fidelity and rate > 0:
             ops = link_rounds + e2e_rounds
