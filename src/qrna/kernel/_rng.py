@@ -82,12 +82,13 @@ def choice_index(weights: Sequence[float], rng: np.random.Generator) -> int:
     """
     if len(weights) >= 8:  # numpy sums 8 or more pairwise: leave the order to numpy
         w = np.asarray(weights, dtype=float)
-        return int(rng.choice(len(w), p=w / w.sum()))
+        total = float(w.sum())
+        _check_total(total, weights)
+        return int(rng.choice(len(w), p=w / total))
     total = 0.0
     for x in weights:
         total += x
-    if not total > 0.0:
-        raise KernelError(f"weights {list(weights)!r} do not sum to a positive number")
+    _check_total(total, weights)
     cdf = []
     acc = 0.0
     for x in weights:
@@ -95,3 +96,8 @@ def choice_index(weights: Sequence[float], rng: np.random.Generator) -> int:
         cdf.append(acc)
     last = cdf[-1]
     return bisect.bisect_right([c / last for c in cdf], rng.random())
+
+
+def _check_total(total: float, weights: Sequence[float]) -> None:
+    if not total > 0.0:  # NaN fails too
+        raise KernelError(f"weights {list(weights)!r} do not sum to a positive number")
