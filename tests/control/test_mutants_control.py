@@ -124,3 +124,37 @@ def test_estimate_rate_through_swaps_is_the_slowest_link() -> None:
     for order in ("nested", "sequential"):
         _, rate = estimate(hops, "dejmps", 0, order, "dejmps", 0, 2)
         assert rate == 150.0, order
+
+
+def test_estimate_caps_t2_at_twice_t1_on_a_one_link_path() -> None:
+    """Memories that only relax (T1 = 10 ms and 40 ms, T2 = inf read as 2·T1): a perfect pair
+    over one link waits the link's latency L = 1 ms at both ends. Each half's twirled channel
+    has p_x = p_y = (1 − a)/4, p_z = (1 − √a)²/4, p_I = (1 + √a)²/4 with a = e^{−L/T1}, and
+    F = Σ_k p_k(a) p_k(b), to 1e-12. Uncapped (T2 = inf taken as is) p_z would be 0: F is
+    then 6e-4 higher."""
+    t1 = (0.01, 0.04)
+    latency = 1e-3
+    hops = (
+        HopRecord("a", None, 8, 8, 0.0, 0.0, t1[0], math.inf),
+        HopRecord(
+            "b",
+            LinkState("a", 300.0, (1.0, 0.0, 0.0, 0.0), 200.0, latency),
+            8,
+            8,
+            0.0,
+            0.0,
+            t1[1],
+            math.inf,
+        ),
+    )
+
+    def channel(t1_s: float) -> tuple[float, float, float, float]:
+        a = math.exp(-latency / t1_s)
+        s = math.sqrt(a)
+        return ((1 + s) ** 2 / 4, (1 - a) / 4, (1 - a) / 4, (1 - s) ** 2 / 4)
+
+    expected = sum(p * q for p, q in zip(channel(t1[0]), channel(t1[1]), strict=True))
+    fidelity, rate = estimate(hops, "dejmps", 0, "nested", "dejmps", 0, 2)
+    assert fidelity == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert rate == 300.0
+    assert 0.9 < expected < 0.99

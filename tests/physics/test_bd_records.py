@@ -1,8 +1,9 @@
 """The Bell-diagonal purification's hot path gives the numbers of its reference forms exactly:
 ``_bd_joint``'s one dot product equals ``np.tensordot`` with the transfer tensor, and
 ``bell_diagonal_records`` equals ``purification_outcomes`` outcome by outcome (probability
-``records[r] / 2**m`` for every (a, a ^ r), the kept state on coincidence), for every scheme,
-asymmetric gate and readout noise, and states that are not Werner."""
+``records[r] / 2**m`` for every (a, a ^ r), the kept state on coincidence) and ``purify``
+(which shares none of its code past the joint), for every scheme, asymmetric gate and readout
+noise, and states that are not Werner."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from qrna.physics import (
     PhysicsError,
     bell_diagonal_records,
     purification_outcomes,
+    purify,
 )
 from qrna.physics._frame import transfer_tensor
 from qrna.physics._purify import _bd_joint
@@ -76,6 +78,9 @@ def test_records_are_the_outcome_table(
         assert state == (kept if r == 0 else None)
     assert kept is not None
     assert kept.fidelity > 0
+    # purify's own arithmetic (it builds no table): the same success probability and kept
+    # state, to the last bit (the table above shares bell_diagonal_records' code).
+    assert purify(keep, sacrifice, scheme, (na, nb)) == (records[0], kept)
 
 
 def test_records_against_closed_form_bbpssw() -> None:

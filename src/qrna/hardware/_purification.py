@@ -195,18 +195,25 @@ class PurificationBook:
 
         Each of the 2**m marginals is the same sum x of probabilities[r] / 2**m over the
         records r. With one measured pair x / (x + x) is exactly 1/2 whatever x is, so the
-        draw needs no probabilities; with more, x is computed as the table sums it.
+        draw needs no probabilities; with more, x is computed as the table sums it. Inputs the
+        table refused (an unknown scheme, a wrong pair count, mixed backends) are refused here
+        too, before anything is drawn.
         """
-        m = len(SCHEMES[scheme].measured) if scheme in SCHEMES else 0
-        if m == 1 and len(states) == SCHEMES[scheme].pairs:
-            weights = [1.0, 1.0]
-        else:  # bell_diagonal_records also refuses an unknown scheme or a wrong pair count
-            probabilities, _ = _records(states, scheme, (noise, GateNoise.NONE))
-            x = 0.0
-            for p in probabilities:
-                x += p / 2**m
-            weights = [x] * 2**m
-        return _bits(m)[choice_index(weights, rng)]
+        spec = SCHEMES.get(scheme) if isinstance(scheme, str) else None
+        if (
+            spec is not None
+            and len(spec.measured) == 1
+            and len(states) == spec.pairs
+            and all(isinstance(s, BellDiagonal) for s in states)
+        ):
+            return _bits(1)[choice_index([1.0, 1.0], rng)]
+        # bell_diagonal_records raises for every input the table refused.
+        probabilities, _ = _records(states, scheme, (noise, GateNoise.NONE))
+        m = len(SCHEMES[scheme].measured)
+        x = 0.0
+        for p in probabilities:
+            x += p / 2**m
+        return _bits(m)[choice_index([x] * 2**m, rng)]
 
     def abort(self, qubit: Qubit) -> bool:
         """Forget a begun purification whose kept half ``qubit`` held (e.g. the partner freed

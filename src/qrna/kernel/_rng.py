@@ -70,7 +70,7 @@ class RngStreams:
 def choice_index(weights: Sequence[float], rng: np.random.Generator) -> int:
     """Draw index ``i`` with probability ``weights[i] / sum(weights)``: the same index, and
     the same state of ``rng`` after, as ``rng.choice(len(w), p=w / w.sum())`` for the numpy
-    array ``w`` of ``weights``, at a few percent of its cost (it validates ``p`` each call).
+    array ``w`` of ``weights``, at about a tenth of its cost (it validates ``p`` each call).
 
     Up to 7 weights are summed in the order numpy sums them (one by one, left to right), and
     the cumulative distribution is built and searched as ``Generator.choice`` does (normalise,
@@ -82,12 +82,13 @@ def choice_index(weights: Sequence[float], rng: np.random.Generator) -> int:
     """
     if len(weights) >= 8:  # numpy sums 8 or more pairwise: leave the order to numpy
         w = np.asarray(weights, dtype=float)
-        return int(rng.choice(len(w), p=w / w.sum()))
+        total = float(w.sum())
+        _check_total(total, weights)
+        return int(rng.choice(len(w), p=w / total))
     total = 0.0
     for x in weights:
         total += x
-    if not total > 0.0:
-        raise KernelError(f"weights {list(weights)!r} do not sum to a positive number")
+    _check_total(total, weights)
     cdf = []
     acc = 0.0
     for x in weights:
@@ -95,3 +96,8 @@ def choice_index(weights: Sequence[float], rng: np.random.Generator) -> int:
         cdf.append(acc)
     last = cdf[-1]
     return bisect.bisect_right([c / last for c in cdf], rng.random())
+
+
+def _check_total(total: float, weights: Sequence[float]) -> None:
+    if not total > 0.0:  # NaN fails too
+        raise KernelError(f"weights {list(weights)!r} do not sum to a positive number")
