@@ -187,7 +187,7 @@ class KindCounter:
                 getattr(func, "__qualname__", ""), getattr(func, "__qualname__", repr(func))
             )
         if name == "rule_message":
-            return f"rule_message:{type(fn.__defaults__[2]).__name__}"
+            return f"rule_message:{type(fn.args[3]).__name__}"  # partial(_arrive, ..., message)
         if name == "control_message":
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__, strict=True))
             return f"control_message:{type(cells['message'].cell_contents).__name__}"
@@ -199,8 +199,8 @@ _KINDS = {
     "HeraldedLink._on_round": "link_round",
     "HeraldedLink._herald_both": "herald",
     "HeraldedLink._herald": "herald",
-    "Network._engine.<locals>.arrive": "rule_message",
-    "Network._engine.<locals>.<lambda>": "rule_timer",  # a bucket's age timer (discard)
+    "EngineRuntime._arrive": "rule_message",
+    "EngineRuntime._fire": "rule_timer",  # a bucket's age timer (discard)
     "Network._send_control.<locals>.arrive": "control_message",
     "Network._control.<locals>.<lambda>": "wake",
     "Network.__init__.<locals>.<lambda>": "advertise",

@@ -15,6 +15,7 @@ tests: this runs once per effect, the simulation's innermost loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from qrna.hardware import Qubit
@@ -84,20 +85,20 @@ class EngineRuntime:
             self.discards += 1
         if self.sent is not None:
             self.sent(src, dst, message)
-        engine = self.engines[dst]
-        scheduler = self.scheduler
+        self.scheduler.schedule(
+            self.delay_ps(src, dst), partial(self._arrive, src, dst, self.engines[dst], message)
+        )
 
-        def arrive() -> None:
-            self.apply(dst, engine.on_message(src, message, scheduler.now_ps))
-
-        scheduler.schedule(self.delay_ps(src, dst), arrive)
+    def _arrive(self, src: str, dst: str, engine: RuleEngine, message: Message) -> None:
+        """A message reaches ``dst``'s engine. (Events are bound methods, not closures, so
+        a trace names them alike whether this module runs as Python or compiled.)"""
+        self.apply(dst, engine.on_message(src, message, self.scheduler.now_ps))
 
     def _set_timer(self, node: str, eff: SetTimer) -> None:
-        engine = self.engines[node]
-        token = eff.token
-        scheduler = self.scheduler
+        self.scheduler.schedule(
+            eff.delay_ps, partial(self._fire, node, self.engines[node], eff.token)
+        )
 
-        def fire() -> None:
-            self.apply(node, engine.on_timer(token, scheduler.now_ps))
-
-        scheduler.schedule(eff.delay_ps, fire)
+    def _fire(self, node: str, engine: RuleEngine, token: tuple[str, tuple[int, str]]) -> None:
+        """A timer an engine set fires."""
+        self.apply(node, engine.on_timer(token, self.scheduler.now_ps))
