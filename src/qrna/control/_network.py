@@ -444,7 +444,7 @@ class Network:
         """An application is done with a half it held."""
         self.ledger.release(qubit)
 
-    def send_classical(self, src: str, dst: str, deliver: Callable[[], None]) -> None:
+    def send_classical(self, src: str, dst: str, deliver: Callable[[], object]) -> None:
         """Run ``deliver`` at ``dst`` after the classical latency from ``src``."""
         self.scheduler.schedule(self._latency_ps(src, dst), deliver)
 

@@ -16,6 +16,7 @@ over every connection that used it; ``monitor_tick`` turns them into advertised 
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import TYPE_CHECKING
 
 from qrna.control._manager import Reserve
@@ -180,7 +181,7 @@ class SubLinks:
                 other = self.endpoints.get((cid, partner, node))
                 if other is not None:
                     event = MessageReceived(node, effect.message)
-                    net.send_classical(node, partner, lambda o=other, e=event: o.on_event(e))  # type: ignore[misc]
+                    net.send_classical(node, partner, partial(other.on_event, event))
             elif isinstance(effect, FreeQubits):
                 for qubit in effect.qubits:
                     self.free(qubit)
@@ -233,7 +234,8 @@ class SubLinks:
             # Heralds already in flight land within a round period; then the connection's
             # links, banks and bookkeeping can go (a long run would otherwise keep them all).
             wait = max((self.links[k].model.period_s for k in keys if k in self.links), default=0)
-            self.net.scheduler.schedule(s_to_ps(2 * wait) + 1, lambda: self._prune(cid))
+            # A partial, not a lambda: a trace names it alike compiled or not (tools/compile.py).
+            self.net.scheduler.schedule(s_to_ps(2 * wait) + 1, partial(self._prune, cid))
 
     def _prune(self, cid: str) -> None:
         """Drop a finished connection's links and memories, keeping their counts. A bank with

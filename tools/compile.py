@@ -1,0 +1,221 @@
+"""Compile qrna's hot path with mypyc, in place, and check that it changes nothing but speed.
+
+The modules in ``HOT`` (the runtime that turns engine effects into events, the ground-truth
+pair store, the link process and its sampler) are compiled to C extensions beside their
+sources. Python imports a module's extension whenever it is present and its source
+otherwise, so a checkout without a compiled build runs pure Python, unchanged; ``--clean``
+goes back to it. A build records its sources' hashes, and the test suite fails on a build
+older than its sources (Python would go on importing the stale extension).
+
+Why not more modules (each was tried; issue 11's note has the measurements): mypyc's native
+classes cannot be deep-copied as they are, and the verifier deep-copies rule engines
+(``rules/_engine``); compiled functions check their annotated argument types on entry, so the
+scheduler's documented acceptance of numpy integers and the typed refusals of bad input in
+``hardware/_purification`` would become ``TypeError``s; tests replace ``SubLinks`` methods
+(``control/_sublinks``); the physics' frozen slotted dataclasses and constrained type
+variables are outside what mypyc compiles as written.
+
+Needs mypy (which ships mypyc), setuptools and a C compiler: ``pip install -e '.[compile]'``
+in an editable install (the extensions land in ``src/``, which such an install imports from).
+The test suite runs against a compiled build as ``python -m pytest tests`` (the doctests of
+``src/`` cannot be collected from an extension).
+
+``--check`` runs the same seeded simulations compiled and as pure Python (a copy of the
+sources without the extensions), each in a child process, and fails unless both give the same
+kernel trace digest, events, pairs and pair fidelities; it prints the wall-time ratio of each.
+
+Usage: python tools/compile.py [--clean | --check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+# What the build compiled: each source's hash, so that a build older than its sources is found
+# (Python would go on importing the stale extension).
+STAMP = SRC / ".qrna-compiled.json"
+HOT = (
+    "qrna/rules/_runtime.py",
+    "qrna/hardware/_pairs.py",
+    "qrna/link/_process.py",
+    "qrna/link/_sampler.py",
+)
+
+# A child process: run one seeded simulation and print what must not change, and its wall.
+_RUNNER = r"""
+import importlib, json, sys, time
+from qrna.kernel import TraceRecorder
+from qrna.scenario import build_network, check_traffic, load_scenario
+
+spec, duration, probe = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+scenario = load_scenario(spec) if isinstance(spec, dict) else load_scenario(spec, [])
+network = build_network(scenario)
+check_traffic(scenario, network)
+trace = TraceRecorder(keep=False)
+network.scheduler.trace = trace
+for t in scenario.traffic:
+    open_ended = t.pairs is None and t.duration_s is None
+    network.request(
+        t.initiator, t.responder, t.fidelity, pairs=t.pairs,
+        duration_s=scenario.simulation.duration_s if open_ended else t.duration_s,
+        memories=t.memories, at_s=t.start_s, connection=t.name,
+    )
+start = time.perf_counter()
+network.run(duration)
+wall = time.perf_counter() - start
+reports = network.reports()
+print(json.dumps({
+    "compiled": not importlib.import_module(probe).__file__.endswith(".py"),
+    "digest": trace.digest(),
+    "events": trace.count,
+    "pairs": {c: len(r.pairs) for c, r in sorted(reports.items())},
+    "fidelity": {c: [p.fidelity for p in r.pairs] for c, r in sorted(reports.items())},
+    "wall_s": wall,
+}))
+"""
+
+# The runs --check compares: the default preset, and a 60-node chain (no purification, many
+# swaps) whose request starts once routing has converged.
+_RUNS: tuple[tuple[str, object, float], ...] = (
+    ("metro (0.2 s)", "metro", 0.2),
+    (
+        "chain of 60 (0.05 s)",
+        {
+            "name": "chain60",
+            "topology": {"kind": "chain", "nodes": 60, "link": {"length_km": 10.0}},
+            "traffic": [
+                {
+                    "initiator": "n0",
+                    "responder": "n59",
+                    "fidelity": 0.8,
+                    "pairs": 20,
+                    "start_s": 0.01,
+                    "name": "c0",
+                }
+            ],
+            "simulation": {"duration_s": 0.05, "seed": 3},
+        },
+        0.05,
+    ),
+)
+
+
+_SAME = ("digest", "events", "pairs", "fidelity")  # what --check requires to be equal
+
+
+def _compiled() -> list[Path]:
+    """The extension files of a compiled build, if any (per-module shims and the shared
+    library mypyc puts beside the package)."""
+    return sorted([*SRC.glob("qrna/**/*.so"), *SRC.glob("*__mypyc*.so")])
+
+
+def _hashes() -> dict[str, str]:
+    return {m: hashlib.sha256((SRC / m).read_bytes()).hexdigest() for m in HOT}
+
+
+def stale() -> list[str]:
+    """The compiled modules whose sources changed since the build (all of them if the build
+    left no stamp); empty when there is no compiled build."""
+    if not _compiled():
+        return []
+    try:
+        built = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        return list(HOT)
+    return [m for m, h in _hashes().items() if built.get(m) != h]
+
+
+def clean() -> None:
+    for path in _compiled():
+        path.unlink()
+    STAMP.unlink(missing_ok=True)
+    shutil.rmtree(SRC / "build", ignore_errors=True)
+
+
+def build() -> None:
+    if shutil.which("mypyc") is None:
+        sys.exit("mypyc is not installed: pip install -e '.[compile]'")
+    clean()
+    start = time.perf_counter()
+    # mypyc writes its C sources and objects under build/ in its working directory and copies
+    # each extension beside its module.
+    hashes = _hashes()
+    subprocess.run(["mypyc", *HOT], cwd=SRC, check=True)
+    shutil.rmtree(SRC / "build", ignore_errors=True)
+    STAMP.write_text(json.dumps(hashes, indent=1) + "\n")
+    print(f"compiled {len(HOT)} modules in {time.perf_counter() - start:.0f} s")
+
+
+def _module(path: str) -> str:
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def _child(pythonpath: Path, spec: object, duration: float) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", _RUNNER, json.dumps(spec), str(duration), _module(HOT[0])],
+        env={"PYTHONPATH": str(pythonpath), "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.exit(f"the run with PYTHONPATH={pythonpath} failed:\n{done.stderr}")
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def check() -> bool:
+    """Compiled against pure Python, run by run; True if nothing but the wall time differs."""
+    if not _compiled():
+        sys.exit("no compiled build here: run python tools/compile.py first")
+    if stale():
+        sys.exit(f"the compiled build is older than {', '.join(stale())}: rebuild it")
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        pure = Path(tmp)
+        shutil.copytree(SRC / "qrna", pure / "qrna", ignore=shutil.ignore_patterns("*.so"))
+        for label, spec, duration in _RUNS:
+            python = _child(pure, spec, duration)
+            compiled = _child(SRC, spec, duration)
+            if python["compiled"] or not compiled["compiled"]:
+                sys.exit("the children did not import what they should (pure vs compiled)")
+            differ = [k for k in _SAME if python[k] != compiled[k]]
+            same = not differ
+            ok &= same
+            if differ:
+                print(f"{label}: compiled and Python differ in {', '.join(differ)}")
+            ratio = float(python["wall_s"]) / float(compiled["wall_s"])  # type: ignore[arg-type]
+            print(
+                f"{label:22} {'same' if same else 'DIFFERENT'} trace ({compiled['events']} events, "
+                f"digest {compiled['digest']}), pairs {compiled['pairs']}; "
+                f"Python {python['wall_s']:.2f} s, compiled {compiled['wall_s']:.2f} s: "
+                f"{ratio:.2f}x"
+            )
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--clean", action="store_true", help="remove the compiled modules")
+    group.add_argument("--check", action="store_true", help="compare compiled with pure Python")
+    args = parser.parse_args()
+    if args.clean:
+        clean()
+    elif args.check:
+        sys.exit(0 if check() else 1)
+    else:
+        build()
+
+
+if __name__ == "__main__":
+    main()
