@@ -1,19 +1,19 @@
 """Compile qrna's hot path with mypyc, in place, and check that it changes nothing but speed.
 
-The modules in ``HOT`` (the runtime that turns engine effects into events, the ground-truth
-pair store, the link process and its sampler) are compiled to C extensions beside their
-sources. Python imports a module's extension whenever it is present and its source
-otherwise, so a checkout without a compiled build runs pure Python, unchanged; ``--clean``
-goes back to it. A build records its sources' hashes, and the test suite fails on a build
-older than its sources (Python would go on importing the stale extension).
+The modules in ``HOT`` (the rule engine, the runtime that turns its effects into events,
+the ground-truth pair store, the link process and its sampler) are compiled to C extensions
+beside their sources. Python imports a module's extension whenever it is present and its
+source otherwise, so a checkout without a compiled build runs pure Python, unchanged;
+``--clean`` goes back to it. A build records its sources' hashes, and the test suite fails on
+a build older than its sources (Python would go on importing the stale extension).
 
-Why not more modules (each was tried; issue 11's note has the measurements): mypyc's native
-classes cannot be deep-copied as they are, and the verifier deep-copies rule engines
-(``rules/_engine``); compiled functions check their annotated argument types on entry, so the
-scheduler's documented acceptance of numpy integers and the typed refusals of bad input in
-``hardware/_purification`` would become ``TypeError``s; tests replace ``SubLinks`` methods
-(``control/_sublinks``); the physics' frozen slotted dataclasses and constrained type
-variables are outside what mypyc compiles as written.
+Why not more modules (each was tried; issue 11's note has the measurements): compiled
+functions check their annotated argument types on entry, so the scheduler's documented
+acceptance of numpy integers and the typed refusals of bad input in ``hardware/_purification``
+would become ``TypeError``s; tests replace ``SubLinks`` methods (``control/_sublinks``); the
+physics' frozen slotted dataclasses and constrained type variables are outside what mypyc
+compiles as written. (The rule engine copies itself through its own ``__deepcopy__``: the
+verifier copies engines, and a compiled class cannot be copied the default way.)
 
 Needs mypy (which ships mypyc), setuptools and a C compiler: ``pip install -e '.[compile]'``
 in an editable install (the extensions land in ``src/``, which such an install imports from).
@@ -45,6 +45,7 @@ SRC = ROOT / "src"
 # (Python would go on importing the stale extension).
 STAMP = SRC / ".qrna-compiled.json"
 HOT = (
+    "qrna/rules/_engine.py",
     "qrna/rules/_runtime.py",
     "qrna/hardware/_pairs.py",
     "qrna/link/_process.py",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qrna.physics import (
@@ -36,6 +36,7 @@ _noise = st.builds(
 )
 
 
+@settings(deadline=None)  # the first example builds and caches the transfer tensor
 @given(
     scheme=st.sampled_from(sorted(SCHEMES)),
     states=st.lists(_states, min_size=3, max_size=3),
@@ -54,6 +55,7 @@ def test_joint_is_tensordot_exactly(
     assert np.array_equal(_bd_joint(pairs, spec, (na, nb)), reference)
 
 
+@settings(deadline=None)  # the first example builds and caches the transfer tensor
 @given(
     scheme=st.sampled_from(sorted(SCHEMES)),
     states=st.lists(_states, min_size=3, max_size=3),

@@ -29,6 +29,7 @@ from qrna.rules import (
     verify,
 )
 from qrna.rules._engine import RuleEngine, _Connection, _Resource
+from tests.rules.conftest import introspects_engine
 
 NAMES3 = ["a", "b", "c"]
 NAMES4 = ["a", "b", "c", "d"]
@@ -132,6 +133,7 @@ def test_sleep_sets_visit_every_state_the_plain_search_visits(
     assert reduced["transitions"] < plain["transitions"] / 2
 
 
+@introspects_engine
 def test_the_exploration_state_key_reads_every_field_of_the_engine() -> None:
     """The exploration merges engines whose ``_local_key``s are equal. A field the engine
     gains is state the key misses, and merging different states can hide a run: if this

@@ -35,6 +35,7 @@ from qrna.rules import (
     VariableBelow,
 )
 from qrna.rules._verify import _SymbolicHardware
+from tests.rules.conftest import introspects_engine
 from tests.rules.test_woken_rules import _scan_evaluate
 
 NODE = "m"
@@ -119,6 +120,7 @@ def _outcome(engine: RuleEngine, call: str, *args: Any) -> tuple[object, ...]:
     return effects, held, [sorted(v.items()) for v in conn.variables], sorted(conn.timers.items())
 
 
+@introspects_engine
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rulesets(), st.data())
 def test_woken_engine_answers_every_event_as_the_scan_does(

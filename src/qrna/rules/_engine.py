@@ -23,8 +23,11 @@ promoted to the next Stage, when the bits agree, and free everything otherwise.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import heapq
 from dataclasses import dataclass, field
+from typing import Any
 
 from qrna.hardware import Qubit
 from qrna.kernel import s_to_ps
@@ -77,6 +80,17 @@ class _Resource:
     busy: bool = False
     record: tuple[str, int] | None = None  # (basis, bit) read on arrival, Pauli-corrected
     link_pair: PairName | None = None  # the name it entered with (set on entry)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Resource:
+        return _copied(self, memo)  # type: ignore[no-any-return]
+
+
+def _copied(obj: Any, memo: dict[int, object]) -> Any:
+    """A deep copy of a dataclass, made through its constructor: a class compiled by mypyc
+    (``tools/compile.py``) cannot be copied the default way, which makes the instance without
+    calling ``__init__``. The verifier copies engines (``qrna.rules.verify``)."""
+    fields = dataclasses.fields(obj)
+    return type(obj)(**{f.name: copy.deepcopy(getattr(obj, f.name), memo) for f in fields})
 
 
 def _freed(res: _Resource) -> list[EngineEffect]:
@@ -184,6 +198,9 @@ class _Connection:
     deadlines: list[tuple[int, _Key]] = field(default_factory=list)
     aged: dict[_Key, int] = field(default_factory=dict)  # bucket -> since_ps last scheduled
 
+    def __deepcopy__(self, memo: dict[int, object]) -> _Connection:
+        return _copied(self, memo)  # type: ignore[no-any-return]
+
 
 class RuleEngine:
     """The rule engine of node ``node``.
@@ -199,6 +216,15 @@ class RuleEngine:
         self.now_ps = 0
         self._conns: dict[str, _Connection] = {}
         self._last_stamp = -1
+
+    def __deepcopy__(self, memo: dict[int, object]) -> RuleEngine:
+        """An independent copy (the verifier explores from copies); every attribute above."""
+        engine = RuleEngine(self.node, copy.deepcopy(self.hardware, memo))
+        memo[id(self)] = engine
+        engine.now_ps = self.now_ps
+        engine._conns = copy.deepcopy(self._conns, memo)
+        engine._last_stamp = self._last_stamp
+        return engine
 
     # -- installing ---------------------------------------------------------------------------
 
