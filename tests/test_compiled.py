@@ -92,13 +92,6 @@ def test_clean_removes_the_build_and_nothing_else(fake_build: ModuleType) -> Non
     assert fake_build.stale() == []
 
 
-def test_a_compiled_build_is_not_older_than_its_sources() -> None:
-    """Python imports an extension even when its source changed since: a stale build would
-    run (and test) old code."""
-    stale = _tool().stale()
-    assert not stale, f"rebuild with python tools/compile.py (or --clean): {stale} changed"
-
-
 def test_a_build_present_is_the_one_the_suite_imports() -> None:
     """A build beside sources Python does not import from (qrna installed other than
     editable) would leave the suite testing pure Python while the user thinks otherwise."""

@@ -17,8 +17,9 @@ variables are outside what mypyc compiles as written.
 
 Needs mypy (which ships mypyc), setuptools and a C compiler: ``pip install -e '.[compile]'``
 in an editable install (the extensions land in ``src/``, which such an install imports from;
-the build refuses any other). The test suite runs against a compiled build as
-``python -m pytest tests`` (the doctests of ``src/`` cannot be collected from an extension).
+the build refuses any other). ``python -m pytest`` runs the suite against a compiled build
+(the repository's ``conftest.py`` stops a stale one and skips the compiled modules' doctests,
+which pytest cannot collect from an extension).
 
 ``--check`` runs the same seeded simulations compiled and as pure Python (a copy of the
 sources without the extensions), each in a child process, and fails unless both give the same
