@@ -16,9 +16,10 @@ compiles as written. (The rule engine copies itself through its own ``__deepcopy
 verifier copies engines, and a compiled class cannot be copied the default way.)
 
 Needs mypy (which ships mypyc), setuptools and a C compiler: ``pip install -e '.[compile]'``
-in an editable install (the extensions land in ``src/``, which such an install imports from).
-The test suite runs against a compiled build as ``python -m pytest tests`` (the doctests of
-``src/`` cannot be collected from an extension).
+in an editable install (the extensions land in ``src/``, which such an install imports from;
+the build refuses any other). ``python -m pytest`` runs the suite against a compiled build
+(the repository's ``conftest.py`` stops a stale one and skips the compiled modules' doctests,
+which pytest cannot collect from an extension).
 
 ``--check`` runs the same seeded simulations compiled and as pure Python (a copy of the
 sources without the extensions), each in a child process, and fails unless both give the same
@@ -31,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -58,7 +61,7 @@ import importlib, json, sys, time
 from qrna.kernel import TraceRecorder
 from qrna.scenario import build_network, check_traffic, load_scenario
 
-spec, duration, probe = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+spec, duration, hot = json.loads(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
 scenario = load_scenario(spec) if isinstance(spec, dict) else load_scenario(spec, [])
 network = build_network(scenario)
 check_traffic(scenario, network)
@@ -76,7 +79,7 @@ network.run(duration)
 wall = time.perf_counter() - start
 reports = network.reports()
 print(json.dumps({
-    "compiled": not importlib.import_module(probe).__file__.endswith(".py"),
+    "compiled": [m for m in hot if not importlib.import_module(m).__file__.endswith(".py")],
     "digest": trace.digest(),
     "events": trace.count,
     "pairs": {c: len(r.pairs) for c, r in sorted(reports.items())},
@@ -120,20 +123,31 @@ def _compiled() -> list[Path]:
     return sorted([*SRC.glob("qrna/**/*.so"), *SRC.glob("*__mypyc*.so")])
 
 
-def _hashes() -> dict[str, str]:
-    return {m: hashlib.sha256((SRC / m).read_bytes()).hexdigest() for m in HOT}
+def _digest(module: str) -> str | None:
+    """The hash of a module's source (``qrna/link/_sampler.py``), None if it is gone."""
+    path = SRC / module
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _source(extension: Path) -> str:
+    """The source a per-module extension was built from, named as in ``HOT``
+    (``qrna/link/_sampler.cpython-311-x86_64-linux-gnu.so`` -> ``qrna/link/_sampler.py``)."""
+    return extension.with_name(extension.name.split(".")[0] + ".py").relative_to(SRC).as_posix()
 
 
 def stale() -> list[str]:
     """The compiled modules whose sources changed since the build (all of them if the build
-    left no stamp); empty when there is no compiled build."""
+    left no stamp); empty when there is no compiled build. Every extension present counts, and
+    every module the build recorded or ``HOT`` names now: a module dropped from ``HOT`` since
+    keeps its extension, which Python still imports."""
     if not _compiled():
         return []
     try:
         built = json.loads(STAMP.read_text())
     except (OSError, ValueError):
-        return list(HOT)
-    return [m for m, h in _hashes().items() if built.get(m) != h]
+        built = {}
+    modules = {*HOT, *built, *map(_source, SRC.glob("qrna/**/*.so"))}
+    return sorted(m for m in modules if built.get(m) != _digest(m))
 
 
 def clean() -> None:
@@ -141,17 +155,36 @@ def clean() -> None:
         path.unlink()
     STAMP.unlink(missing_ok=True)
     shutil.rmtree(SRC / "build", ignore_errors=True)
+    shutil.rmtree(SRC / ".mypy_cache", ignore_errors=True)  # left by builds before this one
+
+
+def _installed_from() -> Path | None:
+    """The folder this Python imports qrna from (None if it has no qrna)."""
+    spec = importlib.util.find_spec("qrna")
+    return None if spec is None or spec.origin is None else Path(spec.origin).resolve().parent
 
 
 def build() -> None:
-    if shutil.which("mypyc") is None:
-        sys.exit("mypyc is not installed: pip install -e '.[compile]'")
+    if importlib.util.find_spec("mypyc") is None:
+        sys.exit(f"mypyc is not installed for {sys.executable}: pip install -e '.[compile]'")
+    installed = _installed_from()
+    if installed != (SRC / "qrna").resolve():
+        # Python would import qrna from elsewhere and never load extensions built here.
+        where = "has no qrna" if installed is None else f"imports qrna from {installed}"
+        sys.exit(f"{sys.executable} {where}, not from {SRC}: pip install -e '.[compile]' first")
     clean()
     start = time.perf_counter()
+    hashes = {m: _digest(m) for m in HOT}
     # mypyc writes its C sources and objects under build/ in its working directory and copies
-    # each extension beside its module.
-    hashes = _hashes()
-    subprocess.run(["mypyc", *HOT], cwd=SRC, check=True)
+    # each extension beside its module. It runs under this Python (the extensions are built
+    # for the interpreter that runs mypyc), with its cache out of the source tree.
+    with tempfile.TemporaryDirectory() as cache:
+        subprocess.run(
+            [sys.executable, "-m", "mypyc", *HOT],
+            cwd=SRC,
+            env={**os.environ, "MYPY_CACHE_DIR": cache},
+            check=True,
+        )
     shutil.rmtree(SRC / "build", ignore_errors=True)
     STAMP.write_text(json.dumps(hashes, indent=1) + "\n")
     print(f"compiled {len(HOT)} modules in {time.perf_counter() - start:.0f} s")
@@ -162,8 +195,11 @@ def _module(path: str) -> str:
 
 
 def _child(pythonpath: Path, spec: object, duration: float) -> dict[str, object]:
+    # -P: ``python -c`` would put the working directory ahead of PYTHONPATH, and run from
+    # src/ both children would import the compiled build.
+    hot = json.dumps([_module(m) for m in HOT])
     done = subprocess.run(
-        [sys.executable, "-c", _RUNNER, json.dumps(spec), str(duration), _module(HOT[0])],
+        [sys.executable, "-P", "-c", _RUNNER, json.dumps(spec), str(duration), hot],
         env={"PYTHONPATH": str(pythonpath), "PATH": ""},
         capture_output=True,
         text=True,
@@ -187,8 +223,13 @@ def check() -> bool:
         for label, spec, duration in _RUNS:
             python = _child(pure, spec, duration)
             compiled = _child(SRC, spec, duration)
-            if python["compiled"] or not compiled["compiled"]:
-                sys.exit("the children did not import what they should (pure vs compiled)")
+            if python["compiled"]:
+                sys.exit(f"the pure-Python run imported compiled {python['compiled']}")
+            if compiled["compiled"] != [_module(m) for m in HOT]:
+                sys.exit(
+                    f"the compiled run imported only {compiled['compiled']} compiled, "
+                    f"not all of {[_module(m) for m in HOT]} (built for another Python?)"
+                )
             differ = [k for k in _SAME if python[k] != compiled[k]]
             same = not differ
             ok &= same
