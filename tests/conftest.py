@@ -13,4 +13,11 @@ from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, max_examples=500)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+if os.environ.get("MUTANT_UNDER_TEST"):
+    # Under mutmut only (tests/_mutation.py): no shrinking, and a per-test time limit.
+    from tests._mutation import pytest_runtest_call  # noqa: F401
+
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mutation"))
+else:
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
