@@ -7,6 +7,11 @@ whether a test passes or fails:
 - Hypothesis does not shrink a failing example (a mutant is killed by the first failure; the
   shortest counterexample is never read) and keeps no example database, so that one mutant's
   failures are not replayed against the next.
+- The tests that killed earlier mutants of the same function run first (mutmut gives the
+  covering tests fastest first, and a slow test that kills every mutant of a function was
+  otherwise reached only after all the fast ones that do not): each failure is appended to
+  ``mutation-killers/FUNCTION`` in mutmut's working directory. Only the order changes: a
+  survivor still runs every covering test.
 - A watchdog ends a mutant's run with mutmut's timeout status (exit code 36) when a single
   test runs longer than ``FACTOR`` times its clean duration plus ``SLACK_S`` seconds, instead
   of waiting for mutmut's own limit on the whole run (15 times the sum of every covering
@@ -80,6 +85,39 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+_KILLERS = Path("mutation-killers")
+
+
+def _mutant() -> str:
+    """The mutant under test, or "" while mutmut collects statistics or runs clean tests."""
+    name = os.environ.get("MUTANT_UNDER_TEST", "")
+    return name if "__mutmut_" in name else ""
+
+
+def _killers_file(mutant: str) -> Path:
+    return _KILLERS / mutant.rsplit("__mutmut_", 1)[0]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mutant = _mutant()
+    if not mutant:
+        return
+    try:
+        killers = _killers_file(mutant).read_text().splitlines()
+    except OSError:
+        return
+    rank: dict[str, int] = {}
+    for nodeid in reversed(killers):  # the latest killer first
+        rank.setdefault(nodeid, len(rank))
+    items.sort(key=lambda item: rank.get(item.nodeid, len(rank)))  # stable: the rest keep order
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    mutant = _mutant()
+    if mutant and report.failed:
+        _KILLERS.mkdir(exist_ok=True)
+        with _killers_file(mutant).open("a") as f:
+            f.write(report.nodeid + "\n")
 
 
 @pytest.hookimpl(wrapper=True)

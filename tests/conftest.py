@@ -15,8 +15,13 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, max_examples=500)
 
 if os.environ.get("MUTANT_UNDER_TEST"):
-    # Under mutmut only (tests/_mutation.py): no shrinking, and a per-test time limit.
-    from tests._mutation import pytest_runtest_call  # noqa: F401
+    # Under mutmut only (tests/_mutation.py): no shrinking, a per-test time limit, and the
+    # tests that killed a function's earlier mutants first.
+    from tests._mutation import (  # noqa: F401
+        pytest_collection_modifyitems,
+        pytest_runtest_call,
+        pytest_runtest_logreport,
+    )
 
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mutation"))
 else:
