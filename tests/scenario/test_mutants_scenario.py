@@ -10,12 +10,13 @@ import statistics
 import pytest
 
 from qrna.scenario import load_scenario, run
+from tests._scope import per_module
 
 REL = 1e-9
 
 
 @pytest.fixture(
-    scope="module",
+    scope=per_module,
     params=[["traffic.0.pairs=200"], ["traffic.0.pairs=1000000", "simulation.duration_s=0.02"]],
     ids=["done", "up-at-the-end"],
 )
