@@ -11,7 +11,7 @@ import pytest
 
 from qrna.link import PairName
 from qrna.rules import DeliveredPair
-from qrna.scenario._pairs import PairRecorder
+from qrna.scenario._pairs import PAIR_SCHEMA, PairRecorder
 
 PS = 10**12  # picoseconds in a second
 
@@ -76,3 +76,17 @@ def test_close_twice_and_an_empty_recorder_leave_a_readable_empty_file(tmp_path:
     recorder.close()
     assert pq.read_table(path).num_rows == 0
     assert recorder.stats == {}
+
+
+def test_the_columns_keep_their_types_whatever_numbers_a_pair_carries(tmp_path: Path) -> None:
+    """A perfect pair may carry its fidelity and weights as ints (a float field takes an int):
+    the file's columns are the schema's floats all the same, batch after batch."""
+    path = tmp_path / "pairs.parquet"
+    recorder = PairRecorder(path, batch=1)
+    recorder.add(DeliveredPair(PairName("n0", 1), 0, PS, 1, connection="c", weights=(1, 0, 0, 0)))
+    recorder.add(PAIRS[0])
+    recorder.close()
+    table = pq.read_table(path)
+    assert table.schema.equals(PAIR_SCHEMA)
+    assert table.column("fidelity").to_pylist() == [1.0, 0.9]
+    assert table.column("w_phi_plus").to_pylist() == [1.0, 0.9]
