@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from qrna.apps import RunningStats
-from qrna.control import ConnectionEvent, ConnectionReport
+from qrna.control import ConnectionEvent, ConnectionReport, Plan
 from qrna.scenario._pairs import ConnectionPairs
 from qrna.scenario._run import _connections
 
@@ -33,12 +33,17 @@ def _pairs(last_s: float, *fidelities: float) -> ConnectionPairs:
     return ConnectionPairs(f, latency, 0, round(last_s * PS))
 
 
-def _summary(report: ConnectionReport, pairs: ConnectionPairs | None, now_s: float = 10.0) -> Any:
+def _summary(
+    report: ConnectionReport,
+    pairs: ConnectionPairs | None,
+    now_s: float = 10.0,
+    plan: Plan | None = None,
+) -> Any:
     network = SimpleNamespace(
         reports=lambda: {report.connection: report},
         now_ps=round(now_s * PS),
         progress=lambda cid: "setup attempt 1 on its way, not answered yet",
-        plans={},
+        plans={} if plan is None else {report.connection: plan},
     )
     mine = {} if pairs is None else {report.connection: pairs}
     (line,) = _connections(network, {report.connection: ("pairs", None)}, mine)  # type: ignore[arg-type]
@@ -91,3 +96,17 @@ def test_a_failed_or_pending_connection_says_why() -> None:
     assert _summary(retrying, None)["detail"] == "no_resources: x"
     asked = _report("c", "pending")
     assert _summary(asked, None)["detail"] == "setup attempt 1 on its way, not answered yet"
+
+
+def test_the_plan_is_reported_as_the_generator_made_it() -> None:
+    plan = Plan("dejmps", 2, "nested", "bbpssw", 1, 0.0125, 0.8675, 431.5)
+    c = _summary(_report("c", "up", ("up", 2.0, "")), None, plan=plan)
+    assert c["plan"] == {
+        "link_purification": "2 x dejmps",
+        "swap_order": "nested",
+        "e2e_purification": "1 x bbpssw",
+        "discard_after_s": 0.0125,
+        "estimated_fidelity": 0.8675,
+        "estimated_rate_hz": 431.5,
+    }
+    assert _summary(_report("c", "up", ("up", 2.0, "")), None)["plan"] is None
