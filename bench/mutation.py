@@ -3,23 +3,32 @@ count the ones the test suite misses.
 
 Runs mutmut (``pip install -e '.[mutation]'``) with the ``[tool.mutmut]`` settings of
 ``pyproject.toml``: each mutant is one small change to one function (an operator, a constant,
-a comparison, an argument, a string), and the tests that ran that function in a first,
-instrumented run are run against it, stopping at the first failure. Tests marked
+a comparison, an argument, a string). A mutant that strict mypy rejects is caught without
+running tests ("caught by type check"); the others run the tests that reached their function
+in a first, instrumented run, fastest first, stopping at the first failure. Tests marked
 ``subprocess`` are left out (the child process imports the unmutated code).
 
-mutmut keeps its work in ``mutants/`` (git-ignored) and resumes: a second run re-tests only
-the functions changed since. ``--minutes`` bounds the wall time of this run (on 2 cores with
-``--children 2``, the four packages take several hours from scratch; an interrupted run
-continues where it stopped). ``FUZZ_EXAMPLES`` is lowered to ``--fuzz-examples`` (default 20)
-so the scenario fuzzer does not dominate every mutant.
+Under mutmut the test suite (``tests/_mutation.py``) does not shrink Hypothesis failures and
+ends a mutant's run as a timeout as soon as one test runs 10 times its clean duration plus
+10 s. ``FUZZ_EXAMPLES`` is lowered to ``--fuzz-examples`` (default 20) so the scenario fuzzer
+does not dominate every mutant.
 
-Prints, per package, the mutants killed, survived, timed out and not yet checked, then the
-survivors' names (``mutmut show NAME`` prints the change; ``mutmut apply NAME`` writes it
-into ``src/`` for debugging — revert it with git afterwards), and one JSON line last:
-    {"mutation": {"rules": {"killed": ..., "survived": ..., ...}, ...},
+Packages run one after the other, in the order given (by default scenario, apps, control,
+rules: the cheapest to finish first), so a bounded run completes whole packages. mutmut keeps
+its work in ``mutants/`` (git-ignored); a second run names only the mutants not checked yet
+(mutmut re-tests every mutant it is given by name or pattern) and re-tests functions changed
+since. ``--minutes`` bounds the wall time of this run: the four packages hold about 9,000
+mutants, and the ones that survive run every test that reaches them, minutes each in the rule
+engine and the network.
+
+Prints, per package, the mutants killed, survived, timed out, caught by type check and not yet
+checked, then the survivors' names (``mutmut show NAME`` prints the change; ``mutmut apply
+NAME`` writes it into ``src/`` for debugging — revert it with git afterwards), and one JSON
+line last:
+    {"mutation": {"scenario": {"killed": ..., "survived": ..., ...}, ...},
      "survivors": [...], "wall_s": ...}
 
-Usage: python bench/mutation.py [--packages rules,control,scenario,apps] [--minutes M]
+Usage: python bench/mutation.py [--packages scenario,apps,control,rules] [--minutes M]
                                 [--children N] [--fuzz-examples K]
 """
 
@@ -36,7 +45,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-PACKAGES = ("rules", "control", "scenario", "apps")
+# The default order is the order of completion a bounded run aims at.
+PACKAGES = ("scenario", "apps", "control", "rules")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,6 +71,19 @@ def _package(name: str) -> str:
     return name.split(".")[1]
 
 
+def _run_mutmut(args: list[str], env: dict[str, str], seconds: float) -> bool:
+    """Runs ``mutmut run ARGS``; False if it was stopped at the time limit."""
+    # A process group of its own, so that the time limit stops mutmut's workers too.
+    proc = subprocess.Popen(["mutmut", "run", *args], cwd=ROOT, env=env, start_new_session=True)
+    try:
+        proc.wait(timeout=max(seconds, 0.0))
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packages", default=",".join(PACKAGES))
@@ -76,17 +99,23 @@ def main() -> None:
         sys.exit("mutmut is not installed: pip install -e '.[mutation]'")
 
     env = dict(os.environ, FUZZ_EXAMPLES=str(args.fuzz_examples))
-    command = ["mutmut", "run", "--max-children", str(args.children)]
-    command += [f"qrna.{p}.*" for p in packages]
     start = time.perf_counter()
-    # A process group of its own, so that the time limit stops mutmut's workers too.
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    try:
-        proc.wait(timeout=args.minutes * 60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait()
-        print(f"stopped after {args.minutes:g} min; run again to continue", file=sys.stderr)
+    deadline = start + args.minutes * 60
+    for package in packages:
+        status = _results()
+        known = [k for k in status if _package(k) == package]
+        # Named mutants are re-tested even if they have a result, so a resumed run names the
+        # ones not checked yet; a pattern is given only before mutmut has listed any.
+        todo = [k for k in known if status[k] == "not checked"]
+        if known and not todo:
+            continue
+        names = todo or [f"qrna.{package}.*"]
+        print(f"{package}: {len(todo) if todo else 'all'} mutants to check", file=sys.stderr)
+        if not _run_mutmut(
+            ["--max-children", str(args.children), *names], env, deadline - time.perf_counter()
+        ):
+            print(f"stopped after {args.minutes:g} min; run again to continue", file=sys.stderr)
+            break
     wall = time.perf_counter() - start
 
     status = {k: v for k, v in _results().items() if _package(k) in packages}

@@ -13,4 +13,16 @@ from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, max_examples=500)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+if os.environ.get("MUTANT_UNDER_TEST"):
+    # Under mutmut only (tests/_mutation.py): no shrinking, a per-test time limit, and the
+    # tests that killed a function's earlier mutants first.
+    from tests._mutation import (  # noqa: F401
+        pytest_collection_modifyitems,
+        pytest_runtest_call,
+        pytest_runtest_logreport,
+    )
+
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mutation"))
+else:
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -35,6 +35,7 @@ from qrna.hardware import QNIC
 from qrna.link import herald_model
 from qrna.physics import GateNoise
 from qrna.rules import RuleEngine, verify
+from tests._scope import per_module
 
 
 def _graph(edges: list[tuple[str, str, float]]) -> nx.Graph[str]:
@@ -418,7 +419,7 @@ def test_link_monitoring_corrects_a_wrong_link_state() -> None:
     assert net.leaks() == []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_module)
 def monitored() -> dict[str, Any]:
     """Line a-b-c-d: a-b perfect and idle, b-c noisy (F = 0.813) but told perfect, c-d
     (F = 0.941) told its closed form; a connection b→d for 50 ms with half of each link's

@@ -10,12 +10,13 @@ import statistics
 import pytest
 
 from qrna.scenario import load_scenario, run
+from tests._scope import per_module
 
 REL = 1e-9
 
 
 @pytest.fixture(
-    scope="module",
+    scope=per_module,
     params=[["traffic.0.pairs=200"], ["traffic.0.pairs=1000000", "simulation.duration_s=0.02"]],
     ids=["done", "up-at-the-end"],
 )
@@ -69,3 +70,14 @@ def test_fidelity_interval_is_the_normal_interval_of_the_mean(connection) -> Non
     assert lo == pytest.approx(mean - half, rel=REL)
     assert hi == pytest.approx(mean + half, rel=REL)
     assert hi - lo == pytest.approx(2 * half, rel=1e-6)
+
+
+def test_latency_is_the_mean_of_delivery_minus_creation(connection) -> None:  # type: ignore[no-untyped-def]
+    """latency_s_mean = mean(delivered − created) over the pairs table, and each row's
+    latency_s is its own delivered − created."""
+    c, rows, _ = connection
+    latencies = [(p["delivered_ps"] - p["created_ps"]) * 1e-12 for p in rows]
+    assert min(latencies) > 0
+    for p, latency in zip(rows, latencies, strict=True):
+        assert p["latency_s"] == pytest.approx(latency, rel=REL)
+    assert c["latency_s_mean"] == pytest.approx(statistics.fmean(latencies), rel=REL)

@@ -22,6 +22,7 @@ from qrna.report import (
     write_results,
 )
 from qrna.scenario import PRESETS, Results, TopologyConfig, load_scenario, run, topology_graph
+from tests._scope import per_module
 
 
 class _Tables(HTMLParser):
@@ -99,7 +100,7 @@ def _three_apps() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_module)
 def three_apps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, _Tables, str]:
     results = run(load_scenario(_three_apps()))
     folder = write_results(results, tmp_path_factory.mktemp("report") / "out")
