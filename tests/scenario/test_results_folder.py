@@ -135,6 +135,11 @@ def test_sigint_at_random_instants_leaves_no_folder_or_a_whole_one(tmp_path: Pat
             proc.send_signal(signal.SIGINT)
         stdout, err = proc.communicate(timeout=60)
         rc = proc.returncode
+        if phase == "start" and rc == 1 and "Fatal Python error: init" in err:
+            # On a loaded machine 50 ms can fall in CPython's own start-up, before any of
+            # qrna runs: the interpreter exits 1 with a fatal error naming KeyboardInterrupt.
+            assert "KeyboardInterrupt" in err, err
+            rc = -signal.SIGINT
         assert rc in (0, 130, -signal.SIGINT), (phase, rc, err)
         leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
         assert leftovers == [], phase
