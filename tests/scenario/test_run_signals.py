@@ -47,3 +47,30 @@ def test_off_the_main_thread_catch_sigint_leaves_the_handlers_alone() -> None:
     assert out
     assert out[0]
     assert set(out[0]) == {before}
+
+
+def test_watch_is_told_the_clocks_once_a_second_of_wall_time() -> None:
+    """``watch`` hears from a thread every wall-clock second: the simulated seconds reached
+    (never beyond the run's end), the wall seconds since the start, and the events so far."""
+    ticks: list[tuple[float, float, int]] = []
+    scenario = load_scenario(
+        {
+            "name": "watched",
+            "qnic": {"memories": 4, "t2_s": 0.5},
+            "nodes": [
+                {"name": "a", "type": "COMP"},
+                {"name": "b", "type": "REP1"},
+                {"name": "c", "type": "COMP"},
+            ],
+            "links": [{"a": "a", "b": "b", "length_km": 5}, {"a": "b", "b": "c"}],
+            "traffic": [{"initiator": "c", "responder": "a", "fidelity": 0.7}],
+            "simulation": {"duration_s": 1000.0, "seed": 4},
+        }
+    )
+    r = run(scenario, max_wall_s=1.6, watch=lambda s, w, e: ticks.append((s, w, e)))
+    end = r.summary["sim_time_s"]
+    assert 0 < end < 1000
+    assert len(ticks) == 1
+    sim_s, wall_s, _ = ticks[0]
+    assert 0 < sim_s <= end
+    assert 0.95 <= wall_s <= 1.6
