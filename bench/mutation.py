@@ -8,10 +8,11 @@ running tests ("caught by type check"); the others run the tests that reached th
 in a first, instrumented run, fastest first, stopping at the first failure. Tests marked
 ``subprocess`` are left out (the child process imports the unmutated code).
 
-Under mutmut the test suite (``tests/_mutation.py``) does not shrink Hypothesis failures and
+Under mutmut the test suite (``tests/_mutation.py``) does not shrink Hypothesis failures,
 ends a mutant's run as a timeout as soon as one test runs 10 times its clean duration plus
-10 s. ``FUZZ_EXAMPLES`` is lowered to ``--fuzz-examples`` (default 20) so the scenario fuzzer
-does not dominate every mutant.
+10 s, and runs first the tests that killed the function's earlier mutants. ``FUZZ_EXAMPLES``
+is lowered to ``--fuzz-examples`` (default 20) so the scenario fuzzer does not dominate
+every mutant.
 
 Packages run one after the other, in the order given (by default scenario, apps, control,
 rules: the cheapest to finish first), so a bounded run completes whole packages. mutmut keeps

@@ -38,11 +38,12 @@ def _summary(
     pairs: ConnectionPairs | None,
     now_s: float = 10.0,
     plan: Plan | None = None,
+    progress: str = "setup attempt 1 on its way, not answered yet",
 ) -> Any:
     network = SimpleNamespace(
         reports=lambda: {report.connection: report},
         now_ps=round(now_s * PS),
-        progress=lambda cid: "setup attempt 1 on its way, not answered yet",
+        progress=lambda cid: progress,
         plans={} if plan is None else {report.connection: plan},
     )
     mine = {} if pairs is None else {report.connection: pairs}
@@ -96,6 +97,9 @@ def test_a_failed_or_pending_connection_says_why() -> None:
     assert _summary(retrying, None)["detail"] == "no_resources: x"
     asked = _report("c", "pending")
     assert _summary(asked, None)["detail"] == "setup attempt 1 on its way, not answered yet"
+    # A request its initiator had not sent yet when the run ended (no progress to tell).
+    late = _summary(asked, None, progress="")
+    assert late["detail"] == "not started before the run ended"
 
 
 def test_the_plan_is_reported_as_the_generator_made_it() -> None:

@@ -1,0 +1,76 @@
+"""``run`` takes over SIGINT and SIGTERM only when asked (``catch_sigint=True``) and only in
+the main thread, where Python lets a handler be set; otherwise the process's handlers stay
+as they are throughout the run."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from qrna.scenario import load_scenario, run
+
+SMALL = ["topology.nodes=3", "traffic.0.responder=n2", "simulation.duration_s=0.002"]
+
+
+def _handlers_during(**kwargs: Any) -> list[Any]:
+    seen: list[Any] = []
+
+    def progress(sim_s: float, wall_s: float, events: int) -> None:
+        seen.append((signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)))
+
+    run(load_scenario("chain", SMALL), progress=progress, **kwargs)
+    return seen
+
+
+def test_without_catch_sigint_the_handlers_stay_during_the_run() -> None:
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    seen = _handlers_during(catch_sigint=False)
+    assert seen
+    assert set(seen) == {before}
+
+
+def test_with_catch_sigint_the_run_handles_both_and_gives_them_back() -> None:
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    seen = _handlers_during(catch_sigint=True)
+    assert seen
+    assert all(h != before[0] and h == t for h, t in seen)  # one handler, not the old one
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_off_the_main_thread_catch_sigint_leaves_the_handlers_alone() -> None:
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(_handlers_during(catch_sigint=True)))
+    worker.start()
+    worker.join()
+    assert out
+    assert out[0]
+    assert set(out[0]) == {before}
+
+
+def test_watch_is_told_the_clocks_once_a_second_of_wall_time() -> None:
+    """``watch`` hears from a thread every wall-clock second: the simulated seconds reached
+    (never beyond the run's end), the wall seconds since the start, and the events so far."""
+    ticks: list[tuple[float, float, int]] = []
+    scenario = load_scenario(
+        {
+            "name": "watched",
+            "qnic": {"memories": 4, "t2_s": 0.5},
+            "nodes": [
+                {"name": "a", "type": "COMP"},
+                {"name": "b", "type": "REP1"},
+                {"name": "c", "type": "COMP"},
+            ],
+            "links": [{"a": "a", "b": "b", "length_km": 5}, {"a": "b", "b": "c"}],
+            "traffic": [{"initiator": "c", "responder": "a", "fidelity": 0.7}],
+            "simulation": {"duration_s": 1000.0, "seed": 4},
+        }
+    )
+    r = run(scenario, max_wall_s=1.6, watch=lambda s, w, e: ticks.append((s, w, e)))
+    end = r.summary["sim_time_s"]
+    assert 0 < end < 1000
+    assert len(ticks) == 1
+    sim_s, wall_s, _ = ticks[0]
+    assert 0 < sim_s <= end
+    assert 0.95 <= wall_s <= 1.6
