@@ -91,3 +91,21 @@ def test_the_plan_carries_estimate_numbers(
             if memories_needed(lr, er) <= memories
         )
         assert result.detail.endswith(f"the best plan gives {best:.4f}")
+
+
+def test_link_weights_within_the_accepted_rounding_reach_the_generator_normalised() -> None:
+    """LinkState accepts weights summing to 1 within 1e-6 (an estimate's rounding), the
+    generator's BellDiagonal only within 1e-12: such weights are normalised, so a plan is
+    estimated instead of a PhysicsError; weights within 1e-12 are kept as given."""
+    off = LinkState("n0", 1000.0, (0.9 + 4e-7, 0.05, 0.03, 0.02), 10.0, 5e-5)
+    assert abs(sum(off.weights) - 1.0) <= 1e-15
+    assert off.weights[0] / off.weights[1] == (0.9 + 4e-7) / 0.05
+    exact = (0.91, 0.04, 0.03, 0.02)
+    assert LinkState("n0", 1000.0, exact, 10.0, 5e-5).weights == exact
+    hops = (
+        HopRecord("n0", None, 8, 8, 0.0, 0.0, math.inf, 1.0),
+        HopRecord("n1", off, 8, 8, 0.0, 0.0, math.inf, 1.0),
+    )
+    fidelity, rate = estimate(hops, "dejmps", 0, SWAP_ORDERS[0], "dejmps", 0, 1)
+    assert 0.89 < fidelity < 0.9001
+    assert rate == 1000.0

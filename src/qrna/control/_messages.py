@@ -84,7 +84,13 @@ class LinkState:
             raise ControlError(f"LinkState.rate_hz={self.rate_hz!r} must be finite and >= 0")
         if len(self.weights) != 4 or abs(sum(self.weights) - 1.0) > 1e-6:
             raise ControlError(f"LinkState.weights={self.weights!r} must be 4 weights summing to 1")
-        object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
+        weights = tuple(float(w) for w in self.weights)
+        total = sum(weights)
+        if abs(total - 1.0) > 1e-12:
+            # An estimate's rounding, within the 1e-6 accepted above: normalise it, as the
+            # generator's BellDiagonal requires 1e-12. Weights within 1e-12 stay as they are.
+            weights = tuple(w / total for w in weights)
+        object.__setattr__(self, "weights", weights)
         for name in ("length_km", "latency_s"):
             v = getattr(self, name)
             if not (v >= 0 and math.isfinite(v)):
