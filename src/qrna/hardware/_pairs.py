@@ -446,6 +446,6 @@ def _conditioned_frame(
     has weight P(x reads mx, y reads my corrected by f) in that state.
     """
     probs = measurement_probabilities(state, (mx[0], my[0]))
-    weights = np.array([probs[mx[1], my[1] ^ frame_flips(f, my[0])] for _, f in _FRAMES])
-    k = choice_index(weights.tolist(), rng)
+    weights = [float(probs[mx[1], my[1] ^ frame_flips(f, my[0])]) for _, f in _FRAMES]
+    k = choice_index(weights, rng)
     return _FRAMES[k]

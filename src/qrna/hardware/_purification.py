@@ -46,13 +46,17 @@ def _as_first(state: State, half: int) -> State:
     return state if half == 0 else state.reversed()
 
 
+def _sacrifice(states: list[State]) -> State | tuple[State, ...]:
+    """The physics' ``sacrifice`` argument from (kept, sacrificed...) states."""
+    return states[1] if len(states) == 2 else tuple(states[1:])
+
+
 def _outcomes(
     states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise]
 ) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, State | None]]:
     """The outcome table of (kept, sacrificed...) states oriented with the first node as A."""
-    sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
     return purification_outcomes(  # type: ignore[type-var]  # union via TypeVar
-        states[0], sacrifice, scheme, noise
+        states[0], _sacrifice(states), scheme, noise
     )
 
 
@@ -65,8 +69,7 @@ def _records(
     states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise]
 ) -> tuple[list[float], BellDiagonal | None]:
     """``bell_diagonal_records`` of (kept, sacrificed...) states oriented as in ``_outcomes``."""
-    sacrifice = states[1] if len(states) == 2 else tuple(states[1:])
-    return bell_diagonal_records(states[0], sacrifice, scheme, noise)  # type: ignore[arg-type]
+    return bell_diagonal_records(states[0], _sacrifice(states), scheme, noise)  # type: ignore[arg-type]
 
 
 def _bits(m: int) -> list[tuple[int, ...]]:
