@@ -21,9 +21,10 @@ the build refuses any other). ``python -m pytest`` runs the suite against a comp
 (the repository's ``conftest.py`` stops a stale one and skips the compiled modules' doctests,
 which pytest cannot collect from an extension).
 
-``--check`` runs the same seeded simulations compiled and as pure Python (a copy of the
-sources without the extensions), each in a child process, and fails unless both give the same
-kernel trace digest, events, pairs and pair fidelities; it prints the wall-time ratio of each.
+``--check`` runs the same seeded scenarios (``qrna.scenario.run``, applications included)
+compiled and as pure Python (a copy of the sources without the extensions), each in a child
+process, and fails unless both give the same kernel trace digest, events, summary (but its
+wall time) and pair fidelities; it prints the wall-time ratio of each.
 
 Usage: python tools/compile.py [--clean | --check]
 """
@@ -57,33 +58,23 @@ HOT = (
 
 # A child process: run one seeded simulation and print what must not change, and its wall.
 _RUNNER = r"""
-import importlib, json, sys, time
+import importlib, json, sys
 from qrna.kernel import TraceRecorder
-from qrna.scenario import build_network, check_traffic, load_scenario
+from qrna.scenario import load_scenario, run
 
 spec, duration, hot = json.loads(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
-scenario = load_scenario(spec) if isinstance(spec, dict) else load_scenario(spec, [])
-network = build_network(scenario)
-check_traffic(scenario, network)
+scenario = load_scenario(spec, [f"simulation.duration_s={duration}"])
 trace = TraceRecorder(keep=False)
-network.scheduler.trace = trace
-for t in scenario.traffic:
-    open_ended = t.pairs is None and t.duration_s is None
-    network.request(
-        t.initiator, t.responder, t.fidelity, pairs=t.pairs,
-        duration_s=scenario.simulation.duration_s if open_ended else t.duration_s,
-        memories=t.memories, at_s=t.start_s, connection=t.name,
-    )
-start = time.perf_counter()
-network.run(duration)
-wall = time.perf_counter() - start
-reports = network.reports()
+results = run(scenario, trace=trace)
+summary = dict(results.summary)
+wall = summary.pop("wall_time_s")
 print(json.dumps({
     "compiled": [m for m in hot if not importlib.import_module(m).__file__.endswith(".py")],
     "digest": trace.digest(),
     "events": trace.count,
-    "pairs": {c: len(r.pairs) for c, r in sorted(reports.items())},
-    "fidelity": {c: [p.fidelity for p in r.pairs] for c, r in sorted(reports.items())},
+    "summary": summary,
+    "fidelity": results.pairs_table().column("fidelity").to_pylist(),
+    "pairs": {c["id"]: c["pairs_delivered"] for c in summary["connections"]},
     "wall_s": wall,
 }))
 """
@@ -114,7 +105,7 @@ _RUNS: tuple[tuple[str, object, float], ...] = (
 )
 
 
-_SAME = ("digest", "events", "pairs", "fidelity")  # what --check requires to be equal
+_SAME = ("digest", "events", "summary", "fidelity")  # what --check requires to be equal
 
 
 def _compiled() -> list[Path]:

@@ -49,6 +49,7 @@ from qrna._version import __version__
 from qrna.apps import APPS, App, RunningStats
 from qrna.control import Network
 from qrna.hardware import NodeType
+from qrna.kernel import TraceHook
 from qrna.link import herald_model
 from qrna.scenario._build import build_network
 from qrna.scenario._errors import ScenarioError
@@ -177,6 +178,7 @@ def run(
     catch_sigint: bool = False,
     pairs_dir: Path | None = None,
     watch: Progress | None = None,
+    trace: TraceHook | None = None,
 ) -> Results:
     """Run ``scenario`` (with ``seed`` instead of its own, if given).
 
@@ -191,11 +193,15 @@ def run(
         watch: like ``progress``, but called about once per wall-clock second from a helper
             thread while a slice runs (a slice of a long run can take minutes); ``events``
             counts the finished slices' only.
+        trace: a kernel trace hook called for every event of the run (e.g. a
+            ``qrna.kernel.TraceRecorder``, whose digest fingerprints the run).
     """
     if max_wall_s is not None and not (max_wall_s > 0 and math.isfinite(max_wall_s)):
         raise ScenarioError("max_wall_s", f"{max_wall_s!r} is not a finite number of seconds > 0")
     seed = scenario.simulation.seed if seed is None else seed
     network = build_network(scenario, seed, allow_plugins=allow_plugins)
+    if trace is not None:
+        network.scheduler.trace = trace
     check_traffic(scenario, network)
     apps: dict[str, tuple[str, App | None]] = {}
     for i, t in enumerate(scenario.traffic):
