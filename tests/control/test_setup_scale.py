@@ -21,7 +21,7 @@ from qrna.control import (
     links_from_graph,
 )
 from qrna.control._delays import ClassicalDelays
-from qrna.control._routing import _dijkstra, _usable_links
+from qrna.control._routing import _dijkstra, _Routes, _search, _usable_links
 from qrna.kernel import s_to_ps
 
 PERFECT = (1.0, 0.0, 0.0, 0.0)
@@ -100,6 +100,24 @@ def test_routes_equal_networkx_dijkstra(case: tuple[RoutingDaemon, float]) -> No
     assert {v: sorted(p) for v, p in pred.items()} == {v: sorted(p) for v, p in want_pred.items()}
 
 
+@given(databases())
+def test_hops_counted_during_the_search_equal_a_breadth_first_count(
+    case: tuple[RoutingDaemon, float],
+) -> None:
+    """The fewest hops over cheapest-path links, counted as nodes settle, equal a
+    breadth-first count over the predecessor graph; after a zero-cost link gave a settled
+    node a late predecessor the search leaves the count to ``_Routes``, which then counts."""
+    d, fidelity = case
+    links, stubs = _usable_links(d.lsdb, d.metric, fidelity)
+    pred, dist, hops = _search(d.node, links, stubs)
+    counted = _Routes(d.node, pred, dist).hops()
+    if hops is not None:
+        assert hops == counted
+    else:
+        assert any(cost == 0.0 for out in links.values() for _, cost in out)
+    assert _Routes(d.node, pred, dist, hops).hops() == counted
+
+
 def test_every_daemon_holds_every_advertisement_and_the_store_keeps_each_once() -> None:
     """Ten nodes in a line: after flooding every daemon holds ten advertisements, and the
     network's store ten in all (not a hundred). A re-advertised link replaces its two ends'
@@ -118,7 +136,8 @@ def test_every_daemon_holds_every_advertisement_and_the_store_keeps_each_once() 
 def test_message_log_is_off_by_default_and_on_when_asked() -> None:
     """Three nodes in a line: flooding sends 3 × 2 advertisements, setup 2 requests and 2
     responses, and teardown 2 messages. Logged only with ``message_log=True``; the run is the
-    same either way."""
+    same either way, but for the 6 advertisements' hops: events only when they are logged
+    (otherwise the flood is worked out when a database is read, ``Flooding``)."""
     runs = {}
     for log in (False, True):
         net = line_network(3, seed=1, message_log=log)
@@ -133,7 +152,7 @@ def test_message_log_is_off_by_default_and_on_when_asked() -> None:
         "ConnectionSetupResponse": 2,
         "ConnectionTeardown": 2,
     }
-    assert runs[False][0].events == runs[True][0].events
+    assert runs[True][0].events - runs[False][0].events == 6
     assert runs[False][0].connections == runs[True][0].connections
 
 

@@ -24,9 +24,12 @@ from __future__ import annotations
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qrna.control._messages import LinkStateAdvertisement
+
+if TYPE_CHECKING:
+    from qrna.control._flooding import Flooding
 
 __all__ = ["LinkStateDatabase", "LinkStateStore"]
 
@@ -98,15 +101,26 @@ class LinkStateStore:
 
 class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
     """One daemon's database: origin → the newest advertisement it holds, over a shared
-    ``LinkStateStore``."""
+    ``LinkStateStore``.
 
-    __slots__ = ("_count", "_held", "store")
+    ``version`` counts its changes. A database that follows a ``Flooding`` (a network's
+    daemons without jitter) catches up with it before every read: it holds what the flood
+    has brought its node by now."""
+
+    __slots__ = ("_count", "_held", "flooding", "store", "synced", "version")
 
     def __init__(self, store: LinkStateStore) -> None:
         self.store = store
         self._held = array("I")  # per origin number: the seq held (0: none)
         self._count = 0
+        self.version = 0
+        self.flooding: Flooding | None = None
+        self.synced = (-1, -1)  # (time, floods) of its last catch-up
         store.databases.append(self)
+
+    def _sync(self) -> None:
+        if self.flooding is not None:
+            self.flooding.catch_up(self)
 
     def offer(self, lsa: LinkStateAdvertisement) -> bool:
         """Keep ``lsa`` if it is newer than what this database holds of its origin; whether
@@ -122,6 +136,7 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
         if old >= lsa.seq:
             return False
         seq = held[i] = lsa.seq
+        self.version += 1
         if not old:
             self._count += 1
         newest = store.newest[i]
@@ -137,9 +152,34 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
 
     def current(self) -> bool:
         """Whether it holds the newest advertisement of every origin the network knows."""
+        self._sync()
         return self._held == self.store.newest  # a shorter one misses an origin
 
+    def current_now(self) -> bool:
+        """``current`` without catching up first (``Flooding``'s own test)."""
+        return self._held == self.store.newest
+
+    def held_seqs(self) -> array[int]:
+        """The seq held per origin number, as it stands (no catch-up)."""
+        return self._held
+
+    def take_newest(self) -> None:
+        """Hold the newest advertisement of every origin (a flood that has reached every
+        node): what taking each would do, at once."""
+        store = self.store
+        newest, takers, old = store.newest, store.takers, self._held
+        everyone = len(store.databases)
+        for i, seq in enumerate(newest):
+            if i >= len(old) or old[i] != seq:
+                takers[i] += 1
+                if takers[i] == everyone and len(store.versions[i]) > 1:
+                    store.took_newest(i)
+        self._held = array("I", newest)
+        self._count = len(newest)  # an origin is numbered when its first advertisement comes
+        self.version += 1
+
     def __getitem__(self, origin: str) -> LinkStateAdvertisement:
+        self._sync()
         i = self.store.index.get(origin)
         if i is None or i >= len(self._held) or not self._held[i]:
             raise KeyError(origin)
@@ -147,6 +187,7 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
 
     def get_seq(self, origin: str) -> int:
         """The seq held of ``origin`` (0: none)."""
+        self._sync()
         i = self.store.index.get(origin)
         return 0 if i is None or i >= len(self._held) else self._held[i]
 
@@ -154,8 +195,10 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
         return isinstance(origin, str) and self.get_seq(origin) > 0
 
     def __iter__(self) -> Iterator[str]:
+        self._sync()
         origins = self.store.origins
         return (origins[i] for i, seq in enumerate(self._held) if seq)
 
     def __len__(self) -> int:
+        self._sync()
         return self._count

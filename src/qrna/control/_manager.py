@@ -319,6 +319,12 @@ class ConnectionManager:
             return onward, []
         return onward, self._route_changed(t_ps)
 
+    def on_routes(self, t_ps: int) -> list[ManagerEffect]:
+        """The routing database may have changed without a message arriving (a network that
+        works its floods out when read, ``Flooding``): go on with each waiting connection
+        that has its route now."""
+        return self._route_changed(t_ps) if self.waiting_for_routes else []
+
     def _route_changed(self, t_ps: int) -> list[ManagerEffect]:
         """The routing database changed: once it holds every node's newest advertisement, go
         on with each waiting connection it routes. Not before: a route on part of the

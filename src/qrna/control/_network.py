@@ -34,6 +34,7 @@ import networkx as nx
 
 from qrna.control._delays import ClassicalDelays
 from qrna.control._errors import ControlError, GeneratorError
+from qrna.control._flooding import Flooding
 from qrna.control._generator import (
     Accepted,
     Plan,
@@ -107,6 +108,11 @@ class Network:
         message_log: keep a trace of every control message sent, ``(t_ps, src, dst, type,
             connection)``, in ``message_log`` (off by default: flooding alone sends N² of
             them, a million at 1000 nodes).
+
+    Link-state flooding (spec §4.2) runs message by message, an event per hop, only with
+    ``jitter`` or ``message_log``; otherwise each advertisement is noted once and a daemon's
+    database catches up when read (``Flooding``): it holds what the flood has brought it by
+    then, the same advertisements at the same instants, without the N² events.
     """
 
     def __init__(
@@ -222,6 +228,15 @@ class Network:
         self.paths: dict[str, tuple[str, ...]] = {}  # connection -> its path, once it is up
         self._estimates: dict[tuple[str, str], LinkState] = {}
         self._advertised_ps = 0  # when a node last advertised its links
+        self._flooding: Flooding | None = None
+        if not (jitter or message_log):  # every hop's latency is fixed: floods are foreseen
+            hops = {
+                a: [(b, self._latency_ps(a, b)) for b in sorted(classical.neighbors(a))]
+                for a in sorted(self.nodes)
+            }
+            self._flooding = Flooding(hops, lambda: self.scheduler.now_ps)
+            for name, mgr in self.managers.items():
+                self._flooding.follow(mgr.routing.lsdb, name)
         for name in sorted(self.nodes):
             self.scheduler.schedule(0, lambda n=name: self._advertise(n))  # type: ignore[misc]
         if monitor_fraction:
@@ -317,7 +332,35 @@ class Network:
     def _advertise(self, node: str) -> None:
         self._advertised_ps = self.scheduler.now_ps
         states = [self.link_state(node, n) for n in sorted(self.ports[node])]
-        self._control(node, self.managers[node].link_states(states, self.scheduler.now_ps))
+        effects = self.managers[node].link_states(states, self.scheduler.now_ps)
+        flooding = self._flooding
+        if flooding is None:
+            self._control(node, effects)
+            return
+        floods = [e for e in effects if isinstance(e, SendControl)]
+        for lsa in {id(e.message): e.message for e in floods}.values():
+            assert isinstance(lsa, LinkStateAdvertisement)
+            flooding.flood(lsa)
+        self._control(node, [e for e in effects if not isinstance(e, SendControl)])
+        for name, mgr in self.managers.items():
+            if mgr.waiting_for_routes and name != node:
+                self._wake_for_routes(name)
+
+    def _wake_for_routes(self, node: str) -> None:
+        """Wake ``node``'s manager, waiting for a route, when its database will hold the
+        newest advertisement of every node: what the last of them to arrive would do."""
+        assert self._flooding is not None
+        at = self._flooding.current_at(self.managers[node].routing.lsdb)
+        if at is not None:
+            self.scheduler.schedule_at(at, partial(self._routes_woken, node))
+
+    def _routes_woken(self, node: str) -> None:
+        mgr = self.managers[node]
+        if not mgr.waiting_for_routes:
+            return
+        self._control(node, mgr.on_routes(self.scheduler.now_ps))
+        if mgr.waiting_for_routes and not mgr.routing.lsdb.current():
+            self._wake_for_routes(node)  # a newer advertisement set out meanwhile
 
     def _hop(self, node: str, prev: str | None, nxt: str | None, fidelity: float) -> HopRecord:
         mgr = self.managers[node]
@@ -476,6 +519,8 @@ class Network:
                 self.sublinks.release(node, eff.connection)
             elif isinstance(eff, Wake):
                 cid, route = eff.connection, eff.route
+                if route and self._flooding is not None:
+                    self._wake_for_routes(node)  # its wait began: no message will end it
                 self.scheduler.schedule(
                     eff.delay_ps,
                     lambda c=cid, r=route: self._control(  # type: ignore[misc]

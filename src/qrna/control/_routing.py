@@ -101,10 +101,15 @@ class RoutingDaemon:
         self.metric = metric
         self.lsdb = LinkStateDatabase(LinkStateStore() if store is None else store)
         self._onward: dict[str, list[str]] = {}  # sender -> the neighbours to flood on to
-        self.version = 0  # counts the changes of its database
         self._seq = 0
         self._cache: dict[float, _Routes] = {}  # while its database is not the newest
+        self._cache_version = 0  # the database's version the cached routes were found on
         self.recomputations = 0
+
+    @property
+    def version(self) -> int:
+        """Counts the changes of its database."""
+        return self.lsdb.version
 
     # -- events -------------------------------------------------------------------------------
 
@@ -112,7 +117,7 @@ class RoutingDaemon:
         """This node's link states changed (link monitoring): advertise them."""
         self._seq += 1
         lsa = LinkStateAdvertisement(self.node, self._seq, tuple(links), self.relay)
-        self._store(lsa)
+        self.lsdb.offer(lsa)
         return [SendControl(n, lsa) for n in self.neighbours]
 
     def on_advertisement(self, src: str, lsa: LinkStateAdvertisement) -> list[SendControl]:
@@ -125,20 +130,10 @@ class RoutingDaemon:
         N² messages): the neighbours to pass ``lsa`` on to, or None if it was not new."""
         if lsa.origin == self.node or not self.lsdb.offer(lsa):
             return None
-        self._changed()
         onward = self._onward.get(src)
         if onward is None:
             onward = self._onward[src] = [n for n in self.neighbours if n != src]
         return onward
-
-    def _store(self, lsa: LinkStateAdvertisement) -> None:
-        self.lsdb.offer(lsa)
-        self._changed()
-
-    def _changed(self) -> None:
-        self.version += 1
-        if self._cache:
-            self._cache.clear()
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -169,14 +164,17 @@ class RoutingDaemon:
                 if shared is None:
                     shared = _usable_links(self.lsdb, self.metric, fidelity)
                     store.links[(self.metric, fidelity)] = shared
-                routes = _Routes(self.node, *_dijkstra(self.node, *shared))
+                routes = _Routes(self.node, *_search(self.node, *shared))
                 store.keep_routes(key, routes)
             return routes
+        if self._cache_version != self.lsdb.version:
+            self._cache.clear()
+            self._cache_version = self.lsdb.version
         routes = self._cache.get(fidelity)
         if routes is None:
             self.recomputations += 1
             links, stubs = _usable_links(self.lsdb, self.metric, fidelity)
-            routes = _Routes(self.node, *_dijkstra(self.node, links, stubs))
+            routes = _Routes(self.node, *_search(self.node, links, stubs))
             self._cache[fidelity] = routes
         return routes
 
@@ -241,9 +239,19 @@ def _dijkstra(
     only from the source: networkx's ``dijkstra_predecessor_and_distance`` to the bit (a
     node's distance is the least of its settled predecessors' distance plus the link, and its
     predecessors all those that reach it at that distance, in whatever order they settle)."""
+    pred, dist, _ = _search(source, links, stubs)
+    return pred, dist
+
+
+def _search(
+    source: str, links: Links, stubs: frozenset[str]
+) -> tuple[dict[str, list[str]], dict[str, float], dict[str, int] | None]:
+    """``_dijkstra``, and the fewest hops to each node over cheapest-path links (None when a
+    zero-cost link gave a settled node a predecessor late: ``_Routes`` then counts them)."""
     dist: dict[str, float] = {}
     seen = {source: 0.0}
     pred: dict[str, list[str]] = {source: []}
+    hops: dict[str, int] | None = {}
     fringe = [(0.0, 0, source)]
     count = 1
     while fringe:
@@ -251,6 +259,16 @@ def _dijkstra(
         if v in dist:
             continue
         dist[v] = d
+        if hops is not None:
+            # Every predecessor settled before v (its distance is smaller, the link costing
+            # more than 0): v's hop count is final now, as a breadth-first count would find.
+            ps = pred[v]
+            if not ps:
+                hops[v] = 0
+            elif len(ps) == 1:
+                hops[v] = hops[ps[0]] + 1
+            else:
+                hops[v] = min(hops[p] for p in ps) + 1
         if v in stubs and v != source:
             continue
         for u, cost in links.get(v, ()):
@@ -258,6 +276,7 @@ def _dijkstra(
             if u in dist:
                 if vu == dist[u]:
                     pred[u].append(v)
+                    hops = None  # a settled node's predecessors grew: counted afterwards
             elif u not in seen or vu < seen[u]:
                 seen[u] = vu
                 heapq.heappush(fringe, (vu, count, u))
@@ -265,7 +284,7 @@ def _dijkstra(
                 pred[u] = [v]
             elif vu == seen[u]:
                 pred[u].append(v)
-    return pred, dist
+    return pred, dist, hops
 
 
 class _Routes:
@@ -274,11 +293,17 @@ class _Routes:
 
     __slots__ = ("_hops", "dist", "pred", "source")
 
-    def __init__(self, source: str, pred: dict[str, list[str]], dist: dict[str, float]) -> None:
+    def __init__(
+        self,
+        source: str,
+        pred: dict[str, list[str]],
+        dist: dict[str, float],
+        hops: dict[str, int] | None = None,
+    ) -> None:
         self.source = source
         self.pred = pred
         self.dist = dist
-        self._hops: dict[str, int] | None = None
+        self._hops = hops
 
     def hops(self) -> dict[str, int]:
         if self._hops is None:

@@ -31,6 +31,7 @@ Heralded states (after the Pauli-frame correction to Φ+):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -162,8 +163,12 @@ def _qnic(node: Node, index: int) -> QNIC | None:
     return None if node.type is NodeType.MEAS else node.qnics[index]
 
 
+# A network asks once per link and connection (each connection's share of a link is a link
+# spec of its own, most of them equal): 120 µs each to build, 6 µs to hash a spec.
+@functools.lru_cache(maxsize=4096)
 def herald_model(spec: LinkSpec) -> HeraldModel:
-    """The closed-form model of ``spec``'s attempts (see the module docstring)."""
+    """The closed-form model of ``spec``'s attempts (see the module docstring); equal specs
+    give the same (immutable) model."""
     qa, qb = _qnic(spec.a, spec.qnic_a), _qnic(spec.b, spec.qnic_b)
     speed = spec.fibre.speed_m_per_s
     whole = spec.fibre.length_km * 1e3 / speed

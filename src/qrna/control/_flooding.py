@@ -1,0 +1,180 @@
+"""Link-state flooding worked out when a database is read, not message by message.
+
+Spec §4.2: each node's routing daemon floods its link-state advertisement, and every daemon
+that receives one newer than what it holds keeps it and passes it on. Over a classical network
+whose delays do not change, and without jitter, that flood is fully determined: the
+advertisement an origin sends at ``t0`` first reaches node ``v`` at ``t0 + D(origin, v)``, where
+``D`` is the least sum of the per-hop message latencies (integer picoseconds, each hop's latency
+as the network rounds it) over paths of classical neighbours. Simulated hop by hop it costs one
+event per node and advertisement: N² events at every start (a million at 1000 nodes, most of a
+large network's set-up time), though almost no node reads its database before routing has
+converged.
+
+So a network without jitter or a message log floods with ``Flooding``: an advertisement is
+noted once, with its time, and a daemon's database catches up when it is read
+(``LinkStateDatabase`` calls ``catch_up`` first), taking of each origin the newest
+advertisement that has reached it by now. What a daemon holds at any instant is what it would
+hold had every hop been an event. Once every advertisement sent so far has reached every node
+(``settled_ps``: a bound, the farthest any node is from a pivot node and back), a stale
+database takes the newest of every origin at once; before that, a node's distances from every
+origin are worked out (one Dijkstra) and kept in a few recent rows.
+
+A connection manager waiting for its routes is woken (``Network``) at the instant its database
+would become current, as the last arriving advertisement would have woken it.
+
+Example:
+    >>> from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
+    >>> from qrna.control._messages import LinkStateAdvertisement
+    >>> clock = [0]
+    >>> hops = {"a": [("b", 5)], "b": [("a", 5), ("c", 7)], "c": [("b", 7)]}
+    >>> flooding = Flooding(hops, lambda: clock[0])
+    >>> store = LinkStateStore()
+    >>> dbs = {v: LinkStateDatabase(store) for v in hops}
+    >>> for v, db in dbs.items():
+    ...     flooding.follow(db, v)
+    >>> lsa = LinkStateAdvertisement("a", 1, ())
+    >>> _ = dbs["a"].offer(lsa)
+    >>> flooding.flood(lsa)
+    >>> clock[0] = 11
+    >>> "a" in dbs["b"], "a" in dbs["c"], flooding.current_at(dbs["c"])
+    (True, False, 12)
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from qrna.control._messages import LinkStateAdvertisement
+
+if TYPE_CHECKING:
+    from qrna.control._lsdb import LinkStateDatabase
+
+__all__ = ["Flooding"]
+
+_ROWS = 16  # nodes' distance rows kept (each N entries; needed only while a flood is under way)
+
+Hops = Mapping[str, Sequence[tuple[str, int]]]
+"""node -> (classical neighbour, latency in ps of a message to it) for every neighbour."""
+
+
+class Flooding:
+    """The floods of one network's daemons, over ``hops`` (each node's classical neighbours and
+    the latency of a message to each, in ps), on the clock ``now_ps``."""
+
+    def __init__(self, hops: Hops, now_ps: Callable[[], int]) -> None:
+        self._now = now_ps
+        self._into: dict[str, list[tuple[str, int]]] = {v: [] for v in hops}
+        for u, out in hops.items():
+            for v, ps in out:
+                self._into.setdefault(v, []).append((u, ps))
+        self._out = {u: list(out) for u, out in hops.items()}
+        self._nodes: dict[int, str] = {}  # id(database) -> its node
+        self._floods: dict[str, list[tuple[int, LinkStateAdvertisement]]] = {}  # per origin
+        self._rows: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self._spread = _spread_ps(self._out, self._into)  # None: the network is not connected
+        self.settled_ps = 0  # by then every flood so far has reached every node
+        self.count = 0  # floods noted so far
+
+    def follow(self, db: LinkStateDatabase, node: str) -> None:
+        """``db`` is ``node``'s: it catches up from here before every read."""
+        self._nodes[id(db)] = node
+        db.flooding = self
+
+    def flood(self, lsa: LinkStateAdvertisement) -> None:
+        """``lsa`` leaves its origin now (the origin's own database has taken it)."""
+        now = self._now()
+        floods = self._floods.setdefault(lsa.origin, [])
+        floods.append((now, lsa))
+        if self._spread is not None:
+            self.settled_ps = max(self.settled_ps, now + self._spread)
+            # An older flood of this origin that has reached everyone is never the answer
+            # any more once a newer one has too: only the newest of those is kept.
+            while len(floods) > 1 and floods[1][0] + self._spread <= now:
+                del floods[0]
+        self.count += 1
+
+    def catch_up(self, db: LinkStateDatabase) -> None:
+        """Bring ``db`` to what its node holds now: of each origin, the newest advertisement
+        that has reached it."""
+        now = self._now()
+        if db.synced == (now, self.count):
+            return
+        db.synced = (now, self.count)
+        store = db.store
+        if db.current_now():
+            return
+        if now >= self.settled_ps and self._spread is not None:
+            db.take_newest()
+            return
+        row = self._row(self._nodes[id(db)])
+        held = db.held_seqs()
+        for i, origin in enumerate(store.origins):
+            seq = held[i] if i < len(held) else 0
+            if seq == store.newest[i] or origin not in row:
+                continue
+            d = row[origin]
+            for t0, lsa in reversed(self._floods.get(origin, ())):
+                if t0 + d <= now:
+                    if lsa.seq > seq:
+                        db.offer(lsa)
+                    break
+
+    def current_at(self, db: LinkStateDatabase) -> int | None:
+        """When ``db`` will hold the newest advertisement of every origin sent so far (None:
+        never, some origin cannot reach it)."""
+        now = self._now()
+        if self._spread is not None and now >= self.settled_ps:
+            return now
+        row = self._row(self._nodes[id(db)])
+        at = now
+        for origin, floods in self._floods.items():
+            d = row.get(origin)
+            if d is None:
+                return None
+            at = max(at, floods[-1][0] + d)
+        return at
+
+    def _row(self, node: str) -> dict[str, int]:
+        """Least latency (ps) from each node that can reach ``node``, to it."""
+        row = self._rows.get(node)
+        if row is None:
+            row = _dijkstra(node, self._into)
+            self._rows[node] = row
+            if len(self._rows) > _ROWS:
+                self._rows.popitem(last=False)
+        else:
+            self._rows.move_to_end(node)
+        return row
+
+
+def _dijkstra(source: str, edges: Mapping[str, Sequence[tuple[str, int]]]) -> dict[str, int]:
+    """Least sum of integer weights from ``source`` to every node it reaches over ``edges``."""
+    dist: dict[str, int] = {}
+    fringe = [(0, source)]
+    while fringe:
+        d, v = heapq.heappop(fringe)
+        if v in dist:
+            continue
+        dist[v] = d
+        for u, w in edges.get(v, ()):
+            if u not in dist:
+                heapq.heappush(fringe, (d + w, u))
+    return dist
+
+
+def _spread_ps(
+    out: Mapping[str, Sequence[tuple[str, int]]], into: Mapping[str, Sequence[tuple[str, int]]]
+) -> int | None:
+    """A bound on the latency between any two nodes: from anywhere to a pivot node and on
+    from it to anywhere (the triangle inequality); None when some node cannot reach another."""
+    if not out:
+        return 0
+    pivot = min(out)
+    to_pivot = _dijkstra(pivot, into)
+    from_pivot = _dijkstra(pivot, out)
+    if len(to_pivot) < len(into) or len(from_pivot) < len(into):
+        return None
+    return max(to_pivot.values()) + max(from_pivot.values())

@@ -1,0 +1,167 @@
+"""Flooding worked out when read (``Flooding``) against flooding message by message: every
+daemon holds the same advertisements at every instant, waiting requests leave at the same
+instant, and the flood costs no event per hop."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qrna.control import Network, line_network, links_from_graph
+from qrna.control._flooding import Flooding
+from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
+from qrna.control._messages import LinkStateAdvertisement
+from qrna.kernel import s_to_ps
+
+
+@st.composite
+def topologies(draw: st.DrawFn) -> nx.Graph[str]:
+    """2 to 9 nodes, fibres of 1 to 60 km, perhaps in more than one piece."""
+    n = draw(st.integers(2, 9))
+    nodes = [f"v{i}" for i in range(n)]
+    pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :]]
+    g: nx.Graph[str] = nx.Graph()
+    for a, b in draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=2 * n, unique=True)):
+        g.add_edge(a, b, length_km=draw(st.floats(1.0, 60.0)))
+    return g
+
+
+def _held(net: Network) -> dict[str, tuple[dict[str, int], bool]]:
+    """Each daemon's database as seqs per origin, and whether it is current."""
+    out = {}
+    for name, mgr in net.managers.items():
+        db = mgr.routing.lsdb
+        out[name] = ({o: db[o].seq for o in db}, db.current())
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    g=topologies(),
+    changes=st.lists(st.tuples(st.integers(0, 3_000), st.integers(0, 50)), max_size=4),
+    probes=st.lists(st.integers(1, 4_000), min_size=1, max_size=8),
+    request=st.tuples(st.integers(0, 8), st.integers(0, 8), st.integers(0, 2_000)),
+)
+def test_databases_and_waiting_requests_match_flooding_hop_by_hop(
+    g: nx.Graph[str],
+    changes: list[tuple[int, int]],
+    probes: list[int],
+    request: tuple[int, int, int],
+) -> None:
+    """Re-advertised links at random instants (µs) and a request made early: with the flood
+    worked out when read and with one event per hop (the message log asks for those), every
+    daemon holds the same seq of every origin at every probed instant, is current at the same
+    ones, and the request has the same history."""
+    edges = sorted(g.edges)
+    nodes = sorted(g)
+    nets = [Network(links_from_graph(g), seed=3, message_log=log) for log in (False, True)]
+    assert nets[0]._flooding is not None
+    assert nets[1]._flooding is None
+    i, r, at_us = request
+    ini, resp = nodes[i % len(nodes)], nodes[r % len(nodes)]
+    cid = None
+    for net in nets:
+        for k, (t_us, e) in enumerate(changes):
+            a, b = edges[e % len(edges)]
+            f = 0.95 - 0.05 * k
+            w = (f, (1 - f) / 2, (1 - f) / 3, (1 - f) / 6)
+            net.scheduler.schedule_at(
+                t_us * 1_000_000, lambda n=net, a=a, b=b, w=w: n.set_link_estimate(a, b, 2e3, w)
+            )
+        if ini != resp:
+            cid = net.request(ini, resp, fidelity=0.6, pairs=2, at_s=at_us * 1e-6)
+    for t_us in sorted(probes):
+        for net in nets:
+            net.scheduler.run(until_ps=t_us * 1_000_000)
+        assert _held(nets[0]) == _held(nets[1])
+    if cid is not None:
+        reports = [net.run(0.004).connections[cid] for net in nets]
+        assert reports[0] == reports[1]
+
+
+def test_a_flood_costs_no_event_per_hop() -> None:
+    """200 nodes in a line, no connection: until every advertisement is everywhere (10 ms)
+    the network runs one event per node (its advertisement), not one per hop as well
+    (199 hops each, with the message log), and every daemon holds all 200."""
+    counts = {}
+    for log in (False, True):
+        net = line_network(200, seed=1, message_log=log)
+        counts[log] = net.scheduler.run(until_ps=s_to_ps(0.01))
+        assert {len(m.routing.lsdb) for m in net.managers.values()} == {200}
+        assert all(m.routing.lsdb.current() for m in net.managers.values())
+    assert counts == {False: 200, True: 200 + 200 * 199}
+
+
+def test_a_database_holds_what_has_reached_its_node() -> None:
+    """a -5- b -7- c (ps), and d alone: an advertisement a sends at 10 ps reaches b at 15 and
+    c at 22, never d; a second one from a at 20 replaces it at b from 25 on. Until a flood is
+    everywhere a node's view comes from its distances; c is current at 22 and d never."""
+    clock = [0]
+    hops = {"a": [("b", 5)], "b": [("a", 5), ("c", 7)], "c": [("b", 7)], "d": []}
+    flooding = Flooding(hops, lambda: clock[0])
+    store = LinkStateStore()
+    dbs = {v: LinkStateDatabase(store) for v in hops}
+    for v, db in dbs.items():
+        flooding.follow(db, v)
+
+    def send(seq: int, t: int) -> None:
+        clock[0] = t
+        lsa = LinkStateAdvertisement("a", seq, ())
+        dbs["a"].offer(lsa)
+        flooding.flood(lsa)
+
+    def seqs(t: int) -> dict[str, int]:
+        clock[0] = t
+        return {v: db.get_seq("a") for v, db in dbs.items()}
+
+    send(1, 10)
+    assert seqs(14) == {"a": 1, "b": 0, "c": 0, "d": 0}
+    assert seqs(15) == {"a": 1, "b": 1, "c": 0, "d": 0}
+    send(2, 20)
+    assert seqs(22) == {"a": 2, "b": 1, "c": 1, "d": 0}
+    assert seqs(25) == {"a": 2, "b": 2, "c": 1, "d": 0}
+    assert flooding.current_at(dbs["c"]) == 32
+    assert flooding.current_at(dbs["d"]) is None
+    assert seqs(10**6) == {"a": 2, "b": 2, "c": 2, "d": 0}
+    assert [dbs[v].current() for v in "abcd"] == [True, True, True, False]
+
+
+def test_once_settled_a_stale_database_takes_every_newest_advertisement_at_once() -> None:
+    """A connected line: after the bound (here 2 × 12 ps from pivot a) a stale database
+    takes the newest of every origin in one step, and the store still keeps one version of
+    each origin once every database has the newest."""
+    clock = [0]
+    hops = {"a": [("b", 5)], "b": [("a", 5), ("c", 7)], "c": [("b", 7)]}
+    flooding = Flooding(hops, lambda: clock[0])
+    store = LinkStateStore()
+    dbs = {v: LinkStateDatabase(store) for v in hops}
+    for v, db in dbs.items():
+        flooding.follow(db, v)
+    for seq in (1, 2):
+        for v in hops:
+            lsa = LinkStateAdvertisement(v, seq, ())
+            dbs[v].offer(lsa)
+            flooding.flood(lsa)
+        clock[0] += 1
+    assert flooding.settled_ps == 1 + 24
+    clock[0] = 25
+    assert all(db.current() for db in dbs.values())
+    assert {v: len(db) for v, db in dbs.items()} == {"a": 3, "b": 3, "c": 3}
+    assert store.stored() == 3
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_a_request_before_convergence_leaves_when_the_last_advertisement_arrives(
+    log: bool,
+) -> None:
+    """A 30-node line, request n0 → n29 at t = 0: n0 becomes current when n29's
+    advertisement arrives (29 hops), and the request leaves then, flooded either way."""
+    net = line_network(30, length_km=10.0, memories=4, seed=1, message_log=log)
+    c = net.request("n0", "n29", fidelity=0.5, pairs=1, at_s=0.0)
+    report = net.run(0.02).connections[c]
+    hop = s_to_ps(net.delay_s["n0"]["n1"])
+    up = next(e for e in report.events if e.kind == "up")
+    assert up.t_ps == 29 * hop + 29 * hop + s_to_ps(net.delay_s["n29"]["n0"])
+    assert (report.status, report.attempts) == ("done", 1)
