@@ -21,7 +21,7 @@ from qrna.control import (
     links_from_graph,
 )
 from qrna.control._delays import ClassicalDelays
-from qrna.control._routing import _dijkstra, _Routes, _search, _usable_links
+from qrna.control._routing import _dijkstra, _is_forest, _Routes, _search, _usable_links
 from qrna.kernel import s_to_ps
 
 PERFECT = (1.0, 0.0, 0.0, 0.0)
@@ -98,6 +98,60 @@ def test_routes_equal_networkx_dijkstra(case: tuple[RoutingDaemon, float]) -> No
     pred, dist = _dijkstra(d.node, *_usable_links(d.lsdb, d.metric, fidelity))
     assert dist == want_dist
     assert {v: sorted(p) for v, p in pred.items()} == {v: sorted(p) for v, p in want_pred.items()}
+
+
+@st.composite
+def forests(draw: st.DrawFn) -> tuple[RoutingDaemon, float]:
+    """A daemon of ``v0`` holding advertisements of a random forest (each node joined to an
+    earlier one, or not), as ``databases``: zero-length links, one-sided views, end nodes."""
+    n = draw(st.integers(2, 12))
+    nodes = [f"v{i}" for i in range(n)]
+    links: dict[str, list[LinkState]] = {v: [] for v in nodes}
+    for i in range(1, n):
+        if draw(st.integers(0, 5)):
+            a, b = nodes[draw(st.integers(0, i - 1))], nodes[i]
+            km = draw(st.sampled_from([0.0, 1.0, 2.5]))
+            for x, y in ((a, b), (b, a)):
+                if draw(st.integers(0, 9)):
+                    links[x].append(LinkState(y, 100.0, PERFECT, km, 1e-6))
+    relays = {v: draw(st.integers(0, 3)) > 0 for v in nodes}
+    d = RoutingDaemon("v0", nodes[1:], metric="length", relay=relays["v0"])
+    d.set_links(links["v0"])
+    for v in nodes[1:]:
+        d.on_advertisement("v1", LinkStateAdvertisement(v, 1, tuple(links[v]), relays[v]))
+    return d, 0.5
+
+
+@given(st.one_of(forests(), databases()))
+def test_paths_on_a_forest_are_those_of_the_search(case: tuple[RoutingDaemon, float]) -> None:
+    """Whether or not the usable links form a forest (walked out from the destination, one
+    path each), every node's path and next hop to every destination are those the cheapest
+    path search gives."""
+    d, fidelity = case
+    links, stubs = _usable_links(d.lsdb, d.metric, fidelity)
+    routes = _Routes(d.node, *_dijkstra(d.node, links, stubs))
+    for dst in sorted({d.node} | set(links) | {"nowhere"}):
+        want = routes.path(dst)
+        assert d.path(dst, fidelity) == want
+        assert d.next_hop(dst, fidelity) == (want[1] if want and len(want) > 1 else None)
+
+
+def test_a_chain_is_a_forest_and_a_ring_is_not() -> None:
+    """The walk is taken on a chain (its next hops come from one walk out of the
+    destination, not a search per node) and not on a ring."""
+    for n, ring, forest in ((6, False, True), (6, True, False)):
+        g = nx.cycle_graph(n) if ring else nx.path_graph(n)
+        links = {f"v{a}": [(f"v{b}", 1.0) for b in g.neighbors(a)] for a in g}
+        assert _is_forest(links) is forest
+    net = line_network(50, seed=1)
+    net.run(0.01)  # the flood crosses 49 links of 48 µs
+    assert [net.managers[f"n{k}"].routing.next_hop("n49", 0.8) for k in (0, 25, 48, 49)] == [
+        "n1",
+        "n26",
+        "n49",
+        None,
+    ]
+    assert sum(m.routing.recomputations for m in net.managers.values()) == 0
 
 
 @given(databases())

@@ -150,6 +150,18 @@ class RoutingDaemon:
                 g.add_node(x)
         return g
 
+    def _shared(self, fidelity: float) -> tuple[Links, frozenset[str], bool]:
+        """The usable links, the nodes that do not relay, and whether the links form a forest,
+        worked out once per metric and fidelity for every daemon that holds the newest
+        advertisement of every node (the store's)."""
+        store = self.lsdb.store
+        shared = store.links.get((self.metric, fidelity))
+        if shared is None:
+            links, stubs = _usable_links(self.lsdb, self.metric, fidelity)
+            shared = (links, stubs, _is_forest(links))
+            store.links[(self.metric, fidelity)] = shared
+        return shared
+
     def _routes(self, fidelity: float) -> _Routes:
         # A daemon that holds the newest advertisement of every node sees what every such
         # daemon sees: the usable links are worked out once for all of them (the store's), and
@@ -160,11 +172,8 @@ class RoutingDaemon:
             routes = store.routes.get(key)
             if routes is None:
                 self.recomputations += 1
-                shared = store.links.get((self.metric, fidelity))
-                if shared is None:
-                    shared = _usable_links(self.lsdb, self.metric, fidelity)
-                    store.links[(self.metric, fidelity)] = shared
-                routes = _Routes(self.node, *_search(self.node, *shared))
+                links, stubs, _ = self._shared(fidelity)
+                routes = _Routes(self.node, *_search(self.node, links, stubs))
                 store.keep_routes(key, routes)
             return routes
         if self._cache_version != self.lsdb.version:
@@ -178,22 +187,41 @@ class RoutingDaemon:
             self._cache[fidelity] = routes
         return routes
 
+    def _toward(self, dst: str, fidelity: float) -> dict[str, str] | None:
+        """Every node's next hop toward ``dst``, when the usable links form a forest (a chain,
+        a tree) and this daemon holds the newest of every advertisement; None otherwise.
+
+        On a forest there is one path between two nodes, so it is the cheapest whatever the
+        metric: one walk out from ``dst`` finds every node's next hop, where a request routed
+        hop by hop along N nodes would otherwise search from each of them (N searches of N
+        nodes: most of a 1000-node chain's connection setup)."""
+        if not self.lsdb.current():
+            return None
+        links, stubs, forest = self._shared(fidelity)
+        if not forest:
+            return None
+        store = self.lsdb.store
+        key = ("toward", self.metric, fidelity, dst)
+        toward = store.routes.get(key)
+        if toward is None:
+            toward = _walk_out(dst, links, stubs)
+            store.keep_routes(key, toward)
+        else:
+            store.routes.move_to_end(key)
+        return toward
+
     def path(self, dst: str, fidelity: float) -> list[str] | None:
         """The cheapest path from this node to ``dst`` for pairs of ``fidelity`` (None: no
         usable route); among equally cheap ones the fewest hops, then the first by name."""
-        routes = self._routes(fidelity)
-        pred = routes.pred
-        if dst not in pred:
+        toward = self._toward(dst, fidelity)
+        if toward is None:
+            return self._routes(fidelity).path(dst)
+        if self.node != dst and self.node not in toward:
             return None
-        hops = routes.hops()
-        out = [dst]
-        while out[-1] != self.node:
-            v = out[-1]
-            # A predecessor one hop nearer: zero-cost links (the length metric, links of
-            # 0 km) make equal-cost predecessors of each other, and a walk by name alone
-            # could go round them for ever.
-            out.append(min(p for p in pred[v] if hops[p] == hops[v] - 1))
-        return out[::-1]
+        out = [self.node]
+        while out[-1] != dst:
+            out.append(toward[out[-1]])
+        return out
 
     def cost(self, dst: str, fidelity: float) -> float:
         """The path cost to ``dst`` under the metric (inf: unreachable)."""
@@ -201,8 +229,13 @@ class RoutingDaemon:
 
     def next_hop(self, dst: str, fidelity: float) -> str | None:
         """The neighbour to forward toward ``dst`` (None: no route)."""
-        p = self.path(dst, fidelity)
-        return p[1] if p is not None and len(p) > 1 else None
+        if dst == self.node:
+            return None
+        toward = self._toward(dst, fidelity)
+        if toward is not None:
+            return toward.get(self.node)
+        p = self._routes(fidelity).path(dst)
+        return p[1] if p is not None else None
 
 
 Links = dict[str, list[tuple[str, float]]]
@@ -230,6 +263,44 @@ def _usable_links(
             links.setdefault(a, []).append((b, cost))
             links.setdefault(b, []).append((a, cost))
     return links, frozenset(stubs)
+
+
+def _is_forest(links: Links) -> bool:
+    """Whether ``links`` (each one listed both ways) hold no cycle: as many links as nodes
+    less pieces."""
+    seen: set[str] = set()
+    pieces = 0
+    for start in links:
+        if start in seen:
+            continue
+        pieces += 1
+        seen.add(start)
+        stack = [start]
+        while stack:
+            for u, _ in links[stack.pop()]:
+                if u not in seen:
+                    seen.add(u)
+                    stack.append(u)
+    edges = sum(len(out) for out in links.values()) // 2
+    return edges == len(links) - pieces
+
+
+def _walk_out(dst: str, links: Links, stubs: frozenset[str]) -> dict[str, str]:
+    """On a forest: each node that has a path to ``dst`` (through nodes that relay) and its
+    next hop on it."""
+    toward: dict[str, str] = {}
+    frontier = [dst]
+    while frontier:
+        nxt = []
+        for v in frontier:
+            if v in stubs and v != dst:
+                continue  # a path may start at a node that does not relay, not cross it
+            for u, _ in links.get(v, ()):
+                if u != dst and u not in toward:
+                    toward[u] = v
+                    nxt.append(u)
+        frontier = nxt
+    return toward
 
 
 def _dijkstra(
@@ -304,6 +375,22 @@ class _Routes:
         self.pred = pred
         self.dist = dist
         self._hops = hops
+
+    def path(self, dst: str) -> list[str] | None:
+        """The cheapest path from the source to ``dst``: among equally cheap ones the fewest
+        hops, then the smallest node sequence read from ``dst`` back (None: unreachable)."""
+        pred = self.pred
+        if dst not in pred:
+            return None
+        hops = self.hops()
+        out = [dst]
+        while out[-1] != self.source:
+            v = out[-1]
+            # A predecessor one hop nearer: zero-cost links (the length metric, links of
+            # 0 km) make equal-cost predecessors of each other, and a walk by name alone
+            # could go round them for ever.
+            out.append(min(p for p in pred[v] if hops[p] == hops[v] - 1))
+        return out[::-1]
 
     def hops(self) -> dict[str, int]:
         if self._hops is None:
