@@ -62,6 +62,20 @@ def test_delays_on_demand_equal_the_all_pairs_table(g: nx.Graph[str], rng: objec
                 delays[a][b]
 
 
+def test_a_source_asked_for_many_destinations_takes_its_whole_row_once() -> None:
+    """A Responder answering each node of a 500-node path: two destinations found one by
+    one, then the source's whole row, one search in all for the other 497 (each equal to
+    networkx's own number)."""
+    g = nx.path_graph([f"n{i}" for i in range(500)])
+    for k, (a, b) in enumerate(g.edges):
+        g.edges[a, b]["delay_s"] = 1e-5 * (1 + k % 7) / 3
+    delays = ClassicalDelays(g)
+    got = [delays.delay_s("n499", f"n{k}") for k in range(500)]
+    assert (dict(delays._asked), list(delays._rows)) == ({"n499": 2}, ["n499"])
+    want = nx.single_source_dijkstra_path_length(g, "n499", weight="delay_s")
+    assert got == [want[f"n{k}"] for k in range(500)]
+
+
 @st.composite
 def databases(draw: st.DrawFn) -> tuple[RoutingDaemon, float]:
     """A daemon of ``v0`` holding advertisements of a random topology: costs from the length

@@ -4,11 +4,14 @@ A message between two nodes takes the shortest delay of the classical network be
 A table of every pair costs N² memory and an all-pairs Dijkstra before the first event (1000
 nodes: a million entries, 2 s); a network uses few of those pairs (classical neighbours for
 flooding, the nodes of each connection's path). So a pair's delay is computed on first use by
-a Dijkstra from its source that stops at its destination, and kept per pair; a source's whole
-row (for its eccentricity) is kept in a small least-recently-used set of rows.
+a Dijkstra from its source that stops at its destination, and kept per pair; a source asked
+for a third destination it has no row for gets its whole row (a Responder answering every
+node of a 1000-node path, a swapping node telling its partners), and rows (also for
+eccentricities) are kept in a small least-recently-used set.
 
-The numbers are those of the old table to the last bit: networkx's Dijkstra from the source,
-stopped when the destination is settled, has summed the same edges in the same order.
+The numbers are those of the old table to the last bit: networkx's Dijkstra from the source
+(this module's own, without networkx's per-edge weight calls, does the same additions) has
+summed the same edges in the same order, whether or not it stopped at the destination.
 
 Example:
     >>> import networkx as nx
@@ -22,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import OrderedDict
 
@@ -29,7 +33,8 @@ import networkx as nx
 
 __all__ = ["ClassicalDelays"]
 
-_ROWS = 16  # whole rows kept (eccentricities; each is N floats)
+_ROWS = 64  # whole rows kept (each is N floats)
+_ROW_AFTER = 2  # a source's destinations found one by one before its whole row is taken
 
 
 class ClassicalDelays:
@@ -42,7 +47,12 @@ class ClassicalDelays:
 
     def __init__(self, graph: nx.Graph[str]) -> None:
         self.graph: nx.Graph[str] = graph.copy()
+        # networkx's weight for an edge without the attribute is 1, as the old table had it.
+        self._adj = {
+            v: [(u, e.get("delay_s", 1)) for u, e in self.graph.adj[v].items()] for v in self.graph
+        }
         self._pairs: dict[tuple[str, str], float] = {}
+        self._asked: dict[str, int] = {}  # source -> destinations found one by one
         self._rows: OrderedDict[str, dict[str, float]] = OrderedDict()
         self._component: dict[str, int] = {}
         for i, nodes in enumerate(nx.connected_components(graph)):
@@ -66,7 +76,12 @@ class ClassicalDelays:
         elif not self.connected(src, dst):
             found = math.inf
         else:
-            found = float(nx.dijkstra_path_length(self.graph, src, dst, weight="delay_s"))
+            asked = self._asked.get(src, 0)
+            if asked >= _ROW_AFTER:
+                found = float(self.row(src)[dst])
+            else:
+                self._asked[src] = asked + 1
+                found = float(_dijkstra(self._adj, src, dst)[dst])
         self._pairs[key] = found
         return found
 
@@ -74,7 +89,9 @@ class ClassicalDelays:
         """Every node's delay from ``src`` (the reachable ones)."""
         row = self._rows.get(src)
         if row is None:
-            row = dict(nx.single_source_dijkstra_path_length(self.graph, src, weight="delay_s"))
+            if src not in self._adj:
+                raise nx.NodeNotFound(f"Node {src} not found in graph")
+            row = _dijkstra(self._adj, src)
             self._rows[src] = row
             if len(self._rows) > _ROWS:
                 self._rows.popitem(last=False)
@@ -91,6 +108,31 @@ class ClassicalDelays:
         if src not in self._component:
             raise KeyError(src)
         return _Row(self, src)
+
+
+def _dijkstra(
+    adj: dict[str, list[tuple[str, float]]], source: str, target: str | None = None
+) -> dict[str, float]:
+    """Least delays from ``source``, settled in order until ``target`` is (or all are): the
+    additions of networkx's ``_dijkstra_multisource``, in its order."""
+    dist: dict[str, float] = {}
+    seen: dict[str, float] = {source: 0}
+    fringe: list[tuple[float, int, str]] = [(0, 0, source)]
+    count = 1
+    while fringe:
+        d, _, v = heapq.heappop(fringe)
+        if v in dist:
+            continue
+        dist[v] = d
+        if v == target:
+            break
+        for u, cost in adj[v]:
+            vu = d + cost
+            if u not in dist and (u not in seen or vu < seen[u]):
+                seen[u] = vu
+                heapq.heappush(fringe, (vu, count, u))
+                count += 1
+    return dist
 
 
 class _Row:
