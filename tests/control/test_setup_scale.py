@@ -63,10 +63,10 @@ def test_delays_on_demand_equal_the_all_pairs_table(g: nx.Graph[str], rng: objec
 
 
 def test_a_source_asked_for_many_destinations_takes_its_whole_row_once() -> None:
-    """A Responder answering each node of a 500-node path: two destinations found one by
+    """A Responder answering each node of a 500-node ring: two destinations found one by
     one, then the source's whole row, one search in all for the other 497 (each equal to
     networkx's own number)."""
-    g = nx.path_graph([f"n{i}" for i in range(500)])
+    g = nx.cycle_graph([f"n{i}" for i in range(500)])
     for k, (a, b) in enumerate(g.edges):
         g.edges[a, b]["delay_s"] = 1e-5 * (1 + k % 7) / 3
     delays = ClassicalDelays(g)
@@ -74,6 +74,32 @@ def test_a_source_asked_for_many_destinations_takes_its_whole_row_once() -> None
     assert (dict(delays._asked), list(delays._rows)) == ({"n499": 2}, ["n499"])
     want = nx.single_source_dijkstra_path_length(g, "n499", weight="delay_s")
     assert got == [want[f"n{k}"] for k in range(500)]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10**6), st.floats(1e-7, 1e-2)), min_size=1, max_size=14),
+    st.integers(0, 3),
+)
+def test_delays_on_a_forest_are_sums_along_its_one_path_equal_to_dijkstra(
+    parents: list[tuple[int, float]], cut: int
+) -> None:
+    """Random forests (each node joined to an earlier one by a random delay, some joins left
+    out): every pair's delay, added up along the one path, and every row equal networkx's
+    Dijkstra to the bit, with no search."""
+    g: nx.Graph[str] = nx.Graph()
+    g.add_node("v0")
+    for i, (j, w) in enumerate(parents, start=1):
+        g.add_node(f"v{i}")
+        if cut == 0 or (i + j) % (cut + 2):
+            g.add_edge(f"v{j % i}", f"v{i}", delay_s=w)
+    table = dict(nx.all_pairs_dijkstra_path_length(g, weight="delay_s"))
+    delays = ClassicalDelays(g)
+    assert delays._up is not None
+    for a in sorted(g):
+        for b in sorted(g):
+            assert delays.delay_s(a, b) == table[a].get(b, math.inf)
+        assert delays.row(a) == table[a]
+    assert delays._asked == {}
 
 
 @st.composite

@@ -55,9 +55,27 @@ class ClassicalDelays:
         self._asked: dict[str, int] = {}  # source -> destinations found one by one
         self._rows: OrderedDict[str, dict[str, float]] = OrderedDict()
         self._component: dict[str, int] = {}
-        for i, nodes in enumerate(nx.connected_components(graph)):
+        pieces = list(nx.connected_components(self.graph))
+        for i, nodes in enumerate(pieces):
             for node in nodes:
                 self._component[node] = i
+        # A forest (a chain, a tree: as many edges as nodes less pieces, no loop) has one path
+        # between two nodes: a delay is the sum along it, from the source, as a Dijkstra adds
+        # it up, with no search (each node's parent, depth and edge to its parent).
+        self._up: dict[str, tuple[str, int, float]] | None = None
+        if self.graph.number_of_edges() == len(self.graph) - len(pieces):
+            self._up = {}
+            for nodes in pieces:
+                root = min(nodes)
+                self._up[root] = (root, 0, 0.0)
+                stack = [root]
+                while stack:
+                    v = stack.pop()
+                    depth = self._up[v][1] + 1
+                    for u, w in self._adj[v]:
+                        if u not in self._up:
+                            self._up[u] = (v, depth, w)
+                            stack.append(u)
 
     def connected(self, a: str, b: str) -> bool:
         """Whether a message from ``a`` can reach ``b`` at all."""
@@ -75,6 +93,8 @@ class ClassicalDelays:
             found = row.get(dst, math.inf)
         elif not self.connected(src, dst):
             found = math.inf
+        elif self._up is not None:
+            found = float(_along(self._up, src, dst))
         else:
             asked = self._asked.get(src, 0)
             if asked >= _ROW_AFTER:
@@ -91,7 +111,7 @@ class ClassicalDelays:
         if row is None:
             if src not in self._adj:
                 raise nx.NodeNotFound(f"Node {src} not found in graph")
-            row = _dijkstra(self._adj, src)
+            row = _dijkstra(self._adj, src) if self._up is None else _spread(self._adj, src)
             self._rows[src] = row
             if len(self._rows) > _ROWS:
                 self._rows.popitem(last=False)
@@ -108,6 +128,44 @@ class ClassicalDelays:
         if src not in self._component:
             raise KeyError(src)
         return _Row(self, src)
+
+
+def _along(up: dict[str, tuple[str, int, float]], src: str, dst: str) -> float:
+    """On a forest: the sum of the edges from ``src`` to ``dst`` (same piece), added in order
+    from ``src`` (as a Dijkstra from ``src`` adds them)."""
+    rise: list[float] = []  # src up to the meeting node
+    fall: list[float] = []  # dst up to the meeting node (added in reverse)
+    a, b = src, dst
+    while a != b:
+        pa, da, wa = up[a]
+        pb, db, wb = up[b]
+        if da >= db:
+            rise.append(wa)
+            a = pa
+        else:
+            fall.append(wb)
+            b = pb
+    d: float = 0
+    for w in rise:
+        d = d + w
+    for w in reversed(fall):
+        d = d + w
+    return d
+
+
+def _spread(adj: dict[str, list[tuple[str, float]]], source: str) -> dict[str, float]:
+    """On a forest: every node's delay from ``source`` (its piece), each its parent's plus the
+    edge, as a Dijkstra finds them."""
+    dist: dict[str, float] = {source: 0}
+    stack = [source]
+    while stack:
+        v = stack.pop()
+        d = dist[v]
+        for u, w in adj[v]:
+            if u not in dist:
+                dist[u] = d + w
+                stack.append(u)
+    return dist
 
 
 def _dijkstra(

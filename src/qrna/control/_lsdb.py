@@ -26,6 +26,8 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from qrna.control._messages import LinkStateAdvertisement
 
 if TYPE_CHECKING:
@@ -167,14 +169,17 @@ class LinkStateDatabase(Mapping[str, LinkStateAdvertisement]):
         """Hold the newest advertisement of every origin (a flood that has reached every
         node): what taking each would do, at once."""
         store = self.store
-        newest, takers, old = store.newest, store.takers, self._held
-        everyone = len(store.databases)
-        for i, seq in enumerate(newest):
-            if i >= len(old) or old[i] != seq:
-                takers[i] += 1
-                if takers[i] == everyone and len(store.versions[i]) > 1:
-                    store.took_newest(i)
-        self._held = array("I", newest)
+        newest = np.frombuffer(store.newest, dtype=store.newest.typecode)
+        takers = np.frombuffer(store.takers, dtype=store.takers.typecode)  # a view: written through
+        held = np.zeros_like(newest)
+        held[: len(self._held)] = np.frombuffer(self._held, dtype=self._held.typecode)
+        taken = held != newest
+        takers[taken] += 1
+        # A Python loop over every origin here is N² at the start of an N-node network.
+        for i in np.flatnonzero(taken & (takers == len(store.databases))).tolist():
+            if len(store.versions[i]) > 1:
+                store.took_newest(i)
+        self._held = array("I", store.newest)
         self._count = len(newest)  # an origin is numbered when its first advertisement comes
         self.version += 1
 

@@ -346,8 +346,9 @@ class ConnectionManager:
 
     def _on_request(self, src: str, req: ConnectionSetupRequest, t_ps: int) -> list[ManagerEffect]:
         cid = req.connection
-        path = (*req.path, self.node)
-        if self.node in req.path or cid in self.finished or cid in self.conns:
+        before = req.path  # built from the hop records: once (a path of N nodes: N of them)
+        path = (*before, self.node)
+        if self.node in before or cid in self.finished or cid in self.conns:
             return [
                 SendControl(
                     src,
@@ -359,7 +360,7 @@ class ConnectionManager:
         reason, detail = None, ""
         if not is_responder and nxt is None:
             reason, detail = RejectReason.NO_ROUTE, f"{self.node} knows no route to {req.responder}"
-        elif nxt is not None and (nxt == src or nxt in req.path):
+        elif nxt is not None and (nxt == src or nxt in before):
             # Routing tables disagree (link state still flooding): going on would loop.
             reason, detail = RejectReason.NO_ROUTE, f"routes disagree at {self.node} (loop)"
         else:
@@ -368,7 +369,7 @@ class ConnectionManager:
             )
             reason = RejectReason.NO_RESOURCES if detail else None
         if reason is not None:
-            return [SendControl(src, ConnectionSetupReject(cid, req.path, reason, detail))]
+            return [SendControl(src, ConnectionSetupReject(cid, before, reason, detail))]
         hops = (
             *req.hops,
             self._record(src, nxt, req.fidelity),
