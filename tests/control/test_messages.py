@@ -24,7 +24,18 @@ from qrna.rules import chain_rulesets
 
 LINK = LinkState("b", 1234.5, (0.9, 0.05, 0.03, 0.02), 10.0, 5e-5)
 HOP = HopRecord(
-    "b", LINK, 4, 3, 0.01, 0.002, math.inf, 1.5, qnic_in="b/qnic0", qnic_out="b/qnic1", cost_s=1e-3
+    "b",
+    LINK,
+    4,
+    3,
+    0.01,
+    0.002,
+    math.inf,
+    1.5,
+    qnic_in="b/qnic0",
+    qnic_out="b/qnic1",
+    cost_s=1e-3,
+    swap_degradation=0.95,
 )
 
 
@@ -75,6 +86,10 @@ def test_round_trip_through_json(message: object) -> None:
         (
             lambda: HopRecord("b", None, 0, 0, 1.5, 0.0, 1.0, 1.0),
             r"^HopRecord\.gate_error=1\.5 is outside \[0, 1\]$",
+        ),
+        (
+            lambda: HopRecord("b", None, 0, 0, 0.0, 0.0, 1.0, 1.0, swap_degradation=-0.5),
+            r"^HopRecord\.swap_degradation=-0\.5 is outside \[0, 1\]$",
         ),
         (
             lambda: HopRecord("b", None, 0, 0, 0.0, 0.0, 0.0, 1.0),

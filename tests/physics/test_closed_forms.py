@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
+import numpy as np
 import pytest
 
 from qrna.physics import (
@@ -19,6 +20,7 @@ from qrna.physics import (
     pauli_channel,
     purify,
     swap,
+    swap_sampled,
 )
 from tests.physics.conftest import both, weights
 
@@ -111,6 +113,34 @@ def test_cnot_error_in_swap_mixes_toward_maximally_mixed(backend: type) -> None:
     pair = make(backend, BellDiagonal.perfect())
     out = swap(pair, pair, GateNoise(cnot_error=0.2))
     assert out.fidelity == pytest.approx(0.8 + 0.2 / 4, abs=TOL)
+
+
+@pytest.mark.parametrize("d", [1.0, 0.95, 0.5, 0.0])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_swap_degradation_mixes_each_weight_toward_a_quarter(backend: type, d: float) -> None:
+    """A dephasing-dominated pair (weights 0.9, 0.01, 0.02, 0.07) swapped with a bit-flip-
+    dominated one: with degradation d every Bell weight of the ideal swap's result w becomes
+    d·w + (1 − d)/4 (each weight, not only the fidelity, so that no permutation passes)."""
+    a = make(backend, BellDiagonal(0.9, 0.01, 0.02, 0.07))
+    b = make(backend, BellDiagonal(0.85, 0.03, 0.1, 0.02))
+    ideal = swap(a, b)
+    out = swap(a, b, GateNoise(swap_degradation=d))
+    assert weights(out) == pytest.approx([d * w + (1 - d) / 4 for w in weights(ideal)], abs=TOL)
+    assert out.fidelity == pytest.approx(d * ideal.fidelity + (1 - d) / 4, abs=TOL)
+
+
+def test_swap_degradation_leaves_the_bits_and_their_odds_alone() -> None:
+    """Density matrices: the record (m1, m2) of a degraded swap is drawn with the same odds as
+    an ideal one's (same generator draws, same bits), and each conditioned pair is the ideal
+    conditioned pair mixed with I/4 by 1 − d."""
+    a = DensityMatrix.from_bell_diagonal(BellDiagonal(0.9, 0.01, 0.02, 0.07))
+    b = DensityMatrix.from_bell_diagonal(BellDiagonal(0.85, 0.03, 0.1, 0.02))
+    for seed in range(6):
+        ideal = swap_sampled(a, b, np.random.default_rng(seed))
+        out = swap_sampled(a, b, np.random.default_rng(seed), GateNoise(swap_degradation=0.7))
+        assert (out.bits, out.pauli_frame) == (ideal.bits, ideal.pauli_frame)
+        want = 0.7 * ideal.state.matrix + 0.3 * np.eye(4) / 4
+        assert np.allclose(out.state.matrix, want, atol=TOL)
 
 
 # -- purification -------------------------------------------------------------------------

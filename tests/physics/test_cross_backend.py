@@ -30,7 +30,7 @@ _raw = st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=4, max_size=4).fi
 )
 bell_states = _raw.map(lambda w: BellDiagonal.from_weights([x / sum(w) for x in w]))
 small_p = st.floats(0.0, 0.3, allow_nan=False)
-noises = st.builds(GateNoise, small_p, small_p, small_p)
+noises = st.builds(GateNoise, small_p, small_p, small_p, st.floats(0.5, 1.0))
 halves = st.sampled_from([(0,), (1,), (0, 1)])
 
 

@@ -67,6 +67,10 @@ CASES = [
         r"GateNoise.cnot_error=1.5 is not a probability; expected a value in \[0, 1\]",
     ),
     (lambda: GateNoise(readout_error=-0.1), r"GateNoise.readout_error=-0.1 is not a probability"),
+    (
+        lambda: GateNoise(swap_degradation=1.5),
+        r"GateNoise.swap_degradation=1.5 is not a probability",
+    ),
     (lambda: depolarize(W, 2.0), r"p=2.0 is not a probability"),
     (lambda: pauli_channel(W, (0.5, 0.4, 0.3)), r"sum above 1; expected <= 1"),
     (

@@ -77,7 +77,11 @@ RuleSetGenerator = Callable[[ConnectionSetupRequest], Accepted | Rejected]
 
 
 def _noise(hop: HopRecord) -> GateNoise:
-    return GateNoise(cnot_error=hop.gate_error, readout_error=hop.readout_error)
+    return GateNoise(
+        cnot_error=hop.gate_error,
+        readout_error=hop.readout_error,
+        swap_degradation=hop.swap_degradation,
+    )
 
 
 def _age(state: BellDiagonal, t_s: float, left: HopRecord, right: HopRecord) -> BellDiagonal:

@@ -120,6 +120,7 @@ class HopRecord:
     qnic_in: str = ""  # address of the QNIC facing the previous hop ("" at the Initiator)
     qnic_out: str = ""  # address of the QNIC facing the next hop ("" at the Responder)
     cost_s: float = 0.0  # link_in's seconds per Bell pair at the requested fidelity (qDijkstra)
+    swap_degradation: float = 1.0  # probability that a pair its swap makes survives (GateNoise)
 
     def __post_init__(self) -> None:
         _address("HopRecord.node", self.node)
@@ -129,6 +130,7 @@ class HopRecord:
                 raise ControlError(f"HopRecord.{name}={v!r} must be an integer >= 0")
         _fraction("HopRecord.gate_error", self.gate_error)
         _fraction("HopRecord.readout_error", self.readout_error)
+        _fraction("HopRecord.swap_degradation", self.swap_degradation)
         if not (self.t1_s > 0 and self.t2_s > 0):
             raise ControlError(
                 f"HopRecord: t1_s={self.t1_s!r}, t2_s={self.t2_s!r} must both be > 0"

@@ -386,6 +386,7 @@ class Network:
             qnic_in="" if prev is None else self._qnic_address(node, prev),
             qnic_out="" if nxt is None else self._qnic_address(node, nxt),
             cost_s=cost,
+            swap_degradation=noise.swap_degradation,
         )
 
     def _qnic_address(self, node: str, neighbour: str) -> str:

@@ -7,7 +7,10 @@ purification in both backends:
   (1 − p)ρ + p·(I/4 on those two qubits);
 - ``single_qubit_error``: the same for a one-qubit depolarising channel after each single-qubit
   gate (Hadamard of the Bell measurement, DEJMPS rotations);
-- ``readout_error``: probability that each measured bit is reported flipped.
+- ``readout_error``: probability that each measured bit is reported flipped;
+- ``swap_degradation``: d, the probability that a swap's resulting pair survives it: with
+  probability 1 − d the swapped pair is replaced by the maximally mixed state (a swap's noise
+  beyond its gates and readout, as other simulators model it; the bits read are unaffected).
 
 Pauli-frame corrections and twirls are classical bookkeeping and carry no noise.
 """
@@ -41,20 +44,22 @@ class GateNoise:
     cnot_error: float = 0.0
     single_qubit_error: float = 0.0
     readout_error: float = 0.0
+    swap_degradation: float = 1.0
 
     NONE: ClassVar[GateNoise]
 
     def __post_init__(self) -> None:
-        for name in ("cnot_error", "single_qubit_error", "readout_error"):
+        for name in ("cnot_error", "single_qubit_error", "readout_error", "swap_degradation"):
             check_probability(getattr(self, name), f"GateNoise.{name}")
 
     @property
     def is_ideal(self) -> bool:
-        """True when every error probability is zero."""
+        """True when every error probability is zero (and swaps do not degrade)."""
         return (
             self.cnot_error == 0.0
             and self.single_qubit_error == 0.0
             and (self.readout_error == 0.0)
+            and self.swap_degradation == 1.0
         )
 
 

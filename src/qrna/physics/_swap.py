@@ -10,7 +10,8 @@ Closed form on Bell-diagonal inputs (derived from that circuit; checked against 
 matrix backend): the Pauli errors of a and b compose by XOR, the CNOT error mixes the result
 toward I/4 with probability p_cnot, a flip of m1 (probability q1 = h ⊕ r, with h = p_1q/2 from
 the H error and r the readout error) leaves a Z error and a flip of m2 (probability r) an X
-error. With perfect inputs this gives F = (1 − r)² (physics.md).
+error. With perfect inputs this gives F = (1 − r)² (physics.md). Last, a swap degradation d
+< 1 replaces the corrected pair by I/4 with probability 1 − d: weights w → d·w + (1 − d)/4.
 
 Example:
     >>> from qrna.physics import BellDiagonal
@@ -72,6 +73,9 @@ def _bd_swap(a: BellDiagonal, b: BellDiagonal, noise: GateNoise) -> BellDiagonal
         # Residual frame error on one half, as Bell-index weights (I, Y, X, Z).
         kernel = ((1 - q1) * (1 - q2), q1 * q2, (1 - q1) * q2, q1 * (1 - q2))
         w = compose(tuple(w), kernel)  # type: ignore[arg-type]
+    d = noise.swap_degradation
+    if d != 1.0:
+        w = [d * x + (1.0 - d) / 4.0 for x in w]
     return BellDiagonal.from_weights(w)
 
 
@@ -86,10 +90,14 @@ def _dm_branches(
     rho = depolarize(rho, 4, [1], noise.single_qubit_error)
     branches = measure_and_discard(rho, 4, [(1, "Z"), (2, "Z")], noise.readout_error)
     target = 1 if correct_at == "b" else 0
+    d = noise.swap_degradation
     out: dict[tuple[int, ...], Array] = {}
     for (m1, m2), sigma in branches.items():
         fix = np.linalg.matrix_power(PAULIS["X"], m2) @ np.linalg.matrix_power(PAULIS["Z"], m1)
-        out[(m1, m2)] = apply(sigma, 2, fix, [target])
+        fixed = apply(sigma, 2, fix, [target])
+        if d != 1.0:  # the record keeps its probability; the pair it left may be lost
+            fixed = d * fixed + (1.0 - d) * np.trace(sigma).real * np.eye(4) / 4.0
+        out[(m1, m2)] = fixed
     return out
 
 

@@ -73,7 +73,9 @@ def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
         emission_efficiency=cfg.emission_efficiency,
         absorption_efficiency=cfg.absorption_efficiency,
         emission_interval_s=cfg.emission_interval_s,
-        gate_noise=GateNoise(cfg.cnot_error, cfg.single_qubit_error, cfg.readout_error),
+        gate_noise=GateNoise(
+            cfg.cnot_error, cfg.single_qubit_error, cfg.readout_error, cfg.swap_degradation
+        ),
         emission_fidelity=(
             cfg.emission_fidelity if link.emission_fidelity is None else link.emission_fidelity
         ),

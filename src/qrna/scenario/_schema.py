@@ -83,6 +83,11 @@ class QNICConfig(_Strict):
     readout_error: Probability = Field(
         default=0.0, description="Probability that a measurement reports the wrong result (0 to 1)."
     )
+    swap_degradation: Probability = Field(
+        default=1.0,
+        description="Probability that a swap's resulting pair survives it (0 to 1; 1: no loss): "
+        "otherwise it is replaced by the maximally mixed state.",
+    )
 
 
 class NodeConfig(_Strict):
