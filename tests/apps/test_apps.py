@@ -97,6 +97,10 @@ def test_socket_contract() -> None:
         s.setsockopt("colour", "red")
     with pytest.raises(SocketError, match="basis='W'"):
         s.setsockopt("basis", "W")
+    with pytest.raises(SocketError, match=r"^plan='fast'; expected a PlanRequest or None$"):
+        s.setsockopt("plan", "fast")
+    with pytest.raises(SocketError, match=r"^best_effort='yes'; expected true or false$"):
+        s.setsockopt("best_effort", "yes")
     with pytest.raises(SocketError, match="no node 'zz'"):
         socket(net, "zz")
     with pytest.raises(SocketError, match="kind='QPU'"):

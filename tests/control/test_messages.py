@@ -16,6 +16,7 @@ from qrna.control import (
     HopRecord,
     LinkState,
     LinkStateAdvertisement,
+    PlanRequest,
     RejectReason,
     message_from_dict,
     message_to_dict,
@@ -43,6 +44,15 @@ HOP = HopRecord(
     "message",
     [
         ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=10, hops=(HOP,), attempt=2),
+        ConnectionSetupRequest(
+            "c1",
+            "a",
+            "c",
+            0.99,
+            pairs=10,
+            plan=PlanRequest(link_rounds=2, swap_order="sequential", e2e_scheme="double_z"),
+            best_effort=True,
+        ),
         # The Initiator's own hop record: no link reached it (link_in None).
         ConnectionSetupRequest(
             "c3",
@@ -147,6 +157,11 @@ def test_decoding_errors_name_the_field() -> None:
         message_from_dict({"type": "ConnectionTeardown", "version": 9})
     with pytest.raises(ControlError, match="ConnectionTeardown fields do not match"):
         message_from_dict({"type": "ConnectionTeardown", "version": 1, "connection": "c"})
+    request = message_to_dict(ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=2))
+    with pytest.raises(ControlError, match=r"^\$\.plan: expected an object, got 'fast'$"):
+        message_from_dict({**request, "plan": "fast"})
+    with pytest.raises(ControlError, match="ConnectionSetupRequest fields do not match"):
+        message_from_dict({**request, "plan": {"rounds": 2}})
 
 
 def test_a_setup_request_without_hops_decodes_with_no_hops() -> None:

@@ -61,6 +61,17 @@ class Bad:
 
 CASES: list[Bad] = [
     Bad(
+        "too many purification rounds forced",
+        _with("traffic.0.plan", {"link_rounds": 9}),
+        "traffic[0].plan.link_rounds: Input should be less than or equal to 5; got 9",
+    ),
+    Bad(
+        "an unknown purification scheme forced",
+        _with("traffic.0.plan", {"e2e_scheme": "dejmp"}),
+        "traffic[0].plan.e2e_scheme: Input should be 'bbpssw', 'dejmps', 'single_x', "
+        "'single_z', 'double_x' or 'double_z'; got 'dejmp'",
+    ),
+    Bad(
         "unknown node in a link",
         _with("links.1.b", "zed"),
         "links[1].b: unknown node 'zed'; nodes: a, b, c",

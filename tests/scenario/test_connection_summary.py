@@ -112,5 +112,6 @@ def test_the_plan_is_reported_as_the_generator_made_it() -> None:
         "discard_after_s": 0.0125,
         "estimated_fidelity": 0.8675,
         "estimated_rate_hz": 431.5,
+        "best_effort": False,
     }
     assert _summary(_report("c", "up", ("up", 2.0, "")), None)["plan"] is None

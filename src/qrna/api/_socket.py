@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from qrna.control import ControlError, Network
+from qrna.control import ControlError, Network, PlanRequest
 from qrna.hardware import NodeType, Qubit
 from qrna.link import PairName, monitor_basis
 from qrna.rules import PairDelivered
@@ -87,7 +87,13 @@ class QuantumSocket:
         self.network = network
         self.node = node
         self.kind = kind
-        self.options: dict[str, Any] = {"basis": "random", "memories": 4, "start_s": None}
+        self.options: dict[str, Any] = {
+            "basis": "random",
+            "memories": 4,
+            "start_s": None,
+            "plan": None,
+            "best_effort": False,
+        }
         self.connection: str | None = None
         self.peer: str | None = None
         self.closed = False
@@ -105,13 +111,19 @@ class QuantumSocket:
 
     def setsockopt(self, name: str, value: Any) -> None:
         """Options: ``"basis"`` (MEAS/SNSR: X, Y, Z, "random", "random3"), ``"memories"``
-        (per QNIC on the path), ``"start_s"`` (when connect's request leaves)."""
+        (per QNIC on the path), ``"start_s"`` (when connect's request leaves), ``"plan"`` (a
+        ``PlanRequest``: what the Responder's plan must be) and ``"best_effort"`` (take the
+        nearest plan when none reaches the fidelity)."""
         if name not in self.options:
             raise SocketError(
                 f"unknown option {name!r}; options: {', '.join(sorted(self.options))}"
             )
         if name == "basis" and value not in _BASES:
             raise SocketError(f"basis={value!r}; expected one of {', '.join(_BASES)}")
+        if name == "plan" and not (value is None or isinstance(value, PlanRequest)):
+            raise SocketError(f"plan={value!r}; expected a PlanRequest or None")
+        if name == "best_effort" and not isinstance(value, bool):
+            raise SocketError(f"best_effort={value!r}; expected true or false")
         self.options[name] = value
 
     def ioctl(self, request: str, arg: str | None = None) -> dict[str, Any]:
@@ -166,7 +178,16 @@ class QuantumSocket:
         start = self.options["start_s"]
         at_s = max(1e-3, self.network.now_ps * 1e-12) if start is None else float(start)
         cid = self.network.request(
-            self.node, peer, fidelity, pairs, duration_s, self.options["memories"], at_s, name
+            self.node,
+            peer,
+            fidelity,
+            pairs,
+            duration_s,
+            self.options["memories"],
+            at_s,
+            name,
+            plan=self.options["plan"],
+            best_effort=self.options["best_effort"],
         )
         self._bind(cid, peer)
         listeners = self.network._listeners.get(peer, [])

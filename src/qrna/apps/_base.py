@@ -8,7 +8,7 @@ from typing import Any
 
 from qrna.api import QuantumSocket, socket
 from qrna.api._socket import Kind
-from qrna.control import Network
+from qrna.control import Network, PlanRequest
 
 __all__ = ["App", "RunningStats", "binary_entropy", "binomial_ci"]
 
@@ -82,6 +82,8 @@ class App:
         memories: int = 4,
         start_s: float = 1e-3,
         connection: str | None = None,
+        plan: PlanRequest | None = None,
+        best_effort: bool = False,
     ) -> None:
         self.network = network
         self.a: QuantumSocket = socket(network, initiator, self.kind)
@@ -90,6 +92,8 @@ class App:
         for s in (self.a, self.b):
             s.setsockopt("memories", memories)
             s.setsockopt("start_s", start_s)
+        self.a.setsockopt("plan", plan)
+        self.a.setsockopt("best_effort", best_effort)
         self.setup()
         self.connection = self.a.connect(
             responder, pairs=pairs, fidelity=fidelity, duration_s=duration_s, name=connection

@@ -51,6 +51,7 @@ class Plan:
     discard_after_s: float
     fidelity: float  # estimated delivered fidelity
     rate_hz: float  # estimated end-to-end pairs per second
+    best_effort: bool = False  # taken though its estimate is below the requested fidelity
 
     def __post_init__(self) -> None:
         for scheme in (self.link_scheme, self.e2e_scheme):
@@ -124,19 +125,24 @@ def _wait(rate_hz: float, memories: int, latency_s: float) -> float:
     return memories / rate_hz + latency_s
 
 
-def memories_needed(link_rounds: int, e2e_rounds: int) -> int:
+def memories_needed(
+    link_rounds: int, e2e_rounds: int, link_pairs: int = 2, e2e_pairs: int = 2
+) -> int:
     """Memories per QNIC a plan needs so that its pairs can always find partners.
 
-    Recurrence purification pairs two pairs of the same round. Built greedily, a round-r link
-    pair needs r + 1 memories at each end (one pair held at each round below it, and one more
-    to make its partner); an end node holds up to ``e2e_rounds`` end-to-end pairs besides
-    while it builds the next. With fewer memories, pairs of different rounds can fill every
-    memory, none with a partner of its own round: the connection would stall until discard.
+    Recurrence purification joins ``pairs`` pairs (2; 3 for double selection) of the same
+    round. Built greedily, a round-r link pair needs (pairs − 1)·r + 1 memories at each end
+    (pairs − 1 held at each round below it, and one more to make the last); an end node holds
+    up to (pairs − 1)·``e2e_rounds`` end-to-end pairs besides while it builds the next. With
+    fewer memories, pairs of different rounds can fill every memory, none with a partner of
+    its own round: the connection would stall until discard.
 
     >>> memories_needed(0, 0), memories_needed(2, 0), memories_needed(1, 2)
     (1, 3, 4)
+    >>> memories_needed(1, 1, 3)  # double selection at link level
+    4
     """
-    return link_rounds + e2e_rounds + 1
+    return (link_pairs - 1) * link_rounds + (e2e_pairs - 1) * e2e_rounds + 1
 
 
 _Segment = tuple[BellDiagonal, float]  # (state, rate in Hz)
@@ -244,8 +250,29 @@ def _path_text(path: Sequence[str]) -> str:
     return f"{path[0]}-{path[1]}-...-{path[-2]}-{path[-1]} ({len(path) - 1} hops)"
 
 
+def _space(request: ConnectionSetupRequest) -> list[tuple[str, int, str, str, int]]:
+    """(link scheme, link rounds, swap order, e2e scheme, e2e rounds) of every plan to weigh:
+    the search space, narrowed to what the request's ``plan`` fixes."""
+    want = request.plan
+    link_schemes = ["dejmps"] if want is None or want.link_scheme is None else [want.link_scheme]
+    e2e_schemes = ["dejmps"] if want is None or want.e2e_scheme is None else [want.e2e_scheme]
+    link_rounds = range(4) if want is None or want.link_rounds is None else [want.link_rounds]
+    orders = SWAP_ORDERS if want is None or want.swap_order is None else (want.swap_order,)
+    e2e_rounds = range(3) if want is None or want.e2e_rounds is None else [want.e2e_rounds]
+    return [
+        (ls, lr, order, es, er)
+        for ls, lr, order, es, er in itertools.product(
+            link_schemes, link_rounds, orders, e2e_schemes, e2e_rounds
+        )
+    ]
+
+
 def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
-    """Choose the fastest plan that reaches the requested fidelity (module docstring)."""
+    """Choose the fastest plan that reaches the requested fidelity (module docstring).
+
+    A request's ``plan`` narrows the search to the plans that follow it (every field given:
+    that one plan). With ``best_effort``, when no plan reaches the fidelity the one that comes
+    nearest is taken (its estimate in the ``Plan``) rather than refused."""
     hops = request.hops
     path = [h.node for h in hops]
     if len(hops) < 2 or path[0] != request.initiator or path[-1] != request.responder:
@@ -256,48 +283,81 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     if memories < 1:
         return Rejected(RejectReason.NO_RESOURCES, "a QNIC on the path has no free memory")
     candidates = []
+    nearest: list[tuple[float, float, int, int, int, str, int, str]] = []  # best effort
     best = 0.0
-    links: dict[int, list[_Segment] | None] = {}
-    swapped: dict[tuple[int, str], _Segment] = {}
+    links: dict[tuple[str, int], list[_Segment] | None] = {}
+    swapped: dict[tuple[str, int, str], _Segment] = {}
     meas_end = hops[0].is_meas or hops[-1].is_meas
-    for link_rounds, order, e2e_rounds in itertools.product(range(4), SWAP_ORDERS, range(3)):
-        if len(hops) == 2 and order != SWAP_ORDERS[0]:
+    weighed = 0
+    space = _space(request)
+    orders = {order for _, _, order, _, _ in space}
+    for link_scheme, link_rounds, order, e2e_scheme, e2e_rounds in space:
+        if len(hops) == 2 and order != SWAP_ORDERS[0] and len(orders) > 1:
             continue  # no swapping: the order does not matter
         if meas_end and (link_rounds or e2e_rounds):
             continue  # a MEAS end holds no qubits to purify with
-        if memories_needed(link_rounds, e2e_rounds) > memories:
+        pairs = (SCHEMES[link_scheme].pairs, SCHEMES[e2e_scheme].pairs)
+        if memories_needed(link_rounds, e2e_rounds, *pairs) > memories:
             continue  # it would hold every memory with pairs waiting for partners, forever
-        # estimate(hops, "dejmps", link_rounds, order, "dejmps", e2e_rounds, memories), with
-        # the parts the plans share computed once: link purification per link_rounds, the
-        # swap tree per (link_rounds, order).
-        if link_rounds not in links:
-            links[link_rounds] = _links(hops, "dejmps", link_rounds, memories)
-        purified = links[link_rounds]
+        weighed += 1
+        # estimate(hops, link_scheme, link_rounds, order, e2e_scheme, e2e_rounds, memories),
+        # with the parts the plans share computed once: link purification per scheme and
+        # rounds, the swap tree per those and the order.
+        if (link_scheme, link_rounds) not in links:
+            links[(link_scheme, link_rounds)] = _links(hops, link_scheme, link_rounds, memories)
+        purified = links[(link_scheme, link_rounds)]
         fidelity, rate = 0.0, 0.0
         if purified is not None:
-            key = (link_rounds, order)
+            key = (link_scheme, link_rounds, order)
             if key not in swapped:
                 swapped[key] = _swapped(hops, purified, order, memories)
-            fidelity, rate = _delivered(hops, swapped[key], "dejmps", e2e_rounds, memories)
+            fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories)
         best = max(best, fidelity)
+        ops = link_rounds + e2e_rounds
+        # Ties: fewer operations, then nested first, then the schemes by name.
+        row = (ops, SWAP_ORDERS.index(order), link_rounds, link_scheme, e2e_rounds, e2e_scheme)
         if fidelity >= request.fidelity and rate > 0:
-            ops = link_rounds + e2e_rounds
-            candidates.append(
-                (-rate, ops, SWAP_ORDERS.index(order), link_rounds, e2e_rounds, fidelity)
-            )
-    if not candidates:
+            candidates.append((-rate, *row, fidelity))
+        elif request.best_effort and rate > 0:
+            nearest.append((-fidelity, -rate, *row))
+    if candidates:
+        chosen = min(candidates)
+        neg_rate, _, order_index, link_rounds, link_scheme, e2e_rounds, e2e_scheme, fidelity = (
+            chosen
+        )
+    elif nearest:
+        neg_f, neg_rate, _, order_index, link_rounds, link_scheme, e2e_rounds, e2e_scheme = min(
+            nearest
+        )
+        fidelity = -neg_f
+    elif not weighed:
+        return Rejected(
+            RejectReason.NO_RESOURCES,
+            f"no plan the request allows fits {memories} memories per QNIC on {_path_text(path)}",
+        )
+    else:
+        asked = "" if request.plan is None else " the request allows"
         return Rejected(
             RejectReason.FIDELITY_UNREACHABLE,
             f"fidelity {request.fidelity} is out of reach on {_path_text(path)} with {memories} "
-            f"memories per QNIC; the best plan gives {best:.4f}",
+            f"memories per QNIC; the best plan{asked} gives {best:.4f}",
         )
-    neg_rate, _, order_index, link_rounds, e2e_rounds, fidelity = min(candidates)
     order = SWAP_ORDERS[order_index]
     latency = sum(h.link_in.latency_s for h in hops[1:] if h.link_in is not None)
     # Long enough never to cut a pair a plan expects to use (a full memory queue at the
     # estimated rate) and far above every one-way latency on the path (the spec's race).
     discard = 4.0 * latency + 4.0 * memories / -neg_rate
-    plan = Plan("dejmps", link_rounds, order, "dejmps", e2e_rounds, discard, fidelity, -neg_rate)
+    plan = Plan(
+        link_scheme,
+        link_rounds,
+        order,
+        e2e_scheme,
+        e2e_rounds,
+        discard,
+        fidelity,
+        -neg_rate,
+        best_effort=not candidates,
+    )
     rulesets = chain_rulesets(
         request.connection,
         path,

@@ -25,7 +25,8 @@ from typing import Any, Final, TypeAlias
 
 from qrna.control._errors import ControlError
 from qrna.hardware import HardwareError, check_address
-from qrna.rules import RuleSet, ruleset_from_dict, ruleset_to_dict
+from qrna.physics import SCHEMES
+from qrna.rules import SWAP_ORDERS, RuleSet, ruleset_from_dict, ruleset_to_dict
 
 __all__ = [
     "CONTROL_VERSION",
@@ -37,6 +38,7 @@ __all__ = [
     "HopRecord",
     "LinkState",
     "LinkStateAdvertisement",
+    "PlanRequest",
     "RejectReason",
     "message_from_dict",
     "message_to_dict",
@@ -138,6 +140,36 @@ class HopRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What an application asks of the plan, beyond the fidelity (issue 12): each field
+    given is one the Responder's generator must follow, the rest it chooses. Every field
+    given forces a plan; some hint at one."""
+
+    link_scheme: str | None = None
+    link_rounds: int | None = None
+    swap_order: str | None = None
+    e2e_scheme: str | None = None
+    e2e_rounds: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("link_scheme", "e2e_scheme"):
+            v = getattr(self, name)
+            if v is not None and v not in SCHEMES:
+                raise ControlError(
+                    f"PlanRequest.{name}={v!r}; expected one of {', '.join(sorted(SCHEMES))}"
+                )
+        if self.swap_order is not None and self.swap_order not in SWAP_ORDERS:
+            raise ControlError(
+                f"PlanRequest.swap_order={self.swap_order!r}; expected one of "
+                + ", ".join(SWAP_ORDERS)
+            )
+        for name in ("link_rounds", "e2e_rounds"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise ControlError(f"PlanRequest.{name}={v!r} must be an integer >= 0")
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionSetupRequest:
     """Outbound pass: the Initiator asks for ``pairs`` end-to-end pairs (or pairs for
     ``duration_s``) of fidelity at least ``fidelity`` with the Responder, using ``memories``
@@ -152,6 +184,8 @@ class ConnectionSetupRequest:
     memories: int = 4
     hops: tuple[HopRecord, ...] = ()
     attempt: int = 0
+    plan: PlanRequest | None = None  # what the plan must be (None: the generator's choice)
+    best_effort: bool = False  # no plan reaches the fidelity: take the best, not a refusal
 
     def __post_init__(self) -> None:
         if not isinstance(self.connection, str) or not self.connection:
@@ -176,6 +210,10 @@ class ConnectionSetupRequest:
             or self.memories < 1
         ):
             raise ControlError(f"memories={self.memories!r} must be an integer >= 1")
+        if self.plan is not None and not isinstance(self.plan, PlanRequest):
+            raise ControlError(f"plan={self.plan!r} must be a PlanRequest or None")
+        if not isinstance(self.best_effort, bool):
+            raise ControlError(f"best_effort={self.best_effort!r} must be true or false")
         object.__setattr__(self, "hops", tuple(self.hops))
 
     @property
@@ -330,6 +368,10 @@ def message_from_dict(data: dict[str, Any]) -> ControlMessage:
                 )
                 for h in body.get("hops", ())
             )
+            if body.get("plan") is not None:
+                if not isinstance(body["plan"], dict):
+                    raise ControlError(f"$.plan: expected an object, got {body['plan']!r}")
+                body["plan"] = PlanRequest(**body["plan"])
         elif kind == "ConnectionSetupResponse":
             body["ruleset"] = ruleset_from_dict(body["ruleset"])
         elif kind == "LinkStateAdvertisement":

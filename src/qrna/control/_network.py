@@ -57,6 +57,7 @@ from qrna.control._messages import (
     HopRecord,
     LinkState,
     LinkStateAdvertisement,
+    PlanRequest,
 )
 from qrna.control._plugins import BUILTIN_GENERATORS
 from qrna.control._reports import ConnectionReport, NetworkResult, connection_reports
@@ -407,8 +408,14 @@ class Network:
         memories: int = 4,
         at_s: float = 1e-3,
         connection: str | None = None,
+        plan: PlanRequest | None = None,
+        best_effort: bool = False,
     ) -> str:
         """Schedule an application at ``initiator`` asking for a connection; returns its id.
+
+        ``plan`` fixes parts of the plan the Responder's generator chooses (all of them: one
+        plan); with ``best_effort`` a fidelity no plan reaches gets the nearest plan instead
+        of a refusal (``ConnectionSetupRequest``).
 
         The default start (1 ms) leaves the routing daemons of a small network time to learn
         the topology; a request that comes before its route waits for it (bounded: until every
@@ -422,7 +429,15 @@ class Network:
         if cid in self._requests:
             raise ControlError(f"connection {cid!r} was requested already")
         req = ConnectionSetupRequest(
-            cid, initiator, responder, fidelity, pairs, duration_s, memories
+            cid,
+            initiator,
+            responder,
+            fidelity,
+            pairs,
+            duration_s,
+            memories,
+            plan=plan,
+            best_effort=best_effort,
         )
         self._requests[cid] = req
         self._events[cid] = []

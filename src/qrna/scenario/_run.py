@@ -47,7 +47,7 @@ import networkx as nx
 
 from qrna._version import __version__
 from qrna.apps import APPS, App, RunningStats
-from qrna.control import Network
+from qrna.control import Network, PlanRequest
 from qrna.hardware import NodeType
 from qrna.kernel import TraceHook
 from qrna.link import herald_model
@@ -209,6 +209,9 @@ def run(
         kwargs: dict[str, Any] = dict(
             fidelity=t.fidelity, pairs=t.pairs, duration_s=t.duration_s, memories=t.memories
         )
+        if t.plan is not None or t.best_effort:
+            kwargs["plan"] = None if t.plan is None else PlanRequest(**t.plan.model_dump())
+            kwargs["best_effort"] = t.best_effort
         if t.pairs is None and t.duration_s is None:
             kwargs["duration_s"] = scenario.simulation.duration_s
         if t.app == "pairs":
@@ -371,6 +374,11 @@ def _connections(
                 if refused
                 else network.progress(cid) or "not started before the run ended"
             )
+        elif (plan := network.plans.get(cid)) is not None and plan.best_effort:
+            detail = (
+                f"best effort: no plan reaches {r.fidelity_target:g}; the nearest, taken, "
+                f"is estimated at {plan.fidelity:.4f}"
+            )
         out.append(
             {
                 "id": cid,
@@ -406,6 +414,7 @@ def _plan(network: Network, cid: str) -> dict[str, Any] | None:
         "discard_after_s": plan.discard_after_s,
         "estimated_fidelity": plan.fidelity,
         "estimated_rate_hz": plan.rate_hz,
+        "best_effort": plan.best_effort,
     }
 
 

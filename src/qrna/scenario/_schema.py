@@ -186,6 +186,26 @@ class TopologyConfig(_Strict):
     )
 
 
+Scheme = Literal["bbpssw", "dejmps", "single_x", "single_z", "double_x", "double_z"]
+
+
+class PlanConfig(_Strict):
+    """What the connection's plan must be: each field given is one the Responder's generator
+    follows, the rest it chooses (every field given: that one plan)."""
+
+    link_scheme: Scheme | None = Field(default=None, description="Link purification scheme.")
+    link_rounds: Annotated[int, Field(ge=0, le=5)] | None = Field(
+        default=None, description="Rounds of link purification (0 to 5)."
+    )
+    swap_order: Literal["nested", "sequential"] | None = Field(
+        default=None, description="Swap order: nested (doubling) or sequential."
+    )
+    e2e_scheme: Scheme | None = Field(default=None, description="End-to-end purification scheme.")
+    e2e_rounds: Annotated[int, Field(ge=0, le=5)] | None = Field(
+        default=None, description="Rounds of end-to-end purification (0 to 5)."
+    )
+
+
 class TrafficConfig(_Strict):
     """A connection and the application that uses it."""
 
@@ -212,6 +232,15 @@ class TrafficConfig(_Strict):
     )
     name: Name | None = Field(
         default=None, description="The connection's name (default: c1, c2, …)."
+    )
+    plan: PlanConfig | None = Field(
+        default=None,
+        description="Forces (every field) or narrows (some) the plan the generator chooses.",
+    )
+    best_effort: bool = Field(
+        default=False,
+        description="If no plan reaches the fidelity, take the nearest instead of a refusal "
+        "(summary: plan.best_effort, estimated_fidelity).",
     )
 
     @model_validator(mode="after")
