@@ -21,7 +21,7 @@ from qrna.control import (
 )
 from qrna.hardware import QNIC
 from qrna.physics import SCHEMES
-from qrna.rules import Deliver, Promote, Purify, RuleSet, Swap
+from qrna.rules import Deliver, Promote, Purify, RuleSet, Swap, verify
 from qrna.scenario._schema import Scheme
 
 FORCED = PlanRequest("bbpssw", 1, "sequential", "double_x", 1)
@@ -186,3 +186,26 @@ def test_bad_plan_requests_name_the_field(build: typing.Callable[[], object], ma
 
 def test_the_scenario_schemes_are_the_physics_schemes() -> None:
     assert set(typing.get_args(Scheme)) == set(SCHEMES)
+
+
+@pytest.mark.parametrize("link_scheme", ["bbpssw", "double_x"])
+@pytest.mark.parametrize("e2e_scheme", ["single_z", "double_z"])
+def test_forced_plans_of_every_scheme_pass_the_verifier(link_scheme: str, e2e_scheme: str) -> None:
+    """Forced plans with two- and three-pair schemes, one round each: the RuleSets the
+    generator installs pass ``verify``, exhaustive exploration included (3 nodes)."""
+    answers: list[Accepted | Rejected] = []
+
+    def generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
+        answers.append(default_generator(request))
+        return answers[-1]
+
+    graph = nx.path_graph(["n0", "n1", "n2"])
+    links = links_from_graph(graph, 5.0, qnic=QNIC(8, t2_s=1.0, emission_fidelity=0.97))
+    net = Network(links, seed=1, generator=generator)
+    plan = PlanRequest(link_scheme, 1, "nested", e2e_scheme, 1)
+    net.request("n0", "n2", 0.5, pairs=1, memories=8, plan=plan)
+    net.run(0.003)
+    (answer,) = answers
+    assert isinstance(answer, Accepted)
+    latencies = {(x, y): net.delay_s.delay_s(x, y) for x in graph for y in graph if x != y}
+    assert verify(answer.rulesets, latencies, chain=list(graph), explore=True) == []
