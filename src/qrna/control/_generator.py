@@ -82,6 +82,7 @@ def _noise(hop: HopRecord) -> GateNoise:
         cnot_error=hop.gate_error,
         readout_error=hop.readout_error,
         swap_degradation=hop.swap_degradation,
+        swap_success_probability=hop.swap_success_probability,
     )
 
 
@@ -220,11 +221,16 @@ def _swapped(
     schedule = sorted(swap_schedule(n, swap_order).items(), key=lambda kv: kv[1][1] - kv[1][0])
     for mid, (left, right) in schedule:
         (a, ra), (b, rb) = done[(left, mid)], done[(mid, right)]
+        noise = _noise(hops[mid])
         rate = min(ra, rb)
+        if rate <= 0:  # a swap below never succeeds: nothing reaches this one
+            done[(left, right)] = (a, 0.0)
+            continue
         # Each side waits for the other side's pair, and its result to reach the far ends.
         a = _age(a, _wait(rate, memories, latency[mid] - latency[left]), hops[left], hops[mid])
         b = _age(b, _wait(rate, memories, latency[right] - latency[mid]), hops[mid], hops[right])
-        done[(left, right)] = (swap(a, b, _noise(hops[mid])), rate)
+        # A failed Bell measurement loses both pairs: the segment gets a pair per success.
+        done[(left, right)] = (swap(a, b, noise), rate * noise.swap_success_probability)
     return done[(0, n - 1)]
 
 
@@ -235,6 +241,8 @@ def _delivered(
     end-to-end purification."""
     latency = _latencies(hops)[-1]
     state, rate = swapped
+    if rate <= 0:
+        return 0.0, 0.0  # no pair ever comes
     state = _age(state, latency, hops[0], hops[-1])
     out = _purified(state, rate, rounds, scheme, (hops[0], hops[-1]), latency, memories)
     if out is None:
@@ -334,6 +342,11 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         return Rejected(
             RejectReason.NO_RESOURCES,
             f"no plan the request allows fits {memories} memories per QNIC on {_path_text(path)}",
+        )
+    elif any(h.swap_success_probability == 0 for h in hops[1:-1]):
+        return Rejected(
+            RejectReason.FIDELITY_UNREACHABLE,
+            f"no plan delivers pairs on {_path_text(path)}: its swaps never succeed",
         )
     else:
         asked = "" if request.plan is None else " the request allows"

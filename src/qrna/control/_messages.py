@@ -123,6 +123,7 @@ class HopRecord:
     qnic_out: str = ""  # address of the QNIC facing the next hop ("" at the Responder)
     cost_s: float = 0.0  # link_in's seconds per Bell pair at the requested fidelity (qDijkstra)
     swap_degradation: float = 1.0  # probability that a pair its swap makes survives (GateNoise)
+    swap_success_probability: float = 1.0  # probability that its Bell measurement succeeds
 
     def __post_init__(self) -> None:
         _address("HopRecord.node", self.node)
@@ -133,6 +134,7 @@ class HopRecord:
         _fraction("HopRecord.gate_error", self.gate_error)
         _fraction("HopRecord.readout_error", self.readout_error)
         _fraction("HopRecord.swap_degradation", self.swap_degradation)
+        _fraction("HopRecord.swap_success_probability", self.swap_success_probability)
         if not (self.t1_s > 0 and self.t2_s > 0):
             raise ControlError(
                 f"HopRecord: t1_s={self.t1_s!r}, t2_s={self.t2_s!r} must both be > 0"

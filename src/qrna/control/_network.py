@@ -388,6 +388,7 @@ class Network:
             qnic_out="" if nxt is None else self._qnic_address(node, nxt),
             cost_s=cost,
             swap_degradation=noise.swap_degradation,
+            swap_success_probability=noise.swap_success_probability,
         )
 
     def _qnic_address(self, node: str, neighbour: str) -> str:

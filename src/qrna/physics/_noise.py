@@ -10,7 +10,10 @@ purification in both backends:
 - ``readout_error``: probability that each measured bit is reported flipped;
 - ``swap_degradation``: d, the probability that a swap's resulting pair survives it: with
   probability 1 − d the swapped pair is replaced by the maximally mixed state (a swap's noise
-  beyond its gates and readout, as other simulators model it; the bits read are unaffected).
+  beyond its gates and readout, as other simulators model it; the bits read are unaffected);
+- ``swap_success_probability``: a, the probability that the Bell measurement of a swap
+  succeeds (½ for linear optics); when it fails both pairs are lost, and the node says so to
+  both partners (the node's hardware draws it: the physics of a successful swap is the rest).
 
 Pauli-frame corrections and twirls are classical bookkeeping and carry no noise.
 """
@@ -45,11 +48,18 @@ class GateNoise:
     single_qubit_error: float = 0.0
     readout_error: float = 0.0
     swap_degradation: float = 1.0
+    swap_success_probability: float = 1.0
 
     NONE: ClassVar[GateNoise]
 
     def __post_init__(self) -> None:
-        for name in ("cnot_error", "single_qubit_error", "readout_error", "swap_degradation"):
+        for name in (
+            "cnot_error",
+            "single_qubit_error",
+            "readout_error",
+            "swap_degradation",
+            "swap_success_probability",
+        ):
             check_probability(getattr(self, name), f"GateNoise.{name}")
 
     @property
@@ -60,6 +70,7 @@ class GateNoise:
             and self.single_qubit_error == 0.0
             and (self.readout_error == 0.0)
             and self.swap_degradation == 1.0
+            and self.swap_success_probability == 1.0
         )
 
 

@@ -141,9 +141,13 @@ class NodeHardware:
     def _noise(self, qubit: Qubit) -> GateNoise:
         return self.sim.banks[qubit[0]].spec.gate_noise
 
-    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str]:
+    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str] | None:
+        noise = self._noise(q1)
+        a = noise.swap_success_probability
+        if a < 1.0 and self.rng.random() >= a:  # drawn only when it can fail
+            return None  # the engine frees both halves here and tells both partners
         pair, bits, frame = self.sim.store.swap(
-            q1, q2, self.sim.scheduler.now_ps, self.rng, self._noise(q1)
+            q1, q2, self.sim.scheduler.now_ps, self.rng, noise
         )
         self.sim.ledger.swapped(pair)
         return bits, frame

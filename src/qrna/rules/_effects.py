@@ -50,8 +50,10 @@ def _purified(fidelities: tuple[float, ...], scheme: str) -> float:
 class EngineHardware(Protocol):
     """Local operations the rule engine may ask of its node's hardware."""
 
-    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str]:
-        """Bell measurement of two local qubits; returns the bits and the Pauli frame."""
+    def swap(self, q1: Qubit, q2: Qubit) -> tuple[tuple[int, int], str] | None:
+        """Bell measurement of two local qubits; returns the bits and the Pauli frame, or None
+        when the measurement failed (a swap success probability below 1): both pairs are
+        lost, their halves here still to be freed."""
         ...
 
     def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:

@@ -667,7 +667,18 @@ class RuleEngine:
             self._need_qubits(conn, [a, b], "swap")
             assert a.qubit is not None
             assert b.qubit is not None
-            _, frame = self.hardware.swap(a.qubit, b.qubit)  # the frame is what the far end needs
+            done = self.hardware.swap(a.qubit, b.qubit)
+            if done is None:  # the Bell measurement failed: both pairs are lost
+                self._remove(conn, a)
+                self._remove(conn, b)
+                effects += [
+                    FreeQubit(a.qubit),
+                    FreeQubit(b.qubit),
+                    Send(a.partner, FreeResource(cid, a.name)),
+                    Send(b.partner, FreeResource(cid, b.name)),
+                ]
+                return True
+            _, frame = done  # the frame is what the far end needs
             # Names must be unique: two swaps at one instant get time stamps 1 ps apart.
             stamp = max(self.now_ps, self._last_stamp + 1)
             self._last_stamp = stamp

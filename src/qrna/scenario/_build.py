@@ -74,7 +74,11 @@ def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
         absorption_efficiency=cfg.absorption_efficiency,
         emission_interval_s=cfg.emission_interval_s,
         gate_noise=GateNoise(
-            cfg.cnot_error, cfg.single_qubit_error, cfg.readout_error, cfg.swap_degradation
+            cfg.cnot_error,
+            cfg.single_qubit_error,
+            cfg.readout_error,
+            cfg.swap_degradation,
+            cfg.swap_success_probability,
         ),
         emission_fidelity=(
             cfg.emission_fidelity if link.emission_fidelity is None else link.emission_fidelity

@@ -88,6 +88,11 @@ class QNICConfig(_Strict):
         description="Probability that a swap's resulting pair survives it (0 to 1; 1: no loss): "
         "otherwise it is replaced by the maximally mixed state.",
     )
+    swap_success_probability: Probability = Field(
+        default=1.0,
+        description="Probability that a swap's Bell measurement succeeds (0 to 1; linear "
+        "optics: 0.5); a failed one loses both pairs.",
+    )
 
 
 class NodeConfig(_Strict):
