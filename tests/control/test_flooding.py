@@ -165,3 +165,22 @@ def test_a_request_before_convergence_leaves_when_the_last_advertisement_arrives
     up = next(e for e in report.events if e.kind == "up")
     assert up.t_ps == 29 * hop + 29 * hop + s_to_ps(net.delay_s["n29"]["n0"])
     assert (report.status, report.attempts) == ("done", 1)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_a_zero_latency_hop_floods_hop_by_hop(log: bool) -> None:
+    """a -0 km- b -10 km- c, request a → b at t = 0. Hop by hop, b's advertisement reaches
+    a in the instant it is sent, but as an event queued after the request: the request finds
+    no route, waits, and leaves when c's advertisement completes a's database (c → a takes
+    b → c's latency). A flood worked out when read cannot tell where in the instant a read
+    comes, so a network with a 0 ps hop floods hop by hop, with or without the log."""
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", length_km=0.0)
+    g.add_edge("b", "c", length_km=10.0)
+    net = Network(links_from_graph(g, memories=4), seed=1, message_log=log)
+    c = net.request("a", "b", fidelity=0.6, pairs=3, at_s=0.0)
+    report = net.run(0.01).connections[c]
+    up = next(e for e in report.events if e.kind == "up")
+    assert up.t_ps == s_to_ps(net.delay_s["c"]["a"]) == s_to_ps(10.0 / 208_000.0)
+    assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 3)
+    assert net._flooding is None

@@ -10,8 +10,10 @@ event per node and advertisement: N² events at every start (a million at 1000 n
 large network's set-up time), though almost no node reads its database before routing has
 converged.
 
-So a network without jitter or a message log floods with ``Flooding``: an advertisement is
-noted once, with its time, and a daemon's database catches up when it is read
+So a network without jitter, a message log or a hop of 0 ps floods with ``Flooding`` (a
+message over a hop of 0 ps arrives in the instant it is sent, and hop by hop only the events
+queued after it there see it: that network floods hop by hop): an advertisement is noted
+once, with its time, and a daemon's database catches up when it is read
 (``LinkStateDatabase`` calls ``catch_up`` first), taking of each origin the newest
 advertisement that has reached it by now. What a daemon holds at any instant is what it would
 hold had every hop been an event. Once every advertisement sent so far has reached every node

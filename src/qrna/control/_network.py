@@ -110,9 +110,10 @@ class Network:
             them, a million at 1000 nodes).
 
     Link-state flooding (spec §4.2) runs message by message, an event per hop, only with
-    ``jitter`` or ``message_log``; otherwise each advertisement is noted once and a daemon's
-    database catches up when read (``Flooding``): it holds what the flood has brought it by
-    then, the same advertisements at the same instants, without the N² events.
+    ``jitter``, ``message_log`` or a classical hop of 0 ps (a fibre of 0 km); otherwise each
+    advertisement is noted once and a daemon's database catches up when read (``Flooding``):
+    it holds what the flood has brought it by then, the same advertisements at the same
+    instants, without the N² events.
     """
 
     def __init__(
@@ -234,7 +235,12 @@ class Network:
                 a: [(b, self._latency_ps(a, b)) for b in sorted(classical.neighbors(a))]
                 for a in sorted(self.nodes)
             }
-            self._flooding = Flooding(hops, lambda: self.scheduler.now_ps)
+            # Not over a hop of 0 ps (a fibre of 0 km): hop by hop, its message arrives in
+            # the instant it is sent, seen only by the events queued after it there, which
+            # a flood worked out when read cannot tell from those queued before.
+            if all(ps > 0 for out in hops.values() for _, ps in out):
+                self._flooding = Flooding(hops, lambda: self.scheduler.now_ps)
+        if self._flooding is not None:
             for name, mgr in self.managers.items():
                 self._flooding.follow(mgr.routing.lsdb, name)
         for name in sorted(self.nodes):
