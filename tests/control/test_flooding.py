@@ -4,6 +4,8 @@ instant, and the flood costs no event per hop."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
@@ -14,6 +16,7 @@ from qrna.control._flooding import Flooding
 from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import LinkStateAdvertisement
 from qrna.kernel import s_to_ps
+from qrna.physics import BellDiagonal
 
 
 @st.composite
@@ -184,3 +187,28 @@ def test_a_zero_latency_hop_floods_hop_by_hop(log: bool) -> None:
     assert up.t_ps == s_to_ps(net.delay_s["c"]["a"]) == s_to_ps(10.0 / 208_000.0)
     assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 3)
     assert net._flooding is None
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_a_route_its_own_advertisement_gives_leaves_at_once(log: bool) -> None:
+    """n0 -10 km- n1. At 1 ms link monitoring at n0 finds the link at Werner 0.4 and n0
+    re-advertises it (what ``SubLinks.monitor_tick`` does: n0's own estimate, then
+    ``_advertise``); a request n0 → n1 for fidelity 0.9 a picosecond later has no route (no
+    purification reaches 0.9 from 0.4) and waits. At 1.01 ms monitoring finds 0.99: n0's own
+    advertisement gives the route, and the request leaves then, in that event, flooded
+    either way: up once the request and its response have crossed the link."""
+    net = line_network(2, length_km=10.0, memories=4, seed=1, message_log=log)
+
+    def monitor(fidelity: float) -> None:
+        known = net.link_state("n0", "n1")
+        weights = BellDiagonal.werner(fidelity).as_tuple()
+        net._estimates[("n0", "n1")] = dataclasses.replace(known, weights=weights)
+        net._advertise("n0")
+
+    net.scheduler.schedule_at(s_to_ps(1e-3), lambda: monitor(0.4))
+    c = net.request("n0", "n1", fidelity=0.9, pairs=2, at_s=1e-3 + 1e-12)
+    net.scheduler.schedule_at(s_to_ps(1.01e-3), lambda: monitor(0.99))
+    report = net.run(0.01).connections[c]
+    up = next(e for e in report.events if e.kind == "up")
+    assert up.t_ps == s_to_ps(1.01e-3) + 2 * s_to_ps(net.delay_s["n0"]["n1"])
+    assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 2)

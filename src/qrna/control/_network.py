@@ -343,11 +343,19 @@ class Network:
         if flooding is None:
             self._control(node, effects)
             return
-        floods = [e for e in effects if isinstance(e, SendControl)]
-        for lsa in {id(e.message): e.message for e in floods}.values():
+        # Its advertisement, sent to every neighbour, is noted once; the rest are what its own
+        # advertisement gave connections waiting here for a route (a setup request among them).
+        rest: list[ManagerEffect] = []
+        lsa = None
+        for e in effects:
+            if isinstance(e, SendControl) and e.message.__class__ is LinkStateAdvertisement:
+                lsa = e.message
+            else:
+                rest.append(e)
+        if lsa is not None:
             assert isinstance(lsa, LinkStateAdvertisement)
             flooding.flood(lsa)
-        self._control(node, [e for e in effects if not isinstance(e, SendControl)])
+        self._control(node, rest)
         for name, mgr in self.managers.items():
             if mgr.waiting_for_routes and name != node:
                 self._wake_for_routes(name)
