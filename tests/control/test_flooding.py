@@ -172,11 +172,13 @@ def test_a_request_before_convergence_leaves_when_the_last_advertisement_arrives
 
 @pytest.mark.parametrize("log", [False, True])
 def test_a_zero_latency_hop_floods_hop_by_hop(log: bool) -> None:
-    """a -0 km- b -10 km- c, request a → b at t = 0. Hop by hop, b's advertisement reaches
-    a in the instant it is sent, but as an event queued after the request: the request finds
-    no route, waits, and leaves when c's advertisement completes a's database (c → a takes
-    b → c's latency). A flood worked out when read cannot tell where in the instant a read
-    comes, so a network with a 0 ps hop floods hop by hop, with or without the log."""
+    """a -0 km- b -10 km- c, request a → b at t = 0. b's advertisement reaches a in the
+    picosecond it is sent and, taken first in its picosecond, is there when the request
+    leaves: up at 0 (every message of a-b takes 0 ps), not when c's advertisement completes
+    a's database (48.08 µs), flooded either way. Still flooded hop by hop: within the event
+    that advertises (``set_link_estimate`` both ends of a link, a monitoring tick every node
+    that moved) a flood worked out when read would show an advertisement over a 0 ps hop at
+    once, where hop by hop it is taken only after that event."""
     g: nx.Graph[str] = nx.Graph()
     g.add_edge("a", "b", length_km=0.0)
     g.add_edge("b", "c", length_km=10.0)
@@ -184,7 +186,7 @@ def test_a_zero_latency_hop_floods_hop_by_hop(log: bool) -> None:
     c = net.request("a", "b", fidelity=0.6, pairs=3, at_s=0.0)
     report = net.run(0.01).connections[c]
     up = next(e for e in report.events if e.kind == "up")
-    assert up.t_ps == s_to_ps(net.delay_s["c"]["a"]) == s_to_ps(10.0 / 208_000.0)
+    assert up.t_ps == 0
     assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 3)
     assert net._flooding is None
 
@@ -212,3 +214,30 @@ def test_a_route_its_own_advertisement_gives_leaves_at_once(log: bool) -> None:
     up = next(e for e in report.events if e.kind == "up")
     assert up.t_ps == s_to_ps(1.01e-3) + 2 * s_to_ps(net.delay_s["n0"]["n1"])
     assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 2)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_a_request_in_the_picosecond_an_advertisement_arrives_sees_it(log: bool) -> None:
+    """a -10 km- b -10 km- c and a -30 km- c, routed by fibre length; classical delays a-b
+    200 µs, b-c and a-c 100 µs, so b's advertisement reaches a at exactly 200 µs, when a's
+    request to c leaves (queued before the run, long before the advertisement's last hop).
+    An arriving advertisement is taken first in its picosecond, flooded either way: a holds
+    b's and goes a-b-c (20 km), not a-c (30 km) as when the request came first hop by hop
+    and a flood worked out when read showed it b's all the same. Up once the request has
+    gone a-b-c and the response come back from c (100 µs each way)."""
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", length_km=10.0)
+    g.add_edge("b", "c", length_km=10.0)
+    g.add_edge("a", "c", length_km=30.0)
+    classical: nx.Graph[str] = nx.Graph()
+    classical.add_edge("a", "b", delay_s=2e-4)
+    classical.add_edge("b", "c", delay_s=1e-4)
+    classical.add_edge("a", "c", delay_s=1e-4)
+    net = Network(
+        links_from_graph(g), seed=1, metric="length", classical=classical, message_log=log
+    )
+    c = net.request("a", "c", fidelity=0.6, pairs=3, at_s=2e-4)
+    report = net.run(0.01).connections[c]
+    assert report.path == ("a", "b", "c")
+    assert report.events[0].t_ps == s_to_ps(2e-4) + s_to_ps(2e-4) + s_to_ps(1e-4) + s_to_ps(1e-4)
+    assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 3)

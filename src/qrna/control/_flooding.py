@@ -10,19 +10,22 @@ event per node and advertisement: N² events at every start (a million at 1000 n
 large network's set-up time), though almost no node reads its database before routing has
 converged.
 
-So a network without jitter, a message log or a hop of 0 ps floods with ``Flooding`` (a
-message over a hop of 0 ps arrives in the instant it is sent, and hop by hop only the events
-queued after it there see it: that network floods hop by hop): an advertisement is noted
-once, with its time, and a daemon's database catches up when it is read
-(``LinkStateDatabase`` calls ``catch_up`` first), taking of each origin the newest
-advertisement that has reached it by now. What a daemon holds at any instant is what it would
-hold had every hop been an event. Once every advertisement sent so far has reached every node
-(``settled_ps``: a bound, the farthest any node is from a pivot node and back), a stale
-database takes the newest of every origin at once; before that, a node's distances from every
-origin are worked out (one Dijkstra) and kept in a few recent rows.
+So a network without jitter, a message log or a hop of 0 ps floods with ``Flooding``: an
+advertisement is noted once, with its time, and a daemon's database catches up when it is
+read (``LinkStateDatabase`` calls ``catch_up`` first), taking of each origin the newest
+advertisement that has reached it by now, this very picosecond included. What a daemon holds
+at any instant is what it would hold had every hop been an event: hop by hop an advertisement
+is taken before anything else in the picosecond it arrives (``Network``'s scheduler priority),
+whenever the event that reads was queued. (A hop of 0 ps is taken only after the event that
+sent it, which may read again: such a network floods hop by hop.) Once every advertisement
+sent so far has reached every node (``settled_ps``: a bound, the farthest any node is from a
+pivot node and back), a stale database takes the newest of every origin at once; before that,
+a node's distances from every origin are worked out (one Dijkstra) and kept in a few recent
+rows.
 
 A connection manager waiting for its routes is woken (``Network``) at the instant its database
-would become current, as the last arriving advertisement would have woken it.
+would become current, first in that picosecond, as the last arriving advertisement would have
+woken it.
 
 Example:
     >>> from qrna.control._lsdb import LinkStateDatabase, LinkStateStore

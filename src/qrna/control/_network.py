@@ -84,6 +84,10 @@ from qrna.rules import (
 __all__ = ["ConnectionReport", "Network", "NetworkResult"]
 
 _UNLIMITED = 10**9  # "free memories" of a MEAS node, which needs none
+# An advertisement arriving at a node is taken before anything else there in that picosecond
+# (scheduler priority): a read in the very picosecond it arrives sees it, flooded hop by hop
+# as when worked out when read (``Flooding``), whatever the order events were queued in.
+_FLOOD = -1
 
 
 class Network:
@@ -113,7 +117,8 @@ class Network:
     ``jitter``, ``message_log`` or a classical hop of 0 ps (a fibre of 0 km); otherwise each
     advertisement is noted once and a daemon's database catches up when read (``Flooding``):
     it holds what the flood has brought it by then, the same advertisements at the same
-    instants, without the N² events.
+    instants, without the N² events. Either way an advertisement arriving at a node is taken
+    before anything else there in that picosecond.
     """
 
     def __init__(
@@ -235,9 +240,9 @@ class Network:
                 a: [(b, self._latency_ps(a, b)) for b in sorted(classical.neighbors(a))]
                 for a in sorted(self.nodes)
             }
-            # Not over a hop of 0 ps (a fibre of 0 km): hop by hop, its message arrives in
-            # the instant it is sent, seen only by the events queued after it there, which
-            # a flood worked out when read cannot tell from those queued before.
+            # Not over a hop of 0 ps (a fibre of 0 km): hop by hop, its message is taken only
+            # after the event that sent it (which may advertise again, or read: a monitoring
+            # tick advertises every node that moved), worked out when read at once.
             if all(ps > 0 for out in hops.values() for _, ps in out):
                 self._flooding = Flooding(hops, lambda: self.scheduler.now_ps)
         if self._flooding is not None:
@@ -366,7 +371,7 @@ class Network:
         assert self._flooding is not None
         at = self._flooding.current_at(self.managers[node].routing.lsdb)
         if at is not None:
-            self.scheduler.schedule_at(at, partial(self._routes_woken, node))
+            self.scheduler.schedule_at(at, partial(self._routes_woken, node), _FLOOD)
 
     def _routes_woken(self, node: str) -> None:
         mgr = self.managers[node]
@@ -557,6 +562,7 @@ class Network:
             self.scheduler.schedule(
                 self._latency_ps(src, dst),
                 lambda: self._flooded(src, dst, message),
+                _FLOOD,
             )
             return
         mgr = self.managers[dst]
@@ -581,7 +587,7 @@ class Network:
                     ps = known.get((node, neighbour))
                     if ps is None:
                         ps = self._latency_ps(node, neighbour)
-                    schedule(ps, partial(self._flooded, node, neighbour, lsa))
+                    schedule(ps, partial(self._flooded, node, neighbour, lsa), _FLOOD)
         if effects:
             self._control(node, effects)
 
