@@ -241,3 +241,28 @@ def test_a_request_in_the_picosecond_an_advertisement_arrives_sees_it(log: bool)
     assert report.path == ("a", "b", "c")
     assert report.events[0].t_ps == s_to_ps(2e-4) + s_to_ps(2e-4) + s_to_ps(1e-4) + s_to_ps(1e-4)
     assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 3)
+
+
+def test_a_network_in_two_pieces_keeps_only_the_floods_that_can_still_be_news() -> None:
+    """a -10 km- b and c -10 km- d, no channel between the pieces. a-b re-advertised every
+    millisecond, 40 times: each flood has reached all of its piece (b, 48 µs away) before
+    the next leaves, so of a's floods two are kept when the last leaves (the one before,
+    which has reached all, and the last, on its way), as in a connected network: not all
+    41 (a piece's flood never reaches everyone, which alone let them pile up). Every node
+    of a's piece holds its newest, c and d none."""
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b")
+    g.add_edge("c", "d")
+    net = Network(links_from_graph(g, memories=4), seed=1)
+    flooding = net._flooding
+    assert flooding is not None
+    for k in range(40):
+        f = 0.95 - 0.001 * (k % 2)
+        w = (f, (1 - f) / 2, (1 - f) / 3, (1 - f) / 6)
+        net.scheduler.schedule_at(
+            s_to_ps(1e-3 * (k + 1)), lambda w=w: net.set_link_estimate("a", "b", 2e3, w)
+        )
+    net.run(0.05)
+    assert [len(flooding._floods[v]) for v in "abcd"] == [2, 2, 1, 1]
+    seqs = {v: net.managers[v].routing.lsdb.get_seq("a") for v in "abcd"}
+    assert seqs == {"a": 41, "b": 41, "c": 0, "d": 0}

@@ -79,7 +79,11 @@ class Flooding:
         self._nodes: dict[int, str] = {}  # id(database) -> its node
         self._floods: dict[str, list[tuple[int, LinkStateAdvertisement]]] = {}  # per origin
         self._rows: OrderedDict[str, dict[str, int]] = OrderedDict()
-        self._spread = _spread_ps(self._out, self._into)  # None: the network is not connected
+        # Per node: a bound on how long its flood takes to reach all it ever reaches (None:
+        # some node of its piece cannot reach another); the network's, if in one piece.
+        self._reach = _reach_ps(self._out, self._into)
+        bounds = set(self._reach.values())
+        self._spread = bounds.pop() if len(bounds) == 1 and len(_pieces(self._into)) == 1 else None
         self.settled_ps = 0  # by then every flood so far has reached every node
         self.count = 0  # floods noted so far
 
@@ -95,9 +99,11 @@ class Flooding:
         floods.append((now, lsa))
         if self._spread is not None:
             self.settled_ps = max(self.settled_ps, now + self._spread)
-            # An older flood of this origin that has reached everyone is never the answer
-            # any more once a newer one has too: only the newest of those is kept.
-            while len(floods) > 1 and floods[1][0] + self._spread <= now:
+        reach = self._reach.get(lsa.origin)
+        if reach is not None:
+            # An older flood of this origin that has reached all it reaches is never the
+            # answer any more once a newer one has too: only the newest of those is kept.
+            while len(floods) > 1 and floods[1][0] + reach <= now:
                 del floods[0]
         self.count += 1
 
@@ -170,16 +176,45 @@ def _dijkstra(source: str, edges: Mapping[str, Sequence[tuple[str, int]]]) -> di
     return dist
 
 
-def _spread_ps(
+def _pieces(into: Mapping[str, Sequence[tuple[str, int]]]) -> list[list[str]]:
+    """The nodes in pieces, two nodes in one piece when a hop joins them either way."""
+    near: dict[str, set[str]] = {v: set() for v in into}
+    for v, ins in into.items():
+        for u, _ in ins:
+            near[v].add(u)
+            near.setdefault(u, set()).add(v)
+    seen: set[str] = set()
+    pieces = []
+    for start in sorted(near):
+        if start in seen:
+            continue
+        piece, todo = [], [start]
+        seen.add(start)
+        while todo:
+            v = todo.pop()
+            piece.append(v)
+            for u in near[v]:
+                if u not in seen:
+                    seen.add(u)
+                    todo.append(u)
+        pieces.append(piece)
+    return pieces
+
+
+def _reach_ps(
     out: Mapping[str, Sequence[tuple[str, int]]], into: Mapping[str, Sequence[tuple[str, int]]]
-) -> int | None:
-    """A bound on the latency between any two nodes: from anywhere to a pivot node and on
-    from it to anywhere (the triangle inequality); None when some node cannot reach another."""
-    if not out:
-        return 0
-    pivot = min(out)
-    to_pivot = _dijkstra(pivot, into)
-    from_pivot = _dijkstra(pivot, out)
-    if len(to_pivot) < len(into) or len(from_pivot) < len(into):
-        return None
-    return max(to_pivot.values()) + max(from_pivot.values())
+) -> dict[str, int | None]:
+    """Per node, a bound on the latency from it to any node of its piece: to the piece's pivot
+    node and on from it (the triangle inequality); None when some node of the piece cannot
+    reach another."""
+    reach: dict[str, int | None] = {}
+    for piece in _pieces(into):
+        pivot = min(piece)
+        to_pivot = _dijkstra(pivot, into)
+        from_pivot = _dijkstra(pivot, out)
+        bound = None
+        if len(to_pivot) == len(piece) and len(from_pivot) == len(piece):
+            bound = max(to_pivot.values()) + max(from_pivot.values())
+        for v in piece:
+            reach[v] = bound
+    return reach
