@@ -266,3 +266,31 @@ def test_a_network_in_two_pieces_keeps_only_the_floods_that_can_still_be_news() 
     assert [len(flooding._floods[v]) for v in "abcd"] == [2, 2, 1, 1]
     seqs = {v: net.managers[v].routing.lsdb.get_seq("a") for v in "abcd"}
     assert seqs == {"a": 41, "b": 41, "c": 0, "d": 0}
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_managers_woken_in_one_picosecond_go_on_in_the_order_their_last_advertisements_arrive(
+    log: bool,
+) -> None:
+    """A star, v0 in the middle, four 10 km arms, one memory per QNIC; at t = 0 v0 asks for
+    v3, v1 for v4 and v4 for v3. v1 and v4 hold every advertisement at the same instant (two
+    hops, 96.15 µs), each when the last of the others' reaches it through v0. v0 passed them
+    on in the order they reached it (v1's, v2's, v3's, v4's), each to its other arms in name
+    order: v4's last (v3's) arrives before v1's last (v4's), so v4's request leaves first and
+    reaches v0 first, where c0 holds the memory toward v3: refused at 4 hops. v1's request
+    then finds v0's memories free and v4's released by the time it gets there: up at 6 hops
+    (request v1 → v0 → v4, response back). Flooded hop by hop or worked out when read."""
+    g = nx.relabel_nodes(nx.star_graph(4), {i: f"v{i}" for i in range(5)})
+    net = Network(links_from_graph(g, memories=1), seed=224, metric="length", message_log=log)
+    for i, (a, b) in enumerate([("v0", "v3"), ("v1", "v4"), ("v4", "v3")]):
+        net.request(a, b, fidelity=0.6, pairs=2, memories=1, at_s=0.0, connection=f"c{i}")
+    reports = net.run(0.01).connections
+    hop = s_to_ps(net.delay_s["v0"]["v1"])
+    first = {c: reports[c].events[0] for c in ("c1", "c2")}
+    assert (first["c1"].kind, first["c1"].t_ps, reports["c1"].path) == (
+        "up",
+        6 * hop,
+        ("v1", "v0", "v4"),
+    )
+    assert (first["c2"].kind, first["c2"].t_ps) == ("rejected", 4 * hop)
+    assert first["c2"].detail == "v0 is busy: 0 of 1 memories toward v3 free"

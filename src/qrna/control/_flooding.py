@@ -25,7 +25,8 @@ rows.
 
 A connection manager waiting for its routes is woken (``Network``) at the instant its database
 would become current, first in that picosecond, as the last arriving advertisement would have
-woken it.
+woken it; managers woken in one picosecond go on in the order their last advertisements would
+have arrived hop by hop (``wake_order``: who asks first may get the memories).
 
 Example:
     >>> from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
@@ -49,7 +50,7 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from qrna.control._messages import LinkStateAdvertisement
@@ -77,8 +78,10 @@ class Flooding:
                 self._into.setdefault(v, []).append((u, ps))
         self._out = {u: list(out) for u, out in hops.items()}
         self._nodes: dict[int, str] = {}  # id(database) -> its node
-        self._floods: dict[str, list[tuple[int, LinkStateAdvertisement]]] = {}  # per origin
+        # per origin: (sent at, advertisement, its number among all floods) of each flood
+        self._floods: dict[str, list[tuple[int, LinkStateAdvertisement, int]]] = {}
         self._rows: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self._from: OrderedDict[str, dict[str, int]] = OrderedDict()  # origin -> distances
         # Per node: a bound on how long its flood takes to reach all it ever reaches (None:
         # some node of its piece cannot reach another); the network's, if in one piece.
         self._reach = _reach_ps(self._out, self._into)
@@ -96,7 +99,7 @@ class Flooding:
         """``lsa`` leaves its origin now (the origin's own database has taken it)."""
         now = self._now()
         floods = self._floods.setdefault(lsa.origin, [])
-        floods.append((now, lsa))
+        floods.append((now, lsa, self.count))
         if self._spread is not None:
             self.settled_ps = max(self.settled_ps, now + self._spread)
         reach = self._reach.get(lsa.origin)
@@ -127,7 +130,7 @@ class Flooding:
             if seq == store.newest[i] or origin not in row:
                 continue
             d = row[origin]
-            for t0, lsa in reversed(self._floods.get(origin, ())):
+            for t0, lsa, _ in reversed(self._floods.get(origin, ())):
                 if t0 + d <= now:
                     if lsa.seq > seq:
                         db.offer(lsa)
@@ -147,6 +150,86 @@ class Flooding:
                 return None
             at = max(at, floods[-1][0] + d)
         return at
+
+    def wake_order(self, nodes: Iterable[str]) -> list[str]:
+        """``nodes`` whose databases become current now, in the order hop by hop would have
+        them go on: that of the events that bring each its last advertisement."""
+        order = sorted(nodes)
+        if len(order) > 1:
+            order.sort(key=self._last_arrival)
+        return order
+
+    def _last_arrival(self, node: str) -> tuple[int, ...]:
+        """Where, among the events of this picosecond, hop by hop the last advertisement to
+        reach ``node`` now would arrive (``_arrival``); () if none arrives now."""
+        now = self._now()
+        row = self._row(node)
+        last: tuple[int, ...] = ()
+        for origin, floods in self._floods.items():
+            d = row.get(origin)
+            t0, _, number = floods[-1]
+            if d is not None and t0 + d == now:
+                last = max(last, self._arrival(origin, t0, number, node))
+        return last
+
+    def _arrival(self, origin: str, t0: int, number: int, node: str) -> tuple[int, ...]:
+        """The place of flood ``number``'s arrival at ``node`` in the scheduler's order, as
+        a tuple that sorts like it: the arrival's time and priority (-1, ``Network``), then,
+        for events of one instant, the place of the event that sent it, then which of that
+        event's messages it was. An event that passes an advertisement on sends it to its
+        classical neighbours in name order but the one it came from; the origin's is that of
+        its ``flood`` call. Of the messages that bring it at one instant (paths of equal
+        latency), the first is the one passed on."""
+        dist = self._distances_from(origin)
+        into = self._into
+        # Every node on a least-latency path from the origin to ``node``, nearest first.
+        need = {node}
+        todo = [node]
+        while todo:
+            v = todo.pop()
+            for u, ps in into.get(v, ()):
+                if u not in need and u in dist and dist[u] + ps == dist[v]:
+                    need.add(u)
+                    todo.append(u)
+        sender: dict[str, str | None] = {origin: None}
+
+        def place(v: str) -> tuple[int, ...]:
+            chain = [v]
+            while (up := sender[chain[-1]]) is not None:
+                chain.append(up)
+            out: list[int] = []
+            for w in chain[:-1]:
+                out += (t0 + dist[w], -1)
+            out += (t0, 0, number)
+            for k in range(len(chain) - 1, 0, -1):
+                out.append(self._nth(chain[k], sender[chain[k]], chain[k - 1]))
+            return tuple(out)
+
+        for v in sorted(need, key=lambda v: (dist[v], v)):
+            if v == origin:
+                continue
+            senders = [u for u, ps in into.get(v, ()) if u in need and dist[u] + ps == dist[v]]
+            if len(senders) == 1:
+                sender[v] = senders[0]
+            else:
+                sender[v] = min(senders, key=lambda u: (place(u), self._nth(u, sender[u], v)))
+        return place(node)
+
+    def _nth(self, node: str, came_from: str | None, to: str) -> int:
+        """Which of the messages ``node`` sends passing an advertisement on goes to ``to``."""
+        return [n for n, _ in self._out[node] if n != came_from].index(to)
+
+    def _distances_from(self, origin: str) -> dict[str, int]:
+        """Least latency (ps) from ``origin`` to each node it reaches."""
+        dist = self._from.get(origin)
+        if dist is None:
+            dist = _dijkstra(origin, self._out)
+            self._from[origin] = dist
+            if len(self._from) > _ROWS:
+                self._from.popitem(last=False)
+        else:
+            self._from.move_to_end(origin)
+        return dist
 
     def _row(self, node: str) -> dict[str, int]:
         """Least latency (ps) from each node that can reach ``node``, to it."""

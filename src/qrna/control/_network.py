@@ -235,6 +235,7 @@ class Network:
         self._estimates: dict[tuple[str, str], LinkState] = {}
         self._advertised_ps = 0  # when a node last advertised its links
         self._flooding: Flooding | None = None
+        self._wakes: dict[int, set[str]] = {}  # instant -> managers to wake for routes then
         if not (jitter or message_log):  # every hop's latency is fixed: floods are foreseen
             hops = {
                 a: [(b, self._latency_ps(a, b)) for b in sorted(classical.neighbors(a))]
@@ -370,8 +371,20 @@ class Network:
         newest advertisement of every node: what the last of them to arrive would do."""
         assert self._flooding is not None
         at = self._flooding.current_at(self.managers[node].routing.lsdb)
-        if at is not None:
-            self.scheduler.schedule_at(at, partial(self._routes_woken, node), _FLOOD)
+        if at is None:
+            return
+        woken = self._wakes.get(at)
+        if woken is None:
+            woken = self._wakes[at] = set()
+            self.scheduler.schedule_at(at, partial(self._routes_woken_at, at), _FLOOD)
+        woken.add(node)
+
+    def _routes_woken_at(self, at: int) -> None:
+        """Wake the managers due now, in the order the last advertisement of each would
+        have reached it hop by hop (in one picosecond that order is the order they act in)."""
+        assert self._flooding is not None
+        for node in self._flooding.wake_order(self._wakes.pop(at)):
+            self._routes_woken(node)
 
     def _routes_woken(self, node: str) -> None:
         mgr = self.managers[node]
