@@ -294,3 +294,28 @@ def test_managers_woken_in_one_picosecond_go_on_in_the_order_their_last_advertis
     )
     assert (first["c2"].kind, first["c2"].t_ps) == ("rejected", 4 * hop)
     assert first["c2"].detail == "v0 is busy: 0 of 1 memories toward v3 free"
+
+
+def test_versions_no_read_can_return_to_are_dropped_from_the_store() -> None:
+    """n0 … n9 in a line; n0-n1 re-advertised every millisecond, 24 times, and half a
+    millisecond after each one node of n2 … n9 in turn reads its database: each is left
+    holding (until it reads again) another version of n0's and n1's advertisements. Each
+    flood has reached every node before the next leaves, so no read can take an older one
+    again (a read catches up first): the store keeps the newest two of each, 2 + 2 + 8 in
+    all, where hop by hop (every node takes each as it arrives) it keeps 1 + 1 + 8."""
+    stored = {}
+    for log in (False, True):
+        net = line_network(10, length_km=10.0, seed=1, message_log=log)
+        for k in range(24):
+            f = 0.95 - 0.001 * (k % 2)
+            w = (f, (1 - f) / 2, (1 - f) / 3, (1 - f) / 6)
+            net.scheduler.schedule_at(
+                s_to_ps(1e-3 * (k + 1)),
+                lambda w=w, net=net: net.set_link_estimate("n0", "n1", 2e3, w),
+            )
+            reader = net.managers[f"n{2 + k % 8}"].routing.lsdb
+            net.scheduler.schedule_at(s_to_ps(1e-3 * (k + 1.5)), lambda r=reader: r.get_seq("n0"))
+        net.run(0.03)
+        stored[log] = net.link_states.stored()
+        assert {m.routing.lsdb.get_seq("n0") for m in net.managers.values()} == {25}
+    assert stored == {False: 12, True: 10}

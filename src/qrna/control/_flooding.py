@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING
 from qrna.control._messages import LinkStateAdvertisement
 
 if TYPE_CHECKING:
-    from qrna.control._lsdb import LinkStateDatabase
+    from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 
 __all__ = ["Flooding"]
 
@@ -78,6 +78,7 @@ class Flooding:
                 self._into.setdefault(v, []).append((u, ps))
         self._out = {u: list(out) for u, out in hops.items()}
         self._nodes: dict[int, str] = {}  # id(database) -> its node
+        self._store: LinkStateStore | None = None  # the databases' (``follow``)
         # per origin: (sent at, advertisement, its number among all floods) of each flood
         self._floods: dict[str, list[tuple[int, LinkStateAdvertisement, int]]] = {}
         self._rows: OrderedDict[str, dict[str, int]] = OrderedDict()
@@ -93,6 +94,7 @@ class Flooding:
     def follow(self, db: LinkStateDatabase, node: str) -> None:
         """``db`` is ``node``'s: it catches up from here before every read."""
         self._nodes[id(db)] = node
+        self._store = db.store
         db.flooding = self
 
     def flood(self, lsa: LinkStateAdvertisement) -> None:
@@ -103,11 +105,15 @@ class Flooding:
         if self._spread is not None:
             self.settled_ps = max(self.settled_ps, now + self._spread)
         reach = self._reach.get(lsa.origin)
-        if reach is not None:
+        if reach is not None and len(floods) > 1 and floods[1][0] + reach <= now:
             # An older flood of this origin that has reached all it reaches is never the
-            # answer any more once a newer one has too: only the newest of those is kept.
+            # answer any more once a newer one has too: only the newest of those is kept,
+            # and no database will read an older version again (it catches up first), though
+            # one that has not read since may still hold it: the store may drop those.
             while len(floods) > 1 and floods[1][0] + reach <= now:
                 del floods[0]
+            if self._store is not None:
+                self._store.drop_older(self._store.index[lsa.origin], floods[0][1].seq)
         self.count += 1
 
     def catch_up(self, db: LinkStateDatabase) -> None:
