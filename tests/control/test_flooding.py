@@ -319,3 +319,61 @@ def test_versions_no_read_can_return_to_are_dropped_from_the_store() -> None:
         stored[log] = net.link_states.stored()
         assert {m.routing.lsdb.get_seq("n0") for m in net.managers.values()} == {25}
     assert stored == {False: 12, True: 10}
+
+
+@st.composite
+def classical_cases(draw: st.DrawFn) -> tuple[nx.Graph[str], nx.Graph[str]]:
+    """A topology of equal-ish fibres and a classical network of its own: each fibre's
+    channel 50, 100 or 200 µs, and up to three extra channels (a shortcut, or one slower
+    than the path it skips), so that advertisements and requests meet in one picosecond."""
+    g = draw(topologies())
+    for a, b in g.edges:
+        g.edges[a, b]["length_km"] = draw(st.sampled_from([5.0, 10.0]))
+    classical: nx.Graph[str] = nx.Graph()
+    for a, b in sorted(g.edges):
+        classical.add_edge(a, b, delay_s=draw(st.sampled_from([5e-5, 1e-4, 2e-4])))
+    nodes = sorted(g)
+    for _ in range(draw(st.integers(0, 3))):
+        a, b = draw(st.sampled_from(nodes)), draw(st.sampled_from(nodes))
+        if a != b:
+            classical.add_edge(a, b, delay_s=draw(st.sampled_from([5e-5, 1.5e-4, 4e-4])))
+    return g, classical
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    case=classical_cases(),
+    metric=st.sampled_from(["qdijkstra", "hops", "length"]),
+    changes=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 50)), max_size=4),
+    requests=st.lists(
+        st.tuples(st.integers(0, 8), st.integers(0, 8), st.integers(0, 40)), min_size=1, max_size=4
+    ),
+)
+def test_runs_over_a_classical_network_of_its_own_match_flooding_hop_by_hop(
+    case: tuple[nx.Graph[str], nx.Graph[str]],
+    metric: str,
+    changes: list[tuple[int, int]],
+    requests: list[tuple[int, int, int]],
+) -> None:
+    """Requests and re-advertisements on a 50 µs grid over classical channels of 50 to
+    400 µs (instants where advertisements arrive), two memories per QNIC (requests contend):
+    every connection has the same history, path and pairs, flooded hop by hop (the message
+    log asks for it) or worked out when read."""
+    g, classical = case
+    edges, nodes = sorted(g.edges), sorted(g)
+    links = links_from_graph(g, memories=2)
+    reports = []
+    for log in (False, True):
+        net = Network(links, seed=5, metric=metric, classical=classical, message_log=log)
+        for t, e in changes:
+            a, b = edges[e % len(edges)]
+            net.scheduler.schedule_at(
+                t * 50_000_000,
+                lambda a=a, b=b, net=net: net.set_link_estimate(a, b, 2e3, (0.9, 0.05, 0.03, 0.02)),
+            )
+        for i, (x, y, t) in enumerate(requests):
+            a, b = nodes[x % len(nodes)], nodes[y % len(nodes)]
+            if a != b:
+                net.request(a, b, 0.6, pairs=2, memories=2, at_s=t * 5e-5, connection=f"c{i}")
+        reports.append(net.run(0.01).connections)
+    assert reports[0] == reports[1]
