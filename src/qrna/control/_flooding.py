@@ -62,6 +62,9 @@ __all__ = ["Flooding"]
 
 _ROWS = 16  # nodes' distance rows kept (each N entries; needed only while a flood is under way)
 
+_Places = tuple[dict[str, tuple[int, ...]], dict[str, "str | None"]]
+"""Of one flood: each node's arrival's place (``Flooding._arrival``), and who sent it."""
+
 Hops = Mapping[str, Sequence[tuple[str, int]]]
 """node -> (classical neighbour, latency in ps of a message to it) for every neighbour."""
 
@@ -162,10 +165,11 @@ class Flooding:
         them go on: that of the events that bring each its last advertisement."""
         order = sorted(nodes)
         if len(order) > 1:
-            order.sort(key=self._last_arrival)
+            known: dict[int, _Places] = {}
+            order.sort(key=lambda node: self._last_arrival(node, known))
         return order
 
-    def _last_arrival(self, node: str) -> tuple[int, ...]:
+    def _last_arrival(self, node: str, known: dict[int, _Places]) -> tuple[int, ...]:
         """Where, among the events of this picosecond, hop by hop the last advertisement to
         reach ``node`` now would arrive (``_arrival``); () if none arrives now."""
         now = self._now()
@@ -175,51 +179,45 @@ class Flooding:
             d = row.get(origin)
             t0, _, number = floods[-1]
             if d is not None and t0 + d == now:
-                last = max(last, self._arrival(origin, t0, number, node))
+                last = max(last, self._arrival(origin, t0, number, node, known))
         return last
 
-    def _arrival(self, origin: str, t0: int, number: int, node: str) -> tuple[int, ...]:
+    def _arrival(
+        self, origin: str, t0: int, number: int, node: str, known: dict[int, _Places]
+    ) -> tuple[int, ...]:
         """The place of flood ``number``'s arrival at ``node`` in the scheduler's order, as
         a tuple that sorts like it: the arrival's time and priority (-1, ``Network``), then,
         for events of one instant, the place of the event that sent it, then which of that
         event's messages it was. An event that passes an advertisement on sends it to its
         classical neighbours in name order but the one it came from; the origin's is that of
         its ``flood`` call. Of the messages that bring it at one instant (paths of equal
-        latency), the first is the one passed on."""
+        latency), the first is the one passed on. ``known``: the places (and senders) found
+        so far, per flood."""
+        places, sender = known.setdefault(number, ({origin: (t0, 0, number)}, {origin: None}))
+        if node in places:
+            return places[node]
         dist = self._distances_from(origin)
         into = self._into
-        # Every node on a least-latency path from the origin to ``node``, nearest first.
+        # The nodes on least-latency paths from the origin to ``node`` not placed yet.
         need = {node}
         todo = [node]
         while todo:
             v = todo.pop()
             for u, ps in into.get(v, ()):
-                if u not in need and u in dist and dist[u] + ps == dist[v]:
+                if u not in need and u not in places and u in dist and dist[u] + ps == dist[v]:
                     need.add(u)
                     todo.append(u)
-        sender: dict[str, str | None] = {origin: None}
-
-        def place(v: str) -> tuple[int, ...]:
-            chain = [v]
-            while (up := sender[chain[-1]]) is not None:
-                chain.append(up)
-            out: list[int] = []
-            for w in chain[:-1]:
-                out += (t0 + dist[w], -1)
-            out += (t0, 0, number)
-            for k in range(len(chain) - 1, 0, -1):
-                out.append(self._nth(chain[k], sender[chain[k]], chain[k - 1]))
-            return tuple(out)
-
-        for v in sorted(need, key=lambda v: (dist[v], v)):
-            if v == origin:
-                continue
-            senders = [u for u, ps in into.get(v, ()) if u in need and dist[u] + ps == dist[v]]
-            if len(senders) == 1:
-                sender[v] = senders[0]
-            else:
-                sender[v] = min(senders, key=lambda u: (place(u), self._nth(u, sender[u], v)))
-        return place(node)
+        for v in sorted(need, key=lambda v: (dist[v], v)):  # nearest first
+            first: tuple[tuple[int, ...], int, str] | None = None
+            for u, ps in into.get(v, ()):
+                if u in dist and dist[u] + ps == dist[v]:
+                    candidate = (places[u], self._nth(u, sender[u], v), u)
+                    if first is None or candidate < first:
+                        first = candidate
+            assert first is not None
+            sender[v] = first[2]
+            places[v] = (t0 + dist[v], -1, *first[0], first[1])
+        return places[node]
 
     def _nth(self, node: str, came_from: str | None, to: str) -> int:
         """Which of the messages ``node`` sends passing an advertisement on goes to ``to``."""
