@@ -21,7 +21,9 @@ sent it, which may read again: such a network floods hop by hop.) Once every adv
 sent so far has reached every node (``settled_ps``: a bound, the farthest any node is from a
 pivot node and back), a stale database takes the newest of every origin at once; before that,
 a node's distances from every origin are worked out (one Dijkstra) and kept in a few recent
-rows.
+rows. Of each origin only the floods that can still be news are kept: once a newer one has
+reached all of the origin's piece of the network, the older go, and the store's older
+versions with them (a database still holding one catches up before it is read).
 
 A connection manager waiting for its routes is woken (``Network``) at the instant its database
 would become current, first in that picosecond, as the last arriving advertisement would have
