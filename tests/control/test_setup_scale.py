@@ -366,3 +366,32 @@ def test_a_waiting_request_goes_when_its_own_node_re_advertises_a_route() -> Non
     net._advertise("n0")  # what link monitoring does
     assert routing.path("n2", 0.9) == ["n0", "n1", "n2"]
     assert net.progress(c) == "setup attempt 1 on its way, not answered yet"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7), st.integers(0, 7), st.sampled_from([0.0, 1e-17, 1.0, 2.0, 1e16])
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sets(st.integers(0, 7)),
+)
+def test_hops_during_the_search_hold_where_floats_absorb_a_link(
+    edges: list[tuple[int, int, float]], ends: set[int]
+) -> None:
+    """Costs a sum absorbs (1e16 + 1 == 1e16, 1 + 1e-17 == 1) make a settled node's cost
+    equal through a link of cost > 0, as a zero-cost link does: the hops found during the
+    search, when it keeps them, still equal a breadth-first count over the predecessors."""
+    links: dict[str, list[tuple[str, float]]] = {}
+    for a, b, cost in edges:
+        x, y = f"v{a}", f"v{b}"
+        if x != y and all(n != y for n, _ in links.get(x, [])):
+            links.setdefault(x, []).append((y, cost))
+            links.setdefault(y, []).append((x, cost))
+    stubs = frozenset(f"v{i}" for i in ends) - {"v0"}
+    pred, dist, hops = _search("v0", links, stubs)
+    counted = _Routes("v0", pred, dist).hops()
+    assert hops is None or hops == counted
+    assert set(counted) == set(dist)

@@ -90,6 +90,14 @@ class LinkStateStore:
         for seq in [seq for seq in versions if seq != self.newest[i]]:
             del versions[seq]
 
+    def drop_older(self, i: int, seq: int) -> None:
+        """No database will read a version of origin number ``i`` older than ``seq`` again
+        (``Flooding``: each catches up before it reads, past them): they go, though a
+        database that has not read since may still hold one."""
+        versions = self.versions[i]
+        for old in [old for old in versions if old < seq]:
+            del versions[old]
+
     def keep_routes(self, key: Any, routes: Any) -> None:
         """Keep a daemon's route table among the most recent few."""
         self.routes[key] = routes

@@ -85,6 +85,10 @@ from qrna.rules import (
 __all__ = ["ConnectionReport", "Network", "NetworkResult"]
 
 _UNLIMITED = 10**9  # "free memories" of a MEAS node, which needs none
+# An advertisement arriving at a node is taken before anything else there in that picosecond
+# (scheduler priority): a read in the very picosecond it arrives sees it, flooded hop by hop
+# as when worked out when read (``Flooding``), whatever the order events were queued in.
+_FLOOD = -1
 
 
 class Network:
@@ -111,9 +115,11 @@ class Network:
             them, a million at 1000 nodes).
 
     Link-state flooding (spec §4.2) runs message by message, an event per hop, only with
-    ``jitter`` or ``message_log``; otherwise each advertisement is noted once and a daemon's
-    database catches up when read (``Flooding``): it holds what the flood has brought it by
-    then, the same advertisements at the same instants, without the N² events.
+    ``jitter``, ``message_log`` or a classical hop of 0 ps (a fibre of 0 km); otherwise each
+    advertisement is noted once and a daemon's database catches up when read (``Flooding``):
+    it holds what the flood has brought it by then, the same advertisements at the same
+    instants, without the N² events. Either way an advertisement arriving at a node is taken
+    before anything else there in that picosecond.
     """
 
     def __init__(
@@ -230,12 +236,18 @@ class Network:
         self._estimates: dict[tuple[str, str], LinkState] = {}
         self._advertised_ps = 0  # when a node last advertised its links
         self._flooding: Flooding | None = None
+        self._wakes: dict[int, set[str]] = {}  # instant -> managers to wake for routes then
         if not (jitter or message_log):  # every hop's latency is fixed: floods are foreseen
             hops = {
                 a: [(b, self._latency_ps(a, b)) for b in sorted(classical.neighbors(a))]
                 for a in sorted(self.nodes)
             }
-            self._flooding = Flooding(hops, lambda: self.scheduler.now_ps)
+            # Not over a hop of 0 ps (a fibre of 0 km): hop by hop, its message is taken only
+            # after the event that sent it (which may advertise again, or read: a monitoring
+            # tick advertises every node that moved), worked out when read at once.
+            if all(ps > 0 for out in hops.values() for _, ps in out):
+                self._flooding = Flooding(hops, lambda: self.scheduler.now_ps)
+        if self._flooding is not None:
             for name, mgr in self.managers.items():
                 self._flooding.follow(mgr.routing.lsdb, name)
         for name in sorted(self.nodes):
@@ -338,11 +350,19 @@ class Network:
         if flooding is None:
             self._control(node, effects)
             return
-        floods = [e for e in effects if isinstance(e, SendControl)]
-        for lsa in {id(e.message): e.message for e in floods}.values():
+        # Its advertisement, sent to every neighbour, is noted once; the rest are what its own
+        # advertisement gave connections waiting here for a route (a setup request among them).
+        rest: list[ManagerEffect] = []
+        lsa = None
+        for e in effects:
+            if isinstance(e, SendControl) and e.message.__class__ is LinkStateAdvertisement:
+                lsa = e.message
+            else:
+                rest.append(e)
+        if lsa is not None:
             assert isinstance(lsa, LinkStateAdvertisement)
             flooding.flood(lsa)
-        self._control(node, [e for e in effects if not isinstance(e, SendControl)])
+        self._control(node, rest)
         for name, mgr in self.managers.items():
             if mgr.waiting_for_routes and name != node:
                 self._wake_for_routes(name)
@@ -352,8 +372,20 @@ class Network:
         newest advertisement of every node: what the last of them to arrive would do."""
         assert self._flooding is not None
         at = self._flooding.current_at(self.managers[node].routing.lsdb)
-        if at is not None:
-            self.scheduler.schedule_at(at, partial(self._routes_woken, node))
+        if at is None:
+            return
+        woken = self._wakes.get(at)
+        if woken is None:
+            woken = self._wakes[at] = set()
+            self.scheduler.schedule_at(at, partial(self._routes_woken_at, at), _FLOOD)
+        woken.add(node)
+
+    def _routes_woken_at(self, at: int) -> None:
+        """Wake the managers due now, in the order the last advertisement of each would
+        have reached it hop by hop (in one picosecond that order is the order they act in)."""
+        assert self._flooding is not None
+        for node in self._flooding.wake_order(self._wakes.pop(at)):
+            self._routes_woken(node)
 
     def _routes_woken(self, node: str) -> None:
         mgr = self.managers[node]
@@ -560,6 +592,7 @@ class Network:
             self.scheduler.schedule(
                 self._latency_ps(src, dst),
                 lambda: self._flooded(src, dst, message),
+                _FLOOD,
             )
             return
         mgr = self.managers[dst]
@@ -584,7 +617,7 @@ class Network:
                     ps = known.get((node, neighbour))
                     if ps is None:
                         ps = self._latency_ps(node, neighbour)
-                    schedule(ps, partial(self._flooded, node, neighbour, lsa))
+                    schedule(ps, partial(self._flooded, node, neighbour, lsa), _FLOOD)
         if effects:
             self._control(node, effects)
 
