@@ -146,9 +146,7 @@ class NodeHardware:
         a = noise.swap_success_probability
         if a < 1.0 and self.rng.random() >= a:  # drawn only when it can fail
             return None  # the engine frees both halves here and tells both partners
-        pair, bits, frame = self.sim.store.swap(
-            q1, q2, self.sim.scheduler.now_ps, self.rng, noise
-        )
+        pair, bits, frame = self.sim.store.swap(q1, q2, self.sim.scheduler.now_ps, self.rng, noise)
         self.sim.ledger.swapped(pair)
         return bits, frame
 

@@ -114,9 +114,7 @@ def verify(
 class _SymbolicHardware:
     """Operations that always succeed; qubits are names only."""
 
-    def swap(
-        self, q1: tuple[str, int], q2: tuple[str, int]
-    ) -> tuple[tuple[int, int], str] | None:
+    def swap(self, q1: tuple[str, int], q2: tuple[str, int]) -> tuple[tuple[int, int], str] | None:
         return (0, 0), "I"
 
     def purify_first(self, qubits: list[tuple[str, int]], scheme: str) -> tuple[int, ...]:
