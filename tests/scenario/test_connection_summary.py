@@ -45,6 +45,8 @@ def _summary(
         now_ps=round(now_s * PS),
         progress=lambda cid: progress,
         plans={} if plan is None else {report.connection: plan},
+        sublinks=SimpleNamespace(connection_counts=lambda cid: (0, 0)),
+        engines={},
     )
     mine = {} if pairs is None else {report.connection: pairs}
     (line,) = _connections(network, {report.connection: ("pairs", None)}, mine)  # type: ignore[arg-type]

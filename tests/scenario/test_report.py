@@ -240,6 +240,38 @@ def test_plan_table_per_connection(three_apps: tuple[Results, _Tables, str]) -> 
     assert [r[0] for r in rows] == ["c1", "c2", "c3"]
 
 
+def test_counts_table(three_apps: tuple[Results, _Tables, str]) -> None:
+    """A row per connection: its link attempts and pairs, swaps and purifications and the
+    failed ones, as the summary counts them."""
+    results, parser, _ = three_apps
+    headers, rows = parser.table("connection", "link attempts")
+    assert headers == [
+        "connection",
+        "link attempts",
+        "link pairs",
+        "swaps",
+        "failed swaps",
+        "purifications",
+        "failed purifications",
+    ]
+    want = []
+    for c in results.summary["connections"]:
+        n = c["counts"]
+        want.append(
+            [
+                c["id"],
+                str(n["link"]["attempts"]),
+                str(n["link"]["successes"]),
+                str(n["swap"]["attempts"]),
+                str(n["swap"]["failures"]),
+                str(n["purification"]["attempts"]),
+                str(n["purification"]["failures"]),
+            ]
+        )
+    assert rows == want
+    assert all(int(r[1]) > int(r[2]) > 0 for r in rows)
+
+
 def test_links_table(three_apps: tuple[Results, _Tables, str]) -> None:
     results, parser, _ = three_apps
     headers, rows = parser.table("link", "type")

@@ -61,6 +61,8 @@ class SubLinks:
         self._keys: dict[str, set[tuple[str, frozenset[str]]]] = {}  # connection -> its links
         # What pruned (finished) connections leave behind: counts, not objects.
         self._past_successes: dict[frozenset[str], int] = {}
+        self._past_attempts: dict[frozenset[str], int] = {}
+        self._past_counts: dict[str, tuple[int, int]] = {}  # connection -> attempts, successes
         self._past_results: dict[tuple[str, str], LinkMonitor] = {}
 
     def reserve(self, node: str, eff: Reserve) -> None:
@@ -246,6 +248,10 @@ class SubLinks:
                 self._past_successes[key[1]] = self._past_successes.get(key[1], 0) + (
                     link.successes
                 )
+                attempts = link.attempts
+                self._past_attempts[key[1]] = self._past_attempts.get(key[1], 0) + attempts
+                n, k = self._past_counts.get(cid, (0, 0))
+                self._past_counts[cid] = (n + attempts, k + link.successes)
             self._reserved.pop(key, None)
             for node in key[1]:
                 self._released.discard((cid, node))
@@ -269,6 +275,21 @@ class SubLinks:
         key = frozenset((a, b))
         live = sum(link.successes for (_, ends), link in self.links.items() if ends == key)
         return live + self._past_successes.get(key, 0)
+
+    def attempted(self, a: str, b: str) -> int:
+        """Attempts link a-b made (one per filled time bin and round), over every connection."""
+        key = frozenset((a, b))
+        live = sum(link.attempts for (_, ends), link in self.links.items() if ends == key)
+        return live + self._past_attempts.get(key, 0)
+
+    def connection_counts(self, cid: str) -> tuple[int, int]:
+        """Link attempts and successes (pairs heralded) for connection ``cid``, over its links."""
+        n, k = self._past_counts.get(cid, (0, 0))
+        for key in self._keys.get(cid, ()):
+            link = self.links.get(key)
+            if link is not None:
+                n, k = n + link.attempts, k + link.successes
+        return n, k
 
     def leaks(self, finished: set[str]) -> list[str]:
         """Qubits of finished connections not FREE, or still holding ground-truth pairs."""

@@ -154,6 +154,10 @@ class HeraldedLink:
         self.running = False
         self.successes = 0
         self.success_rounds = 0
+        # Attempts (one per filled bin and round): those of rounds whose outcome is settled,
+        # and the open streak of rounds from ``since`` with ``bins`` filled (None: none).
+        self._attempts_settled = 0
+        self._streak: tuple[int, int] | None = None
 
     # -- control ------------------------------------------------------------------------------
 
@@ -185,6 +189,8 @@ class HeraldedLink:
         """
         if not self.running:
             return
+        self._attempts_settled = self.attempts  # the open streak's rounds so far failed
+        self._streak = None
         self.running = False
         self._cancel()
         for end, bank in enumerate(self.banks):
@@ -198,6 +204,26 @@ class HeraldedLink:
         self._bins = [None] * len(self._bins)
         self._empty = list(range(len(self._bins)))
         self._filled = 0
+
+    @property
+    def attempts(self) -> int:
+        """Attempts so far: one per filled bin in every round that has started (a success
+        due at a later round has not happened yet). ``attempts − successes`` failed."""
+        streak = self._streak
+        if streak is None:
+            return self._attempts_settled
+        since, bins = streak
+        last = (self.sim.now_ps - self._t0) // self._period  # the latest round started
+        if self._event is not None and self._success_due:
+            last = min(last, self._event_round - 1)  # its success round is still ahead
+        return self._attempts_settled + bins * max(0, last - since + 1)
+
+    def _settle(self, until_round: int) -> None:
+        """The open streak's rounds before ``until_round`` are over: count their attempts."""
+        if self._streak is not None:
+            since, bins = self._streak
+            self._attempts_settled += bins * max(0, until_round - since)
+            self._streak = None
 
     def rounds_started(self, since_ps: int, until_ps: int) -> int:
         """Number of attempt rounds that start in [since_ps, until_ps], counted on the round
@@ -277,6 +303,7 @@ class HeraldedLink:
                 # that follows it.
                 return
             self.sim.cancel(self._event)  # re-draw from r with the new memories
+        self._settle(r)  # rounds before r have started, and failed
         self._schedule_round(r, success_due=False)
 
     # -- rounds -------------------------------------------------------------------------------
@@ -362,6 +389,8 @@ class HeraldedLink:
         self._started = r
         if not self._success_due:
             self._fill()
+            if self._filled:
+                self._streak = (r, self._filled)
             g = self._sampler.rounds_until_success(self._filled)
             if g is None:
                 return  # idle until memories come back
@@ -383,6 +412,7 @@ class HeraldedLink:
         m = self._filled
         won = self._sampler.winners(m)  # positions among the filled bins, ascending
         k = len(won)
+        self._settle(r + 1)
         if m == self._n_bins:  # every bin attempted: positions are bins
             last = m - 1
         else:

@@ -246,6 +246,36 @@ def _plans(conns: list[dict[str, Any]]) -> str:
     return _table(_PLAN_HEADERS, rows, "plans")
 
 
+_COUNT_HEADERS = [
+    "connection",
+    "link attempts",
+    "link pairs",
+    "swaps",
+    "failed swaps",
+    "purifications",
+    "failed purifications",
+]
+
+
+def _counts(conns: list[dict[str, Any]]) -> str:
+    rows = []
+    for c in conns:
+        counts = c.get("counts") or {}
+        link, swap, pur = (counts.get(k, {}) for k in ("link", "swap", "purification"))
+        rows.append(
+            [
+                html.escape(c["id"]),
+                _number(link.get("attempts")),
+                _number(link.get("successes")),
+                _number(swap.get("attempts")),
+                _number(swap.get("failures")),
+                _number(pur.get("attempts")),
+                _number(pur.get("failures")),
+            ]
+        )
+    return _table(_COUNT_HEADERS, rows, "counts")
+
+
 def _links(links: list[dict[str, Any]]) -> str:
     rows = [
         [
@@ -330,6 +360,10 @@ a pair's creation to its delivery.</p>
 <p class="note">What the RuleSet generator chose for each connection and what it expected,
 beside what was delivered.</p>
 {_plans(conns)}
+<h2>Counts</h2>
+<p class="note">Link attempts (one per memory and round), the pairs they heralded, swaps and
+purifications (counted at the node that leads them, once decided) and those that failed.</p>
+{_counts(conns)}
 <h2>Links</h2>{_links(s["links"])}
 </body></html>
 """

@@ -97,6 +97,8 @@ def _freed(res: _Resource) -> list[EngineEffect]:
     return [] if res.qubit is None else [FreeQubit(res.qubit)]
 
 
+_COUNTS = ("swaps", "swaps_failed", "purifications", "purifications_failed")
+
 _Key = tuple[int, str]  # (Stage, partner): a bucket of resources; partner ANY_PARTNER: the Stage
 
 
@@ -216,6 +218,17 @@ class RuleEngine:
         self.now_ps = 0
         self._conns: dict[str, _Connection] = {}
         self._last_stamp = -1
+        # Per connection (kept after it ends): swaps tried and failed here, and purifications
+        # this node led to an outcome and those whose pair was lost.
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def _count(self, connection: str, what: str, failed: bool) -> None:
+        tally = self.counts.get(connection)
+        if tally is None:
+            tally = self.counts[connection] = dict.fromkeys(_COUNTS, 0)
+        tally[what] += 1
+        if failed:
+            tally[what + "_failed"] += 1
 
     def __deepcopy__(self, memo: dict[int, object]) -> RuleEngine:
         """An independent copy (the verifier explores from copies); every attribute above."""
@@ -224,6 +237,7 @@ class RuleEngine:
         engine.now_ps = self.now_ps
         engine._conns = copy.deepcopy(self._conns, memo)
         engine._last_stamp = self._last_stamp
+        engine.counts = copy.deepcopy(self.counts, memo)
         return engine
 
     # -- installing ---------------------------------------------------------------------------
@@ -540,7 +554,9 @@ class RuleEngine:
             return  # freed meanwhile (a Free crossed this result)
         self._set_busy(conn, keep, False)
         mine = conn.purifications.pop(msg.names, None)
-        self._settle(conn, keep, mine is not None and mine.bits == msg.bits, effects)
+        kept = mine is not None and mine.bits == msg.bits
+        self._count(conn.ruleset.connection, "purifications", not kept)
+        self._settle(conn, keep, kept, effects)
 
     def _settle(
         self, conn: _Connection, keep: _Resource, kept: bool, effects: list[EngineEffect]
@@ -668,6 +684,7 @@ class RuleEngine:
             assert a.qubit is not None
             assert b.qubit is not None
             done = self.hardware.swap(a.qubit, b.qubit)
+            self._count(cid, "swaps", done is None)
             if done is None:  # the Bell measurement failed: both pairs are lost
                 self._remove(conn, a)
                 self._remove(conn, b)

@@ -48,6 +48,7 @@ import networkx as nx
 from qrna._version import __version__
 from qrna.apps import APPS, App, RunningStats
 from qrna.control import Network, PlanRequest
+from qrna.control._counts import connection_counts, node_counts
 from qrna.hardware import NodeType
 from qrna.kernel import TraceHook
 from qrna.link import herald_model
@@ -248,6 +249,7 @@ def run(
             "stopped": stop.reason,
             "connections": _connections(network, apps, recorder.stats),
             "links": _links(network, reached),
+            "nodes": node_counts(network),
         }
         results = Results(scenario, seed, summary, network, pairs_file)
         weakref.finalize(results, pairs_file.unlink, missing_ok=True)
@@ -397,6 +399,7 @@ def _connections(
                 "fidelity_ci": fidelity_ci,
                 "latency_s_mean": latency,
                 "plan": _plan(network, cid),
+                "counts": connection_counts(network, cid),
                 "app_results": app.summary() if app is not None else {},
             }
         )
@@ -434,6 +437,7 @@ def _links(network: Network, duration: float) -> list[dict[str, Any]]:
                     "type": spec.type.value,
                     "length_km": spec.fibre.length_km,
                     "success_probability": model.p_success,
+                    "attempts": network.sublinks.attempted(spec.a.address, spec.b.address),
                     "pairs_generated": generated,
                     "rate_hz": generated / duration if duration > 0 else 0.0,
                     "fidelity_mean": model.state.fidelity,
