@@ -92,3 +92,47 @@ def test_a_plan_that_fixes_the_generator_s_own_choice_changes_nothing() -> None:
     for s in (first, second):
         s.pop("wall_time_s")
     assert second == first
+
+
+def test_a_plan_that_purifies_with_a_meas_end_is_refused_for_that_reason() -> None:
+    """A MEAS end measures its halves on arrival and holds none to purify with: a plan that
+    forces a purification round is refused once (retrying cannot help) saying so, best effort
+    or not, rather than as a memory shortage with 2 memories per QNIC, enough for one round."""
+    data = copy.deepcopy(BASE)
+    data["nodes"][0]["type"] = "MEAS"
+    data["links"][0] = {"a": "b", "b": "a", "type": "MM", "length_km": 5}
+    data["traffic"] = [
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 5,
+            "fidelity": 0.5,
+            "memories": 2,
+            "plan": {"link_rounds": 1},
+        },
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 5,
+            "fidelity": 0.5,
+            "memories": 2,
+            "plan": {"e2e_rounds": 2},
+            "best_effort": True,
+        },
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 5,
+            "fidelity": 0.5,
+            "memories": 2,
+            "plan": {"link_rounds": 0, "e2e_rounds": 0},
+        },
+    ]
+    link, e2e, plain = run(Scenario.model_validate(data)).summary["connections"]
+    for c, rounds in ((link, "link_rounds=1"), (e2e, "e2e_rounds=2")):
+        assert (c["status"], c["attempts"], c["pairs_delivered"]) == ("failed", 1, 0)
+        assert c["detail"] == (
+            f"fidelity_unreachable: the request's plan purifies ({rounds}), but a is a MEAS "
+            "node: it measures its halves on arrival and holds none to purify with"
+        )
+    assert (plain["status"], plain["pairs_delivered"], plain["detail"]) == ("done", 5, "")
