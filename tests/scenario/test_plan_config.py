@@ -136,3 +136,32 @@ def test_a_plan_that_purifies_with_a_meas_end_is_refused_for_that_reason() -> No
             "node: it measures its halves on arrival and holds none to purify with"
         )
     assert (plain["status"], plain["pairs_delivered"], plain["detail"]) == ("done", 5, "")
+
+
+def test_best_effort_under_a_plan_says_the_plan_not_every_plan_misses() -> None:
+    """No purification forced, target 0.97, best effort: the forced plan misses (estimate
+    0.887) and is taken. Beside it, on the same path, the generator's own choice reaches 0.99:
+    so the detail must not say that no plan reaches 0.97, only none the request allows."""
+    data = copy.deepcopy(BASE)
+    data["traffic"] = [
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 10,
+            "fidelity": 0.97,
+            "memories": 4,
+            "best_effort": True,
+            "plan": {"link_rounds": 0, "e2e_rounds": 0},
+        },
+        {"initiator": "a", "responder": "c", "pairs": 10, "fidelity": 0.97, "memories": 4},
+    ]
+    forced, free = run(Scenario.model_validate(data)).summary["connections"]
+    assert (free["status"], free["detail"], free["plan"]["best_effort"]) == ("done", "", False)
+    assert free["fidelity_ci"][0] > 0.97
+    assert (forced["status"], forced["plan"]["best_effort"]) == ("done", True)
+    estimate = forced["plan"]["estimated_fidelity"]
+    assert 0.88 < estimate < 0.89
+    assert forced["detail"] == (
+        "best effort: no plan the request allows reaches 0.97; the nearest, taken, is "
+        f"estimated at {estimate:.4f}"
+    )
