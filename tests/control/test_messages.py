@@ -102,6 +102,18 @@ def test_round_trip_through_json(message: object) -> None:
             r"^HopRecord\.swap_degradation=-0\.5 is outside \[0, 1\]$",
         ),
         (
+            lambda: HopRecord("b", None, 0, 0, 0.0, 0.0, 1.0, 1.0, swap_degradation="0.9"),
+            r"^HopRecord\.swap_degradation='0\.9' must be a number in \[0, 1\]$",
+        ),
+        (
+            lambda: HopRecord("b", None, 0, 0, None, 0.0, 1.0, 1.0),
+            r"^HopRecord\.gate_error=None must be a number in \[0, 1\]$",
+        ),
+        (
+            lambda: HopRecord("b", None, 0, 0, 0.0, 0.0, 1.0, 1.0, swap_degradation=True),
+            r"^HopRecord\.swap_degradation=True must be a number in \[0, 1\]$",
+        ),
+        (
             lambda: HopRecord("b", None, 0, 0, 0.0, 0.0, 0.0, 1.0),
             r"^HopRecord: t1_s=0\.0, t2_s=1\.0 must both be > 0$",
         ),
@@ -162,6 +174,16 @@ def test_decoding_errors_name_the_field() -> None:
         message_from_dict({**request, "plan": "fast"})
     with pytest.raises(ControlError, match="ConnectionSetupRequest fields do not match"):
         message_from_dict({**request, "plan": {"rounds": 2}})
+    with pytest.raises(ControlError, match=r"^PlanRequest\.link_scheme=\['dejmps'\]; expected"):
+        message_from_dict({**request, "plan": {"link_scheme": ["dejmps"]}})
+    hop = message_to_dict(
+        ConnectionSetupRequest(
+            "c1", "a", "c", 0.9, pairs=2, hops=(HopRecord("a", None, 1, 1, 0.0, 0.0, 1.0, 1.0),)
+        )
+    )
+    bad_hop = {**hop["hops"][0], "swap_degradation": "0.95"}
+    with pytest.raises(ControlError, match=r"^HopRecord\.swap_degradation='0\.95' must be a"):
+        message_from_dict({**hop, "hops": [bad_hop]})
 
 
 def test_a_setup_request_without_hops_decodes_with_no_hops() -> None:

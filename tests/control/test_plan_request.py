@@ -173,6 +173,15 @@ def test_a_plan_that_does_not_fit_the_memories_is_refused_for_resources() -> Non
         (lambda: PlanRequest(swap_order="random"), r"^PlanRequest\.swap_order='random'; expected"),
         (lambda: PlanRequest(e2e_rounds=-1), r"^PlanRequest\.e2e_rounds=-1 must be an integer"),
         (lambda: PlanRequest(link_rounds=True), r"^PlanRequest\.link_rounds=True must be an"),
+        # Not a name at all (JSON can carry a list or an object): named, not a TypeError.
+        (
+            lambda: PlanRequest(link_scheme=["dejmps"]),  # type: ignore[arg-type]
+            r"^PlanRequest\.link_scheme=\['dejmps'\]; expected one of bbpssw, ",
+        ),
+        (
+            lambda: PlanRequest(e2e_scheme={"name": "dejmps"}),  # type: ignore[arg-type]
+            r"^PlanRequest\.e2e_scheme=\{'name': 'dejmps'\}; expected one of bbpssw, ",
+        ),
         (
             lambda: ConnectionSetupRequest("c", "a", "b", 0.9, pairs=1, best_effort=1),  # type: ignore[arg-type]
             r"^best_effort=1 must be true or false$",

@@ -22,6 +22,7 @@ from qrna.physics import (
     swap,
     swap_sampled,
 )
+from qrna.physics._swap import _dm_branches
 from tests.physics.conftest import both, weights
 
 TOL = 1e-9
@@ -141,6 +142,30 @@ def test_swap_degradation_leaves_the_bits_and_their_odds_alone() -> None:
         assert (out.bits, out.pauli_frame) == (ideal.bits, ideal.pauli_frame)
         want = 0.7 * ideal.state.matrix + 0.3 * np.eye(4) / 4
         assert np.allclose(out.state.matrix, want, atol=TOL)
+
+
+@pytest.mark.parametrize("correct_at", ["a", "b"])
+@pytest.mark.parametrize("d", [0.7, 0.0])
+def test_swap_degradation_keeps_uneven_record_odds(d: float, correct_at: str) -> None:
+    """Pairs that are not Bell-diagonal, sqrt(0.8)|00> + sqrt(0.2)|11>, whose Bell
+    measurement is not uniform: the parity bit m2 reads 0 with probability 0.8² + 0.2² =
+    0.68. A degraded swap keeps every record's probability exactly and mixes the pair
+    conditioned on it with I/4 by 1 − d, on either side of the correction; averaged over
+    the records, that is the averaged swap mixed the same way."""
+    psi = np.array([math.sqrt(0.8), 0, 0, math.sqrt(0.2)])
+    a = b = DensityMatrix(np.outer(psi, psi))
+    noise = GateNoise(cnot_error=0.02, readout_error=0.01, swap_degradation=d)
+    ideal = _dm_branches(a, b, GateNoise(cnot_error=0.02, readout_error=0.01), correct_at)
+    out = _dm_branches(a, b, noise, correct_at)
+    odds = {r: float(np.trace(m).real) for r, m in ideal.items()}
+    assert odds[(0, 0)] + odds[(1, 0)] == pytest.approx(0.68, abs=0.02)  # uneven, not 1/2
+    for record, m in out.items():
+        p = odds[record]
+        assert float(np.trace(m).real) == pytest.approx(p, abs=TOL)
+        assert np.allclose(m / p, d * ideal[record] / p + (1 - d) * np.eye(4) / 4, atol=TOL)
+    averaged = swap(a, b, noise, correct_at).matrix
+    plain = swap(a, b, GateNoise(cnot_error=0.02, readout_error=0.01), correct_at).matrix
+    assert np.allclose(averaged, d * plain + (1 - d) * np.eye(4) / 4, atol=TOL)
 
 
 # -- purification -------------------------------------------------------------------------

@@ -92,3 +92,76 @@ def test_a_plan_that_fixes_the_generator_s_own_choice_changes_nothing() -> None:
     for s in (first, second):
         s.pop("wall_time_s")
     assert second == first
+
+
+def test_a_plan_that_purifies_with_a_meas_end_is_refused_for_that_reason() -> None:
+    """A MEAS end measures its halves on arrival and holds none to purify with: a plan that
+    forces a purification round is refused once (retrying cannot help) saying so, best effort
+    or not, rather than as a memory shortage with 2 memories per QNIC, enough for one round."""
+    data = copy.deepcopy(BASE)
+    data["nodes"][0]["type"] = "MEAS"
+    data["links"][0] = {"a": "b", "b": "a", "type": "MM", "length_km": 5}
+    data["traffic"] = [
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 5,
+            "fidelity": 0.5,
+            "memories": 2,
+            "plan": {"link_rounds": 1},
+        },
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 5,
+            "fidelity": 0.5,
+            "memories": 2,
+            "plan": {"e2e_rounds": 2},
+            "best_effort": True,
+        },
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 5,
+            "fidelity": 0.5,
+            "memories": 2,
+            "plan": {"link_rounds": 0, "e2e_rounds": 0},
+        },
+    ]
+    link, e2e, plain = run(Scenario.model_validate(data)).summary["connections"]
+    for c, rounds in ((link, "link_rounds=1"), (e2e, "e2e_rounds=2")):
+        assert (c["status"], c["attempts"], c["pairs_delivered"]) == ("failed", 1, 0)
+        assert c["detail"] == (
+            f"fidelity_unreachable: the request's plan purifies ({rounds}), but a is a MEAS "
+            "node: it measures its halves on arrival and holds none to purify with"
+        )
+    assert (plain["status"], plain["pairs_delivered"], plain["detail"]) == ("done", 5, "")
+
+
+def test_best_effort_under_a_plan_says_the_plan_not_every_plan_misses() -> None:
+    """No purification forced, target 0.97, best effort: the forced plan misses (estimate
+    0.887) and is taken. Beside it, on the same path, the generator's own choice reaches 0.99:
+    so the detail must not say that no plan reaches 0.97, only none the request allows."""
+    data = copy.deepcopy(BASE)
+    data["traffic"] = [
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 10,
+            "fidelity": 0.97,
+            "memories": 4,
+            "best_effort": True,
+            "plan": {"link_rounds": 0, "e2e_rounds": 0},
+        },
+        {"initiator": "a", "responder": "c", "pairs": 10, "fidelity": 0.97, "memories": 4},
+    ]
+    forced, free = run(Scenario.model_validate(data)).summary["connections"]
+    assert (free["status"], free["detail"], free["plan"]["best_effort"]) == ("done", "", False)
+    assert free["fidelity_ci"][0] > 0.97
+    assert (forced["status"], forced["plan"]["best_effort"]) == ("done", True)
+    estimate = forced["plan"]["estimated_fidelity"]
+    assert 0.88 < estimate < 0.89
+    assert forced["detail"] == (
+        "best effort: no plan the request allows reaches 0.97; the nearest, taken, is "
+        f"estimated at {estimate:.4f}"
+    )

@@ -280,7 +280,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
 
     A request's ``plan`` narrows the search to the plans that follow it (every field given:
     that one plan). With ``best_effort``, when no plan reaches the fidelity the one that comes
-    nearest is taken (its estimate in the ``Plan``) rather than refused."""
+    nearest is taken (its estimate in the ``Plan``) rather than refused. A plan that must
+    purify on a path with a MEAS end is refused as out of reach, saying why (that end holds
+    no qubits to purify with), not retried as a shortage of memories."""
     hops = request.hops
     path = [h.node for h in hops]
     if len(hops) < 2 or path[0] != request.initiator or path[-1] != request.responder:
@@ -338,6 +340,22 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             nearest
         )
         fidelity = -neg_f
+    elif not weighed and meas_end:
+        # Every plan the request allows purifies (the others would have been weighed): not a
+        # shortage that a retry could end, and no plan best effort could take.
+        want = request.plan
+        assert want is not None  # without a plan, the plan without purification is weighed
+        rounds = ", ".join(
+            f"{name}={value}"
+            for name, value in (("link_rounds", want.link_rounds), ("e2e_rounds", want.e2e_rounds))
+            if value
+        )
+        meas = next(h.node for h in (hops[0], hops[-1]) if h.is_meas)
+        return Rejected(
+            RejectReason.FIDELITY_UNREACHABLE,
+            f"the request's plan purifies ({rounds}), but {meas} is a MEAS node: it measures "
+            "its halves on arrival and holds none to purify with",
+        )
     elif not weighed:
         return Rejected(
             RejectReason.NO_RESOURCES,

@@ -55,6 +55,9 @@ def _address(where: str, value: object) -> None:
 
 
 def _fraction(where: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        # JSON can carry a string or null here: named, not a TypeError from the comparison.
+        raise ControlError(f"{where}={value!r} must be a number in [0, 1]")
     if not 0.0 <= value <= 1.0:
         raise ControlError(f"{where}={value!r} is outside [0, 1]")
 
@@ -156,7 +159,8 @@ class PlanRequest:
     def __post_init__(self) -> None:
         for name in ("link_scheme", "e2e_scheme"):
             v = getattr(self, name)
-            if v is not None and v not in SCHEMES:
+            # Not a string (a list or an object from JSON) is no scheme, and no dict key.
+            if v is not None and (not isinstance(v, str) or v not in SCHEMES):
                 raise ControlError(
                     f"PlanRequest.{name}={v!r}; expected one of {', '.join(sorted(SCHEMES))}"
                 )

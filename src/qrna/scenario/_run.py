@@ -377,9 +377,11 @@ def _connections(
                 else network.progress(cid) or "not started before the run ended"
             )
         elif (plan := network.plans.get(cid)) is not None and plan.best_effort:
+            # A request's plan narrows the search: other plans may reach the target.
+            allows = "" if network._requests[cid].plan is None else " the request allows"
             detail = (
-                f"best effort: no plan reaches {r.fidelity_target:g}; the nearest, taken, "
-                f"is estimated at {plan.fidelity:.4f}"
+                f"best effort: no plan{allows} reaches {r.fidelity_target:g}; the nearest, "
+                f"taken, is estimated at {plan.fidelity:.4f}"
             )
         out.append(
             {
