@@ -149,21 +149,41 @@ def test_best_effort_takes_the_nearest_plan_and_says_so() -> None:
     assert (report.status, report.delivered >= 2) == ("done", True)
 
 
-def test_a_plan_that_does_not_fit_the_memories_is_refused_for_resources() -> None:
-    """Three rounds of double selection per link need 7 memories; with 4 no allowed plan
-    fits: refused for resources, not for fidelity, at every attempt (a shortage is
-    retried)."""
+def test_a_plan_its_own_memories_never_fit_is_refused_once_saying_what_it_needs() -> None:
+    """Three rounds of double selection per link need 7 memories per QNIC; a request that
+    reserves 4 can never have them: refused at the first attempt (no retry could help),
+    saying what the plan needs and what the request reserves."""
     net, answers = _captured({})
     c = net.request("n0", "n3", 0.5, pairs=1, memories=4, plan=PlanRequest("double_z", 3))
     report = net.run(0.05).connections[c]
+    (answer,) = answers
+    assert isinstance(answer, Rejected)
+    assert answer.reason.value == "fidelity_unreachable"
+    assert answer.detail == "the request's plan needs 7 memories per QNIC; it reserves 4"
+    assert (report.status, report.attempts) == ("failed", 1)
+
+
+def test_best_effort_never_takes_a_separable_pair() -> None:
+    """Links of fidelity about 0.6 over three hops with no purification forced: every plan
+    the request allows is estimated at 1/2 or less (no entanglement left), so even best
+    effort refuses, with that estimate."""
+    answers: list[Accepted | Rejected] = []
+
+    def generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
+        answers.append(default_generator(request))
+        return answers[-1]
+
+    graph = nx.path_graph([f"n{i}" for i in range(4)])
+    links = links_from_graph(graph, 5.0, qnic=QNIC(8, emission_fidelity=0.75))
+    net = Network(links, seed=2, generator=generator, max_attempts=1)
+    plan = PlanRequest("dejmps", 0, "nested", "dejmps", 0)
+    c = net.request("n0", "n3", 0.9, pairs=1, memories=8, plan=plan, best_effort=True)
+    report = net.run(0.01).connections[c]
+    (answer,) = answers
+    assert isinstance(answer, Rejected)
+    best = float(answer.detail.rsplit("gives ", 1)[1])
+    assert 0.25 < best <= 0.5
     assert report.status == "failed"
-    assert len(answers) == report.attempts > 1
-    for answer in answers:
-        assert isinstance(answer, Rejected)
-        assert answer.reason.value == "no_resources"
-        assert answer.detail == (
-            "no plan the request allows fits 4 memories per QNIC on n0-n1-n2-n3"
-        )
 
 
 @pytest.mark.parametrize(

@@ -67,8 +67,9 @@ def test_a_target_the_swap_misses_is_met_by_purifying_end_to_end(backend: str) -
 def test_a_five_node_chain_of_degrading_swaps_is_accepted_at_0_9_and_delivers_it() -> None:
     """Issue 12's chain: 20 km links of raw fidelity 0.935 (MIM, emission fidelity 0.967),
     T2 = 1.3 s, swap degradation 0.95 at the three repeaters, 20 memories per node (a
-    repeater's two QNICs of 10, an end node's one of 20), target 0.9. The generator accepts, and the 60 delivered pairs' true fidelity has
-    mean and the lower end of its 95 % interval at least 0.9, within 0.01 of the estimate."""
+    repeater's two QNICs of 10, an end node's one of 20), target 0.9. The generator
+    accepts, and the 60 delivered pairs' true fidelity has mean and the lower end of its
+    95 % interval at least 0.9, within 0.01 of the estimate."""
     nodes: list[dict[str, Any]] = [{"name": "n0", "type": "COMP"}]
     nodes += [
         {

@@ -328,7 +328,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         row = (ops, SWAP_ORDERS.index(order), link_rounds, link_scheme, e2e_rounds, e2e_scheme)
         if fidelity >= request.fidelity and rate > 0:
             candidates.append((-rate, *row, fidelity))
-        elif request.best_effort and rate > 0:
+        elif request.best_effort and rate > 0 and fidelity > 0.5:
+            # Best effort still means entanglement: a Bell-diagonal pair of fidelity 1/2 or
+            # less is separable, of no use to anyone.
             nearest.append((-fidelity, -rate, *row))
     if candidates:
         chosen = min(candidates)
@@ -357,9 +359,20 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             "its halves on arrival and holds none to purify with",
         )
     elif not weighed:
+        need = min(
+            memories_needed(lr, er, SCHEMES[ls].pairs, SCHEMES[es].pairs)
+            for ls, lr, _, es, er in space
+        )
+        if need > request.memories:  # what it reserves can never be enough: no retry helps
+            return Rejected(
+                RejectReason.FIDELITY_UNREACHABLE,
+                f"the request's plan needs {need} memories per QNIC; it reserves "
+                f"{request.memories}",
+            )
         return Rejected(
             RejectReason.NO_RESOURCES,
-            f"no plan the request allows fits {memories} memories per QNIC on {_path_text(path)}",
+            f"no plan the request allows fits {memories} free memories per QNIC on "
+            f"{_path_text(path)} (it needs {need})",
         )
     elif any(h.swap_success_probability == 0 for h in hops[1:-1]):
         return Rejected(
