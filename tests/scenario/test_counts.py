@@ -86,3 +86,33 @@ def test_swap_failures_are_a_binomial_sample_and_the_pairs_are_the_successes(a: 
     assert summary["nodes"] == {
         "m": {"swap": swap, "purification": {"attempts": 0, "successes": 0, "failures": 0}}
     }
+
+
+def test_a_five_node_chain_with_lossy_swaps_fails_each_level_alike() -> None:
+    """Five nodes, nested swaps (n1 and n3 first, then n2), a = 0.5 at every repeater: at
+    each level the swaps fail one time in two (3 SE: each Bell measurement's coin is
+    independent of all before it), the pairs delivered are the top swaps that succeeded (but
+    those on their way at the end), and no qubit is left held after the connection ends."""
+    data: dict[str, Any] = {
+        "name": "lossy-swaps-5",
+        "qnic": {"memories": 4, "swap_success_probability": 0.5},
+        "nodes": [{"name": f"n{i}", "type": "COMP" if i in (0, 4) else "REP1"} for i in range(5)],
+        "links": [{"a": f"n{i}", "b": f"n{i + 1}", "length_km": 5} for i in range(4)],
+        "traffic": [{"initiator": "n0", "responder": "n4", "fidelity": 0.5, "pairs": 400}],
+        "simulation": {"duration_s": 0.3, "seed": 7},
+    }
+    results = run(Scenario.model_validate(data))
+    summary = results.summary
+    (c,) = summary["connections"]
+    assert (c["status"], c["pairs_delivered"], c["plan"]["swap_order"]) == ("done", 400, "nested")
+    nodes = summary["nodes"]
+    for node in ("n1", "n2", "n3"):
+        swap = nodes[node]["swap"]
+        _adds_up(swap)
+        assert swap["attempts"] > 500
+        assert _within(swap["failures"], swap["attempts"], 0.5)
+    assert 0 <= nodes["n2"]["swap"]["successes"] - 400 <= 4
+    # Each top swap needs one success below on each side: n1's and n3's successes feed it.
+    for node in ("n1", "n3"):
+        assert nodes[node]["swap"]["successes"] >= nodes["n2"]["swap"]["attempts"]
+    assert results.network.leaks() == []

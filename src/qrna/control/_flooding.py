@@ -227,27 +227,27 @@ class Flooding:
 
     def _distances_from(self, origin: str) -> dict[str, int]:
         """Least latency (ps) from ``origin`` to each node it reaches."""
-        dist = self._from.get(origin)
-        if dist is None:
-            dist = _dijkstra(origin, self._out)
-            self._from[origin] = dist
-            if len(self._from) > _ROWS:
-                self._from.popitem(last=False)
-        else:
-            self._from.move_to_end(origin)
-        return dist
+        return _recent(self._from, origin, self._out)
 
     def _row(self, node: str) -> dict[str, int]:
         """Least latency (ps) from each node that can reach ``node``, to it."""
-        row = self._rows.get(node)
-        if row is None:
-            row = _dijkstra(node, self._into)
-            self._rows[node] = row
-            if len(self._rows) > _ROWS:
-                self._rows.popitem(last=False)
-        else:
-            self._rows.move_to_end(node)
-        return row
+        return _recent(self._rows, node, self._into)
+
+
+def _recent(
+    rows: OrderedDict[str, dict[str, int]],
+    node: str,
+    edges: Mapping[str, Sequence[tuple[str, int]]],
+) -> dict[str, int]:
+    """``_dijkstra(node, edges)``, kept among the ``_ROWS`` most recently used ``rows``."""
+    row = rows.get(node)
+    if row is None:
+        row = rows[node] = _dijkstra(node, edges)
+        if len(rows) > _ROWS:
+            rows.popitem(last=False)
+    else:
+        rows.move_to_end(node)
+    return row
 
 
 def _dijkstra(source: str, edges: Mapping[str, Sequence[tuple[str, int]]]) -> dict[str, int]:
