@@ -139,8 +139,8 @@ CASES: list[Bad] = [
         (
             "nodes[1].qnic.t2: unknown field; expected one of absorption_efficiency, cnot_error, "
             "emission_efficiency, emission_fidelity, emission_interval_s, memories, "
-            "readout_error, single_qubit_error, swap_degradation, swap_success_probability, t1_s, "
-            "t2_s"
+            "readout_error, reinit_s, single_qubit_error, swap_degradation, "
+            "swap_success_probability, t1_s, t2_s"
         ),
     ),
     Bad(

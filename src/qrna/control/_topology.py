@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -45,15 +46,11 @@ def links_from_graph(
         qnics = []
         for nbr in order[n]:
             data = graph.edges[n, nbr]
+            # Every setting of ``qnic`` (new ones too), with the edge's own where it has one.
             qnics.append(
-                QNIC(
-                    int(data.get("memories", base.memories)),
-                    t1_s=base.t1_s,
-                    t2_s=base.t2_s,
-                    emission_efficiency=base.emission_efficiency,
-                    absorption_efficiency=base.absorption_efficiency,
-                    emission_interval_s=base.emission_interval_s,
-                    gate_noise=base.gate_noise,
+                dataclasses.replace(
+                    base,
+                    memories=int(data.get("memories", base.memories)),
                     emission_fidelity=float(data.get("emission_fidelity", base.emission_fidelity)),
                 )
             )

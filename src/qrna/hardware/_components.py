@@ -103,6 +103,8 @@ class QNIC:
             train is memories × interval long).
         gate_noise: errors of the node's local gates and readout on these qubits.
         emission_fidelity: fidelity (Werner) of the memory–photon entanglement.
+        reinit_s: how long a memory takes to be re-initialised before it can attempt again
+            (0: at once); a link's round lasts at least its ends' longest.
     """
 
     memories: int
@@ -114,6 +116,7 @@ class QNIC:
     emission_interval_s: float = 1e-8
     gate_noise: GateNoise = GateNoise.NONE
     emission_fidelity: float = 1.0
+    reinit_s: float = 0.0
 
     def __post_init__(self) -> None:
         check_count("QNIC", "memories", self.memories)
@@ -129,6 +132,10 @@ class QNIC:
         check_fraction("QNIC", "absorption_efficiency", self.absorption_efficiency)
         check_positive("QNIC", "emission_interval_s", self.emission_interval_s)
         check_fraction("QNIC", "emission_fidelity", self.emission_fidelity)
+        if isinstance(self.reinit_s, bool) or not (0.0 <= self.reinit_s < math.inf):
+            raise HardwareError(
+                f"QNIC: reinit_s={self.reinit_s!r} must be a finite number of seconds >= 0"
+            )
         if not isinstance(self.gate_noise, GateNoise):
             raise HardwareError(f"QNIC: gate_noise={self.gate_noise!r} is not a GateNoise")
 

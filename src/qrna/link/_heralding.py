@@ -31,6 +31,7 @@ Heralded states (after the Pauli-frame correction to Φ+):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ class HeraldModel:
         name_s: the time stamp in the pair's name (the heralding event).
         creator: the address that names pairs (BSA, receiver or EPPS).
         measured: per end, True for a MEAS end (measures its photon, stores nothing).
+        reinit_s: the longer of the two ends' memory re-initialisation times: a round lasts
+            at least that long (``QNIC.reinit_s``).
     """
 
     p_success: float
@@ -80,6 +83,7 @@ class HeraldModel:
     name_s: float
     creator: str
     measured: tuple[bool, bool]
+    reinit_s: float = 0.0
 
     def rate_hz(self, bins: int | None = None) -> float:
         """Expected heralds per second with ``bins`` bins always filled (default: all)."""
@@ -168,7 +172,19 @@ def _qnic(node: Node, index: int) -> QNIC | None:
 @functools.lru_cache(maxsize=4096)
 def herald_model(spec: LinkSpec) -> HeraldModel:
     """The closed-form model of ``spec``'s attempts (see the module docstring); equal specs
-    give the same (immutable) model."""
+    give the same (immutable) model. A memory that must be re-initialised between attempts
+    (``QNIC.reinit_s``) makes a round last at least that long."""
+    model = _model(spec)
+    reinit = max(
+        (q.reinit_s for q in (_qnic(spec.a, spec.qnic_a), _qnic(spec.b, spec.qnic_b)) if q),
+        default=0.0,
+    )
+    if reinit > model.period_s:
+        model = dataclasses.replace(model, period_s=reinit, reinit_s=reinit)
+    return model
+
+
+def _model(spec: LinkSpec) -> HeraldModel:
     qa, qb = _qnic(spec.a, spec.qnic_a), _qnic(spec.b, spec.qnic_b)
     speed = spec.fibre.speed_m_per_s
     whole = spec.fibre.length_km * 1e3 / speed

@@ -116,7 +116,7 @@ class HeraldedLink:
             (h for h, b in zip(self._herald_off, banks, strict=True) if b is not None), default=0
         )
         n = model.bins
-        self._period = max(n * self._slot, (n - 1) * self._slot + base)
+        self._period = max(n * self._slot, (n - 1) * self._slot + base, s_to_ps(model.reinit_s))
         self._name = s_to_ps(model.name_s)
         self._memories: tuple[Memory | None, Memory | None] = (
             _memory_of(banks[0]),

@@ -83,6 +83,7 @@ def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
         emission_fidelity=(
             cfg.emission_fidelity if link.emission_fidelity is None else link.emission_fidelity
         ),
+        reinit_s=cfg.reinit_s,
     )
 
 

@@ -88,6 +88,11 @@ class QNICConfig(_Strict):
         description="Probability that a swap's resulting pair survives it (0 to 1; 1: no loss): "
         "otherwise it is replaced by the maximally mixed state.",
     )
+    reinit_s: NonNegative = Field(
+        default=0.0,
+        description="Time a memory takes to be re-initialised before it attempts again (s); "
+        "a link's round lasts at least that long.",
+    )
     swap_success_probability: Probability = Field(
         default=1.0,
         description="Probability that a swap's Bell measurement succeeds (0 to 1; linear "
