@@ -200,7 +200,13 @@ def test_schema_describes_every_field_with_its_unit() -> None:
     models = {"Scenario": schema, **schema["$defs"]}
     fields = 0
     # The unit a field's name promises is in its description.
-    units = {"_db_per_km": "(dB/km)", "_km": "(km)", "_s": "(s"}
+    units = {
+        "_db_per_km": "(dB/km)",
+        "_per_km": "per km",
+        "_km": "(km)",
+        "_m_per_s": "(m/s",
+        "_s": "(s",
+    }
     for model, body in models.items():
         assert body.get("description"), f"{model} has no description"
         for name, prop in body["properties"].items():

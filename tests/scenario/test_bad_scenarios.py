@@ -129,8 +129,8 @@ CASES: list[Bad] = [
         (
             "links[0].colour: unknown field; expected one of a, b, bright_state_population, "
             "dark_count_probability, detector_efficiency, emission_fidelity, heralding, "
-            "length_km, loss_db_per_km, memories, pair_probability, source_fidelity, type, "
-            "visibility"
+            "length_km, loss_db_per_km, memories, pair_probability, pauli_error_per_km, "
+            "source_fidelity, speed_m_per_s, type, visibility"
         ),
     ),
     Bad(

@@ -177,7 +177,12 @@ def build_links(s: Scenario) -> list[LinkSpec]:
                     built[link.a],
                     built[link.b],
                     kind,
-                    Fibre(link.length_km, link.loss_db_per_km),
+                    Fibre(
+                        link.length_km,
+                        link.loss_db_per_km,
+                        link.speed_m_per_s,
+                        link.pauli_error_per_km,
+                    ),
                     middle=middle,
                     qnic_a=qa,
                     qnic_b=qb,

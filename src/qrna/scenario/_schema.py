@@ -20,6 +20,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from qrna.hardware import LIGHT_IN_FIBRE_M_PER_S
+
 __all__ = [
     "ClassicalLinkConfig",
     "LinkConfig",
@@ -129,6 +131,15 @@ class LinkSettings(_Strict):
     )
     length_km: NonNegative = Field(default=10.0, description="Fibre length, end to end (km).")
     loss_db_per_km: NonNegative = Field(default=0.2, description="Fibre attenuation (dB/km).")
+    speed_m_per_s: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        default=LIGHT_IN_FIBRE_M_PER_S,
+        description="Signal speed in the fibre (m/s; photons, heralds and, on the default "
+        "classical network, messages).",
+    )
+    pauli_error_per_km: Probability = Field(
+        default=0.0,
+        description="Probability per km that a photon's qubit is depolarised (0 to 1).",
+    )
     heralding: Literal["double_click", "single_click"] = Field(
         default="double_click", description="MIM heralding scheme."
     )
