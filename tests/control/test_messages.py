@@ -37,6 +37,7 @@ HOP = HopRecord(
     qnic_out="b/qnic1",
     cost_s=1e-3,
     swap_degradation=0.95,
+    single_qubit_error=0.001,
 )
 
 

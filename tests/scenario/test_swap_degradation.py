@@ -102,3 +102,25 @@ def test_a_five_node_chain_of_degrading_swaps_is_accepted_at_0_9_and_delivers_it
     assert c["fidelity_ci"][0] >= 0.9
     assert c["fidelity_mean"] >= 0.9
     assert c["fidelity_mean"] == pytest.approx(c["plan"]["estimated_fidelity"], abs=0.01)
+
+
+def test_the_estimate_counts_the_swap_s_single_qubit_error() -> None:
+    """A one-qubit gate error of 0.1 at the repeater (the Hadamard of its Bell measurement):
+    the phase bit flips with probability 0.05, so every pair has fidelity 0.95, and the
+    generator's estimate says 0.95 too (it used to leave that error out: 1.0)."""
+    data: dict[str, Any] = {
+        "name": "h-error",
+        "qnic": {"memories": 4},
+        "nodes": [
+            {"name": "a", "type": "COMP"},
+            {"name": "b", "type": "REP1", "qnic": {"memories": 4, "single_qubit_error": 0.1}},
+            {"name": "c", "type": "COMP"},
+        ],
+        "links": [{"a": "a", "b": "b", "length_km": 5}, {"a": "b", "b": "c", "length_km": 5}],
+        "traffic": [{"initiator": "a", "responder": "c", "pairs": 20, "fidelity": 0.9}],
+        "simulation": {"duration_s": 0.05, "seed": 4},
+    }
+    (c,) = run(Scenario.model_validate(data)).summary["connections"]
+    assert (c["status"], c["pairs_delivered"]) == ("done", 20)
+    assert c["fidelity_ci"] == pytest.approx([0.95, 0.95], abs=1e-9)
+    assert c["plan"]["estimated_fidelity"] == pytest.approx(0.95, abs=1e-9)

@@ -80,6 +80,7 @@ RuleSetGenerator = Callable[[ConnectionSetupRequest], Accepted | Rejected]
 def _noise(hop: HopRecord) -> GateNoise:
     return GateNoise(
         cnot_error=hop.gate_error,
+        single_qubit_error=hop.single_qubit_error,
         readout_error=hop.readout_error,
         swap_degradation=hop.swap_degradation,
         swap_success_probability=hop.swap_success_probability,

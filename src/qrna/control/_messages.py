@@ -127,6 +127,7 @@ class HopRecord:
     cost_s: float = 0.0  # link_in's seconds per Bell pair at the requested fidelity (qDijkstra)
     swap_degradation: float = 1.0  # probability that a pair its swap makes survives (GateNoise)
     swap_success_probability: float = 1.0  # probability that its Bell measurement succeeds
+    single_qubit_error: float = 0.0  # depolarising probability of its one-qubit gates
 
     def __post_init__(self) -> None:
         _address("HopRecord.node", self.node)
@@ -138,6 +139,7 @@ class HopRecord:
         _fraction("HopRecord.readout_error", self.readout_error)
         _fraction("HopRecord.swap_degradation", self.swap_degradation)
         _fraction("HopRecord.swap_success_probability", self.swap_success_probability)
+        _fraction("HopRecord.single_qubit_error", self.single_qubit_error)
         if not (self.t1_s > 0 and self.t2_s > 0):
             raise ControlError(
                 f"HopRecord: t1_s={self.t1_s!r}, t2_s={self.t2_s!r} must both be > 0"

@@ -421,6 +421,7 @@ class Network:
             cost_s=cost,
             swap_degradation=noise.swap_degradation,
             swap_success_probability=noise.swap_success_probability,
+            single_qubit_error=noise.single_qubit_error,
         )
 
     def _qnic_address(self, node: str, neighbour: str) -> str:
