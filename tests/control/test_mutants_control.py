@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import math
 
+import networkx as nx
 import pytest
 
 from qrna.control import LinkState, RoutingDaemon, estimate
+from qrna.control._delays import ClassicalDelays
+from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import HopRecord, LinkStateAdvertisement
 
 
@@ -158,3 +161,41 @@ def test_estimate_caps_t2_at_twice_t1_on_a_one_link_path() -> None:
     assert fidelity == pytest.approx(expected, rel=1e-12, abs=1e-12)
     assert rate == 300.0
     assert 0.9 < expected < 0.99
+
+
+def test_estimate_defaults_to_one_memory_and_a_dead_link_delivers_nothing() -> None:
+    """Without ``memories`` the estimate is the one-memory closed form (not two memories'); a
+    path with a link at 0 Hz (link monitoring saw no pair) expects neither fidelity nor rate."""
+    fidelity, rate = estimate(_chain(), "dejmps", 0, "nested", "dejmps", 0)
+    assert fidelity == pytest.approx(_closed_form(1), rel=1e-12, abs=1e-12)
+    assert abs(fidelity - _closed_form(2)) > 1e-3
+    assert rate == R2
+    dead = (_chain()[0], _chain()[1], _hop("c", T2[2], LinkState("b", 0.0, W2, 14.0, L2)))
+    assert estimate(dead, "dejmps", 0, "nested", "dejmps", 0) == (0.0, 0.0)
+
+
+def test_a_database_holds_only_what_it_took_of_a_shared_store() -> None:
+    """Two databases over one store: the origin one of them took is known to the store, but
+    the other holds none of it (seq 0, not ``in``); an origin nobody advertised is seq 0 too."""
+    store = LinkStateStore()
+    took, other = LinkStateDatabase(store), LinkStateDatabase(store)
+    assert took.offer(LinkStateAdvertisement("x", 3, ()))
+    assert (took.get_seq("x"), other.get_seq("x"), took.get_seq("nobody")) == (3, 0, 0)
+    assert "x" in took
+    assert "x" not in other
+    assert "nobody" not in took
+    assert 3 not in took  # not an address
+
+
+def test_the_delays_keep_the_sixteen_rows_used_last() -> None:
+    """``ClassicalDelays`` keeps whole rows in a least-recently-used set of 16: on a line of
+    20 nodes, rows n0..n15, n0 again, then n16 leave n1 out, and n0 and n16 last."""
+    g: nx.Graph[str] = nx.Graph()
+    for i in range(19):
+        g.add_edge(f"n{i}", f"n{i + 1}", delay_s=1e-3)
+    d = ClassicalDelays(g)
+    for i in range(16):
+        assert d.row(f"n{i}")["n19"] == pytest.approx((19 - i) * 1e-3, rel=1e-12)
+    d.row("n0")
+    d.row("n16")
+    assert list(d._rows) == [f"n{i}" for i in range(2, 16)] + ["n0", "n16"]
