@@ -9,7 +9,7 @@ import math
 import networkx as nx
 import pytest
 
-from qrna.apps import QKD, Sensing
+from qrna.apps import QKD, Sensing, Teleport
 from qrna.control import Network, links_from_graph
 from qrna.hardware import QNIC
 
@@ -67,3 +67,41 @@ def test_sensing_latency_runs_to_the_later_end() -> None:
     skew = net.delay_s["b"]["c"] - net.delay_s["a"]["b"]
     assert s["timestamp_offset_mean_s"] == pytest.approx(skew, abs=1e-12)
     assert skew > 0.5 * latency
+
+
+def test_teleportation_of_dephased_pairs_never_fails_in_z() -> None:
+    """Memories with T2 = 0.3 ms only: the pairs are Φ+/Φ− mixtures (B = C = 0), so the
+    receiver's check succeeds with probability A + D = 1 in Z, A + C = A in X and A + B = A in
+    Y (module docstring). Z is exactly 1; X and Y are within 4 standard errors of the mean A
+    of the delivered pairs (about 670 trials each), and the whole within 4 of (1 + 2A)/3."""
+    g = nx.path_graph(["a", "b", "c"])
+    net = Network(links_from_graph(g, qnic=QNIC(4, t2_s=3e-4)), seed=3)
+    app = Teleport(net, "a", "c", fidelity=0.5, pairs=2000)
+    net.run(0.5)
+    s = app.summary()
+    pairs = [p for p in net.ledger.delivered if p.connection == app.connection]
+    assert (s["teleported"], s["lost"], len(pairs)) == (2000, 0, 2000)
+    a = sum(p.weights[0] for p in pairs) / len(pairs)
+    assert 0.55 < a < 0.67
+    assert s["by_basis"]["Z"] == 1.0
+    for basis in "XY":
+        se = math.sqrt(a * (1 - a) / 600)
+        assert abs(s["by_basis"][basis] - a) <= 4 * se, (basis, s["by_basis"][basis], a)
+    expected = (1 + 2 * a) / 3
+    assert abs(s["teleport_fidelity"] - expected) <= 4 * math.sqrt(expected * (1 - expected) / 2000)
+
+
+def test_a_half_freed_before_its_bits_arrive_is_lost_not_a_trial() -> None:
+    """A 10 ms demand on 30 km links with jitter: the teardown overtakes some of the bits, and
+    the receiver's half is freed before they arrive. Each delivered pair is then either a
+    trial or lost, never both or neither."""
+    g = nx.path_graph(["a", "b", "c"])
+    for e in g.edges:
+        g.edges[e]["length_km"] = 30.0
+    net = Network(links_from_graph(g, qnic=QNIC(16, t2_s=3e-3)), seed=8, jitter=2.0)
+    app = Teleport(net, "a", "c", fidelity=0.5, duration_s=0.01, memories=16)
+    net.run(0.05)
+    s = app.summary()
+    delivered = sum(p.connection == app.connection for p in net.ledger.delivered)
+    assert s["lost"] >= 2
+    assert s["teleported"] + s["lost"] == delivered

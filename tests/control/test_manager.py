@@ -34,6 +34,7 @@ from qrna.control import (
     Wake,
     default_generator,
 )
+from qrna.kernel import s_to_ps
 from qrna.rules import RuleEngine, chain_rulesets
 
 WEIGHTS = (0.95, 0.05 / 3, 0.05 / 3, 0.05 / 3)
@@ -273,8 +274,10 @@ def test_advertisements_as_messages_flood_on_and_release_the_waiting_connections
     assert out[2] == ConnectionEvent(
         "c3", "rejected", 7, "a is busy: 4 of 8 memories toward b free"
     )
-    assert isinstance(out[3], Wake)
-    assert out[3].connection == "c3"
+    # Retried after a back-off uniform in [0, 1 ms) (the manager's generator, seed 0), plus
+    # 1 ps so that a zero draw still waits.
+    assert out[3] == Wake(s_to_ps(np.random.default_rng(0).uniform(0.0, 1e-3)) + 1, "c3")
+    assert mgr.progress("c3") == "waiting to retry after 1 attempts"
     assert list(mgr.waiting_for_routes) == ["c1"]
     assert mgr.held == {"b": 4}
     assert mgr.on_message("d", c, 9) == []
