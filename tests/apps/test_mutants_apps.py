@@ -105,3 +105,16 @@ def test_a_half_freed_before_its_bits_arrive_is_lost_not_a_trial() -> None:
     delivered = sum(p.connection == app.connection for p in net.ledger.delivered)
     assert s["lost"] >= 2
     assert s["teleported"] + s["lost"] == delivered
+
+
+def test_teleportation_without_trials_reports_no_figures() -> None:
+    """Before any pair: no trial, no loss, and the fidelity, its interval and every basis's
+    rate are NaN (not a division by zero)."""
+    g = nx.path_graph(["a", "b", "c"])
+    app = Teleport(Network(links_from_graph(g, qnic=QNIC(4)), seed=1), "a", "c", 0.5, pairs=1)
+    s = app.summary()
+    assert (s["teleported"], s["lost"]) == (0, 0)
+    assert math.isnan(s["teleport_fidelity"])
+    assert all(math.isnan(x) for x in s["teleport_fidelity_ci"])
+    assert sorted(s["by_basis"]) == ["X", "Y", "Z"]
+    assert all(math.isnan(x) for x in s["by_basis"].values())

@@ -98,3 +98,14 @@ def test_a_chain_link_end_refuses_to_measure_for_link_monitoring() -> None:
 
     with pytest.raises(RuleSetError, match=r"^link monitoring is off on chain links$"):
         _NoMeasure().measure(("n0", 0), "Z")  # type: ignore[arg-type]
+
+
+def test_releasing_a_half_the_teardown_freed_already_frees_nothing() -> None:
+    """An application may release a held half after its connection was torn down and the
+    half freed: the ledger knows it no longer and frees nothing a second time."""
+    from qrna.rules._delivery import DeliveryLedger
+
+    freed: list[object] = []
+    ledger = DeliveryLedger(None, freed.append)  # type: ignore[arg-type]
+    ledger.release(("b", 0))  # type: ignore[arg-type]
+    assert freed == []
