@@ -118,3 +118,16 @@ def test_teleportation_without_trials_reports_no_figures() -> None:
     assert all(math.isnan(x) for x in s["teleport_fidelity_ci"])
     assert sorted(s["by_basis"]) == ["X", "Y", "Z"]
     assert all(math.isnan(x) for x in s["by_basis"].values())
+
+
+def test_binary_entropy_is_zero_at_the_certain_ends_and_one_at_a_half() -> None:
+    from qrna.apps import binary_entropy
+
+    assert binary_entropy(0.0) == binary_entropy(1.0) == 0.0
+    assert binary_entropy(-0.1) == binary_entropy(1.1) == 0.0
+    assert binary_entropy(0.5) == 1.0
+    p = 0.11
+    assert binary_entropy(p) == pytest.approx(
+        -p * math.log2(p) - (1 - p) * math.log2(1 - p), rel=1e-15
+    )
+    assert binary_entropy(p) == pytest.approx(0.4999160, abs=1e-7)

@@ -9,7 +9,7 @@ import math
 import networkx as nx
 import pytest
 
-from qrna.control import LinkState, RoutingDaemon, estimate
+from qrna.control import LinkState, RoutingDaemon, estimate, line_network
 from qrna.control._delays import ClassicalDelays
 from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import HopRecord, LinkStateAdvertisement
@@ -199,3 +199,31 @@ def test_the_delays_keep_the_sixteen_rows_used_last() -> None:
     d.row("n0")
     d.row("n16")
     assert list(d._rows) == [f"n{i}" for i in range(2, 16)] + ["n0", "n16"]
+
+
+def test_a_duration_demand_ends_that_long_after_it_is_up_and_says_so() -> None:
+    """A 5 ms demand is torn down 5 ms (to the picosecond) after the connection is up, and
+    its "done" event says why."""
+    net = line_network(3, seed=1)
+    c = net.request("n0", "n2", fidelity=0.5, duration_s=0.005)
+    net.run(0.02)
+    report = net.reports()[c]
+    assert report.status == "done"
+    (up, done) = report.events
+    assert (up.kind, up.detail) == ("up", "n0-n1-n2")
+    assert (done.kind, done.detail) == ("done", "0.005 s elapsed")
+    assert done.t_ps - up.t_ps == 5 * 10**9
+
+
+def test_an_unknown_node_has_no_delays_and_the_error_names_it() -> None:
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", delay_s=1e-3)
+    g.add_node("lone")
+    d = ClassicalDelays(g)
+    with pytest.raises(KeyError) as src:
+        d["zz"]
+    assert src.value.args == ("zz",)
+    with pytest.raises(KeyError) as dst:
+        d["a"]["lone"]
+    assert dst.value.args == ("lone",)
+    assert d["a"]["b"] == 1e-3
