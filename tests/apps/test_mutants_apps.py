@@ -131,3 +131,20 @@ def test_binary_entropy_is_zero_at_the_certain_ends_and_one_at_a_half() -> None:
         -p * math.log2(p) - (1 - p) * math.log2(1 - p), rel=1e-15
     )
     assert binary_entropy(p) == pytest.approx(0.4999160, abs=1e-7)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_the_span_runs_from_the_first_creation_to_the_last_delivery_of_two_pairs_or_more(
+    n: int,
+) -> None:
+    """Sensing over n pairs: the span is 0 for one pair (no rate from a single event) and,
+    from two pairs on, the first pair's creation to the last one's delivery at either end."""
+    g = nx.path_graph(["a", "b", "c"])
+    net = Network(links_from_graph(g, qnic=QNIC(4)), seed=2)
+    app = Sensing(net, "a", "c", fidelity=0.5, pairs=n)
+    net.run(0.1)
+    pairs = [p for p in net.ledger.delivered if p.connection == app.connection]
+    assert app.measured == len(pairs) == n
+    span = (max(p.delivered_ps for p in pairs) - min(p.created_ps for p in pairs)) * 1e-12
+    assert app.span_s() == (0.0 if n == 1 else pytest.approx(span, rel=1e-12))
+    assert n == 1 or app.span_s() > 0
