@@ -148,3 +148,16 @@ def test_the_span_runs_from_the_first_creation_to_the_last_delivery_of_two_pairs
     span = (max(p.delivered_ps for p in pairs) - min(p.created_ps for p in pairs)) * 1e-12
     assert app.span_s() == (0.0 if n == 1 else pytest.approx(span, rel=1e-12))
     assert n == 1 or app.span_s() > 0
+
+
+def test_qkd_without_pairs_has_no_sifted_bits_and_no_rates() -> None:
+    """Before any pair: nothing sifted in either basis, QBERs and their intervals NaN, and
+    key rates 0 (no span to divide by)."""
+    g = nx.path_graph(["a", "b", "c"])
+    app = QKD(Network(links_from_graph(g, qnic=QNIC(4)), seed=1), "a", "c", 0.5, pairs=1)
+    s = app.summary()
+    assert (s["pairs_measured"], s["sifted_x"], s["sifted_z"], s["sifted_bits"]) == (0, 0, 0, 0)
+    for key in ("qber_x", "qber_z"):
+        assert math.isnan(s[key])
+        assert all(math.isnan(x) for x in s[f"{key}_ci"])
+    assert (s["sifted_key_rate_hz"], s["secret_key_rate_hz"]) == (0.0, 0.0)
