@@ -161,3 +161,18 @@ def test_qkd_without_pairs_has_no_sifted_bits_and_no_rates() -> None:
         assert math.isnan(s[key])
         assert all(math.isnan(x) for x in s[f"{key}_ci"])
     assert (s["sifted_key_rate_hz"], s["secret_key_rate_hz"]) == (0.0, 0.0)
+
+
+def test_the_wilson_interval_of_one_trial_and_its_clipping_to_zero_and_one() -> None:
+    """One success in one trial: centre (1 + z²/2)/(1 + z²) and half-width
+    z·√(z²/4)/(1 + z²) = (z²/2)/(1 + z²), so the interval is [1/(1 + z²), 1]. All successes
+    in 5 trials reach 1 (1 + 2e-16 before clipping) and none reach 0 (−3e-17 before)."""
+    from qrna.apps import binomial_ci
+
+    z2 = 1.96**2
+    lo, hi = binomial_ci(1, 1)
+    assert lo == pytest.approx(1 / (1 + z2), rel=1e-12)
+    assert hi == pytest.approx(1.0, rel=1e-12)
+    assert binomial_ci(5, 5)[1] == 1.0
+    assert binomial_ci(0, 5)[0] == 0.0
+    assert all(math.isnan(x) for x in binomial_ci(0, 0))
