@@ -9,7 +9,7 @@ import math
 import networkx as nx
 import pytest
 
-from qrna.apps import QKD, Sensing, Teleport
+from qrna.apps import QKD, App, Sensing, Teleport
 from qrna.control import Network, links_from_graph
 from qrna.hardware import QNIC
 
@@ -67,6 +67,9 @@ def test_sensing_latency_runs_to_the_later_end() -> None:
     skew = net.delay_s["b"]["c"] - net.delay_s["a"]["b"]
     assert s["timestamp_offset_mean_s"] == pytest.approx(skew, abs=1e-12)
     assert skew > 0.5 * latency
+    # The span runs to the last delivery, c's (a's would end a skew earlier).
+    span = (max(p.delivered_ps for p in pairs) - min(p.created_ps for p in pairs)) * 1e-12
+    assert app.span_s() == pytest.approx(span, rel=1e-12)
 
 
 def test_teleportation_of_dephased_pairs_never_fails_in_z() -> None:
@@ -176,3 +179,38 @@ def test_the_wilson_interval_of_one_trial_and_its_clipping_to_zero_and_one() -> 
     assert binomial_ci(5, 5)[1] == 1.0
     assert binomial_ci(0, 5)[0] == 0.0
     assert all(math.isnan(x) for x in binomial_ci(0, 0))
+
+
+def test_sensing_with_the_initiator_at_the_far_end_reads_a_negative_offset() -> None:
+    """The path of test_sensing_latency_runs_to_the_later_end, roles swapped: the initiator c
+    now hears of each swap last, so the responder's timestamp minus the initiator's is minus
+    the skew, every time; the span still ends at the last delivery (c's)."""
+    g = nx.Graph()
+    g.add_edge("a", "b", length_km=2.0)
+    g.add_edge("b", "c", length_km=18.0)
+    net = Network(links_from_graph(g), seed=1)
+    app = Sensing(net, "c", "a", fidelity=0.5, pairs=50)
+    net.run(0.1)
+    s = app.summary()
+    pairs = [p for p in net.ledger.delivered if p.connection == app.connection]
+    assert s["events"] == len(pairs) >= 50
+    skew = net.delay_s["b"]["c"] - net.delay_s["a"]["b"]
+    assert skew > 5e-5
+    assert s["timestamp_offset_mean_s"] == pytest.approx(-skew, abs=1e-12)
+    span = (max(p.delivered_ps for p in pairs) - min(p.created_ps for p in pairs)) * 1e-12
+    assert app.span_s() == pytest.approx(span, rel=1e-12)
+
+
+def test_an_application_asks_for_its_connection_at_its_start_time() -> None:
+    """start_s = 20 ms: the request leaves then, so the connection is up, and every pair is
+    created, after 20 ms (the default is 1 ms)."""
+    g = nx.path_graph(["a", "b", "c"])
+    net = Network(links_from_graph(g, qnic=QNIC(4)), seed=1)
+    app = App(net, "a", "c", fidelity=0.5, pairs=3, start_s=0.02)
+    net.run(0.1)
+    report = net.reports()[app.connection]
+    assert report.status == "done"
+    assert all(e.t_ps > 2 * 10**10 for e in report.events)
+    pairs = [p for p in net.ledger.delivered if p.connection == app.connection]
+    assert len(pairs) == 3
+    assert min(p.created_ps for p in pairs) > 2 * 10**10
