@@ -9,10 +9,22 @@ import math
 import networkx as nx
 import pytest
 
-from qrna.control import LinkState, RoutingDaemon, estimate, line_network
+from qrna.control import (
+    ControlError,
+    LinkState,
+    Network,
+    RoutingDaemon,
+    estimate,
+    line_network,
+    links_from_graph,
+)
 from qrna.control._delays import ClassicalDelays
 from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import HopRecord, LinkStateAdvertisement
+from qrna.hardware import QNIC
+from qrna.link import PairName
+from qrna.physics import GateNoise
+from qrna.rules import PairDelivered
 
 
 def _link(neighbour: str, km: float) -> LinkState:
@@ -227,3 +239,46 @@ def test_an_unknown_node_has_no_delays_and_the_error_names_it() -> None:
         d["a"]["lone"]
     assert dst.value.args == ("lone",)
     assert d["a"]["b"] == 1e-3
+
+
+def test_a_delivered_half_reads_with_its_qnics_readout_error() -> None:
+    """One ideal link a–c (Φ+ to 1e-9, no swap): each end reads its half in Z on arrival and
+    gives it back. Each readout flips its bit with probability r = 0.2 independently, so the
+    two bits differ with 2r(1 − r) = 0.32, within 4 standard errors over 400 pairs (without
+    the readout error they would always agree)."""
+    qnic = QNIC(8, gate_noise=GateNoise(readout_error=0.2))
+    net = Network(links_from_graph(nx.path_graph(["a", "c"]), qnic=qnic), seed=4)
+    cid = net.request("a", "c", fidelity=0.5, pairs=400)
+    bits: dict[str, dict[PairName, int]] = {"a": {}, "c": {}}
+
+    def read(node: str, d: PairDelivered) -> None:
+        assert d.qubit is not None
+        bits[node][d.name] = net.measure(node, d.qubit, "Z")
+        net.release(d.qubit)
+
+    for node in bits:
+        net.attach(cid, node, lambda d, node=node: read(node, d), hold=True)
+    net.run(0.5)
+    pairs = [p for p in net.ledger.delivered if p.connection == cid]
+    assert len(pairs) >= 400
+    assert min(p.weights[0] for p in pairs) > 1 - 1e-9
+    both = sorted(set(bits["a"]) & set(bits["c"]))
+    assert len(both) >= 400
+    differ = sum(bits["a"][n] != bits["c"][n] for n in both) / len(both)
+    assert abs(differ - 0.32) <= 4 * math.sqrt(0.32 * 0.68 / len(both)), differ
+
+
+def test_attach_without_hold_gives_each_half_back_and_refuses_an_unknown_connection() -> None:
+    """By default (no ``hold``) a delivered half goes back right after the handler: nothing
+    is left held when the connection is done. An unknown connection is named."""
+    net = line_network(3, seed=2)
+    cid = net.request("n0", "n2", fidelity=0.5, pairs=5)
+    seen: list[PairDelivered] = []
+    net.attach(cid, "n0", seen.append)
+    net.attach(cid, "n2", seen.append)
+    net.run(0.05)
+    assert len(seen) >= 10
+    assert not any(net.store.holds(d.qubit) for d in seen if d.qubit is not None)
+    assert net.leaks() == []
+    with pytest.raises(ControlError, match=r"^no connection 'zz' was requested$"):
+        net.attach("zz", "n0", seen.append)
