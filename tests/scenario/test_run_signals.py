@@ -51,8 +51,15 @@ def test_off_the_main_thread_catch_sigint_leaves_the_handlers_alone() -> None:
 
 def test_watch_is_told_the_clocks_once_a_second_of_wall_time() -> None:
     """``watch`` hears from a thread every wall-clock second: the simulated seconds reached
-    (never beyond the run's end), the wall seconds since the start, and the events so far."""
+    (never beyond the run's end), the wall seconds since the start, and the events so far.
+    The thread is named for what it does ("qrna-watch", as a traceback or profiler shows it)."""
     ticks: list[tuple[float, float, int]] = []
+    threads: list[str] = []
+
+    def watch(sim_s: float, wall_s: float, events: int) -> None:
+        ticks.append((sim_s, wall_s, events))
+        threads.append(threading.current_thread().name)
+
     scenario = load_scenario(
         {
             "name": "watched",
@@ -67,10 +74,11 @@ def test_watch_is_told_the_clocks_once_a_second_of_wall_time() -> None:
             "simulation": {"duration_s": 1000.0, "seed": 4},
         }
     )
-    r = run(scenario, max_wall_s=1.6, watch=lambda s, w, e: ticks.append((s, w, e)))
+    r = run(scenario, max_wall_s=1.6, watch=watch)
     end = r.summary["sim_time_s"]
     assert 0 < end < 1000
     assert len(ticks) == 1
+    assert threads == ["qrna-watch"]
     sim_s, wall_s, _ = ticks[0]
     assert 0 < sim_s <= end
     assert 0.95 <= wall_s <= 1.6
