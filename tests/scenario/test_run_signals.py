@@ -11,6 +11,19 @@ from typing import Any
 from qrna.scenario import load_scenario, run
 
 SMALL = ["topology.nodes=3", "traffic.0.responder=n2", "simulation.duration_s=0.002"]
+# A connection for the whole of a 1000 s run: it ends at its wall-clock limit.
+WATCHED: dict[str, Any] = {
+    "name": "watched",
+    "qnic": {"memories": 4, "t2_s": 0.5},
+    "nodes": [
+        {"name": "a", "type": "COMP"},
+        {"name": "b", "type": "REP1"},
+        {"name": "c", "type": "COMP"},
+    ],
+    "links": [{"a": "a", "b": "b", "length_km": 5}, {"a": "b", "b": "c"}],
+    "traffic": [{"initiator": "c", "responder": "a", "fidelity": 0.7}],
+    "simulation": {"duration_s": 1000.0, "seed": 4},
+}
 
 
 def _handlers_during(**kwargs: Any) -> list[Any]:
@@ -60,20 +73,7 @@ def test_watch_is_told_the_clocks_once_a_second_of_wall_time() -> None:
         ticks.append((sim_s, wall_s, events))
         threads.append(threading.current_thread().name)
 
-    scenario = load_scenario(
-        {
-            "name": "watched",
-            "qnic": {"memories": 4, "t2_s": 0.5},
-            "nodes": [
-                {"name": "a", "type": "COMP"},
-                {"name": "b", "type": "REP1"},
-                {"name": "c", "type": "COMP"},
-            ],
-            "links": [{"a": "a", "b": "b", "length_km": 5}, {"a": "b", "b": "c"}],
-            "traffic": [{"initiator": "c", "responder": "a", "fidelity": 0.7}],
-            "simulation": {"duration_s": 1000.0, "seed": 4},
-        }
-    )
+    scenario = load_scenario(WATCHED)
     r = run(scenario, max_wall_s=1.6, watch=watch)
     end = r.summary["sim_time_s"]
     assert 0 < end < 1000
@@ -82,3 +82,16 @@ def test_watch_is_told_the_clocks_once_a_second_of_wall_time() -> None:
     sim_s, wall_s, _ = ticks[0]
     assert 0 < sim_s <= end
     assert 0.95 <= wall_s <= 1.6
+
+
+def test_progress_after_a_stop_reports_the_instant_reached() -> None:
+    """``progress`` hears after each slice (1/50 of the run): the slice's end while the run
+    goes on, and, once stopped (here by max_wall_s within the first 20 s slice), the instant
+    the simulation reached, which the summary reports too."""
+    calls: list[tuple[float, float, int]] = []
+    r = run(load_scenario(WATCHED), max_wall_s=0.3, progress=lambda *c: calls.append(c))
+    end = r.summary["sim_time_s"]
+    assert r.summary["stopped"] == "max_wall"
+    assert 0 < end < 1000 / 50
+    assert [c[0] for c in calls] == [end]
+    assert calls[0][2] == r.summary["events"] > 0
