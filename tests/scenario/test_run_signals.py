@@ -94,4 +94,5 @@ def test_progress_after_a_stop_reports_the_instant_reached() -> None:
     assert r.summary["stopped"] == "max_wall"
     assert 0 < end < 1000 / 50
     assert [c[0] for c in calls] == [end]
+    assert 0.3 <= calls[0][1] < 30  # wall seconds since the start: the limit, and a little
     assert calls[0][2] == r.summary["events"] > 0
