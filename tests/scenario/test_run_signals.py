@@ -44,11 +44,24 @@ def test_without_catch_sigint_the_handlers_stay_during_the_run() -> None:
 
 
 def test_with_catch_sigint_the_run_handles_both_and_gives_them_back() -> None:
-    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
-    seen = _handlers_during(catch_sigint=True)
+    """The handlers given back are the very ones found, here handlers of the test's own
+    (not the defaults a run would fall back to)."""
+
+    def mine(signum: int, frame: object) -> None:
+        raise AssertionError("no signal is sent")
+
+    found = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    signal.signal(signal.SIGINT, mine)
+    signal.signal(signal.SIGTERM, mine)
+    try:
+        seen = _handlers_during(catch_sigint=True)
+        after = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    finally:
+        signal.signal(signal.SIGINT, found[0])
+        signal.signal(signal.SIGTERM, found[1])
     assert seen
-    assert all(h != before[0] and h == t for h, t in seen)  # one handler, not the old one
-    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    assert all(h != mine and h == t for h, t in seen)  # one handler, not the old one
+    assert after == (mine, mine)
 
 
 def test_off_the_main_thread_catch_sigint_leaves_the_handlers_alone() -> None:
