@@ -37,10 +37,11 @@ def _handlers_during(**kwargs: Any) -> list[Any]:
 
 
 def test_without_catch_sigint_the_handlers_stay_during_the_run() -> None:
+    """Whether catch_sigint is False or left out (False by default)."""
     before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
-    seen = _handlers_during(catch_sigint=False)
-    assert seen
-    assert set(seen) == {before}
+    for seen in (_handlers_during(catch_sigint=False), _handlers_during()):
+        assert seen
+        assert set(seen) == {before}
 
 
 def test_with_catch_sigint_the_run_handles_both_and_gives_them_back() -> None:
