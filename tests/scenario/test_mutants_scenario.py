@@ -81,3 +81,26 @@ def test_latency_is_the_mean_of_delivery_minus_creation(connection) -> None:  # 
     for p, latency in zip(rows, latencies, strict=True):
         assert p["latency_s"] == pytest.approx(latency, rel=REL)
     assert c["latency_s_mean"] == pytest.approx(statistics.fmean(latencies), rel=REL)
+
+
+@pytest.mark.parametrize("app", ["pairs", "teleport"])
+def test_traffic_starts_at_its_start_time_whatever_its_app(app: str) -> None:
+    """traffic.start_s = 4 ms: the request leaves then, for the plain pair service as for an
+    application, so everything the connection does happens after 4 ms (the default is 1 ms)."""
+    s = load_scenario(
+        "chain",
+        [
+            "topology.nodes=3",
+            "traffic.0.responder=n2",
+            f"traffic.0.app={app}",
+            "traffic.0.pairs=3",
+            "traffic.0.start_s=0.004",
+            "simulation.duration_s=0.02",
+        ],
+    )
+    r = run(s)
+    (c,) = r.summary["connections"]
+    assert c["status"] == "done"
+    events = r.network.reports()[c["id"]].events
+    assert events
+    assert min(e.t_ps for e in events) > 4 * 10**9
