@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,15 @@ def test_traffic_starts_at_its_start_time_whatever_its_app(app: str) -> None:
     events = r.network.reports()[c["id"]].events
     assert events
     assert min(e.t_ps for e in events) > 4 * 10**9
+
+
+def test_the_pair_file_is_a_hidden_parquet_file_in_pairs_dir(tmp_path: Path) -> None:
+    """The per-pair file goes where asked, hidden and named for what it is (the CLI puts it
+    beside the results folder, and a crash leaves it recognisable: ``.qrna-pairs-*.parquet``)."""
+    s = load_scenario("chain", ["topology.nodes=3", "traffic.0.responder=n2"])
+    r = run(s, pairs_dir=tmp_path)
+    f = r.pairs_file
+    assert f.parent == tmp_path
+    assert f.name.startswith(".qrna-pairs-")
+    assert f.name.endswith(".parquet")
+    assert list(tmp_path.iterdir()) == [f]
