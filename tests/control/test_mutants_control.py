@@ -18,7 +18,7 @@ from qrna.control import (
     line_network,
     links_from_graph,
 )
-from qrna.control._delays import ClassicalDelays
+from qrna.control._delays import _ROWS, ClassicalDelays
 from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import HopRecord, LinkStateAdvertisement
 from qrna.hardware import QNIC
@@ -199,18 +199,20 @@ def test_a_database_holds_only_what_it_took_of_a_shared_store() -> None:
     assert 3 not in took  # not an address
 
 
-def test_the_delays_keep_the_sixteen_rows_used_last() -> None:
-    """``ClassicalDelays`` keeps whole rows in a least-recently-used set of 16: on a line of
-    20 nodes, rows n0..n15, n0 again, then n16 leave n1 out, and n0 and n16 last."""
+def test_the_delays_keep_the_rows_used_last() -> None:
+    """``ClassicalDelays`` keeps whole rows in a least-recently-used set of ``_ROWS``: on a
+    line of ``_ROWS`` + 4 nodes, rows n0 … n(_ROWS − 1), n0 again, then n(_ROWS) leave n1
+    out, and n0 and n(_ROWS) last."""
+    n = _ROWS + 4
     g: nx.Graph[str] = nx.Graph()
-    for i in range(19):
+    for i in range(n - 1):
         g.add_edge(f"n{i}", f"n{i + 1}", delay_s=1e-3)
     d = ClassicalDelays(g)
-    for i in range(16):
-        assert d.row(f"n{i}")["n19"] == pytest.approx((19 - i) * 1e-3, rel=1e-12)
+    for i in range(_ROWS):
+        assert d.row(f"n{i}")[f"n{n - 1}"] == pytest.approx((n - 1 - i) * 1e-3, rel=1e-12)
     d.row("n0")
-    d.row("n16")
-    assert list(d._rows) == [f"n{i}" for i in range(2, 16)] + ["n0", "n16"]
+    d.row(f"n{_ROWS}")
+    assert list(d._rows) == [f"n{i}" for i in range(2, _ROWS)] + ["n0", f"n{_ROWS}"]
 
 
 def test_a_duration_demand_ends_that_long_after_it_is_up_and_says_so() -> None:
