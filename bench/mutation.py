@@ -14,13 +14,14 @@ ends a mutant's run as a timeout as soon as one test runs 10 times its clean dur
 is lowered to ``--fuzz-examples`` (default 20) so the scenario fuzzer does not dominate
 every mutant.
 
-Packages run one after the other, in the order given (by default scenario, apps, control,
-rules: the cheapest to finish first), so a bounded run completes whole packages. mutmut keeps
-its work in ``mutants/`` (git-ignored); a second run names only the mutants not checked yet
-(mutmut re-tests every mutant it is given by name or pattern) and re-tests functions changed
-since. ``--minutes`` bounds the wall time of this run: the four packages hold about 9,000
-mutants, and the ones that survive run every test that reaches them, minutes each in the rule
-engine and the network.
+With all four packages (the default) mutmut starts once and checks the mutants of the
+cheapest functions first, across packages. A subset given with ``--packages`` runs package by
+package in the order given (one mutmut start each), so a bounded run completes whole
+packages. mutmut keeps its work in ``mutants/`` (git-ignored); a second run checks only the
+mutants not checked yet (naming them: mutmut re-tests every mutant it is given by name or
+pattern) and re-tests functions changed since. ``--minutes`` bounds the wall time of this
+run: the four packages hold about 9,000 mutants, and the ones that survive run every test
+that reaches them, minutes each in the rule engine and the network.
 
 Prints, per package, the mutants killed, survived, timed out, caught by type check and not yet
 checked, then the survivors' names (``mutmut show NAME`` prints the change; ``mutmut apply
@@ -102,7 +103,17 @@ def main() -> None:
     env = dict(os.environ, FUZZ_EXAMPLES=str(args.fuzz_examples))
     start = time.perf_counter()
     deadline = start + args.minutes * 60
-    for package in packages:
+    if sorted(packages) == sorted(PACKAGES):
+        # Every mutated package: one mutmut start (each start costs minutes of type checking
+        # and clean tests). Without names mutmut checks every mutant without a result,
+        # cheapest function first (by its covering tests' clean duration).
+        print("all packages: one mutmut run", file=sys.stderr)
+        if not _run_mutmut(["--max-children", str(args.children)], env, deadline - start):
+            print(f"stopped after {args.minutes:g} min; run again to continue", file=sys.stderr)
+        packages_each: list[str] = []
+    else:
+        packages_each = packages
+    for package in packages_each:
         status = _results()
         known = [k for k in status if _package(k) == package]
         # Named mutants are re-tested even if they have a result, so a resumed run names the

@@ -108,6 +108,7 @@ def test_a_teardown_on_its_way_is_reported_only_when_asked_about_now() -> None:
         pass
     done_ps = next(e.t_ps for e in report.events if e.kind == "done")
     assert f"n2: RuleSet of {cid} still installed" in net.leaks()
+    assert f"n2: RuleSet of {cid} still installed" in net.leaks(finished_by_ps=done_ps)
     assert net.leaks(finished_by_ps=done_ps - 1) == []
 
 

@@ -22,20 +22,24 @@ from qrna.control import (
     ControlError,
     HopRecord,
     LinkState,
+    LinkStateAdvertisement,
     ManagerEffect,
     Rejected,
     RejectReason,
     Release,
     Reserve,
+    RoutingDaemon,
     RuleSetGenerator,
     SendControl,
     Wake,
     default_generator,
 )
+from qrna.kernel import s_to_ps
 from qrna.rules import RuleEngine, chain_rulesets
 
 WEIGHTS = (0.95, 0.05 / 3, 0.05 / 3, 0.05 / 3)
 LINK = LinkState("x", 1000.0, WEIGHTS, 10.0, 5e-5)
+LINK_ARGS = (1000.0, WEIGHTS, 10.0, 5e-5)
 CHAIN = ("a", "b", "c")
 
 
@@ -225,4 +229,55 @@ def test_a_refusal_names_a_long_path_by_its_ends_and_length() -> None:
     from qrna.control._generator import _path_text
 
     assert _path_text([f"n{i}" for i in range(8)]) == "n0-n1-n2-n3-n4-n5-n6-n7"
+    assert _path_text([f"n{i}" for i in range(9)]) == "n0-n1-...-n7-n8 (8 hops)"
     assert _path_text([f"n{i}" for i in range(1000)]) == "n0-n1-...-n998-n999 (999 hops)"
+
+
+def test_advertisements_as_messages_flood_on_and_release_the_waiting_connections() -> None:
+    """``on_message`` with an advertisement (the sans-IO path; the network floods through
+    ``on_flood``). a sits between d and b on the line d–a–b–c, with a real routing daemon, and
+    its requests to e, c (4 memories) and c again (6 memories) wait for routes. b's
+    advertisement goes on to d only (not back to b) and routes nothing yet (c has not
+    advertised). c's goes on to d and routes both requests to c, in the order they began to
+    wait: the first leaves, the second finds 4 of a's 8 memories toward b free and is
+    rejected, at the advertisement's arrival, to retry later. The one to e (never advertised)
+    keeps waiting. The same advertisement again is not new: nothing is sent."""
+    routing = RoutingDaemon("a", ["b", "d"])
+    routing.set_links([LinkState("b", *LINK_ARGS), LinkState("d", *LINK_ARGS)])
+    mgr = ConnectionManager(
+        "a",
+        routing,
+        RuleEngine("a", None),
+        lambda neighbour: 8,
+        _record("a"),
+        default_generator,
+        np.random.default_rng(0),
+        converged_by=lambda: 10**9,
+    )
+    for cid, responder, memories in (("c1", "e", 2), ("c2", "c", 4), ("c3", "c", 6)):
+        request = ConnectionSetupRequest(cid, "a", responder, 0.8, pairs=5, memories=memories)
+        assert mgr.connect(request, 0) == [Wake(10**9, cid, route=True)]
+    b = LinkStateAdvertisement("b", 1, (LinkState("a", *LINK_ARGS), LinkState("c", *LINK_ARGS)))
+    assert mgr.on_message("b", b, 5) == [SendControl("d", b)]
+    assert list(mgr.waiting_for_routes) == ["c1", "c2", "c3"]
+    c = LinkStateAdvertisement("c", 1, (LinkState("b", *LINK_ARGS),))
+    out = mgr.on_message("b", c, 7)
+    assert [type(e).__name__ for e in out] == [
+        "SendControl", "SendControl", "ConnectionEvent", "Wake",
+    ]  # fmt: skip
+    assert out[0] == SendControl("d", c)
+    assert isinstance(out[1], SendControl)
+    sent = out[1].message
+    assert isinstance(sent, ConnectionSetupRequest)
+    assert (out[1].dst, sent.connection, sent.responder, sent.attempt) == ("b", "c2", "c", 1)
+    assert [h.node for h in sent.hops] == ["a"]
+    assert out[2] == ConnectionEvent(
+        "c3", "rejected", 7, "a is busy: 4 of 8 memories toward b free"
+    )
+    # Retried after a back-off uniform in [0, 1 ms) (the manager's generator, seed 0), plus
+    # 1 ps so that a zero draw still waits.
+    assert out[3] == Wake(s_to_ps(np.random.default_rng(0).uniform(0.0, 1e-3)) + 1, "c3")
+    assert mgr.progress("c3") == "waiting to retry after 1 attempts"
+    assert list(mgr.waiting_for_routes) == ["c1"]
+    assert mgr.held == {"b": 4}
+    assert mgr.on_message("d", c, 9) == []

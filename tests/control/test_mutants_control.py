@@ -6,10 +6,25 @@ from __future__ import annotations
 
 import math
 
+import networkx as nx
 import pytest
 
-from qrna.control import LinkState, RoutingDaemon, estimate
+from qrna.control import (
+    ControlError,
+    LinkState,
+    Network,
+    RoutingDaemon,
+    estimate,
+    line_network,
+    links_from_graph,
+)
+from qrna.control._delays import _ROWS, ClassicalDelays
+from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import HopRecord, LinkStateAdvertisement
+from qrna.hardware import QNIC
+from qrna.link import PairName
+from qrna.physics import GateNoise
+from qrna.rules import PairDelivered
 
 
 def _link(neighbour: str, km: float) -> LinkState:
@@ -158,3 +173,114 @@ def test_estimate_caps_t2_at_twice_t1_on_a_one_link_path() -> None:
     assert fidelity == pytest.approx(expected, rel=1e-12, abs=1e-12)
     assert rate == 300.0
     assert 0.9 < expected < 0.99
+
+
+def test_estimate_defaults_to_one_memory_and_a_dead_link_delivers_nothing() -> None:
+    """Without ``memories`` the estimate is the one-memory closed form (not two memories'); a
+    path with a link at 0 Hz (link monitoring saw no pair) expects neither fidelity nor rate."""
+    fidelity, rate = estimate(_chain(), "dejmps", 0, "nested", "dejmps", 0)
+    assert fidelity == pytest.approx(_closed_form(1), rel=1e-12, abs=1e-12)
+    assert abs(fidelity - _closed_form(2)) > 1e-3
+    assert rate == R2
+    dead = (_chain()[0], _chain()[1], _hop("c", T2[2], LinkState("b", 0.0, W2, 14.0, L2)))
+    assert estimate(dead, "dejmps", 0, "nested", "dejmps", 0) == (0.0, 0.0)
+
+
+def test_a_database_holds_only_what_it_took_of_a_shared_store() -> None:
+    """Two databases over one store: the origin one of them took is known to the store, but
+    the other holds none of it (seq 0, not ``in``); an origin nobody advertised is seq 0 too."""
+    store = LinkStateStore()
+    took, other = LinkStateDatabase(store), LinkStateDatabase(store)
+    assert took.offer(LinkStateAdvertisement("x", 3, ()))
+    assert (took.get_seq("x"), other.get_seq("x"), took.get_seq("nobody")) == (3, 0, 0)
+    assert "x" in took
+    assert "x" not in other
+    assert "nobody" not in took
+    assert 3 not in took  # not an address
+
+
+def test_the_delays_keep_the_rows_used_last() -> None:
+    """``ClassicalDelays`` keeps whole rows in a least-recently-used set of ``_ROWS``: on a
+    line of ``_ROWS`` + 4 nodes, rows n0 … n(_ROWS − 1), n0 again, then n(_ROWS) leave n1
+    out, and n0 and n(_ROWS) last."""
+    n = _ROWS + 4
+    g: nx.Graph[str] = nx.Graph()
+    for i in range(n - 1):
+        g.add_edge(f"n{i}", f"n{i + 1}", delay_s=1e-3)
+    d = ClassicalDelays(g)
+    for i in range(_ROWS):
+        assert d.row(f"n{i}")[f"n{n - 1}"] == pytest.approx((n - 1 - i) * 1e-3, rel=1e-12)
+    d.row("n0")
+    d.row(f"n{_ROWS}")
+    assert list(d._rows) == [f"n{i}" for i in range(2, _ROWS)] + ["n0", f"n{_ROWS}"]
+
+
+def test_a_duration_demand_ends_that_long_after_it_is_up_and_says_so() -> None:
+    """A 5 ms demand is torn down 5 ms (to the picosecond) after the connection is up, and
+    its "done" event says why."""
+    net = line_network(3, seed=1)
+    c = net.request("n0", "n2", fidelity=0.5, duration_s=0.005)
+    net.run(0.02)
+    report = net.reports()[c]
+    assert report.status == "done"
+    (up, done) = report.events
+    assert (up.kind, up.detail) == ("up", "n0-n1-n2")
+    assert (done.kind, done.detail) == ("done", "0.005 s elapsed")
+    assert done.t_ps - up.t_ps == 5 * 10**9
+
+
+def test_an_unknown_node_has_no_delays_and_the_error_names_it() -> None:
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", delay_s=1e-3)
+    g.add_node("lone")
+    d = ClassicalDelays(g)
+    with pytest.raises(KeyError) as src:
+        d["zz"]
+    assert src.value.args == ("zz",)
+    with pytest.raises(KeyError) as dst:
+        d["a"]["lone"]
+    assert dst.value.args == ("lone",)
+    assert d["a"]["b"] == 1e-3
+
+
+def test_a_delivered_half_reads_with_its_qnics_readout_error() -> None:
+    """One ideal link a–c (Φ+ to 1e-9, no swap): each end reads its half in Z on arrival and
+    gives it back. Each readout flips its bit with probability r = 0.2 independently, so the
+    two bits differ with 2r(1 − r) = 0.32, within 4 standard errors over 400 pairs (without
+    the readout error they would always agree)."""
+    qnic = QNIC(8, gate_noise=GateNoise(readout_error=0.2))
+    net = Network(links_from_graph(nx.path_graph(["a", "c"]), qnic=qnic), seed=4)
+    cid = net.request("a", "c", fidelity=0.5, pairs=400)
+    bits: dict[str, dict[PairName, int]] = {"a": {}, "c": {}}
+
+    def read(node: str, d: PairDelivered) -> None:
+        assert d.qubit is not None
+        bits[node][d.name] = net.measure(node, d.qubit, "Z")
+        net.release(d.qubit)
+
+    for node in bits:
+        net.attach(cid, node, lambda d, node=node: read(node, d), hold=True)
+    net.run(0.5)
+    pairs = [p for p in net.ledger.delivered if p.connection == cid]
+    assert len(pairs) >= 400
+    assert min(p.weights[0] for p in pairs) > 1 - 1e-9
+    both = sorted(set(bits["a"]) & set(bits["c"]))
+    assert len(both) >= 400
+    differ = sum(bits["a"][n] != bits["c"][n] for n in both) / len(both)
+    assert abs(differ - 0.32) <= 4 * math.sqrt(0.32 * 0.68 / len(both)), differ
+
+
+def test_attach_without_hold_gives_each_half_back_and_refuses_an_unknown_connection() -> None:
+    """By default (no ``hold``) a delivered half goes back right after the handler: nothing
+    is left held when the connection is done. An unknown connection is named."""
+    net = line_network(3, seed=2)
+    cid = net.request("n0", "n2", fidelity=0.5, pairs=5)
+    seen: list[PairDelivered] = []
+    net.attach(cid, "n0", seen.append)
+    net.attach(cid, "n2", seen.append)
+    net.run(0.05)
+    assert len(seen) >= 10
+    assert not any(net.store.holds(d.qubit) for d in seen if d.qubit is not None)
+    assert net.leaks() == []
+    with pytest.raises(ControlError, match=r"^no connection 'zz' was requested$"):
+        net.attach("zz", "n0", seen.append)

@@ -142,6 +142,8 @@ def test_schema_accepts_encoded_rulesets_and_rejects_bad_ones() -> None:
     bad = json.loads(json.dumps(good))
     bad["stages"][0]["rules"][0]["action"]["colour"] = "red"
     assert not validator.is_valid(bad)
+    for not_an_object in ([], "ruleset", 1, None):
+        assert not validator.is_valid(not_an_object), not_an_object
 
 
 def _mutate(path: list[object], value: object, delete: bool = False) -> str:
@@ -434,3 +436,22 @@ def test_the_schema_refuses_what_its_constraints_state() -> None:
             target = target[key]
         target[path[-1]] = value
         assert not validator.is_valid(data), path
+
+
+def test_an_items_description_is_its_docstrings_first_paragraph() -> None:
+    """The schema describes a clause or action by its docstring's first paragraph only, and
+    by nothing when the class has no docstring."""
+    from qrna.rules._codec import _item_schema
+
+    @dataclasses.dataclass(frozen=True)
+    class Probe:
+        """First paragraph,
+        two lines.
+
+        Second paragraph."""
+
+        partner: str
+
+    assert _item_schema(Probe)["description"] == "First paragraph,\n        two lines."
+    Probe.__doc__ = None
+    assert _item_schema(Probe)["description"] == ""

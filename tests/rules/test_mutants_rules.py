@@ -16,6 +16,7 @@ from qrna.rules import (
     Rule,
     RuleEngine,
     RuleSet,
+    RuleSetError,
     Send,
     Stage,
     Swap,
@@ -88,3 +89,23 @@ def test_the_kept_pairs_estimate_is_the_closed_form_of_both_inputs() -> None:
     delivered = _purify_then_deliver(kept - 1e-9)
     assert [d.name for d in delivered] == [PairName("ab", 10)]
     assert _purify_then_deliver(kept + 1e-9) == []
+
+
+def test_a_chain_link_end_refuses_to_measure_for_link_monitoring() -> None:
+    """A chain's link endpoints do no link monitoring: a measurement asked of them is a bug,
+    and says so."""
+    from qrna.rules._chain_sim import _NoMeasure
+
+    with pytest.raises(RuleSetError, match=r"^link monitoring is off on chain links$"):
+        _NoMeasure().measure(("n0", 0), "Z")  # type: ignore[arg-type]
+
+
+def test_releasing_a_half_the_teardown_freed_already_frees_nothing() -> None:
+    """An application may release a held half after its connection was torn down and the
+    half freed: the ledger knows it no longer and frees nothing a second time."""
+    from qrna.rules._delivery import DeliveryLedger
+
+    freed: list[object] = []
+    ledger = DeliveryLedger(None, freed.append)  # type: ignore[arg-type]
+    ledger.release(("b", 0))  # type: ignore[arg-type]
+    assert freed == []

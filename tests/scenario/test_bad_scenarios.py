@@ -890,3 +890,27 @@ def test_verify_input_errors_name_the_file_and_field(tmp_path: Path) -> None:
         result = runner.invoke(app, ["verify", str(path)])
         assert result.exit_code == 2, (name, result.output)
         assert result.stderr == f"error: {path}: {message}\n"
+
+
+def test_an_unnamed_connection_takes_c_and_its_position_and_a_clash_is_named() -> None:
+    """Traffic without a name is c1, c2, … by position (from 1): the second entry, unnamed,
+    is c2 and clashes with a first entry named "c2"; named "c1" it clashes with the first,
+    unnamed."""
+    from qrna.scenario import ScenarioError, build_network, load_scenario
+    from qrna.scenario._run import check_traffic
+
+    for first, second in (("c2", None), (None, "c1")):
+        data = _base()
+        entries = [dict(data["traffic"][0]), {"initiator": "c", "responder": "a", "pairs": 5}]
+        for entry, name in zip(entries, (first, second), strict=True):
+            if name is not None:
+                entry["name"] = name
+        data["traffic"] = entries
+        s = load_scenario(data)
+        with pytest.raises(ScenarioError) as err:
+            check_traffic(s, build_network(s))
+        clash = first or second
+        assert (err.value.path, err.value.message) == (
+            "traffic[1].name",
+            f"connection name {clash!r} is used twice",
+        )

@@ -30,7 +30,7 @@ def _pairs(last_s: float, *fidelities: float) -> ConnectionPairs:
     for x in fidelities:
         f.add(x)
         latency.add(0.001)
-    return ConnectionPairs(f, latency, 0, round(last_s * PS))
+    return ConnectionPairs(f, latency, round(last_s * PS))
 
 
 def _summary(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 
+import networkx as nx
 import pytest
 
+from qrna.control import Network, links_from_graph
 from qrna.link import herald_model
 from qrna.scenario import load_scenario, run
 from qrna.scenario._run import _links
@@ -56,3 +58,13 @@ def test_no_simulated_time_gives_rate_zero() -> None:
     lines = _links(_network(), 0.0)
     assert [line["rate_hz"] for line in lines] == [0.0, 0.0]
     assert all(not math.isnan(line["fidelity_mean"]) for line in lines)
+
+
+def test_a_tree_lists_every_link_once_in_the_order_of_its_first_end() -> None:
+    """The tree a–m, m–x, m–y, y–b: a link is listed at its first end in name order, once,
+    and a node whose first link was listed already still lists its others (m's, y's)."""
+    g = nx.Graph([("a", "m"), ("m", "x"), ("m", "y"), ("y", "b")])
+    net = Network(links_from_graph(g), seed=1)
+    endpoints = [sorted(line["endpoints"]) for line in _links(net, 0.0)]
+    assert sorted(map(tuple, endpoints)) == sorted(tuple(sorted(e)) for e in g.edges)
+    assert endpoints == [["a", "m"], ["b", "y"], ["m", "x"], ["m", "y"]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,38 @@ def test_latency_is_the_mean_of_delivery_minus_creation(connection) -> None:  # 
     for p, latency in zip(rows, latencies, strict=True):
         assert p["latency_s"] == pytest.approx(latency, rel=REL)
     assert c["latency_s_mean"] == pytest.approx(statistics.fmean(latencies), rel=REL)
+
+
+@pytest.mark.parametrize("app", ["pairs", "teleport"])
+def test_traffic_starts_at_its_start_time_whatever_its_app(app: str) -> None:
+    """traffic.start_s = 4 ms: the request leaves then, for the plain pair service as for an
+    application, so everything the connection does happens after 4 ms (the default is 1 ms)."""
+    s = load_scenario(
+        "chain",
+        [
+            "topology.nodes=3",
+            "traffic.0.responder=n2",
+            f"traffic.0.app={app}",
+            "traffic.0.pairs=3",
+            "traffic.0.start_s=0.004",
+            "simulation.duration_s=0.02",
+        ],
+    )
+    r = run(s)
+    (c,) = r.summary["connections"]
+    assert c["status"] == "done"
+    events = r.network.reports()[c["id"]].events
+    assert events
+    assert min(e.t_ps for e in events) > 4 * 10**9
+
+
+def test_the_pair_file_is_a_hidden_parquet_file_in_pairs_dir(tmp_path: Path) -> None:
+    """The per-pair file goes where asked, hidden and named for what it is (the CLI puts it
+    beside the results folder, and a crash leaves it recognisable: ``.qrna-pairs-*.parquet``)."""
+    s = load_scenario("chain", ["topology.nodes=3", "traffic.0.responder=n2"])
+    r = run(s, pairs_dir=tmp_path)
+    f = r.pairs_file
+    assert f.parent == tmp_path
+    assert f.name.startswith(".qrna-pairs-")
+    assert f.name.endswith(".parquet")
+    assert list(tmp_path.iterdir()) == [f]

@@ -4,6 +4,7 @@ fidelity, the mean latency (delivery − creation) and the last delivery."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -90,3 +91,13 @@ def test_the_columns_keep_their_types_whatever_numbers_a_pair_carries(tmp_path: 
     assert table.schema.equals(PAIR_SCHEMA)
     assert table.column("fidelity").to_pylist() == [1.0, 0.9]
     assert table.column("w_phi_plus").to_pylist() == [1.0, 0.9]
+
+
+def test_the_default_batch_is_8192_rows(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.parquet"
+    recorder = PairRecorder(path)
+    for i in range(8193):
+        recorder.add(replace(PAIRS[0], name=PairName("n0", i + 1)))
+    recorder.close()
+    meta = pq.ParquetFile(path).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [8192, 1]

@@ -47,7 +47,6 @@ class ConnectionPairs:
 
     fidelity: RunningStats
     latency_s: RunningStats
-    first_ps: int
     last_ps: int
 
     @property
@@ -63,7 +62,6 @@ class PairRecorder:
     def __init__(self, path: Path, batch: int = 8192) -> None:
         self.path = path
         self.batch = batch
-        self.count = 0
         self.stats: dict[str, ConnectionPairs] = {}
         self._rows: list[DeliveredPair] = []
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(path, PAIR_SCHEMA)
@@ -71,12 +69,11 @@ class PairRecorder:
     def add(self, p: DeliveredPair) -> None:
         """One checked pair (a ``DeliveryLedger`` sink)."""
         self._rows.append(p)
-        self.count += 1
         latency = (p.delivered_ps - p.created_ps) * 1e-12
         s = self.stats.get(p.connection)
         if s is None:
             s = self.stats[p.connection] = ConnectionPairs(
-                RunningStats(), RunningStats(), p.delivered_ps, p.delivered_ps
+                RunningStats(), RunningStats(), p.delivered_ps
             )
         s.fidelity.add(p.fidelity)
         s.latency_s.add(latency)
