@@ -13,6 +13,7 @@ node. Successes plus failures are the attempts, always.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,22 +26,24 @@ def _tally(attempts: int, failures: int) -> dict[str, int]:
     return {"attempts": attempts, "successes": attempts - failures, "failures": failures}
 
 
+def _operations(tallies: Iterable[dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The swap and purification counts of engine tallies (``RuleEngine.counts``), summed."""
+    totals = dict.fromkeys(("swaps", "swaps_failed", "purifications", "purifications_failed"), 0)
+    for tally in tallies:
+        for key in totals:
+            totals[key] += tally[key]
+    return {
+        "swap": _tally(totals["swaps"], totals["swaps_failed"]),
+        "purification": _tally(totals["purifications"], totals["purifications_failed"]),
+    }
+
+
 def connection_counts(network: Network, cid: str) -> dict[str, dict[str, int]]:
     """Connection ``cid``'s link, swap and purification counts, over the nodes of its path."""
     n, k = network.sublinks.connection_counts(cid)
-    swaps = swaps_failed = purifications = purifications_failed = 0
-    for engine in network.engines.values():
-        tally = engine.counts.get(cid)
-        if tally is not None:
-            swaps += tally["swaps"]
-            swaps_failed += tally["swaps_failed"]
-            purifications += tally["purifications"]
-            purifications_failed += tally["purifications_failed"]
-    return {
-        "link": _tally(n, n - k),
-        "swap": _tally(swaps, swaps_failed),
-        "purification": _tally(purifications, purifications_failed),
-    }
+    engines = network.engines.values()
+    tallies = (e.counts[cid] for e in engines if cid in e.counts)
+    return {"link": _tally(n, n - k), **_operations(tallies)}
 
 
 def node_counts(network: Network) -> dict[str, dict[str, Any]]:
@@ -48,15 +51,7 @@ def node_counts(network: Network) -> dict[str, dict[str, Any]]:
     every connection."""
     out: dict[str, dict[str, Any]] = {}
     for node, engine in sorted(network.engines.items()):
-        totals = dict.fromkeys(
-            ("swaps", "swaps_failed", "purifications", "purifications_failed"), 0
-        )
-        for tally in engine.counts.values():
-            for key in totals:
-                totals[key] += tally[key]
-        if totals["swaps"] or totals["purifications"]:
-            out[node] = {
-                "swap": _tally(totals["swaps"], totals["swaps_failed"]),
-                "purification": _tally(totals["purifications"], totals["purifications_failed"]),
-            }
+        counts = _operations(engine.counts.values())
+        if counts["swap"]["attempts"] or counts["purification"]["attempts"]:
+            out[node] = counts
     return out

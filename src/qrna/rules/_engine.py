@@ -685,12 +685,11 @@ class RuleEngine:
             assert b.qubit is not None
             done = self.hardware.swap(a.qubit, b.qubit)
             self._count(cid, "swaps", done is None)
+            self._remove(conn, a)
+            self._remove(conn, b)
+            effects += [FreeQubit(a.qubit), FreeQubit(b.qubit)]
             if done is None:  # the Bell measurement failed: both pairs are lost
-                self._remove(conn, a)
-                self._remove(conn, b)
                 effects += [
-                    FreeQubit(a.qubit),
-                    FreeQubit(b.qubit),
                     Send(a.partner, FreeResource(cid, a.name)),
                     Send(b.partner, FreeResource(cid, b.name)),
                 ]
@@ -701,11 +700,7 @@ class RuleEngine:
             self._last_stamp = stamp
             new = PairName(self.node, stamp)
             f = werner_swap_fidelity(a.fidelity, b.fidelity)
-            self._remove(conn, a)
-            self._remove(conn, b)
             effects += [
-                FreeQubit(a.qubit),
-                FreeQubit(b.qubit),
                 Send(a.partner, SwapResult(cid, a.name, new, b.partner, frame, False, f)),
                 Send(b.partner, SwapResult(cid, b.name, new, a.partner, frame, True, f)),
             ]
