@@ -60,9 +60,9 @@ class SubLinks:
         self._released: set[tuple[str, str]] = set()
         self._keys: dict[str, set[tuple[str, frozenset[str]]]] = {}  # connection -> its links
         # What pruned (finished) connections leave behind: counts, not objects.
-        self._past_successes: dict[frozenset[str], int] = {}
-        self._past_attempts: dict[frozenset[str], int] = {}
-        self._past_counts: dict[str, tuple[int, int]] = {}  # connection -> attempts, successes
+        # (attempts, successes) per link's ends and per connection
+        self._past_links: dict[frozenset[str], tuple[int, int]] = {}
+        self._past_counts: dict[str, tuple[int, int]] = {}
         self._past_results: dict[tuple[str, str], LinkMonitor] = {}
 
     def reserve(self, node: str, eff: Reserve) -> None:
@@ -245,13 +245,10 @@ class SubLinks:
         for key in self._keys.pop(cid, set()):
             link = self.links.pop(key, None)
             if link is not None:
-                self._past_successes[key[1]] = self._past_successes.get(key[1], 0) + (
-                    link.successes
-                )
-                attempts = link.attempts
-                self._past_attempts[key[1]] = self._past_attempts.get(key[1], 0) + attempts
+                n, k = self._past_links.get(key[1], (0, 0))
+                self._past_links[key[1]] = (n + link.attempts, k + link.successes)
                 n, k = self._past_counts.get(cid, (0, 0))
-                self._past_counts[cid] = (n + attempts, k + link.successes)
+                self._past_counts[cid] = (n + link.attempts, k + link.successes)
             self._reserved.pop(key, None)
             for node in key[1]:
                 self._released.discard((cid, node))
@@ -272,15 +269,17 @@ class SubLinks:
 
     def generated(self, a: str, b: str) -> int:
         """Pairs link a-b generated, over every connection."""
-        key = frozenset((a, b))
-        live = sum(link.successes for (_, ends), link in self.links.items() if ends == key)
-        return live + self._past_successes.get(key, 0)
+        return self.link_counts(a, b)[1]
 
-    def attempted(self, a: str, b: str) -> int:
-        """Attempts link a-b made (one per filled time bin and round), over every connection."""
+    def link_counts(self, a: str, b: str) -> tuple[int, int]:
+        """Attempts link a-b made (one per filled time bin and round) and the pairs they
+        heralded, over every connection."""
         key = frozenset((a, b))
-        live = sum(link.attempts for (_, ends), link in self.links.items() if ends == key)
-        return live + self._past_attempts.get(key, 0)
+        n, k = self._past_links.get(key, (0, 0))
+        for (_, ends), link in self.links.items():
+            if ends == key:
+                n, k = n + link.attempts, k + link.successes
+        return n, k
 
     def connection_counts(self, cid: str) -> tuple[int, int]:
         """Link attempts and successes (pairs heralded) for connection ``cid``, over its links."""

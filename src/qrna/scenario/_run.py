@@ -431,7 +431,7 @@ def _links(network: Network, duration: float) -> list[dict[str, Any]]:
             if spec.id in seen:
                 continue
             seen.add(spec.id)
-            generated = network.sublinks.generated(spec.a.address, spec.b.address)
+            attempts, generated = network.sublinks.link_counts(spec.a.address, spec.b.address)
             model = herald_model(spec)
             out.append(
                 {
@@ -439,7 +439,7 @@ def _links(network: Network, duration: float) -> list[dict[str, Any]]:
                     "type": spec.type.value,
                     "length_km": spec.fibre.length_km,
                     "success_probability": model.p_success,
-                    "attempts": network.sublinks.attempted(spec.a.address, spec.b.address),
+                    "attempts": attempts,
                     "pairs_generated": generated,
                     "rate_hz": generated / duration if duration > 0 else 0.0,
                     "fidelity_mean": model.state.fidelity,
