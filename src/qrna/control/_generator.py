@@ -300,6 +300,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     swapped: dict[tuple[str, int, str], _Segment] = {}
     meas_end = hops[0].is_meas or hops[-1].is_meas
     weighed = 0
+    least = math.inf  # the fewest memories a plan allowed (and not purifying at a MEAS end) needs
     space = _space(request)
     orders = {order for _, _, order, _, _ in space}
     for link_scheme, link_rounds, order, e2e_scheme, e2e_rounds in space:
@@ -308,7 +309,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         if meas_end and (link_rounds or e2e_rounds):
             continue  # a MEAS end holds no qubits to purify with
         pairs = (SCHEMES[link_scheme].pairs, SCHEMES[e2e_scheme].pairs)
-        if memories_needed(link_rounds, e2e_rounds, *pairs) > memories:
+        need = memories_needed(link_rounds, e2e_rounds, *pairs)
+        least = min(least, need)
+        if need > memories:
             continue  # it would hold every memory with pairs waiting for partners, forever
         weighed += 1
         # estimate(hops, link_scheme, link_rounds, order, e2e_scheme, e2e_rounds, memories),
@@ -360,20 +363,16 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             "its halves on arrival and holds none to purify with",
         )
     elif not weighed:
-        need = min(
-            memories_needed(lr, er, SCHEMES[ls].pairs, SCHEMES[es].pairs)
-            for ls, lr, _, es, er in space
-        )
-        if need > request.memories:  # what it reserves can never be enough: no retry helps
+        if least > request.memories:  # what it reserves can never be enough: no retry helps
             return Rejected(
                 RejectReason.FIDELITY_UNREACHABLE,
-                f"the request's plan needs {need} memories per QNIC; it reserves "
+                f"the request's plan needs {least} memories per QNIC; it reserves "
                 f"{request.memories}",
             )
         return Rejected(
             RejectReason.NO_RESOURCES,
             f"no plan the request allows fits {memories} free memories per QNIC on "
-            f"{_path_text(path)} (it needs {need})",
+            f"{_path_text(path)} (it needs {least})",
         )
     elif any(h.swap_success_probability == 0 for h in hops[1:-1]):
         return Rejected(
