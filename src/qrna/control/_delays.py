@@ -28,11 +28,14 @@ from __future__ import annotations
 import heapq
 import math
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import networkx as nx
 
 __all__ = ["ClassicalDelays"]
 
+_N = TypeVar("_N", int, float)
 _ROWS = 64  # whole rows kept (each is N floats)
 _ROW_AFTER = 2  # a source's destinations found one by one before its whole row is taken
 
@@ -169,13 +172,14 @@ def _spread(adj: dict[str, list[tuple[str, float]]], source: str) -> dict[str, f
 
 
 def _dijkstra(
-    adj: dict[str, list[tuple[str, float]]], source: str, target: str | None = None
-) -> dict[str, float]:
+    adj: Mapping[str, Sequence[tuple[str, _N]]], source: str, target: str | None = None
+) -> dict[str, _N]:
     """Least delays from ``source``, settled in order until ``target`` is (or all are): the
-    additions of networkx's ``_dijkstra_multisource``, in its order."""
-    dist: dict[str, float] = {}
-    seen: dict[str, float] = {source: 0}
-    fringe: list[tuple[float, int, str]] = [(0, 0, source)]
+    additions of networkx's ``_dijkstra_multisource``, in its order. Weights are seconds
+    here, integer picoseconds for ``Flooding``."""
+    dist: dict[str, _N] = {}
+    seen: dict[str, _N] = {source: 0}
+    fringe: list[tuple[_N, int, str]] = [(0, 0, source)]
     count = 1
     while fringe:
         d, _, v = heapq.heappop(fringe)
@@ -184,7 +188,7 @@ def _dijkstra(
         dist[v] = d
         if v == target:
             break
-        for u, cost in adj[v]:
+        for u, cost in adj.get(v, ()):
             vu = d + cost
             if u not in dist and (u not in seen or vu < seen[u]):
                 seen[u] = vu

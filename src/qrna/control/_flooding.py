@@ -50,11 +50,11 @@ Example:
 
 from __future__ import annotations
 
-import heapq
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from qrna.control._delays import _dijkstra
 from qrna.control._messages import LinkStateAdvertisement
 
 if TYPE_CHECKING:
@@ -239,30 +239,15 @@ def _recent(
     node: str,
     edges: Mapping[str, Sequence[tuple[str, int]]],
 ) -> dict[str, int]:
-    """``_dijkstra(node, edges)``, kept among the ``_ROWS`` most recently used ``rows``."""
+    """``_dijkstra(edges, node)``, kept among the ``_ROWS`` most recently used ``rows``."""
     row = rows.get(node)
     if row is None:
-        row = rows[node] = _dijkstra(node, edges)
+        row = rows[node] = _dijkstra(edges, node)
         if len(rows) > _ROWS:
             rows.popitem(last=False)
     else:
         rows.move_to_end(node)
     return row
-
-
-def _dijkstra(source: str, edges: Mapping[str, Sequence[tuple[str, int]]]) -> dict[str, int]:
-    """Least sum of integer weights from ``source`` to every node it reaches over ``edges``."""
-    dist: dict[str, int] = {}
-    fringe = [(0, source)]
-    while fringe:
-        d, v = heapq.heappop(fringe)
-        if v in dist:
-            continue
-        dist[v] = d
-        for u, w in edges.get(v, ()):
-            if u not in dist:
-                heapq.heappush(fringe, (d + w, u))
-    return dist
 
 
 def _pieces(into: Mapping[str, Sequence[tuple[str, int]]]) -> list[list[str]]:
@@ -299,8 +284,8 @@ def _reach_ps(
     reach: dict[str, int | None] = {}
     for piece in _pieces(into):
         pivot = min(piece)
-        to_pivot = _dijkstra(pivot, into)
-        from_pivot = _dijkstra(pivot, out)
+        to_pivot = _dijkstra(into, pivot)
+        from_pivot = _dijkstra(out, pivot)
         bound = None
         if len(to_pivot) == len(piece) and len(from_pivot) == len(piece):
             bound = max(to_pivot.values()) + max(from_pivot.values())
