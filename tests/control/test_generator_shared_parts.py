@@ -1,7 +1,8 @@
-"""The generator computes the parts its 36 candidate plans share once (link purification per
-round count, the swap tree per round count and order); its chosen plan must carry exactly what
-``estimate`` gives for that plan, and a refusal the best fidelity ``estimate`` gives of any plan
-the memories allow: on random paths with asymmetric links (not Werner), noisy gates, T1 and T2."""
+"""The generator computes the parts its candidate plans share once (link purification per
+round count, the swap tree per round count, order and segment purification); its chosen plan
+must carry exactly what ``estimate`` gives for that plan, and a refusal the best fidelity
+``estimate`` gives of any plan the memories allow: on random paths with asymmetric links (not
+Werner), noisy gates, T1 and T2."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from qrna.control._generator import (
     memories_needed,
 )
 from qrna.control._messages import ConnectionSetupRequest, HopRecord
+from qrna.rules import segment_levels
 
 
 @st.composite
@@ -61,6 +63,15 @@ def _paths(draw: st.DrawFn) -> tuple[HopRecord, ...]:
     return tuple(hops)
 
 
+def _segment_rounds(n: int, order: str) -> list[tuple[int, ...]]:
+    """The generator's documented search over segment purification: every combination of
+    0-2 rounds per level up to three levels below the top, else the same at every level."""
+    depth = max(segment_levels(n, order).values(), default=0)
+    if depth <= 3:
+        return list(itertools.product(range(3), repeat=depth))
+    return [(r,) * depth for r in range(3)]
+
+
 @settings(max_examples=40, deadline=None)
 @given(hops=_paths(), target=st.floats(0.5, 0.99), memories=st.integers(1, 5))
 def test_the_plan_carries_estimate_numbers(
@@ -80,15 +91,18 @@ def test_the_plan_carries_estimate_numbers(
             plan.e2e_scheme,
             plan.e2e_rounds,
             result.memories,
+            segment_rounds=plan.segment_rounds,
+            segment_schemes=plan.segment_schemes,
         )
         assert (plan.fidelity, plan.rate_hz) == (fidelity, rate)
         assert fidelity >= target
     else:
         assert isinstance(result, Rejected)
         best = max(
-            estimate(hops, "dejmps", lr, order, "dejmps", er, memories)[0]
+            estimate(hops, "dejmps", lr, order, "dejmps", er, memories, segment_rounds=seg)[0]
             for lr, order, er in itertools.product(range(4), SWAP_ORDERS, range(3))
-            if memories_needed(lr, er) <= memories
+            for seg in _segment_rounds(len(hops), order)
+            if memories_needed(lr, er, segments=[(r, 2) for r in seg]) <= memories
         )
         assert result.detail.endswith(f"the best plan gives {best:.4f}")
 

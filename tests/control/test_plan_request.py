@@ -82,6 +82,50 @@ def test_a_forced_plan_is_followed_exactly_in_the_installed_rulesets() -> None:
     assert (report.status, report.delivered >= 3) == ("done", True)
 
 
+def test_a_forced_segment_plan_is_followed_and_its_rulesets_verify() -> None:
+    """Sequential on four nodes: n1 makes (n0, n2), which the plan purifies once by single
+    selection X before n2 swaps it with the last link. The plan and every RuleSet say so,
+    the RuleSets pass every interleaving with the network's latencies and discard timers,
+    and the pairs come."""
+    forced = PlanRequest("dejmps", 0, "sequential", "dejmps", 0, (1,), ("single_x",))
+    net, answers = _captured({})
+    c = net.request("n0", "n3", 0.5, pairs=3, memories=8, plan=forced)
+    report = net.run(0.05).connections[c]
+    (answer,) = answers
+    assert isinstance(answer, Accepted)
+    assert (answer.plan.segment_rounds, answer.plan.segment_schemes) == ((1,), ("single_x",))
+    rs = answer.rulesets
+    assert _actions(rs["n0"]) == [["purify n2 single_x"], ["deliver n3"]]
+    assert _actions(rs["n1"]) == [["swap n0 n2"]]
+    assert _actions(rs["n2"]) == [["purify n0 single_x", "promote n3"], ["swap n0 n3"]]
+    assert _actions(rs["n3"]) == [["deliver n0"]]
+    nodes = [f"n{i}" for i in range(4)]
+    latencies = {(x, y): net.delay_s.delay_s(x, y) for x in nodes for y in nodes if x != y}
+    assert verify(rs, latencies, chain=nodes, explore=True) == []
+    assert (report.status, report.delivered >= 3) == ("done", True)
+
+
+def test_a_segment_plan_for_more_levels_than_the_path_has_is_refused_saying_so() -> None:
+    """Nested on four nodes has one level below the top (n2 makes (n1, n3)): a plan
+    purifying level 2 cannot be followed there (levels listed with 0 rounds are no
+    purification, and allowed)."""
+    for rounds, accepted in (((1, 1), False), ((0, 0, 0), True)):
+        net, answers = _captured({})
+        plan = PlanRequest(swap_order="nested", segment_rounds=rounds)
+        net.request("n0", "n3", 0.5, pairs=1, memories=8, plan=plan)
+        net.run(0.002)
+        (answer,) = answers
+        if accepted:
+            assert isinstance(answer, Accepted)
+            assert answer.plan.segment_rounds == ()
+        else:
+            assert isinstance(answer, Rejected)
+            assert answer.detail == (
+                "the request's plan purifies segments at 2 swap levels; n0-n1-n2-n3 has "
+                "fewer below the top"
+            )
+
+
 def test_a_partial_plan_narrows_the_choice() -> None:
     """Only the swap order given: the generator picks the rest, as it would with the order
     free, among the sequential plans; without the hint it picks nested."""
@@ -201,6 +245,26 @@ def test_best_effort_never_takes_a_separable_pair() -> None:
         (
             lambda: PlanRequest(e2e_scheme={"name": "dejmps"}),  # type: ignore[arg-type]
             r"^PlanRequest\.e2e_scheme=\{'name': 'dejmps'\}; expected one of bbpssw, ",
+        ),
+        (
+            lambda: PlanRequest(segment_rounds=(1, -2)),
+            r"^PlanRequest\.segment_rounds has -2; expected integers >= 0$",
+        ),
+        (
+            lambda: PlanRequest(segment_rounds=(1,), segment_schemes=("dejmps", "bbpssw")),
+            r"^PlanRequest\.segment_schemes=\['dejmps', 'bbpssw'\] needs segment_rounds with",
+        ),
+        (
+            lambda: PlanRequest(segment_schemes=("dejmps",)),
+            r"^PlanRequest\.segment_schemes=\['dejmps'\] needs segment_rounds",
+        ),
+        (
+            lambda: PlanRequest(segment_rounds=(1,), segment_schemes=("nope",)),
+            r"^PlanRequest\.segment_schemes has 'nope'; expected one of bbpssw, ",
+        ),
+        (
+            lambda: PlanRequest(segment_rounds=3),  # type: ignore[arg-type]
+            r"^PlanRequest\.segment_rounds=3; expected a list or None$",
         ),
         (
             lambda: ConnectionSetupRequest("c", "a", "b", 0.9, pairs=1, best_effort=1),  # type: ignore[arg-type]

@@ -105,11 +105,23 @@ def test_a_failed_or_pending_connection_says_why() -> None:
 
 
 def test_the_plan_is_reported_as_the_generator_made_it() -> None:
-    plan = Plan("dejmps", 2, "nested", "bbpssw", 1, 0.0125, 0.8675, 431.5)
+    plan = Plan(
+        "dejmps",
+        2,
+        "nested",
+        "bbpssw",
+        1,
+        0.0125,
+        0.8675,
+        431.5,
+        segment_rounds=(0, 2),
+        segment_schemes=("dejmps", "double_z"),
+    )
     c = _summary(_report("c", "up", ("up", 2.0, "")), None, plan=plan)
     assert c["plan"] == {
         "link_purification": "2 x dejmps",
         "swap_order": "nested",
+        "segment_purification": ["0 x dejmps", "2 x double_z"],
         "e2e_purification": "1 x bbpssw",
         "discard_after_s": 0.0125,
         "estimated_fidelity": 0.8675,

@@ -165,3 +165,40 @@ def test_best_effort_under_a_plan_says_the_plan_not_every_plan_misses() -> None:
         "best effort: no plan the request allows reaches 0.97; the nearest, taken, is "
         f"estimated at {estimate:.4f}"
     )
+
+
+@pytest.mark.parametrize(
+    ("plan", "match"),
+    [
+        ({"segment_rounds": [1], "segment_schemes": ["dejmps", "bbpssw"]}, "segment_schemes has 2"),
+        ({"segment_schemes": ["dejmps"]}, "segment_schemes has 1 entries; give segment_rounds"),
+        ({"segment_rounds": [6]}, "less than or equal to 5"),
+        ({"segment_rounds": [1], "segment_schemes": ["dejmp"]}, "segment_schemes.0"),
+    ],
+)
+def test_a_bad_segment_plan_in_a_scenario_is_refused_naming_it(
+    plan: dict[str, Any], match: str
+) -> None:
+    data = copy.deepcopy(BASE)
+    data["traffic"][0]["plan"] = plan
+    with pytest.raises(ValueError, match=match):
+        Scenario.model_validate(data)
+
+
+def test_a_segment_plan_from_a_scenario_file_reaches_the_generator(tmp_path: Path) -> None:
+    """Written in YAML-compatible JSON as a user would, on a 3-node path: no level lies below
+    the top there, so levels of 0 rounds are accepted and the summary lists none."""
+    data = copy.deepcopy(BASE)
+    data["traffic"] = [
+        {
+            "initiator": "a",
+            "responder": "c",
+            "pairs": 5,
+            "fidelity": 0.5,
+            "plan": {"segment_rounds": [0], "segment_schemes": ["double_z"]},
+        }
+    ]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    (c,) = run(load_scenario(path)).summary["connections"]
+    assert (c["status"], c["plan"]["segment_purification"]) == ("done", [])

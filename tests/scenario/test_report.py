@@ -215,6 +215,7 @@ def test_plan_table_per_connection(three_apps: tuple[Results, _Tables, str]) -> 
         "hops",
         "link purification",
         "swap order",
+        "segment purification (per level)",
         "end-to-end purification",
         "discard timer (ms)",
         "estimated fidelity",
@@ -230,6 +231,7 @@ def test_plan_table_per_connection(three_apps: tuple[Results, _Tables, str]) -> 
         "2",
         "none",
         plan["swap_order"],
+        "none",  # two hops: the one swap makes the whole path, purified end to end
         "1 × DEJMPS",
         f"{plan['discard_after_s'] * 1e3:.3g}",
         f"{plan['estimated_fidelity']:.4f}",

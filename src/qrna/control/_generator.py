@@ -6,14 +6,16 @@ behind them — or ``Rejected`` with a reason. Any callable of that shape is a g
 scenario names one (``load_generator``, which decides what a name may import).
 
 ``default_generator`` searches link purification rounds (0–3, DEJMPS recurrence), swap order
-(nested, sequential) and end-to-end purification rounds (0–2). For each it estimates, from the
-records alone, the delivered state — links purified, swapped in order with each swapping
-node's gate noise, memory decoherence over the expected wait (see ``estimate``), end-to-end
-purification — and the rate. It picks the plan that reaches the requested fidelity at the
-highest estimated rate (ties: fewer operations, nested first), sets discard timers well above
-every one-way latency on the path and ordered up the swap hierarchy (so ``qrna verify``
-passes: no end gives up on a pair its partner may still swap), and rejects, with the best
-fidelity it could find, a target no plan reaches.
+(nested, sequential), purification of the segments each swap level makes (0–2 rounds per
+level, the nested scheme of Dür and Briegel: every combination up to three levels below the
+top, the same rounds at every level beyond) and end-to-end purification rounds (0–2). For
+each it estimates, from the records alone, the delivered state — links purified, swapped in
+order with each swapping node's gate noise, segments purified, memory decoherence over the
+expected wait (see ``estimate``), end-to-end purification — and the rate. It picks the plan
+that reaches the requested fidelity at the highest estimated rate (ties: fewer operations,
+nested first), sets discard timers well above every one-way latency on the path and ordered
+up the swap hierarchy (so ``qrna verify`` passes: no end gives up on a pair its partner may
+still swap), and rejects, with the best fidelity it could find, a target no plan reaches.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
-from qrna.control._messages import ConnectionSetupRequest, HopRecord, RejectReason
+from qrna.control._messages import ConnectionSetupRequest, HopRecord, PlanRequest, RejectReason
 from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
-from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, swap_schedule
+from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, segment_levels, swap_schedule
 
 __all__ = [
     "Accepted",
@@ -52,11 +54,20 @@ class Plan:
     fidelity: float  # estimated delivered fidelity
     rate_hz: float  # estimated end-to-end pairs per second
     best_effort: bool = False  # taken though its estimate is below the requested fidelity
+    # Rounds and scheme of segment purification per swap level below the top (level 1 first;
+    # levels past the end are not purified).
+    segment_rounds: tuple[int, ...] = ()
+    segment_schemes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for scheme in (self.link_scheme, self.e2e_scheme):
+        for scheme in (self.link_scheme, self.e2e_scheme, *self.segment_schemes):
             if scheme not in SCHEMES:
                 raise ControlError(f"Plan: scheme {scheme!r} is not one of {sorted(SCHEMES)}")
+        if len(self.segment_schemes) != len(self.segment_rounds):
+            raise ControlError(
+                f"Plan: segment_schemes={self.segment_schemes!r} must name one scheme per "
+                f"level of segment_rounds={self.segment_rounds!r}"
+            )
         if self.swap_order not in SWAP_ORDERS:
             raise ControlError(f"Plan: swap_order={self.swap_order!r}; expected {SWAP_ORDERS}")
 
@@ -128,26 +139,36 @@ def _wait(rate_hz: float, memories: int, latency_s: float) -> float:
 
 
 def memories_needed(
-    link_rounds: int, e2e_rounds: int, link_pairs: int = 2, e2e_pairs: int = 2
+    link_rounds: int,
+    e2e_rounds: int,
+    link_pairs: int = 2,
+    e2e_pairs: int = 2,
+    segments: Sequence[tuple[int, int]] = (),
 ) -> int:
     """Memories per QNIC a plan needs so that its pairs can always find partners.
 
     Recurrence purification joins ``pairs`` pairs (2; 3 for double selection) of the same
     round. Built greedily, a round-r link pair needs (pairs − 1)·r + 1 memories at each end
     (pairs − 1 held at each round below it, and one more to make the last); an end node holds
-    up to (pairs − 1)·``e2e_rounds`` end-to-end pairs besides while it builds the next. With
-    fewer memories, pairs of different rounds can fill every memory, none with a partner of
-    its own round: the connection would stall until discard.
+    up to (pairs − 1)·``e2e_rounds`` end-to-end pairs besides while it builds the next, and
+    likewise (pairs − 1)·rounds for each purified swap level of ``segments`` ((rounds, pairs)
+    per level): a chain end is an end of a segment at every level. With fewer memories,
+    pairs of different rounds can fill every memory, none with a partner of its own round:
+    the connection would stall until discard.
 
     >>> memories_needed(0, 0), memories_needed(2, 0), memories_needed(1, 2)
     (1, 3, 4)
     >>> memories_needed(1, 1, 3)  # double selection at link level
     4
+    >>> memories_needed(1, 0, segments=[(1, 2), (2, 2)])  # and segments at two levels
+    5
     """
-    return (link_pairs - 1) * link_rounds + (e2e_pairs - 1) * e2e_rounds + 1
+    held = sum((pairs - 1) * rounds for rounds, pairs in segments)
+    return (link_pairs - 1) * link_rounds + (e2e_pairs - 1) * e2e_rounds + held + 1
 
 
 _Segment = tuple[BellDiagonal, float]  # (state, rate in Hz)
+_Levels = tuple[tuple[int, str], ...]  # (rounds, scheme) of segment purification per level
 
 
 def estimate(
@@ -158,6 +179,9 @@ def estimate(
     e2e_scheme: str,
     e2e_rounds: int,
     memories: int = 1,
+    *,
+    segment_rounds: Sequence[int] = (),
+    segment_schemes: Sequence[str] | None = None,
 ) -> tuple[float, float]:
     """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
 
@@ -168,12 +192,17 @@ def estimate(
     deliberately pessimistic mean, since the oldest pair is used first and with ``memories``
     memories a queue can hold that many pairs ahead of it (end-to-end rounds too, with the
     path's latency). Between the last swap and delivery, the end-to-end pair waits the path's
-    latency, for the swap's result to reach both ends.
+    latency, for the swap's result to reach both ends. A segment a swap makes below the top
+    is purified as a link is (``segment_rounds[k - 1]`` rounds of ``segment_schemes[k - 1]``
+    at level k; DEJMPS by default), its two ends waiting for the segment's pairs and bits.
     """
     links = _links(hops, link_scheme, link_rounds, memories)
     if links is None:
         return 0.0, 0.0
-    swapped = _swapped(hops, links, swap_order, memories)
+    rounds = tuple(segment_rounds)
+    schemes = ("dejmps",) * len(rounds) if segment_schemes is None else tuple(segment_schemes)
+    segments = tuple(zip(rounds, schemes, strict=True))
+    swapped = _swapped(hops, links, _Tree.of(hops, swap_order), memories, segments)
     return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)
 
 
@@ -212,26 +241,71 @@ def _latencies(hops: tuple[HopRecord, ...]) -> list[float]:
     return latency
 
 
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """A path's swap tree in one order, for ``_swapped``: each swap as (mid, left, right,
+    level), smaller segments first (a segment's halves before it; the whole path's level is
+    one past every intermediate one), the cumulative latency to each hop and each hop's gate
+    noise."""
+
+    steps: tuple[tuple[int, int, int, int], ...]
+    latency: tuple[float, ...]
+    noise: tuple[GateNoise, ...]
+
+    @classmethod
+    def of(cls, hops: tuple[HopRecord, ...], order: str) -> _Tree:
+        n = len(hops)
+        levels = segment_levels(n, order)
+        top = max(levels.values(), default=0) + 1
+        swaps = sorted(swap_schedule(n, order).items(), key=lambda kv: kv[1][1] - kv[1][0])
+        steps = tuple((mid, a, b, levels.get((a, b), top)) for mid, (a, b) in swaps)
+        return cls(steps, tuple(_latencies(hops)), tuple(_noise(h) for h in hops))
+
+
+# Segments already worked out, by (left, right, segment purification of the levels up to
+# the segment's own): plans differing only above a segment's level share it.
+_Memo = dict[tuple[int, int, _Levels], _Segment]
+
+
 def _swapped(
-    hops: tuple[HopRecord, ...], links: list[_Segment], swap_order: str, memories: int
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    tree: _Tree,
+    memories: int,
+    segments: _Levels = (),
+    memo: _Memo | None = None,
 ) -> _Segment:
-    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery."""
-    n = len(hops)
+    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery;
+    ``segments`` is (rounds, scheme) of segment purification per swap level, level 1 first.
+    ``memo`` (for one set of ``links`` and one ``tree``) keeps segments for later calls."""
     done = {(i, i + 1): segment for i, segment in enumerate(links)}
-    latency = _latencies(hops)
-    schedule = sorted(swap_schedule(n, swap_order).items(), key=lambda kv: kv[1][1] - kv[1][0])
-    for mid, (left, right) in schedule:
+    latency = tree.latency
+    memo = {} if memo is None else memo
+    for mid, left, right, level in tree.steps:
+        key = (left, right, segments[:level])
+        known = memo.get(key)
+        if known is not None:
+            done[(left, right)] = known
+            continue
         (a, ra), (b, rb) = done[(left, mid)], done[(mid, right)]
-        noise = _noise(hops[mid])
+        noise = tree.noise[mid]
         rate = min(ra, rb)
         if rate <= 0:  # a swap below never succeeds: nothing reaches this one
-            done[(left, right)] = (a, 0.0)
+            done[(left, right)] = memo[key] = (a, 0.0)
             continue
         # Each side waits for the other side's pair, and its result to reach the far ends.
         a = _age(a, _wait(rate, memories, latency[mid] - latency[left]), hops[left], hops[mid])
         b = _age(b, _wait(rate, memories, latency[right] - latency[mid]), hops[mid], hops[right])
         # A failed Bell measurement loses both pairs: the segment gets a pair per success.
-        done[(left, right)] = (swap(a, b, noise), rate * noise.swap_success_probability)
+        made = (swap(a, b, noise), rate * noise.swap_success_probability)
+        if made[1] > 0 and level <= len(segments) and segments[level - 1][0]:
+            rounds, scheme = segments[level - 1]
+            ends = (hops[left], hops[right])
+            span = latency[right] - latency[left]
+            purified = _purified(*made, rounds, scheme, ends, span, memories)
+            made = (made[0], 0.0) if purified is None else purified
+        done[(left, right)] = memo[key] = made
+    n = len(hops)
     return done[(0, n - 1)]
 
 
@@ -259,20 +333,48 @@ def _path_text(path: Sequence[str]) -> str:
     return f"{path[0]}-{path[1]}-...-{path[-2]}-{path[-1]} ({len(path) - 1} hops)"
 
 
-def _space(request: ConnectionSetupRequest) -> list[tuple[str, int, str, str, int]]:
-    """(link scheme, link rounds, swap order, e2e scheme, e2e rounds) of every plan to weigh:
-    the search space, narrowed to what the request's ``plan`` fixes."""
+_Candidate = tuple[str, int, str, _Levels, str, int]
+# A plan as the search ranks it: (operations, order index, link rounds, link scheme, segment
+# purification, e2e rounds, e2e scheme).
+_Row = tuple[int, int, int, str, _Levels, int, str]
+
+
+def _levels(n_nodes: int, order: str, want: PlanRequest | None) -> list[_Levels]:
+    """The segment purifications to weigh on a chain of ``n_nodes`` in ``order``: every
+    combination of 0–2 DEJMPS rounds per level up to three levels below the top, the same
+    rounds at every level beyond (the search stays small on long chains); or what ``want``
+    fixes (an empty list if it purifies more levels than the chain has)."""
+    depth = max(segment_levels(n_nodes, order).values(), default=0)
+    if want is not None and want.segment_rounds is not None:
+        if len(want.segment_rounds) > depth and any(want.segment_rounds[depth:]):
+            return []
+        rounds = want.segment_rounds[:depth]
+        schemes = want.segment_schemes or ("dejmps",) * len(want.segment_rounds)
+        return [tuple(zip(rounds, schemes[:depth], strict=True))]
+    if depth <= 3:
+        options = list(itertools.product(range(3), repeat=depth))
+    else:
+        options = [(r,) * depth for r in range(3)]
+    return [tuple((r, "dejmps") for r in rounds) for rounds in options]
+
+
+def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
+    """(link scheme, link rounds, swap order, segment purification, e2e scheme, e2e rounds)
+    of every plan to weigh: the search space, narrowed to what the request's ``plan``
+    fixes."""
     want = request.plan
     link_schemes = ["dejmps"] if want is None or want.link_scheme is None else [want.link_scheme]
     e2e_schemes = ["dejmps"] if want is None or want.e2e_scheme is None else [want.e2e_scheme]
     link_rounds = range(4) if want is None or want.link_rounds is None else [want.link_rounds]
     orders = SWAP_ORDERS if want is None or want.swap_order is None else (want.swap_order,)
     e2e_rounds = range(3) if want is None or want.e2e_rounds is None else [want.e2e_rounds]
+    n = len(request.hops)
     return [
-        (ls, lr, order, es, er)
+        (ls, lr, order, segments, es, er)
         for ls, lr, order, es, er in itertools.product(
             link_schemes, link_rounds, orders, e2e_schemes, e2e_rounds
         )
+        for segments in _levels(n, order, want)
     ]
 
 
@@ -294,66 +396,89 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     if memories < 1:
         return Rejected(RejectReason.NO_RESOURCES, "a QNIC on the path has no free memory")
     candidates = []
-    nearest: list[tuple[float, float, int, int, int, str, int, str]] = []  # best effort
+    nearest: list[tuple[float, float, _Row]] = []  # best effort
     best = 0.0
     links: dict[tuple[str, int], list[_Segment] | None] = {}
-    swapped: dict[tuple[str, int, str], _Segment] = {}
+    swapped: dict[tuple[str, int, str, _Levels], _Segment] = {}
+    memos: dict[tuple[str, int, str], _Memo] = {}
+    trees: dict[str, _Tree] = {}
     meas_end = hops[0].is_meas or hops[-1].is_meas
     weighed = 0
     least = math.inf  # the fewest memories a plan allowed (and not purifying at a MEAS end) needs
     space = _space(request)
-    orders = {order for _, _, order, _, _ in space}
-    for link_scheme, link_rounds, order, e2e_scheme, e2e_rounds in space:
+    if not space:
+        assert request.plan is not None
+        assert request.plan.segment_rounds is not None
+        return Rejected(
+            RejectReason.FIDELITY_UNREACHABLE,
+            f"the request's plan purifies segments at {len(request.plan.segment_rounds)} swap "
+            f"levels; {_path_text(path)} has fewer below the top",
+        )
+    orders = {order for _, _, order, _, _, _ in space}
+    for link_scheme, link_rounds, order, segments, e2e_scheme, e2e_rounds in space:
         if len(hops) == 2 and order != SWAP_ORDERS[0] and len(orders) > 1:
             continue  # no swapping: the order does not matter
-        if meas_end and (link_rounds or e2e_rounds):
+        segment_ops = sum(r for r, _ in segments)
+        if meas_end and (link_rounds or e2e_rounds or segment_ops):
             continue  # a MEAS end holds no qubits to purify with
         pairs = (SCHEMES[link_scheme].pairs, SCHEMES[e2e_scheme].pairs)
-        need = memories_needed(link_rounds, e2e_rounds, *pairs)
+        held = [(r, SCHEMES[scheme].pairs) for r, scheme in segments]
+        need = memories_needed(link_rounds, e2e_rounds, *pairs, segments=held)
         least = min(least, need)
         if need > memories:
             continue  # it would hold every memory with pairs waiting for partners, forever
         weighed += 1
-        # estimate(hops, link_scheme, link_rounds, order, e2e_scheme, e2e_rounds, memories),
-        # with the parts the plans share computed once: link purification per scheme and
-        # rounds, the swap tree per those and the order.
+        # estimate(hops, ..., memories, segment_rounds=..., segment_schemes=...), with the
+        # parts the plans share computed once: link purification per scheme and rounds, the
+        # swap tree per those, the order and the segment purification.
         if (link_scheme, link_rounds) not in links:
             links[(link_scheme, link_rounds)] = _links(hops, link_scheme, link_rounds, memories)
         purified = links[(link_scheme, link_rounds)]
         fidelity, rate = 0.0, 0.0
         if purified is not None:
-            key = (link_scheme, link_rounds, order)
+            key = (link_scheme, link_rounds, order, segments)
             if key not in swapped:
-                swapped[key] = _swapped(hops, purified, order, memories)
+                if order not in trees:
+                    trees[order] = _Tree.of(hops, order)
+                memo = memos.setdefault((link_scheme, link_rounds, order), {})
+                swapped[key] = _swapped(hops, purified, trees[order], memories, segments, memo)
             fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories)
         best = max(best, fidelity)
-        ops = link_rounds + e2e_rounds
-        # Ties: fewer operations, then nested first, then the schemes by name.
-        row = (ops, SWAP_ORDERS.index(order), link_rounds, link_scheme, e2e_rounds, e2e_scheme)
+        # Ties: fewer operations, then nested first, then lower levels' rounds first, then the
+        # schemes by name.
+        row = (
+            link_rounds + segment_ops + e2e_rounds,
+            SWAP_ORDERS.index(order),
+            link_rounds,
+            link_scheme,
+            segments,
+            e2e_rounds,
+            e2e_scheme,
+        )
         if fidelity >= request.fidelity and rate > 0:
-            candidates.append((-rate, *row, fidelity))
+            candidates.append((-rate, row, fidelity))
         elif request.best_effort and rate > 0 and fidelity > 0.5:
             # Best effort still means entanglement: a Bell-diagonal pair of fidelity 1/2 or
             # less is separable, of no use to anyone.
-            nearest.append((-fidelity, -rate, *row))
+            nearest.append((-fidelity, -rate, row))
     if candidates:
-        chosen = min(candidates)
-        neg_rate, _, order_index, link_rounds, link_scheme, e2e_rounds, e2e_scheme, fidelity = (
-            chosen
-        )
+        neg_rate, row, fidelity = min(candidates)
     elif nearest:
-        neg_f, neg_rate, _, order_index, link_rounds, link_scheme, e2e_rounds, e2e_scheme = min(
-            nearest
-        )
+        neg_f, neg_rate, row = min(nearest)
         fidelity = -neg_f
     elif not weighed and meas_end:
         # Every plan the request allows purifies (the others would have been weighed): not a
         # shortage that a retry could end, and no plan best effort could take.
         want = request.plan
         assert want is not None  # without a plan, the plan without purification is weighed
+        segment_rounds = list(want.segment_rounds or ()) if any(want.segment_rounds or ()) else 0
         rounds = ", ".join(
             f"{name}={value}"
-            for name, value in (("link_rounds", want.link_rounds), ("e2e_rounds", want.e2e_rounds))
+            for name, value in (
+                ("link_rounds", want.link_rounds),
+                ("segment_rounds", segment_rounds),
+                ("e2e_rounds", want.e2e_rounds),
+            )
             if value
         )
         meas = next(h.node for h in (hops[0], hops[-1]) if h.is_meas)
@@ -386,11 +511,15 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             f"fidelity {request.fidelity} is out of reach on {_path_text(path)} with {memories} "
             f"memories per QNIC; the best plan{asked} gives {best:.4f}",
         )
+    _, order_index, link_rounds, link_scheme, segments, e2e_rounds, e2e_scheme = row
     order = SWAP_ORDERS[order_index]
     latency = sum(h.link_in.latency_s for h in hops[1:] if h.link_in is not None)
     # Long enough never to cut a pair a plan expects to use (a full memory queue at the
     # estimated rate) and far above every one-way latency on the path (the spec's race).
     discard = 4.0 * latency + 4.0 * memories / -neg_rate
+    # Levels not purified at the top of the list are left off: the same plan, said once.
+    while segments and not segments[-1][0]:
+        segments = segments[:-1]
     plan = Plan(
         link_scheme,
         link_rounds,
@@ -401,6 +530,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         fidelity,
         -neg_rate,
         best_effort=not candidates,
+        segment_rounds=tuple(r for r, _ in segments),
+        segment_schemes=tuple(scheme for _, scheme in segments),
     )
     rulesets = chain_rulesets(
         request.connection,
@@ -410,6 +541,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         swap_order=order,
         e2e_scheme=plan.e2e_scheme,
         e2e_rounds=e2e_rounds,
+        segment_rounds=plan.segment_rounds,
+        segment_schemes=plan.segment_schemes,
         discard_after_s=discard,
         # Up the swap hierarchy each level waits out the one below plus a message's way back
         # and the skew between two ends' heralds: twice the largest latency on the path.

@@ -157,8 +157,34 @@ class PlanRequest:
     swap_order: str | None = None
     e2e_scheme: str | None = None
     e2e_rounds: int | None = None
+    # Segment purification per swap level below the top, level 1 first (levels past the end
+    # are not purified); the schemes, one per level, only with the rounds (default: DEJMPS).
+    segment_rounds: tuple[int, ...] | None = None
+    segment_schemes: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        for name in ("segment_rounds", "segment_schemes"):
+            v = getattr(self, name)
+            if isinstance(v, list):  # as JSON and a scenario file give it
+                object.__setattr__(self, name, v := tuple(v))
+            if v is not None and not isinstance(v, tuple):
+                raise ControlError(f"PlanRequest.{name}={v!r}; expected a list or None")
+        for v in self.segment_schemes or ():
+            if not isinstance(v, str) or v not in SCHEMES:
+                raise ControlError(
+                    f"PlanRequest.segment_schemes has {v!r}; expected one of "
+                    + ", ".join(sorted(SCHEMES))
+                )
+        for v in self.segment_rounds or ():
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ControlError(f"PlanRequest.segment_rounds has {v!r}; expected integers >= 0")
+        if self.segment_schemes is not None and (
+            self.segment_rounds is None or len(self.segment_rounds) != len(self.segment_schemes)
+        ):
+            raise ControlError(
+                f"PlanRequest.segment_schemes={list(self.segment_schemes)!r} needs "
+                "segment_rounds with one entry per scheme"
+            )
         for name in ("link_scheme", "e2e_scheme"):
             v = getattr(self, name)
             # Not a string (a list or an object from JSON) is no scheme, and no dict key.

@@ -67,6 +67,7 @@ _PLAN_HEADERS = [
     "hops",
     "link purification",
     "swap order",
+    "segment purification (per level)",
     "end-to-end purification",
     "discard timer (ms)",
     "estimated fidelity",
@@ -224,6 +225,14 @@ def _purification(text: Any) -> str:
     return html.escape(f"{rounds} × {scheme.upper()}" if scheme else text)
 
 
+def _levels(levels: Any) -> str:
+    """Segment purification per swap level, level 1 first: ``L1: 1 × DEJMPS; L2: none``;
+    ``none`` if no level purifies."""
+    if not isinstance(levels, list) or not levels:
+        return "none" if levels is not None else "–"
+    return "; ".join(f"L{k}: {_purification(text)}" for k, text in enumerate(levels, 1))
+
+
 def _plans(conns: list[dict[str, Any]]) -> str:
     rows = []
     for c in conns:
@@ -235,6 +244,7 @@ def _plans(conns: list[dict[str, Any]]) -> str:
                 _number(max(0, len(c["path"]) - 1)) if c["path"] else "–",
                 _purification(plan.get("link_purification")),
                 html.escape(str(plan.get("swap_order", "–"))),
+                _levels(plan.get("segment_purification")),
                 _purification(plan.get("e2e_purification")),
                 _number(None if discard is None else discard * 1e3, 3),
                 _fidelity(plan.get("estimated_fidelity")),

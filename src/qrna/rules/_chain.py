@@ -10,6 +10,13 @@ For nodes n0 … nN (N links) the generator writes, per node:
   ``"nested"`` splits in the middle (entanglement doubling), ``"sequential"`` at the last node
   (n1 swaps (n0, n2), then n2 swaps (n0, n3), …). Swap rules name both partners, so a swap waits
   until the transfers before it have renamed its pairs: no leapfrogging (spec §6);
+- segment purification (the nested scheme of Dür and Briegel): a segment made by a swap at
+  level k of the hierarchy (below the top, whose segment is the whole chain) is purified
+  ``segment_rounds[k - 1]`` times with ``segment_schemes[k - 1]`` by its two ends before either
+  uses it further. A node's Stages after link purification hold these rounds for its left and
+  right segments side by side, smallest segment first; a side with fewer rounds than the other
+  promotes its pair through the remaining Stages once it has reached the partner it swaps
+  with. A pair waits in its Stage while its partner is renamed by the swaps below;
 - end nodes: once a pair's partner is the far end, ``e2e_rounds`` Stages of end-to-end
   purification, then delivery.
 - optional discard timers: a resource waiting longer than its node's timer in a Stage is freed
@@ -47,7 +54,7 @@ from qrna.rules._model import (
     Swap,
 )
 
-__all__ = ["SWAP_ORDERS", "chain_rulesets", "swap_levels", "swap_schedule"]
+__all__ = ["SWAP_ORDERS", "chain_rulesets", "segment_levels", "swap_levels", "swap_schedule"]
 
 SWAP_ORDERS = ("nested", "sequential")
 
@@ -90,6 +97,23 @@ def swap_levels(n_nodes: int, order: str) -> list[int]:
     return level
 
 
+def segment_levels(n_nodes: int, order: str) -> dict[tuple[int, int], int]:
+    """{(left end index, right end index): level} of every segment a swap makes, except the
+    whole chain (its purification is end to end): the level of the node that swaps it.
+
+    >>> segment_levels(5, "nested")
+    {(0, 2): 1, (2, 4): 1}
+    >>> segment_levels(5, "sequential")
+    {(0, 2): 1, (0, 3): 2}
+    """
+    levels = swap_levels(n_nodes, order)
+    return {
+        ends: levels[mid]
+        for mid, ends in sorted(swap_schedule(n_nodes, order).items(), key=lambda kv: kv[1])
+        if ends != (0, n_nodes - 1)
+    }
+
+
 def chain_rulesets(
     connection: str,
     nodes: Sequence[str],
@@ -99,19 +123,56 @@ def chain_rulesets(
     swap_order: str = "nested",
     e2e_scheme: str = "dejmps",
     e2e_rounds: int = 0,
+    segment_rounds: Sequence[int] = (),
+    segment_schemes: Sequence[str] | None = None,
     discard_after_s: float | None = None,
     discard_step_s: float | None = None,
 ) -> dict[str, RuleSet]:
-    """One RuleSet per node of the chain ``nodes`` (in order along the chain)."""
+    """One RuleSet per node of the chain ``nodes`` (in order along the chain).
+
+    ``segment_rounds[k - 1]`` is the purification rounds of the segments made at swap level k
+    (``segment_levels``), with ``segment_schemes[k - 1]`` (default: DEJMPS at every level);
+    levels past the end of the list are not purified. A list longer than the chain's
+    intermediate levels is an error: the plan was made for another chain.
+    """
     if len(nodes) < 2 or len(set(nodes)) != len(nodes):
         raise RuleSetError(f"nodes={list(nodes)!r} must be 2 or more distinct addresses")
-    for scheme in (link_scheme, e2e_scheme):
+    seg_rounds = tuple(segment_rounds)
+    seg_schemes = (
+        ("dejmps",) * len(seg_rounds) if segment_schemes is None else tuple(segment_schemes)
+    )
+    if len(seg_schemes) != len(seg_rounds):
+        raise RuleSetError(
+            f"segment_schemes={list(seg_schemes)!r} must name one scheme per level of "
+            f"segment_rounds={list(seg_rounds)!r}"
+        )
+    for scheme in (link_scheme, e2e_scheme, *seg_schemes):
         if scheme not in SCHEMES:
             raise RuleSetError(f"scheme {scheme!r} is not one of {', '.join(sorted(SCHEMES))}")
-    for name, rounds in (("link_rounds", link_rounds), ("e2e_rounds", e2e_rounds)):
+    for name, rounds in (
+        ("link_rounds", link_rounds),
+        ("e2e_rounds", e2e_rounds),
+        *((f"segment_rounds[{k}]", r) for k, r in enumerate(seg_rounds)),
+    ):
         if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
             raise RuleSetError(f"{name}={rounds!r} is invalid; expected an integer >= 0")
     swaps = swap_schedule(len(nodes), swap_order)
+    segments = segment_levels(len(nodes), swap_order)
+    intermediate = max(segments.values(), default=0)
+    if len(seg_rounds) > intermediate:
+        raise RuleSetError(
+            f"segment_rounds={list(seg_rounds)!r} purifies {len(seg_rounds)} swap levels; a "
+            f"{swap_order} chain of {len(nodes)} nodes has {intermediate} below the top"
+        )
+    # Each node's segments on either side, smallest first: the purification steps it takes
+    # part in as the segment's left end (``rightward``) or right end (``leftward``).
+    leftward: dict[int, list[tuple[str, str]]] = {}
+    rightward: dict[int, list[tuple[str, str]]] = {}
+    for (a, b), level in sorted(segments.items(), key=lambda kv: kv[0][1] - kv[0][0]):
+        if level <= len(seg_rounds):
+            rounds, scheme = seg_rounds[level - 1], seg_schemes[level - 1]
+            rightward.setdefault(a, []).extend([(nodes[b], scheme)] * rounds)
+            leftward.setdefault(b, []).extend([(nodes[a], scheme)] * rounds)
     first, last = nodes[0], nodes[-1]
     levels = swap_levels(len(nodes), swap_order)
     step = (
@@ -148,6 +209,32 @@ def chain_rulesets(
             if n
         ]
         stages = [purify_stage(neighbours, link_scheme, f"link{r}") for r in range(link_rounds)]
+        # The partner each side's pair has when this node uses it (swaps or delivers it).
+        finals: tuple[str | None, str | None]
+        if i in swaps:
+            finals = (nodes[swaps[i][0]], nodes[swaps[i][1]])
+        else:
+            finals = (None, last) if node == first else (first, None)
+        sides = ((leftward.get(i, []), finals[0]), (rightward.get(i, []), finals[1]))
+        for j in range(max(len(steps) for steps, _ in sides)):
+            rules = []
+            for steps, final in sides:
+                if j < len(steps):
+                    partner, scheme = steps[j]
+                    pairs = SCHEMES[scheme].pairs
+                    rules.append(
+                        Rule(
+                            f"seg{j}-purify-{partner}",
+                            (EnoughResources(partner, pairs),),
+                            Purify(partner, scheme),
+                        )
+                    )
+                elif final is not None:
+                    # This side is done: its pair moves on once renamed to its last partner.
+                    rules.append(
+                        Rule(f"seg{j}-promote-{final}", (EnoughResources(final),), Promote(final))
+                    )
+            stages.append(Stage((*rules, *discard())))
         if i in swaps:
             left, right = swaps[i]
             swap = Rule(

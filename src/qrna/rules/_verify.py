@@ -300,21 +300,24 @@ def _explore(
         for rs in by_node.values()
     )
     copies = 2 if swappers >= 2 else 1
-    # Purification between non-neighbours (end to end, or at a swap level) multiplies the
-    # link pairs every link must supply.
-    adjacent = {frozenset(p) for p in itertools.pairwise(order)}
-    far = [
-        _pairs_per_link(rs, other)
-        for node, rs in by_node.items()
-        for other in by_node
-        if other != node and frozenset((node, other)) not in adjacent
-    ]
-    upper = max(far, default=1) if len(order) > 2 else 1
+    # Purification between non-neighbours (end to end, or of a segment at a swap level)
+    # multiplies the link pairs each link it spans must supply, level upon level: one
+    # end-to-end pair takes, on link i, the product over every purifying pair of nodes that
+    # spans it. Supplying more on one link than the others can use would leave pairs behind.
+    position = {node: k for k, node in enumerate(order)}
+    spans = [1] * max(len(order) - 1, 0)
+    for a, b in itertools.combinations(order, 2):
+        i, j = sorted((position[a], position[b]))
+        if j - i >= 2:
+            rounds = max(_pairs_per_link(by_node[a], b), _pairs_per_link(by_node[b], a))
+            for k in range(i, j):
+                spans[k] *= rounds
+    # Two upper-level pairs already give a second swap a choice, as ``copies`` would.
+    copies = copies if max(spans, default=1) == 1 else 1
     heralds = {}
     for i, (a, b) in enumerate(itertools.pairwise(order)):
-        # Two upper-level pairs already give a second swap a choice, as ``copies`` would.
         link = max(_pairs_per_link(by_node[a], b), _pairs_per_link(by_node[b], a))
-        names = [PairName(f"link{i}", k) for k in range(max(copies, upper) * link)]
+        names = [PairName(f"link{i}", k) for k in range(copies * spans[i] * link)]
         heralds[(a, i)] = [(n, b) for n in names]
         heralds[(b, i)] = [(n, a) for n in names]
     net = _Network(by_node, heralds)

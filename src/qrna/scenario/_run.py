@@ -415,6 +415,10 @@ def _plan(network: Network, cid: str) -> dict[str, Any] | None:
     return {
         "link_purification": f"{plan.link_rounds} x {plan.link_scheme}",
         "swap_order": plan.swap_order,
+        "segment_purification": [
+            f"{rounds} x {scheme}"
+            for rounds, scheme in zip(plan.segment_rounds, plan.segment_schemes, strict=True)
+        ],
         "e2e_purification": f"{plan.e2e_rounds} x {plan.e2e_scheme}",
         "discard_after_s": plan.discard_after_s,
         "estimated_fidelity": plan.fidelity,

@@ -225,6 +225,28 @@ class PlanConfig(_Strict):
     e2e_rounds: Annotated[int, Field(ge=0, le=5)] | None = Field(
         default=None, description="Rounds of end-to-end purification (0 to 5)."
     )
+    segment_rounds: list[Annotated[int, Field(ge=0, le=5)]] | None = Field(
+        default=None,
+        max_length=16,
+        description="Rounds of purification of the segments each swap level makes, level 1 "
+        "(the smallest swapped segments) first; levels past the list are not purified.",
+    )
+    segment_schemes: list[Scheme] | None = Field(
+        default=None,
+        max_length=16,
+        description="Scheme per level of segment_rounds, one each (default: dejmps).",
+    )
+
+    @model_validator(mode="after")
+    def _one_scheme_per_level(self) -> PlanConfig:
+        if self.segment_schemes is not None and len(self.segment_schemes) != len(
+            self.segment_rounds or ()
+        ):
+            raise ValueError(
+                f"segment_schemes has {len(self.segment_schemes)} entries; give segment_rounds "
+                "with one entry per scheme"
+            )
+        return self
 
 
 class TrafficConfig(_Strict):
