@@ -4,6 +4,7 @@ best effort is asked, and best effort takes the nearest plan and says so."""
 
 from __future__ import annotations
 
+import re
 import typing
 
 import networkx as nx
@@ -124,6 +125,68 @@ def test_a_segment_plan_for_more_levels_than_the_path_has_is_refused_saying_so()
                 "the request's plan purifies segments at 2 swap levels; n0-n1-n2-n3 has "
                 "fewer below the top"
             )
+
+
+def _answer(plan: PlanRequest, fidelity: float = 0.5) -> Accepted | Rejected:
+    net, answers = _captured({})
+    net.request("n0", "n3", fidelity, pairs=1, memories=8, plan=plan)
+    net.run(0.002)
+    (answer,) = answers
+    return answer
+
+
+def test_a_forced_discard_timer_is_the_lowest_level_s_and_must_outlast_the_latency() -> None:
+    """discard_after_s = 5 ms: the nested plan's level-1 swapper (n2, which makes (n1, n3))
+    discards after 5 ms, the levels above (n1, then the ends) later; 10 µs, below the path's
+    72 µs of latency (15 km of fibre), is refused."""
+    answer = _answer(PlanRequest(swap_order="nested", discard_after_s=5e-3))
+    assert isinstance(answer, Accepted)
+    assert answer.plan.discard_after_s == 5e-3
+    timers = {
+        node: {
+            c.seconds
+            for st in rs.stages
+            for r in st.rules
+            for c in r.condition
+            if hasattr(c, "seconds")
+        }
+        for node, rs in answer.rulesets.items()
+    }
+    assert timers["n2"] == {5e-3}
+    assert min(timers["n1"]) > 5e-3
+    assert min(timers["n0"]) > min(timers["n1"])
+    refused = _answer(PlanRequest(discard_after_s=1e-5))
+    assert isinstance(refused, Rejected)
+    assert re.fullmatch(
+        r"the request's plan sets discard_after_s=1e-05, not more than the one-way latency of "
+        r"n0-n1-n2-n3 \(7\.2\d*e-05 s\): a partner's swap may still be on its way when a "
+        r"node gives up on the pair \(spec §6\)",
+        refused.detail,
+    )
+
+
+def test_the_fidelity_objective_takes_the_most_faithful_plan_and_min_rate_bounds_it() -> None:
+    """At target 0.5 the rate objective takes the fastest plan; the fidelity objective one of
+    higher fidelity and lower rate (the best the generator estimates); a minimum rate keeps
+    every choice at or above it, and one above every plan's rate is refused naming the
+    fastest rate that reaches the fidelity."""
+    fast = _answer(PlanRequest())
+    faithful = _answer(PlanRequest(objective="fidelity"))
+    assert isinstance(fast, Accepted)
+    assert isinstance(faithful, Accepted)
+    assert faithful.plan.fidelity > fast.plan.fidelity + 0.01
+    assert faithful.plan.rate_hz < fast.plan.rate_hz
+    floor = fast.plan.rate_hz / 3
+    bounded = _answer(PlanRequest(objective="fidelity", min_rate_hz=floor))
+    assert isinstance(bounded, Accepted)
+    assert floor <= bounded.plan.rate_hz
+    assert faithful.plan.fidelity >= bounded.plan.fidelity > fast.plan.fidelity
+    refused = _answer(PlanRequest(min_rate_hz=2 * fast.plan.rate_hz))
+    assert isinstance(refused, Rejected)
+    assert refused.detail == (
+        f"no plan reaches fidelity 0.5 at {2 * fast.plan.rate_hz:g} pairs/s or more on "
+        f"n0-n1-n2-n3; the fastest that reaches it gives {fast.plan.rate_hz:.4g} pairs/s"
+    )
 
 
 def test_a_partial_plan_narrows_the_choice() -> None:
@@ -265,6 +328,22 @@ def test_best_effort_never_takes_a_separable_pair() -> None:
         (
             lambda: PlanRequest(segment_rounds=3),  # type: ignore[arg-type]
             r"^PlanRequest\.segment_rounds=3; expected a list or None$",
+        ),
+        (
+            lambda: PlanRequest(objective="cheapest"),
+            r"^PlanRequest\.objective='cheapest'; expected one of rate, fidelity$",
+        ),
+        (
+            lambda: PlanRequest(discard_after_s=0.0),
+            r"^PlanRequest\.discard_after_s=0\.0 must be a finite number > 0$",
+        ),
+        (
+            lambda: PlanRequest(min_rate_hz=float("nan")),
+            r"^PlanRequest\.min_rate_hz=nan must be a finite number >= 0$",
+        ),
+        (
+            lambda: PlanRequest(min_rate_hz="10"),  # type: ignore[arg-type]
+            r"^PlanRequest\.min_rate_hz='10' must be a finite number >= 0$",
         ),
         (
             lambda: ConnectionSetupRequest("c", "a", "b", 0.9, pairs=1, best_effort=1),  # type: ignore[arg-type]

@@ -202,3 +202,20 @@ def test_a_segment_plan_from_a_scenario_file_reaches_the_generator(tmp_path: Pat
     path.write_text(json.dumps(data))
     (c,) = run(load_scenario(path)).summary["connections"]
     assert (c["status"], c["plan"]["segment_purification"]) == ("done", [])
+
+
+def test_objective_and_discard_timer_from_a_scenario_reach_the_generator() -> None:
+    """objective fidelity takes a more faithful plan than the default at the same target, and
+    a forced discard timer is the plan's; a bad objective is refused naming it."""
+    data = copy.deepcopy(BASE)
+    data["traffic"] = [{"initiator": "a", "responder": "c", "pairs": 5, "fidelity": 0.5}]
+    (fast,) = run(Scenario.model_validate(data)).summary["connections"]
+    data["traffic"][0]["plan"] = {"objective": "fidelity", "discard_after_s": 0.02}
+    (faithful,) = run(Scenario.model_validate(data)).summary["connections"]
+    assert faithful["status"] == fast["status"] == "done"
+    assert faithful["plan"]["estimated_fidelity"] > fast["plan"]["estimated_fidelity"] + 0.01
+    assert faithful["fidelity_mean"] > fast["fidelity_mean"]
+    assert faithful["plan"]["discard_after_s"] == 0.02
+    data["traffic"][0]["plan"] = {"objective": "cost"}
+    with pytest.raises(ValueError, match="objective"):
+        Scenario.model_validate(data)

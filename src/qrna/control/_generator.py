@@ -382,10 +382,13 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     """Choose the fastest plan that reaches the requested fidelity (module docstring).
 
     A request's ``plan`` narrows the search to the plans that follow it (every field given:
-    that one plan). With ``best_effort``, when no plan reaches the fidelity the one that comes
-    nearest is taken (its estimate in the ``Plan``) rather than refused. A plan that must
-    purify on a path with a MEAS end is refused as out of reach, saying why (that end holds
-    no qubits to purify with), not retried as a shortage of memories."""
+    that one plan), may set the discard timer (refused unless above the path's one-way
+    latency), and may change the objective: the highest estimated fidelity instead of rate,
+    and only plans of at least ``min_rate_hz``. With ``best_effort``, when no plan reaches
+    the fidelity the one that comes nearest is taken (its estimate in the ``Plan``) rather
+    than refused. A plan that must purify on a path with a MEAS end is refused as out of
+    reach, saying why (that end holds no qubits to purify with), not retried as a shortage
+    of memories."""
     hops = request.hops
     path = [h.node for h in hops]
     if len(hops) < 2 or path[0] != request.initiator or path[-1] != request.responder:
@@ -395,9 +398,22 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     )
     if memories < 1:
         return Rejected(RejectReason.NO_RESOURCES, "a QNIC on the path has no free memory")
-    candidates = []
-    nearest: list[tuple[float, float, _Row]] = []  # best effort
+    want = request.plan
+    by_rate = want is None or want.objective in (None, "rate")
+    min_rate = 0.0 if want is None or want.min_rate_hz is None else want.min_rate_hz
+    latency = sum(h.link_in.latency_s for h in hops[1:] if h.link_in is not None)
+    if want is not None and want.discard_after_s is not None and want.discard_after_s <= latency:
+        return Rejected(
+            RejectReason.FIDELITY_UNREACHABLE,
+            f"the request's plan sets discard_after_s={want.discard_after_s:g}, not more than "
+            f"the one-way latency of {_path_text(path)} ({latency:g} s): a partner's swap "
+            "may still be on its way when a node gives up on the pair (spec §6)",
+        )
+    # (rank, plan row, fidelity, rate): the chosen plan is the least; best effort's likewise.
+    candidates: list[tuple[tuple[float, float], _Row, float, float]] = []
+    nearest: list[tuple[tuple[float, float], _Row, float, float]] = []
     best = 0.0
+    fastest = 0.0  # the highest rate of a plan reaching the fidelity, whatever min_rate_hz
     links: dict[tuple[str, int], list[_Segment] | None] = {}
     swapped: dict[tuple[str, int, str, _Levels], _Segment] = {}
     memos: dict[tuple[str, int, str], _Memo] = {}
@@ -456,16 +472,16 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             e2e_scheme,
         )
         if fidelity >= request.fidelity and rate > 0:
-            candidates.append((-rate, row, fidelity))
-        elif request.best_effort and rate > 0 and fidelity > 0.5:
+            fastest = max(fastest, rate)
+        if fidelity >= request.fidelity and rate > 0 and rate >= min_rate:
+            rank = (-rate, -fidelity) if by_rate else (-fidelity, -rate)
+            candidates.append((rank, row, fidelity, rate))
+        elif request.best_effort and rate > 0 and rate >= min_rate and fidelity > 0.5:
             # Best effort still means entanglement: a Bell-diagonal pair of fidelity 1/2 or
             # less is separable, of no use to anyone.
-            nearest.append((-fidelity, -rate, row))
-    if candidates:
-        neg_rate, row, fidelity = min(candidates)
-    elif nearest:
-        neg_f, neg_rate, row = min(nearest)
-        fidelity = -neg_f
+            nearest.append(((-fidelity, -rate), row, fidelity, rate))
+    if candidates or nearest:
+        _, row, fidelity, rate = min(candidates or nearest)
     elif not weighed and meas_end:
         # Every plan the request allows purifies (the others would have been weighed): not a
         # shortage that a retry could end, and no plan best effort could take.
@@ -504,6 +520,12 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             RejectReason.FIDELITY_UNREACHABLE,
             f"no plan delivers pairs on {_path_text(path)}: its swaps never succeed",
         )
+    elif fastest > 0:  # the fidelity is reached, only too slowly
+        return Rejected(
+            RejectReason.FIDELITY_UNREACHABLE,
+            f"no plan reaches fidelity {request.fidelity} at {min_rate:g} pairs/s or more on "
+            f"{_path_text(path)}; the fastest that reaches it gives {fastest:.4g} pairs/s",
+        )
     else:
         asked = "" if request.plan is None else " the request allows"
         return Rejected(
@@ -513,10 +535,11 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         )
     _, order_index, link_rounds, link_scheme, segments, e2e_rounds, e2e_scheme = row
     order = SWAP_ORDERS[order_index]
-    latency = sum(h.link_in.latency_s for h in hops[1:] if h.link_in is not None)
     # Long enough never to cut a pair a plan expects to use (a full memory queue at the
     # estimated rate) and far above every one-way latency on the path (the spec's race).
-    discard = 4.0 * latency + 4.0 * memories / -neg_rate
+    discard = 4.0 * latency + 4.0 * memories / rate
+    if want is not None and want.discard_after_s is not None:
+        discard = want.discard_after_s
     # Levels not purified at the top of the list are left off: the same plan, said once.
     while segments and not segments[-1][0]:
         segments = segments[:-1]
@@ -528,7 +551,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         e2e_rounds,
         discard,
         fidelity,
-        -neg_rate,
+        rate,
         best_effort=not candidates,
         segment_rounds=tuple(r for r, _ in segments),
         segment_schemes=tuple(scheme for _, scheme in segments),

@@ -146,6 +146,9 @@ class HopRecord:
             )
 
 
+OBJECTIVES: Final = ("rate", "fidelity")
+
+
 @dataclass(frozen=True, slots=True)
 class PlanRequest:
     """What an application asks of the plan, beyond the fidelity (issue 12): each field
@@ -161,8 +164,32 @@ class PlanRequest:
     # are not purified); the schemes, one per level, only with the rounds (default: DEJMPS).
     segment_rounds: tuple[int, ...] | None = None
     segment_schemes: tuple[str, ...] | None = None
+    # The discard timer of the lowest swap level (the levels above wait longer, see
+    # ``chain_rulesets``); it must exceed the path's one-way latency.
+    discard_after_s: float | None = None
+    # How the generator chooses among the plans the fields above allow: the highest rate at
+    # the requested fidelity ("rate", the default) or the highest fidelity ("fidelity");
+    # either way only plans of at least ``min_rate_hz`` estimated pairs per second.
+    objective: str | None = None
+    min_rate_hz: float | None = None
 
     def __post_init__(self) -> None:
+        if self.objective is not None and self.objective not in OBJECTIVES:
+            raise ControlError(
+                f"PlanRequest.objective={self.objective!r}; expected one of "
+                + ", ".join(OBJECTIVES)
+            )
+        for name in ("discard_after_s", "min_rate_hz"):
+            v = getattr(self, name)
+            if v is not None and (
+                isinstance(v, bool)
+                or not isinstance(v, int | float)
+                or not math.isfinite(v)
+                or v < 0
+                or (v == 0 and name == "discard_after_s")
+            ):
+                bound = "> 0" if name == "discard_after_s" else ">= 0"
+                raise ControlError(f"PlanRequest.{name}={v!r} must be a finite number {bound}")
         for name in ("segment_rounds", "segment_schemes"):
             v = getattr(self, name)
             if isinstance(v, list):  # as JSON and a scenario file give it

@@ -237,6 +237,20 @@ class PlanConfig(_Strict):
         description="Scheme per level of segment_rounds, one each (default: dejmps).",
     )
 
+    discard_after_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="Discard timer of the lowest swap level, seconds (levels above wait "
+        "longer); must exceed the path's one-way latency.",
+    )
+    objective: Literal["rate", "fidelity"] | None = Field(
+        default=None,
+        description="Choose the plan of highest rate at the target fidelity (rate, the "
+        "default) or of highest fidelity (fidelity).",
+    )
+    min_rate_hz: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="Only plans estimated to deliver at least this many pairs/s."
+    )
+
     @model_validator(mode="after")
     def _one_scheme_per_level(self) -> PlanConfig:
         if self.segment_schemes is not None and len(self.segment_schemes) != len(
