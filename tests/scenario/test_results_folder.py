@@ -28,7 +28,7 @@ from qrna.apps import RunningStats
 from qrna.cli import app
 from qrna.link import LinkMonitor
 from qrna.report import write_results
-from qrna.scenario import ScenarioError, load_scenario, run
+from qrna.scenario import ScenarioError, _run, load_scenario, run
 from qrna.scenario._run import _mean_ci
 
 runner = CliRunner()
@@ -228,15 +228,25 @@ def test_the_pairs_file_goes_when_building_the_summary_fails(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_in_process_writes_the_results_so_far_and_exits_130(tmp_path: Path) -> None:
-    """``qrna run`` in this process: a SIGINT mid-run (from a timer thread) stops it, the
-    folder holds what was simulated, and the exit code is 130 with one line saying so."""
+def test_ctrl_c_in_process_writes_the_results_so_far_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``qrna run`` in this process: a SIGINT mid-run (from a timer thread, started once the
+    simulation runs: on a loaded machine a fixed delay from the start can land while the
+    network is still being built, which is another test's case) stops it, the folder holds
+    what was simulated, and the exit code is 130 with one line saying so."""
     path = tmp_path / "long.json"
     path.write_text(json.dumps(_open_ended(duration_s=1000.0)))
     out = tmp_path / "r"
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     timer = threading.Timer(0.3, signal.raise_signal, (signal.SIGINT,))
-    timer.start()
+    slices = _run._run_slices
+
+    def started(*args: Any, **kwargs: Any) -> Any:
+        timer.start()
+        return slices(*args, **kwargs)
+
+    monkeypatch.setattr(_run, "_run_slices", started)
     result = runner.invoke(app, ["run", str(path), "--out", str(out), "--format", "json"])
     timer.join()
     assert result.exit_code == 130, result.output
