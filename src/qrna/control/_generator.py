@@ -474,7 +474,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         if fidelity >= request.fidelity and rate > 0:
             fastest = max(fastest, rate)
         if fidelity >= request.fidelity and rate > 0 and rate >= min_rate:
-            rank = (-rate, -fidelity) if by_rate else (-fidelity, -rate)
+            # Ties of the objective's figure: the plan row's order (module docstring).
+            rank = (-rate, 0.0) if by_rate else (-fidelity, -rate)
             candidates.append((rank, row, fidelity, rate))
         elif request.best_effort and rate > 0 and rate >= min_rate and fidelity > 0.5:
             # Best effort still means entanglement: a Bell-diagonal pair of fidelity 1/2 or

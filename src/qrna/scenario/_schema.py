@@ -239,7 +239,7 @@ class PlanConfig(_Strict):
 
     discard_after_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None,
-        description="Discard timer of the lowest swap level, seconds (levels above wait "
+        description="Discard timer of the lowest swap level (s; the levels above wait "
         "longer); must exceed the path's one-way latency.",
     )
     objective: Literal["rate", "fidelity"] | None = Field(
