@@ -358,6 +358,26 @@ def _levels(n_nodes: int, order: str, want: PlanRequest | None) -> list[_Levels]
     return [tuple((r, "dejmps") for r in rounds) for rounds in options]
 
 
+def _too_deep(request: ConnectionSetupRequest, path: Sequence[str]) -> str:
+    """Why a request's plan fits no swap order it allows: the deepest level it purifies,
+    and the levels below the top the path has in each of those orders."""
+    want = request.plan
+    assert want is not None
+    assert want.segment_rounds is not None
+    deepest = max(k for k, rounds in enumerate(want.segment_rounds, 1) if rounds)
+    orders = SWAP_ORDERS if want.swap_order is None else (want.swap_order,)
+    has = ", ".join(
+        f"{max(segment_levels(len(path), order).values(), default=0)}"
+        + (" below the top" if k == 0 else "")
+        + f" ({order})"
+        for k, order in enumerate(orders)
+    )
+    return (
+        f"the request's plan purifies segments up to swap level {deepest}; "
+        f"{_path_text(path)} has {has}"
+    )
+
+
 def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
     """(link scheme, link rounds, swap order, segment purification, e2e scheme, e2e rounds)
     of every plan to weigh: the search space, narrowed to what the request's ``plan``
@@ -407,13 +427,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     least = math.inf  # the fewest memories a plan allowed (and not purifying at a MEAS end) needs
     space = _space(request)
     if not space:
-        assert request.plan is not None
-        assert request.plan.segment_rounds is not None
-        return Rejected(
-            RejectReason.FIDELITY_UNREACHABLE,
-            f"the request's plan purifies segments at {len(request.plan.segment_rounds)} swap "
-            f"levels; {_path_text(path)} has fewer below the top",
-        )
+        return Rejected(RejectReason.FIDELITY_UNREACHABLE, _too_deep(request, path))
     orders = {order for _, _, order, _, _, _ in space}
     for link_scheme, link_rounds, order, segments, e2e_scheme, e2e_rounds in space:
         if len(hops) == 2 and order != SWAP_ORDERS[0] and len(orders) > 1:
