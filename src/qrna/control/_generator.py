@@ -7,15 +7,16 @@ scenario names one (``load_generator``, which decides what a name may import).
 
 ``default_generator`` searches link purification rounds (0–3, DEJMPS recurrence), swap order
 (nested, sequential), purification of the segments each swap level makes (0–2 rounds per
-level, the nested scheme of Dür and Briegel: every combination up to three levels below the
-top, the same rounds at every level beyond) and end-to-end purification rounds (0–2). For
-each it estimates, from the records alone, the delivered state — links purified, swapped in
-order with each swapping node's gate noise, segments purified, memory decoherence over the
-expected wait (see ``estimate``), end-to-end purification — and the rate. It picks the plan
-that reaches the requested fidelity at the highest estimated rate (ties: fewer operations,
-nested first), sets discard timers well above every one-way latency on the path and ordered
-up the swap hierarchy (so ``qrna verify`` passes: no end gives up on a pair its partner may
-still swap), and rejects, with the best fidelity it could find, a target no plan reaches.
+level, the nested scheme of Dür and Briegel: every combination where the path has up to three
+levels below the top, the same rounds at every level where it has more) and end-to-end
+purification rounds (0–2). For each it estimates, from the records alone, the delivered
+state — links purified, swapped in order with each swapping node's gate noise, segments
+purified, memory decoherence over the expected wait (see ``estimate``), end-to-end
+purification — and the rate. It picks the plan that reaches the requested fidelity at the
+highest estimated rate (ties: fewer operations, nested first), sets discard timers well above
+every one-way latency on the path and ordered up the swap hierarchy (so ``qrna verify``
+passes: no end gives up on a pair its partner may still swap), and rejects, with the best
+fidelity it could find, a target no plan reaches.
 """
 
 from __future__ import annotations
@@ -340,10 +341,10 @@ _Row = tuple[int, int, int, str, _Levels, int, str]
 
 
 def _levels(n_nodes: int, order: str, want: PlanRequest | None) -> list[_Levels]:
-    """The segment purifications to weigh on a chain of ``n_nodes`` in ``order``: every
-    combination of 0–2 DEJMPS rounds per level up to three levels below the top, the same
-    rounds at every level beyond (the search stays small on long chains); or what ``want``
-    fixes (an empty list if it purifies more levels than the chain has)."""
+    """The segment purifications to weigh on a chain of ``n_nodes`` in ``order``: with up
+    to three levels below the top, every combination of 0–2 DEJMPS rounds per level; with
+    more, the same rounds at every level (the search stays small on long chains); or what
+    ``want`` fixes (an empty list if it purifies more levels than the chain has)."""
     depth = max(segment_levels(n_nodes, order).values(), default=0)
     if want is not None and want.segment_rounds is not None:
         if len(want.segment_rounds) > depth and any(want.segment_rounds[depth:]):
