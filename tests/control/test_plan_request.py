@@ -107,24 +107,39 @@ def test_a_forced_segment_plan_is_followed_and_its_rulesets_verify() -> None:
 
 
 def test_a_segment_plan_for_more_levels_than_the_path_has_is_refused_saying_so() -> None:
-    """Nested on four nodes has one level below the top (n2 makes (n1, n3)): a plan
-    purifying level 2 cannot be followed there (levels listed with 0 rounds are no
-    purification, and allowed)."""
-    for rounds, accepted in (((1, 1), False), ((0, 0, 0), True)):
+    """Nested on four nodes has one level below the top (n2 makes (n1, n3)), and so has
+    sequential (n1 makes (n0, n2)): a plan purifying level 2 cannot be followed there (levels
+    listed with 0 rounds are no purification, and allowed). The refusal names the deepest
+    level the plan purifies (not the length of its list) and the levels the path has."""
+    cases: tuple[tuple[PlanRequest, str | None], ...] = (
+        (
+            PlanRequest(swap_order="nested", segment_rounds=(1, 1)),
+            "the request's plan purifies segments up to swap level 2; n0-n1-n2-n3 has 1 "
+            "below the top (nested)",
+        ),
+        (
+            PlanRequest(swap_order="nested", segment_rounds=(1, 2, 0, 0)),
+            "the request's plan purifies segments up to swap level 2; n0-n1-n2-n3 has 1 "
+            "below the top (nested)",
+        ),
+        (
+            PlanRequest(segment_rounds=(0, 0, 1)),
+            "the request's plan purifies segments up to swap level 3; n0-n1-n2-n3 has 1 "
+            "below the top (nested), 1 (sequential)",
+        ),
+        (PlanRequest(swap_order="nested", segment_rounds=(0, 0, 0)), None),
+    )
+    for plan, refusal in cases:
         net, answers = _captured({})
-        plan = PlanRequest(swap_order="nested", segment_rounds=rounds)
         net.request("n0", "n3", 0.5, pairs=1, memories=8, plan=plan)
         net.run(0.002)
         (answer,) = answers
-        if accepted:
+        if refusal is None:
             assert isinstance(answer, Accepted)
             assert answer.plan.segment_rounds == ()
         else:
             assert isinstance(answer, Rejected)
-            assert answer.detail == (
-                "the request's plan purifies segments at 2 swap levels; n0-n1-n2-n3 has "
-                "fewer below the top"
-            )
+            assert answer.detail == refusal
 
 
 def _answer(plan: PlanRequest, fidelity: float = 0.5) -> Accepted | Rejected:

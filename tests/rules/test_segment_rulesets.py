@@ -129,7 +129,13 @@ def test_one_end_skipping_its_segment_round_is_caught() -> None:
     [
         (
             {"segment_rounds": [1, 1]},
-            "segment_rounds=[1, 1] purifies 2 swap levels; a nested chain of 5 nodes has 1 "
+            "segment_rounds=[1, 1] lists 2 swap levels; a nested chain of 5 nodes has 1 "
+            "below the top",
+        ),
+        (
+            # No rounds past level 1, but a list for a deeper chain: not this chain's plan.
+            {"segment_rounds": [1, 0]},
+            "segment_rounds=[1, 0] lists 2 swap levels; a nested chain of 5 nodes has 1 "
             "below the top",
         ),
         ({"segment_rounds": [-1]}, "segment_rounds[0]=-1 is invalid"),

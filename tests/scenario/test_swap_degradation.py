@@ -64,14 +64,18 @@ def test_a_target_the_swap_misses_is_met_by_purifying_end_to_end(backend: str) -
     assert 0.9 < twice < 0.99
 
 
-@pytest.mark.parametrize(("n", "pairs"), [(5, 60), (9, 40)])
-def test_chains_of_degrading_swaps_are_accepted_at_0_9_and_deliver_it(n: int, pairs: int) -> None:
+# The estimate's error bound per chain: 0.01 at 5 nodes, as before segments were searched
+# (measured 0.0072); 9 nodes are estimated 0.021 low (issue 12, item 2, is to close that).
+@pytest.mark.parametrize(("n", "pairs", "error"), [(5, 60, 0.01), (9, 40, 0.025)])
+def test_chains_of_degrading_swaps_are_accepted_at_0_9_and_deliver_it(
+    n: int, pairs: int, error: float
+) -> None:
     """Issue 12's chains: 20 km links of raw fidelity 0.935 (MIM, emission fidelity 0.967),
     T2 = 1.3 s, swap degradation 0.95 at the repeaters, 20 memories per node (a repeater's
     two QNICs of 10, an end node's one of 20), target 0.9. The generator accepts, purifying
     segments between swap levels (without that, 9 nodes were refused: "best plan gives
     0.8886"), and the delivered pairs' true fidelity has mean and the lower end of its 95 %
-    interval at least 0.9, within 0.025 of the estimate."""
+    interval at least 0.9, within ``error`` of the estimate."""
     nodes: list[dict[str, Any]] = [{"name": "n0", "type": "COMP"}]
     nodes += [
         {
@@ -110,7 +114,7 @@ def test_chains_of_degrading_swaps_are_accepted_at_0_9_and_deliver_it(n: int, pa
     assert c["fidelity_ci"][0] >= 0.9
     assert c["fidelity_mean"] >= 0.9
     assert any(not level.startswith("0 x") for level in c["plan"]["segment_purification"])
-    assert c["fidelity_mean"] == pytest.approx(c["plan"]["estimated_fidelity"], abs=0.025)
+    assert c["fidelity_mean"] == pytest.approx(c["plan"]["estimated_fidelity"], abs=error)
 
 
 def test_the_estimate_counts_the_swap_s_single_qubit_error() -> None:

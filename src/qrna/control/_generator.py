@@ -7,15 +7,16 @@ scenario names one (``load_generator``, which decides what a name may import).
 
 ``default_generator`` searches link purification rounds (0–3, DEJMPS recurrence), swap order
 (nested, sequential), purification of the segments each swap level makes (0–2 rounds per
-level, the nested scheme of Dür and Briegel: every combination up to three levels below the
-top, the same rounds at every level beyond) and end-to-end purification rounds (0–2). For
-each it estimates, from the records alone, the delivered state — links purified, swapped in
-order with each swapping node's gate noise, segments purified, memory decoherence over the
-expected wait (see ``estimate``), end-to-end purification — and the rate. It picks the plan
-that reaches the requested fidelity at the highest estimated rate (ties: fewer operations,
-nested first), sets discard timers well above every one-way latency on the path and ordered
-up the swap hierarchy (so ``qrna verify`` passes: no end gives up on a pair its partner may
-still swap), and rejects, with the best fidelity it could find, a target no plan reaches.
+level, the nested scheme of Dür and Briegel: every combination where the path has up to three
+levels below the top, the same rounds at every level where it has more) and end-to-end
+purification rounds (0–2). For each it estimates, from the records alone, the delivered
+state — links purified, swapped in order with each swapping node's gate noise, segments
+purified, memory decoherence over the expected wait (see ``estimate``), end-to-end
+purification — and the rate. It picks the plan that reaches the requested fidelity at the
+highest estimated rate (ties: fewer operations, nested first), sets discard timers well above
+every one-way latency on the path and ordered up the swap hierarchy (so ``qrna verify``
+passes: no end gives up on a pair its partner may still swap), and rejects, with the best
+fidelity it could find, a target no plan reaches.
 """
 
 from __future__ import annotations
@@ -340,10 +341,10 @@ _Row = tuple[int, int, int, str, _Levels, int, str]
 
 
 def _levels(n_nodes: int, order: str, want: PlanRequest | None) -> list[_Levels]:
-    """The segment purifications to weigh on a chain of ``n_nodes`` in ``order``: every
-    combination of 0–2 DEJMPS rounds per level up to three levels below the top, the same
-    rounds at every level beyond (the search stays small on long chains); or what ``want``
-    fixes (an empty list if it purifies more levels than the chain has)."""
+    """The segment purifications to weigh on a chain of ``n_nodes`` in ``order``: with up
+    to three levels below the top, every combination of 0–2 DEJMPS rounds per level; with
+    more, the same rounds at every level (the search stays small on long chains); or what
+    ``want`` fixes (an empty list if it purifies more levels than the chain has)."""
     depth = max(segment_levels(n_nodes, order).values(), default=0)
     if want is not None and want.segment_rounds is not None:
         if len(want.segment_rounds) > depth and any(want.segment_rounds[depth:]):
@@ -356,6 +357,26 @@ def _levels(n_nodes: int, order: str, want: PlanRequest | None) -> list[_Levels]
     else:
         options = [(r,) * depth for r in range(3)]
     return [tuple((r, "dejmps") for r in rounds) for rounds in options]
+
+
+def _too_deep(request: ConnectionSetupRequest, path: Sequence[str]) -> str:
+    """Why a request's plan fits no swap order it allows: the deepest level it purifies,
+    and the levels below the top the path has in each of those orders."""
+    want = request.plan
+    assert want is not None
+    assert want.segment_rounds is not None
+    deepest = max(k for k, rounds in enumerate(want.segment_rounds, 1) if rounds)
+    orders = SWAP_ORDERS if want.swap_order is None else (want.swap_order,)
+    has = ", ".join(
+        f"{max(segment_levels(len(path), order).values(), default=0)}"
+        + (" below the top" if k == 0 else "")
+        + f" ({order})"
+        for k, order in enumerate(orders)
+    )
+    return (
+        f"the request's plan purifies segments up to swap level {deepest}; "
+        f"{_path_text(path)} has {has}"
+    )
 
 
 def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
@@ -423,13 +444,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     least = math.inf  # the fewest memories a plan allowed (and not purifying at a MEAS end) needs
     space = _space(request)
     if not space:
-        assert request.plan is not None
-        assert request.plan.segment_rounds is not None
-        return Rejected(
-            RejectReason.FIDELITY_UNREACHABLE,
-            f"the request's plan purifies segments at {len(request.plan.segment_rounds)} swap "
-            f"levels; {_path_text(path)} has fewer below the top",
-        )
+        return Rejected(RejectReason.FIDELITY_UNREACHABLE, _too_deep(request, path))
     orders = {order for _, _, order, _, _, _ in space}
     for link_scheme, link_rounds, order, segments, e2e_scheme, e2e_rounds in space:
         if len(hops) == 2 and order != SWAP_ORDERS[0] and len(orders) > 1:

@@ -161,7 +161,7 @@ def chain_rulesets(
     intermediate = max(segments.values(), default=0)
     if len(seg_rounds) > intermediate:
         raise RuleSetError(
-            f"segment_rounds={list(seg_rounds)!r} purifies {len(seg_rounds)} swap levels; a "
+            f"segment_rounds={list(seg_rounds)!r} lists {len(seg_rounds)} swap levels; a "
             f"{swap_order} chain of {len(nodes)} nodes has {intermediate} below the top"
         )
     # Each node's segments on either side, smallest first: the purification steps it takes
