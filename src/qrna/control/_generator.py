@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
-from qrna.control._messages import ConnectionSetupRequest, HopRecord, RejectReason
+from qrna.control._messages import ConnectionSetupRequest, HopRecord, LinkState, RejectReason
+from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
 from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
 from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, swap_schedule
 
@@ -106,13 +107,13 @@ def _purified(
     latency_s: float,
     memories: int,
 ) -> tuple[BellDiagonal, float] | None:
-    """(state, output rate) after ``rounds`` recurrence rounds on pairs made at ``rate_hz``
-    between ``ends`` (None if a round cannot succeed). Before each round both inputs wait
-    for the round's pairs and the partner's bits (see ``estimate``)."""
+    """(state, output rate) after ``rounds`` recurrence rounds of a link's pairs, made at
+    ``rate_hz`` by its ``memories`` bins (None if a round cannot succeed). Before each round
+    both inputs wait for the round's pairs and the partner's bits (``_wait``)."""
     k = SCHEMES[scheme].pairs
     noise = (_noise(ends[0]), _noise(ends[1]))
     for _ in range(rounds):
-        state = _age(state, _wait(rate_hz, memories, latency_s), *ends)
+        state = _age(state, _wait(rate_hz, k, latency_s), *ends)
         p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
         if kept is None or p <= 0:
             return None
@@ -120,11 +121,11 @@ def _purified(
     return state, rate_hz
 
 
-def _wait(rate_hz: float, memories: int, latency_s: float) -> float:
-    """How long a pair waits for its use: pairs are used oldest first, so when supply runs
-    ahead the memories fill and each pair waits for ``memories`` arrivals of the slower
-    side; plus a one-way message latency (bits or a swap result)."""
-    return memories / rate_hz + latency_s
+def _wait(rate_hz: float, pairs: int, latency_s: float) -> float:
+    """The mean time an input of a purification round waits in memory: pairs arrive about
+    1/``rate_hz`` apart, so of the round's ``pairs`` the i-th waits (pairs − i) gaps for the
+    last; then the partner's bits take one message latency."""
+    return (pairs - 1) / (2 * rate_hz) + latency_s
 
 
 def memories_needed(
@@ -161,26 +162,37 @@ def estimate(
 ) -> tuple[float, float]:
     """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
 
-    Rate: a link's purified output rate is its rate × ∏ p_r / pairs per round; swapping is
-    deterministic, so a segment runs at the slower of its halves; end-to-end purification
-    divides again. Decoherence: before every purification round and every swap, both halves
-    of each pair dephase and relax (each node's T1, T2) for the time it waits (``_wait``): a
-    deliberately pessimistic mean, since the oldest pair is used first and with ``memories``
-    memories a queue can hold that many pairs ahead of it (end-to-end rounds too, with the
-    path's latency). Between the last swap and delivery, the end-to-end pair waits the path's
-    latency, for the swap's result to reach both ends.
+    Link purification: each round joins pairs made by the link's ``memories`` bins, which
+    wait for each other and the partner's bits (``_wait``); the kept pairs come at the rate
+    × p / pairs. Swapping and delivery: ``qrna.control._waiting`` plays out the timing of
+    the protocol (bins that hold their pairs until swapped or delivered, swaps when a node
+    knows both pairs, swap results' way back, end-to-end rounds holding the end memories) and
+    gives the delivered rate and the mean time pairs wait before each swap, before delivery
+    and before each end-to-end round; both halves of each pair dephase and relax (each
+    node's T1, T2) over those waits. A failed Bell measurement or purification loses pairs:
+    the rate is multiplied by each swap's success probability and each round's p / pairs.
     """
     links = _links(hops, link_scheme, link_rounds, memories)
     if links is None:
         return 0.0, 0.0
-    swapped = _swapped(hops, links, swap_order, memories)
+    swapped = _swapped(hops, links, swap_order, memories, e2e_rounds, link_rounds)
     return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)
+
+
+def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
+    """(per-attempt success probability, round period, emission-to-herald time) of a link's
+    bins. Not advertised (0): the round is the latency, and the advertised rate is taken as
+    made by ``memories`` bins."""
+    round_s = link.round_s or link.latency_s or 1.0 / link.rate_hz
+    p = link.p_success or min(1.0, link.rate_hz * round_s / memories)
+    return p, round_s, min(round_s, link.latency_s)
 
 
 def _links(
     hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int
 ) -> list[_Segment] | None:
-    """``estimate``'s purified link pairs, one per link; None if a link cannot deliver."""
+    """``estimate``'s purified link pairs, one per link, and their rates as made by the
+    connection's ``memories`` bins; None if a link cannot deliver."""
     links = [h.link_in for h in hops[1:]]
     if not links or any(link is None for link in links):
         raise ControlError("every hop after the Initiator needs the link it was reached by")
@@ -189,14 +201,13 @@ def _links(
         assert link is not None
         if link.rate_hz <= 0:
             return None
+        p, round_s, herald = _attempts(link, memories)
+        ends = (hops[i], hops[i + 1])
+        state = BellDiagonal(*link.weights)
+        if rounds:  # its halves have waited for the herald since they were emitted
+            state = _age(state, herald, *ends)
         segment = _purified(
-            BellDiagonal(*link.weights),
-            link.rate_hz,
-            rounds,
-            scheme,
-            (hops[i], hops[i + 1]),
-            link.latency_s,
-            memories,
+            state, memories * p / round_s, rounds, scheme, ends, link.latency_s, memories
         )
         if segment is None:
             return None
@@ -212,43 +223,83 @@ def _latencies(hops: tuple[HopRecord, ...]) -> list[float]:
     return latency
 
 
+def _timing(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    swap_order: str,
+    memories: int,
+    e2e_rounds: int,
+    purified: bool,
+) -> ChainTiming:
+    """The waiting model's timing of the path (``qrna.control._waiting``): each link's bins
+    succeed with the link's per-attempt probability per round, scaled by what link
+    purification keeps (its pairs come at ``links``' rates); a purified pair's wait before
+    it is made is already in its state."""
+    timings = []
+    for hop, (_, rate) in zip(hops[1:], links, strict=True):
+        link = hop.link_in
+        assert link is not None
+        p, round_s, herald = _attempts(link, memories)
+        if purified:  # a bin's pairs kept: the purified rate over the raw one
+            p *= rate / (memories * p / round_s)
+            herald = 0.0
+        timings.append(LinkTiming(p, round_s, herald, link.latency_s))
+    return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
+
+
 def _swapped(
-    hops: tuple[HopRecord, ...], links: list[_Segment], swap_order: str, memories: int
-) -> _Segment:
-    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery."""
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    swap_order: str,
+    memories: int,
+    e2e_rounds: int = 0,
+    link_rounds: int = 0,
+) -> tuple[BellDiagonal, float, ChainTiming]:
+    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
+    rate; and the timing it came from."""
     n = len(hops)
-    done = {(i, i + 1): segment for i, segment in enumerate(links)}
-    latency = _latencies(hops)
+    timing = _timing(hops, links, swap_order, memories, e2e_rounds, link_rounds > 0)
+    done = {(i, i + 1): state for i, (state, _) in enumerate(links)}
     schedule = sorted(swap_schedule(n, swap_order).items(), key=lambda kv: kv[1][1] - kv[1][0])
+    success = 1.0
     for mid, (left, right) in schedule:
-        (a, ra), (b, rb) = done[(left, mid)], done[(mid, right)]
+        a, b = done[(left, mid)], done[(mid, right)]
         noise = _noise(hops[mid])
-        rate = min(ra, rb)
-        if rate <= 0:  # a swap below never succeeds: nothing reaches this one
-            done[(left, right)] = (a, 0.0)
-            continue
-        # Each side waits for the other side's pair, and its result to reach the far ends.
-        a = _age(a, _wait(rate, memories, latency[mid] - latency[left]), hops[left], hops[mid])
-        b = _age(b, _wait(rate, memories, latency[right] - latency[mid]), hops[mid], hops[right])
+        wait_a, wait_b = timing.swap_waits[mid]
+        a = _age(a, wait_a, hops[left], hops[mid])
+        b = _age(b, wait_b, hops[mid], hops[right])
+        done[(left, right)] = swap(a, b, noise)
         # A failed Bell measurement loses both pairs: the segment gets a pair per success.
-        done[(left, right)] = (swap(a, b, noise), rate * noise.swap_success_probability)
-    return done[(0, n - 1)]
+        success *= noise.swap_success_probability
+    state = done[(0, n - 1)]
+    return state, timing.rate_hz * success, timing
 
 
 def _delivered(
-    hops: tuple[HopRecord, ...], swapped: _Segment, scheme: str, rounds: int, memories: int
+    hops: tuple[HopRecord, ...],
+    swapped: tuple[BellDiagonal, float, ChainTiming],
+    scheme: str,
+    rounds: int,
+    memories: int,
 ) -> tuple[float, float]:
-    """``estimate``'s result from the swapped pair: it waits the path's latency, then
-    end-to-end purification."""
+    """``estimate``'s result from the swapped pair: it waits until both ends hold it, then
+    end-to-end purification, each round's inputs waiting for their partners (the timing's
+    waits) and its kept pair for the bits."""
     latency = _latencies(hops)[-1]
-    state, rate = swapped
+    state, rate, timing = swapped
     if rate <= 0:
         return 0.0, 0.0  # no pair ever comes
-    state = _age(state, latency, hops[0], hops[-1])
-    out = _purified(state, rate, rounds, scheme, (hops[0], hops[-1]), latency, memories)
-    if out is None:
-        return 0.0, 0.0
-    return out[0].fidelity, out[1]
+    ends = (hops[0], hops[-1])
+    state = _age(state, timing.delivery_wait, *ends)
+    k = SCHEMES[scheme].pairs
+    noise = (_noise(ends[0]), _noise(ends[1]))
+    for wait in timing.e2e_waits[:rounds]:
+        state = _age(state, wait, *ends)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        if kept is None or p <= 0:
+            return 0.0, 0.0
+        state, rate = _age(kept, latency, *ends), rate * p / k
+    return state.fidelity, rate
 
 
 def _path_text(path: Sequence[str]) -> str:
@@ -297,7 +348,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     nearest: list[tuple[float, float, int, int, int, str, int, str]] = []  # best effort
     best = 0.0
     links: dict[tuple[str, int], list[_Segment] | None] = {}
-    swapped: dict[tuple[str, int, str], _Segment] = {}
+    swapped: dict[tuple[str, int, str, int], tuple[BellDiagonal, float, ChainTiming]] = {}
     meas_end = hops[0].is_meas or hops[-1].is_meas
     weighed = 0
     least = math.inf  # the fewest memories a plan allowed (and not purifying at a MEAS end) needs
@@ -322,9 +373,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         purified = links[(link_scheme, link_rounds)]
         fidelity, rate = 0.0, 0.0
         if purified is not None:
-            key = (link_scheme, link_rounds, order)
+            key = (link_scheme, link_rounds, order, e2e_rounds)
             if key not in swapped:
-                swapped[key] = _swapped(hops, purified, order, memories)
+                swapped[key] = _swapped(hops, purified, order, memories, e2e_rounds, link_rounds)
             fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories)
         best = max(best, fidelity)
         ops = link_rounds + e2e_rounds

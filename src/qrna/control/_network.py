@@ -72,7 +72,7 @@ from qrna.hardware import (
     Qubit,
 )
 from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
-from qrna.link import LinkSpec, herald_model
+from qrna.link import HeraldModel, LinkSpec, herald_model
 from qrna.rules import (
     DeliveryLedger,
     EngineRuntime,
@@ -316,6 +316,8 @@ class Network:
             model.state.as_tuple(),
             spec.fibre.length_km,
             self._latency_bound(node, neighbour),
+            model.p_success,
+            _round_s(model),
         )
 
     def set_link_estimate(self, a: str, b: str, rate_hz: float, weights: Sequence[float]) -> None:
@@ -324,9 +326,16 @@ class Network:
             raise ControlError(f"no link joins {a!r} and {b!r}")
         spec, _ = self.ports[a][b]
         w = (float(weights[0]), float(weights[1]), float(weights[2]), float(weights[3]))
+        model = herald_model(spec)
         for x, y in ((a, b), (b, a)):
             self._estimates[(x, y)] = LinkState(
-                y, rate_hz, w, spec.fibre.length_km, self._latency_bound(x, y)
+                y,
+                rate_hz,
+                w,
+                spec.fibre.length_km,
+                self._latency_bound(x, y),
+                model.p_success,
+                _round_s(model),
             )
             self._advertise(x)
 
@@ -686,6 +695,12 @@ class Network:
             if owed != mgr.held:
                 out.append(f"{name}: holds {mgr.held} but its connections account for {owed}")
         return out + self.sublinks.leaks(finished)
+
+
+def _round_s(model: HeraldModel) -> float:
+    """A round's period with one memory per end: the longer of a bin, the memories' commitment
+    and their re-initialisation (``HeraldModel``)."""
+    return max(model.slot_s, model.base_s, model.reinit_s)
 
 
 def _short(value: object) -> str:
