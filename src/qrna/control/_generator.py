@@ -18,6 +18,7 @@ fidelity it could find, a target no plan reaches.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -78,7 +79,9 @@ class Rejected:
 RuleSetGenerator = Callable[[ConnectionSetupRequest], Accepted | Rejected]
 
 
+@functools.lru_cache(maxsize=4096)
 def _noise(hop: HopRecord) -> GateNoise:
+    """A hop's gate noise (cached: a long path's swaps ask for it once per plan weighed)."""
     return GateNoise(
         cnot_error=hop.gate_error,
         single_qubit_error=hop.single_qubit_error,
@@ -197,18 +200,31 @@ def _links(
     if not links or any(link is None for link in links):
         raise ControlError("every hop after the Initiator needs the link it was reached by")
     out = []
+    # Links alike (a long chain of one kind) are worked out once: a link's result depends on
+    # its state, its timing and its two ends' hardware, not on their names.
+    seen: dict[tuple[object, ...], _Segment | None] = {}
     for i, link in enumerate(links):
         assert link is not None
         if link.rate_hz <= 0:
             return None
-        p, round_s, herald = _attempts(link, memories)
         ends = (hops[i], hops[i + 1])
-        state = BellDiagonal(*link.weights)
-        if rounds:  # its halves have waited for the herald since they were emitted
-            state = _age(state, herald, *ends)
-        segment = _purified(
-            state, memories * p / round_s, rounds, scheme, ends, link.latency_s, memories
+        key = (
+            link.weights,
+            link.rate_hz,
+            link.latency_s,
+            link.p_success,
+            link.round_s,
+            *((_noise(h), h.t1_s, h.t2_s) for h in ends),
         )
+        if key not in seen:
+            p, round_s, herald = _attempts(link, memories)
+            state = BellDiagonal(*link.weights)
+            if rounds:  # its halves have waited for the herald since they were emitted
+                state = _age(state, herald, *ends)
+            seen[key] = _purified(
+                state, memories * p / round_s, rounds, scheme, ends, link.latency_s, memories
+            )
+        segment = seen[key]
         if segment is None:
             return None
         out.append(segment)
@@ -229,7 +245,7 @@ def _timing(
     swap_order: str,
     memories: int,
     e2e_rounds: int,
-    purified: bool,
+    rounds: int,
 ) -> ChainTiming:
     """The waiting model's timing of the path (``qrna.control._waiting``): each link's bins
     succeed with the link's per-attempt probability per round, scaled by what link
@@ -240,10 +256,15 @@ def _timing(
         link = hop.link_in
         assert link is not None
         p, round_s, herald = _attempts(link, memories)
-        if purified:  # a bin's pairs kept: the purified rate over the raw one
-            p *= rate / (memories * p / round_s)
-            herald = 0.0
-        timings.append(LinkTiming(p, round_s, herald, link.latency_s))
+        delay = 0.0
+        if rounds:
+            # A bin's pairs kept: the purified rate over the raw one. Each round's bits go
+            # there and back; the one-way part of that is already in the state. A round's
+            # first pair holds its bin while it waits for its partner, about half the time
+            # at each round: fewer bins attempt.
+            p *= rate / (memories * p / round_s) * max(0.0, 1.0 - rounds / (2 * memories))
+            herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
+        timings.append(LinkTiming(p, round_s, herald, link.latency_s, delay))
     return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
 
 
@@ -258,7 +279,7 @@ def _swapped(
     """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
     rate; and the timing it came from."""
     n = len(hops)
-    timing = _timing(hops, links, swap_order, memories, e2e_rounds, link_rounds > 0)
+    timing = _timing(hops, links, swap_order, memories, e2e_rounds, link_rounds)
     done = {(i, i + 1): state for i, (state, _) in enumerate(links)}
     schedule = sorted(swap_schedule(n, swap_order).items(), key=lambda kv: kv[1][1] - kv[1][0])
     success = 1.0

@@ -42,13 +42,16 @@ __all__ = ["ChainTiming", "LinkTiming", "chain_timing"]
 @dataclass(frozen=True, slots=True)
 class LinkTiming:
     """One link as the waiting model sees it: a bin's success probability per round, the
-    round's period, the time from an emission to its herald at both ends, and the classical
-    one-way latency between the ends."""
+    round's period, the time from an emission to its herald at both ends, the classical
+    one-way latency between the ends, and how long after its herald a pair can be used
+    (link purification: each round's bits go there and back before the leading end knows
+    it kept the pair)."""
 
     p: float
     round_s: float
     herald_s: float
     latency_s: float
+    delay_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ def chain_timing(
 def _pairs(n_links: int) -> int:
     """Pairs to simulate: enough for a steady state, fewer on long chains (each pair costs a
     step over every link, and the chain averages over its links)."""
-    return max(120, min(600, 30_000 // n_links))
+    return max(60, min(600, 30_000 // n_links))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,6 +107,7 @@ def _timing(
     p = np.array([link.p for link in links])
     period = np.array([link.round_s for link in links])
     herald = np.array([link.herald_s for link in links])
+    delay = np.array([link.delay_s for link in links])
     cum = np.concatenate(([0.0], np.cumsum([link.latency_s for link in links])))
     path_latency = float(cum[-1])
     rows = np.arange(n_links)[:, None]
@@ -123,7 +127,7 @@ def _timing(
     held: list[tuple[float, int, int] | None] = [None] * e2e_rounds
     for k in range(total):
         col = np.argmin(nxt, axis=1)
-        a = nxt[rows[:, 0], col]
+        a = nxt[rows[:, 0], col] + delay
         if not np.all(np.isfinite(a)):
             return stall  # every bin of a link holds a pair that waits for more pairs
         made = a - herald  # emission: when the halves start to decohere
@@ -160,8 +164,10 @@ def _timing(
                 if k >= warm:
                     e2e[level] += (at - first[0]) + (at - inputs[0])
                     e2e_n[level] += 2
-                _free_end_bins(nxt, inputs[1], inputs[2], at, period, p, rng)
-                inputs = (at + path_latency, first[1], first[2])
+                # The other end frees the measured pair when the leader's bits come; the
+                # leader knows it kept the first when the answer is back.
+                _free_end_bins(nxt, inputs[1], inputs[2], at + path_latency, period, p, rng)
+                inputs = (at + 2 * path_latency, first[1], first[2])
             if inputs is not None:  # the last round is over: the kept pair is delivered
                 _free_end_bins(nxt, inputs[1], inputs[2], inputs[0], period, p, rng)
     kept = total - warm
