@@ -412,7 +412,7 @@ def main() -> None:
     args = parser.parse_args()
     mode = "quick" if args.quick else "full" if args.full else "default"
     if args.pairs is None:
-        args.pairs = {"quick": 300, "default": 1500, "full": 4000}[mode]
+        args.pairs = {"quick": 300, "default": 4000, "full": 10000}[mode]
     chosen = cells(mode)
     if args.only:
         wanted = set(args.only.split(","))

@@ -138,9 +138,9 @@ def _timing(
         # Bins free again: a repeater's at its swap, an end's at delivery (or later).
         left_free = w[:-1].copy()
         right_free = w[1:].copy()
-        end_free = math.inf if e2e_rounds else ready
-        left_free[0] = end_free
-        right_free[-1] = end_free
+        # Each end delivers (and frees) when it knows the pair; purified, later (below).
+        left_free[0] = math.inf if e2e_rounds else k0
+        right_free[-1] = math.inf if e2e_rounds else k1
         free = np.maximum(left_free, right_free)
         if k >= warm:
             sw += waits
