@@ -349,6 +349,8 @@ def test_a_link_estimate_is_what_both_ends_then_know_weight_for_weight() -> None
             net.delay_s[x][y],
             model.p_success,
             model.base_s,
+            model.slot_s,
+            model.reinit_s,
         )
     for a, b in (("n0", "n2"), ("zz", "n0")):
         with pytest.raises(ControlError) as caught:

@@ -184,11 +184,14 @@ def estimate(
 
 def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
     """(per-attempt success probability, round period, emission-to-herald time) of a link's
-    bins. Not advertised (0): the round is the latency, and the advertised rate is taken as
-    made by ``memories`` bins."""
-    round_s = link.round_s or link.latency_s or 1.0 / link.rate_hz
+    bins, ``memories`` of them (``LinkState``: the round is the longest of the bins' train,
+    the last bin's commitment and the re-initialisation). Not advertised (0): the round is
+    the latency, and the advertised rate is taken as made by ``memories`` bins."""
+    commit = link.round_s or link.latency_s or 1.0 / link.rate_hz
+    slot = link.slot_s
+    round_s = max(memories * slot, (memories - 1) * slot + commit, link.reinit_s)
     p = link.p_success or min(1.0, link.rate_hz * round_s / memories)
-    return p, round_s, min(round_s, link.latency_s)
+    return p, round_s, min(commit, link.latency_s)
 
 
 def _links(
@@ -214,6 +217,8 @@ def _links(
             link.latency_s,
             link.p_success,
             link.round_s,
+            link.slot_s,
+            link.reinit_s,
             *((_noise(h), h.t1_s, h.t2_s) for h in ends),
         )
         if key not in seen:

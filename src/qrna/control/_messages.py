@@ -75,10 +75,12 @@ class RejectReason(StrEnum):
 class LinkState:
     """What a node knows of one of its links, from link monitoring: the neighbour, the rate of
     heralded pairs, their Bell-diagonal weights (Φ+, Ψ−, Ψ+, Φ−), the length, and the classical
-    one-way latency; and, from the link's hardware, one attempt's heralding probability and
-    the period of a round with one memory per end (0: not known). The rate is what all the
-    link's memories make; a connection reserves some of them, each making a pair per
-    ``round_s / p_success`` on average while it attempts (the generator's waiting model)."""
+    one-way latency; and, from the link's hardware (0: not known), one attempt's heralding
+    probability and how a round's period comes about: each of m memory pairs is committed for
+    ``round_s`` (emission until the herald is back), the m attempts are ``slot_s`` apart, and a
+    round lasts at least a memory's re-initialisation ``reinit_s`` (``HeraldModel``). The rate
+    is what all the link's memories make; a connection reserves some of them (the generator's
+    waiting model works with those)."""
 
     neighbour: str
     rate_hz: float
@@ -87,6 +89,8 @@ class LinkState:
     latency_s: float
     p_success: float = 0.0
     round_s: float = 0.0
+    slot_s: float = 0.0
+    reinit_s: float = 0.0
 
     def __post_init__(self) -> None:
         _address("LinkState.neighbour", self.neighbour)
@@ -101,7 +105,7 @@ class LinkState:
             # generator's BellDiagonal requires 1e-12. Weights within 1e-12 stay as they are.
             weights = tuple(w / total for w in weights)
         object.__setattr__(self, "weights", weights)
-        for name in ("length_km", "latency_s", "round_s"):
+        for name in ("length_km", "latency_s", "round_s", "slot_s", "reinit_s"):
             v = getattr(self, name)
             if not (v >= 0 and math.isfinite(v)):
                 raise ControlError(f"LinkState.{name}={v!r} must be finite and >= 0")
@@ -357,6 +361,8 @@ def _link(d: dict[str, Any]) -> LinkState:
         d["latency_s"],
         d.get("p_success", 0.0),
         d.get("round_s", 0.0),
+        d.get("slot_s", 0.0),
+        d.get("reinit_s", 0.0),
     )
 
 

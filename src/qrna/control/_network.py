@@ -72,7 +72,7 @@ from qrna.hardware import (
     Qubit,
 )
 from qrna.kernel import RngStreams, Scheduler, TraceHook, s_to_ps
-from qrna.link import HeraldModel, LinkSpec, herald_model
+from qrna.link import LinkSpec, herald_model
 from qrna.rules import (
     DeliveryLedger,
     EngineRuntime,
@@ -317,7 +317,9 @@ class Network:
             spec.fibre.length_km,
             self._latency_bound(node, neighbour),
             model.p_success,
-            _round_s(model),
+            model.base_s,
+            model.slot_s,
+            model.reinit_s,
         )
 
     def set_link_estimate(self, a: str, b: str, rate_hz: float, weights: Sequence[float]) -> None:
@@ -335,7 +337,9 @@ class Network:
                 spec.fibre.length_km,
                 self._latency_bound(x, y),
                 model.p_success,
-                _round_s(model),
+                model.base_s,
+                model.slot_s,
+                model.reinit_s,
             )
             self._advertise(x)
 
@@ -695,12 +699,6 @@ class Network:
             if owed != mgr.held:
                 out.append(f"{name}: holds {mgr.held} but its connections account for {owed}")
         return out + self.sublinks.leaks(finished)
-
-
-def _round_s(model: HeraldModel) -> float:
-    """A round's period with one memory per end: the longer of a bin, the memories' commitment
-    and their re-initialisation (``HeraldModel``)."""
-    return max(model.slot_s, model.base_s, model.reinit_s)
 
 
 def _short(value: object) -> str:
