@@ -209,7 +209,7 @@ def test_every_generated_ruleset_verifies() -> None:
 
     g = _graph([(f"n{i}", f"n{i + 1}", 0.97) for i in range(5)])
     net = Network(links_from_graph(g, qnic=NOISY), seed=5, generator=recording)
-    targets = [(1, 0.97), (2, 0.6), (2, 0.93), (3, 0.8), (3, 0.9), (5, 0.6)]
+    targets = [(1, 0.97), (2, 0.6), (2, 0.93), (2, 0.95), (3, 0.8), (3, 0.9), (5, 0.6)]
     for i, (end, target) in enumerate(targets):
         net.request("n0", f"n{end}", fidelity=target, pairs=3, memories=4, at_s=1e-3 + i * 0.01)
     net.run(0.2)
@@ -338,9 +338,19 @@ def test_a_link_estimate_is_what_both_ends_then_know_weight_for_weight() -> None
     with no link between them is refused by name."""
     net = line_network(3, seed=1)
     net.set_link_estimate("n0", "n1", 123.0, (0.85, 0.1, 0.04, 0.01))
+    model = herald_model(net.ports["n0"]["n1"][0])
     for x, y in (("n0", "n1"), ("n1", "n0")):
+        # The hardware's attempts (probability, round) stay: monitoring measures neither.
         assert net.link_state(x, y) == LinkState(
-            y, 123.0, (0.85, 0.1, 0.04, 0.01), 10.0, net.delay_s[x][y]
+            y,
+            123.0,
+            (0.85, 0.1, 0.04, 0.01),
+            10.0,
+            net.delay_s[x][y],
+            model.p_success,
+            model.base_s,
+            model.slot_s,
+            model.reinit_s,
         )
     for a, b in (("n0", "n2"), ("zz", "n0")):
         with pytest.raises(ControlError) as caught:

@@ -22,7 +22,7 @@ from qrna.control import (
 )
 from qrna.hardware import QNIC
 from qrna.physics import SCHEMES
-from qrna.rules import Deliver, Promote, Purify, RuleSet, Swap, verify
+from qrna.rules import SWAP_ORDERS, Deliver, Promote, Purify, RuleSet, Swap, verify
 from qrna.scenario._schema import Scheme
 
 FORCED = PlanRequest("bbpssw", 1, "sequential", "double_x", 1)
@@ -206,16 +206,18 @@ def test_the_fidelity_objective_takes_the_most_faithful_plan_and_min_rate_bounds
 
 def test_a_partial_plan_narrows_the_choice() -> None:
     """Only the swap order given: the generator picks the rest, as it would with the order
-    free, among the sequential plans; without the hint it picks nested."""
-    orders = {}
-    for hint in (None, PlanRequest(swap_order="sequential")):
+    free, among that order's plans; without the hint it picks the faster of the two."""
+    plans = {}
+    for order in (None, "nested", "sequential"):
+        hint = None if order is None else PlanRequest(swap_order=order)
         net, answers = _captured({})
         net.request("n0", "n3", 0.85, pairs=1, memories=8, plan=hint)
         net.run(0.002)
         (answer,) = answers
         assert isinstance(answer, Accepted)
-        orders[hint is None] = answer.plan.swap_order
-    assert orders == {True: "nested", False: "sequential"}
+        plans[order] = answer.plan
+    assert (plans["nested"].swap_order, plans["sequential"].swap_order) == SWAP_ORDERS
+    assert plans[None] == max(plans["nested"], plans["sequential"], key=lambda p: p.rate_hz)
 
 
 def test_a_forced_plan_that_misses_the_fidelity_is_refused_unless_best_effort() -> None:

@@ -21,13 +21,21 @@ fidelity it could find, a target no plan reaches.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
-from qrna.control._messages import ConnectionSetupRequest, HopRecord, PlanRequest, RejectReason
+from qrna.control._messages import (
+    ConnectionSetupRequest,
+    HopRecord,
+    LinkState,
+    PlanRequest,
+    RejectReason,
+)
+from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
 from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
 from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, segment_levels, swap_schedule
 
@@ -89,7 +97,9 @@ class Rejected:
 RuleSetGenerator = Callable[[ConnectionSetupRequest], Accepted | Rejected]
 
 
+@functools.lru_cache(maxsize=4096)
 def _noise(hop: HopRecord) -> GateNoise:
+    """A hop's gate noise (cached: a long path's swaps ask for it once per plan weighed)."""
     return GateNoise(
         cnot_error=hop.gate_error,
         single_qubit_error=hop.single_qubit_error,
@@ -118,13 +128,13 @@ def _purified(
     latency_s: float,
     memories: int,
 ) -> tuple[BellDiagonal, float] | None:
-    """(state, output rate) after ``rounds`` recurrence rounds on pairs made at ``rate_hz``
-    between ``ends`` (None if a round cannot succeed). Before each round both inputs wait
-    for the round's pairs and the partner's bits (see ``estimate``)."""
+    """(state, output rate) after ``rounds`` recurrence rounds of a link's pairs, made at
+    ``rate_hz`` by its ``memories`` bins (None if a round cannot succeed). Before each round
+    both inputs wait for the round's pairs and the partner's bits (``_wait``)."""
     k = SCHEMES[scheme].pairs
     noise = (_noise(ends[0]), _noise(ends[1]))
     for _ in range(rounds):
-        state = _age(state, _wait(rate_hz, memories, latency_s), *ends)
+        state = _age(state, _wait(rate_hz, k, latency_s), *ends)
         p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
         if kept is None or p <= 0:
             return None
@@ -132,11 +142,11 @@ def _purified(
     return state, rate_hz
 
 
-def _wait(rate_hz: float, memories: int, latency_s: float) -> float:
-    """How long a pair waits for its use: pairs are used oldest first, so when supply runs
-    ahead the memories fill and each pair waits for ``memories`` arrivals of the slower
-    side; plus a one-way message latency (bits or a swap result)."""
-    return memories / rate_hz + latency_s
+def _wait(rate_hz: float, pairs: int, latency_s: float) -> float:
+    """The mean time an input of a purification round waits in memory: pairs arrive about
+    1/``rate_hz`` apart, so of the round's ``pairs`` the i-th waits (pairs − i) gaps for the
+    last; then the partner's bits take one message latency."""
+    return (pairs - 1) / (2 * rate_hz) + latency_s
 
 
 def memories_needed(
@@ -186,16 +196,21 @@ def estimate(
 ) -> tuple[float, float]:
     """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
 
-    Rate: a link's purified output rate is its rate × ∏ p_r / pairs per round; swapping is
-    deterministic, so a segment runs at the slower of its halves; end-to-end purification
-    divides again. Decoherence: before every purification round and every swap, both halves
-    of each pair dephase and relax (each node's T1, T2) for the time it waits (``_wait``): a
-    deliberately pessimistic mean, since the oldest pair is used first and with ``memories``
-    memories a queue can hold that many pairs ahead of it (end-to-end rounds too, with the
-    path's latency). Between the last swap and delivery, the end-to-end pair waits the path's
-    latency, for the swap's result to reach both ends. A segment a swap makes below the top
-    is purified as a link is (``segment_rounds[k - 1]`` rounds of ``segment_schemes[k - 1]``
-    at level k; DEJMPS by default), its two ends waiting for the segment's pairs and bits.
+    Link purification: each round joins pairs made by the link's ``memories`` bins, which
+    wait for each other and the partner's bits (``_wait``); the kept pairs come at the rate
+    × p / pairs. Swapping and delivery: ``qrna.control._waiting`` plays out the timing of
+    the protocol (bins that hold their pairs until swapped or delivered, swaps when a node
+    knows both pairs, swap results' way back, end-to-end rounds holding the end memories) and
+    gives the delivered rate and the mean time pairs wait before each swap, before delivery
+    and before each end-to-end round; both halves of each pair dephase and relax (each
+    node's T1, T2) over those waits. A failed Bell measurement or purification loses pairs:
+    the rate is multiplied by each swap's success probability and each round's p / pairs.
+    A segment a swap makes below the top is purified as a link is (``segment_rounds[k - 1]``
+    rounds of ``segment_schemes[k - 1]`` at level k; DEJMPS by default): each round's inputs
+    wait for each other and the bits (``_wait``), and the rate is multiplied by each level's
+    slowest p / pairs (the level's segments purify side by side). The timing model does not
+    see segment purification: its waits for the swaps above are those of unpurified
+    segments.
     """
     links = _links(hops, link_scheme, link_rounds, memories)
     if links is None:
@@ -203,31 +218,59 @@ def estimate(
     rounds = tuple(segment_rounds)
     schemes = ("dejmps",) * len(rounds) if segment_schemes is None else tuple(segment_schemes)
     segments = tuple(zip(rounds, schemes, strict=True))
-    swapped = _swapped(hops, links, _Tree.of(hops, swap_order), memories, segments)
+    tree = _Tree.of(hops, swap_order)
+    swapped = _swapped(hops, links, tree, memories, e2e_rounds, link_rounds, segments)
     return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)
+
+
+def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
+    """(per-attempt success probability, round period, emission-to-herald time) of a link's
+    bins, ``memories`` of them (``LinkState``: the round is the longest of the bins' train,
+    the last bin's commitment and the re-initialisation). Not advertised (0): the round is
+    the latency, and the advertised rate is taken as made by ``memories`` bins."""
+    commit = link.round_s or link.latency_s or 1.0 / link.rate_hz
+    slot = link.slot_s
+    round_s = max(memories * slot, (memories - 1) * slot + commit, link.reinit_s)
+    p = link.p_success or min(1.0, link.rate_hz * round_s / memories)
+    return p, round_s, min(commit, link.latency_s)
 
 
 def _links(
     hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int
 ) -> list[_Segment] | None:
-    """``estimate``'s purified link pairs, one per link; None if a link cannot deliver."""
+    """``estimate``'s purified link pairs, one per link, and their rates as made by the
+    connection's ``memories`` bins; None if a link cannot deliver."""
     links = [h.link_in for h in hops[1:]]
     if not links or any(link is None for link in links):
         raise ControlError("every hop after the Initiator needs the link it was reached by")
     out = []
+    # Links alike (a long chain of one kind) are worked out once: a link's result depends on
+    # its state, its timing and its two ends' hardware, not on their names.
+    seen: dict[tuple[object, ...], _Segment | None] = {}
     for i, link in enumerate(links):
         assert link is not None
         if link.rate_hz <= 0:
             return None
-        segment = _purified(
-            BellDiagonal(*link.weights),
+        ends = (hops[i], hops[i + 1])
+        key = (
+            link.weights,
             link.rate_hz,
-            rounds,
-            scheme,
-            (hops[i], hops[i + 1]),
             link.latency_s,
-            memories,
+            link.p_success,
+            link.round_s,
+            link.slot_s,
+            link.reinit_s,
+            *((_noise(h), h.t1_s, h.t2_s) for h in ends),
         )
+        if key not in seen:
+            p, round_s, herald = _attempts(link, memories)
+            state = BellDiagonal(*link.weights)
+            if rounds:  # its halves have waited for the herald since they were emitted
+                state = _age(state, herald, *ends)
+            seen[key] = _purified(
+                state, memories * p / round_s, rounds, scheme, ends, link.latency_s, memories
+            )
+        segment = seen[key]
         if segment is None:
             return None
         out.append(segment)
@@ -249,6 +292,7 @@ class _Tree:
     one past every intermediate one), the cumulative latency to each hop and each hop's gate
     noise."""
 
+    order: str
     steps: tuple[tuple[int, int, int, int], ...]
     latency: tuple[float, ...]
     noise: tuple[GateNoise, ...]
@@ -260,12 +304,44 @@ class _Tree:
         top = max(levels.values(), default=0) + 1
         swaps = sorted(swap_schedule(n, order).items(), key=lambda kv: kv[1][1] - kv[1][0])
         steps = tuple((mid, a, b, levels.get((a, b), top)) for mid, (a, b) in swaps)
-        return cls(steps, tuple(_latencies(hops)), tuple(_noise(h) for h in hops))
+        return cls(order, steps, tuple(_latencies(hops)), tuple(_noise(h) for h in hops))
 
+
+_Swapped = tuple[BellDiagonal, float, ChainTiming]  # ``_swapped``'s state, rate and timing
 
 # Segments already worked out, by (left, right, segment purification of the levels up to
-# the segment's own): plans differing only above a segment's level share it.
-_Memo = dict[tuple[int, int, _Levels], _Segment]
+# the segment's own): (state, the fraction of its swaps' successes, the fraction of segment
+# purification kept at its level). Plans differing only above a segment's level share it.
+_Memo = dict[tuple[int, int, _Levels], tuple[BellDiagonal, float, float]]
+
+
+def _timing(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    swap_order: str,
+    memories: int,
+    e2e_rounds: int,
+    rounds: int,
+) -> ChainTiming:
+    """The waiting model's timing of the path (``qrna.control._waiting``): each link's bins
+    succeed with the link's per-attempt probability per round, scaled by what link
+    purification keeps (its pairs come at ``links``' rates); a purified pair's wait before
+    it is made is already in its state."""
+    timings = []
+    for hop, (_, rate) in zip(hops[1:], links, strict=True):
+        link = hop.link_in
+        assert link is not None
+        p, round_s, herald = _attempts(link, memories)
+        delay = 0.0
+        if rounds:
+            # A bin's pairs kept: the purified rate over the raw one. Each round's bits go
+            # there and back; the one-way part of that is already in the state. A round's
+            # first pair holds its bin while it waits for its partner, about half the time
+            # at each round: fewer bins attempt.
+            p *= rate / (memories * p / round_s) * max(0.0, 1.0 - rounds / (2 * memories))
+            herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
+        timings.append(LinkTiming(p, round_s, herald, link.latency_s, delay))
+    return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
 
 
 def _swapped(
@@ -273,57 +349,76 @@ def _swapped(
     links: list[_Segment],
     tree: _Tree,
     memories: int,
+    e2e_rounds: int = 0,
+    link_rounds: int = 0,
     segments: _Levels = (),
     memo: _Memo | None = None,
-) -> _Segment:
-    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery;
-    ``segments`` is (rounds, scheme) of segment purification per swap level, level 1 first.
-    ``memo`` (for one set of ``links`` and one ``tree``) keeps segments for later calls."""
-    done = {(i, i + 1): segment for i, segment in enumerate(links)}
+) -> tuple[BellDiagonal, float, ChainTiming]:
+    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
+    rate; and the timing it came from. ``segments`` is (rounds, scheme) of segment
+    purification per swap level, level 1 first; ``memo`` (for one set of ``links``, one
+    ``tree`` and one timing) keeps segments for later calls."""
+    n = len(hops)
+    timing = _timing(hops, links, tree.order, memories, e2e_rounds, link_rounds)
+    done = {(i, i + 1): (state, 1.0, 1.0) for i, (state, _) in enumerate(links)}
     latency = tree.latency
     memo = {} if memo is None else memo
+    kept: dict[int, float] = {}  # per level, its slowest segment's purification yield
     for mid, left, right, level in tree.steps:
         key = (left, right, segments[:level])
-        known = memo.get(key)
-        if known is not None:
-            done[(left, right)] = known
-            continue
-        (a, ra), (b, rb) = done[(left, mid)], done[(mid, right)]
-        noise = tree.noise[mid]
-        rate = min(ra, rb)
-        if rate <= 0:  # a swap below never succeeds: nothing reaches this one
-            done[(left, right)] = memo[key] = (a, 0.0)
-            continue
-        # Each side waits for the other side's pair, and its result to reach the far ends.
-        a = _age(a, _wait(rate, memories, latency[mid] - latency[left]), hops[left], hops[mid])
-        b = _age(b, _wait(rate, memories, latency[right] - latency[mid]), hops[mid], hops[right])
-        # A failed Bell measurement loses both pairs: the segment gets a pair per success.
-        made = (swap(a, b, noise), rate * noise.swap_success_probability)
-        if made[1] > 0 and level <= len(segments) and segments[level - 1][0]:
-            rounds, scheme = segments[level - 1]
-            ends = (hops[left], hops[right])
-            span = latency[right] - latency[left]
-            purified = _purified(*made, rounds, scheme, ends, span, memories)
-            made = (made[0], 0.0) if purified is None else purified
-        done[(left, right)] = memo[key] = made
-    n = len(hops)
-    return done[(0, n - 1)]
+        made = memo.get(key)
+        if made is None:
+            (a, sa, _), (b, sb, _) = done[(left, mid)], done[(mid, right)]
+            noise = tree.noise[mid]
+            wait_a, wait_b = timing.swap_waits[mid]
+            a = _age(a, wait_a, hops[left], hops[mid])
+            b = _age(b, wait_b, hops[mid], hops[right])
+            # A failed Bell measurement loses both pairs: the segment gets a pair per success.
+            success = sa * sb * noise.swap_success_probability
+            made = (swap(a, b, noise), success, 1.0)
+            rate = timing.rate_hz * success
+            if rate > 0 and level <= len(segments) and segments[level - 1][0]:
+                rounds, scheme = segments[level - 1]
+                ends = (hops[left], hops[right])
+                span = latency[right] - latency[left]
+                purified = _purified(made[0], rate, rounds, scheme, ends, span, memories)
+                if purified is None:
+                    made = (made[0], success, 0.0)
+                else:
+                    made = (purified[0], success, purified[1] / rate)
+            memo[key] = made
+        done[(left, right)] = made
+        kept[level] = min(kept.get(level, 1.0), made[2])
+    state, success, _ = done[(0, n - 1)]
+    # A level's segments purify side by side: the slowest sets the pace.
+    return state, timing.rate_hz * success * math.prod(kept.values()), timing
 
 
 def _delivered(
-    hops: tuple[HopRecord, ...], swapped: _Segment, scheme: str, rounds: int, memories: int
+    hops: tuple[HopRecord, ...],
+    swapped: tuple[BellDiagonal, float, ChainTiming],
+    scheme: str,
+    rounds: int,
+    memories: int,
 ) -> tuple[float, float]:
-    """``estimate``'s result from the swapped pair: it waits the path's latency, then
-    end-to-end purification."""
+    """``estimate``'s result from the swapped pair: it waits until both ends hold it, then
+    end-to-end purification, each round's inputs waiting for their partners (the timing's
+    waits) and its kept pair for the bits."""
     latency = _latencies(hops)[-1]
-    state, rate = swapped
+    state, rate, timing = swapped
     if rate <= 0:
         return 0.0, 0.0  # no pair ever comes
-    state = _age(state, latency, hops[0], hops[-1])
-    out = _purified(state, rate, rounds, scheme, (hops[0], hops[-1]), latency, memories)
-    if out is None:
-        return 0.0, 0.0
-    return out[0].fidelity, out[1]
+    ends = (hops[0], hops[-1])
+    state = _age(state, timing.delivery_wait, *ends)
+    k = SCHEMES[scheme].pairs
+    noise = (_noise(ends[0]), _noise(ends[1]))
+    for wait in timing.e2e_waits[:rounds]:
+        state = _age(state, wait, *ends)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        if kept is None or p <= 0:
+            return 0.0, 0.0
+        state, rate = _age(kept, latency, *ends), rate * p / k
+    return state.fidelity, rate
 
 
 def _path_text(path: Sequence[str]) -> str:
@@ -436,8 +531,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     best = 0.0
     fastest = 0.0  # the highest rate of a plan reaching the fidelity, whatever min_rate_hz
     links: dict[tuple[str, int], list[_Segment] | None] = {}
-    swapped: dict[tuple[str, int, str, _Levels], _Segment] = {}
-    memos: dict[tuple[str, int, str], _Memo] = {}
+    swapped: dict[tuple[str, int, str, int, _Levels], _Swapped] = {}
+    memos: dict[tuple[str, int, str, int], _Memo] = {}
     trees: dict[str, _Tree] = {}
     meas_end = hops[0].is_meas or hops[-1].is_meas
     weighed = 0
@@ -467,12 +562,15 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         purified = links[(link_scheme, link_rounds)]
         fidelity, rate = 0.0, 0.0
         if purified is not None:
-            key = (link_scheme, link_rounds, order, segments)
+            key = (link_scheme, link_rounds, order, e2e_rounds, segments)
             if key not in swapped:
                 if order not in trees:
                     trees[order] = _Tree.of(hops, order)
-                memo = memos.setdefault((link_scheme, link_rounds, order), {})
-                swapped[key] = _swapped(hops, purified, trees[order], memories, segments, memo)
+                # The timing, hence the states, depend on the end-to-end rounds too.
+                memo = memos.setdefault((link_scheme, link_rounds, order, e2e_rounds), {})
+                swapped[key] = _swapped(
+                    hops, purified, trees[order], memories, e2e_rounds, link_rounds, segments, memo
+                )
             fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories)
         best = max(best, fidelity)
         # Ties: fewer operations, then nested first, then lower levels' rounds first, then the

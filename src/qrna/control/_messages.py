@@ -75,13 +75,22 @@ class RejectReason(StrEnum):
 class LinkState:
     """What a node knows of one of its links, from link monitoring: the neighbour, the rate of
     heralded pairs, their Bell-diagonal weights (Φ+, Ψ−, Ψ+, Φ−), the length, and the classical
-    one-way latency."""
+    one-way latency; and, from the link's hardware (0: not known), one attempt's heralding
+    probability and how a round's period comes about: each of m memory pairs is committed for
+    ``round_s`` (emission until the herald is back), the m attempts are ``slot_s`` apart, and a
+    round lasts at least a memory's re-initialisation ``reinit_s`` (``HeraldModel``). The rate
+    is what all the link's memories make; a connection reserves some of them (the generator's
+    waiting model works with those)."""
 
     neighbour: str
     rate_hz: float
     weights: tuple[float, float, float, float]
     length_km: float
     latency_s: float
+    p_success: float = 0.0
+    round_s: float = 0.0
+    slot_s: float = 0.0
+    reinit_s: float = 0.0
 
     def __post_init__(self) -> None:
         _address("LinkState.neighbour", self.neighbour)
@@ -96,10 +105,11 @@ class LinkState:
             # generator's BellDiagonal requires 1e-12. Weights within 1e-12 stay as they are.
             weights = tuple(w / total for w in weights)
         object.__setattr__(self, "weights", weights)
-        for name in ("length_km", "latency_s"):
+        for name in ("length_km", "latency_s", "round_s", "slot_s", "reinit_s"):
             v = getattr(self, name)
             if not (v >= 0 and math.isfinite(v)):
                 raise ControlError(f"LinkState.{name}={v!r} must be finite and >= 0")
+        _fraction("LinkState.p_success", self.p_success)
 
     @property
     def fidelity(self) -> float:
@@ -402,6 +412,10 @@ def _link(d: dict[str, Any]) -> LinkState:
         tuple(d["weights"]),
         d["length_km"],
         d["latency_s"],
+        d.get("p_success", 0.0),
+        d.get("round_s", 0.0),
+        d.get("slot_s", 0.0),
+        d.get("reinit_s", 0.0),
     )
 
 

@@ -316,6 +316,10 @@ class Network:
             model.state.as_tuple(),
             spec.fibre.length_km,
             self._latency_bound(node, neighbour),
+            model.p_success,
+            model.base_s,
+            model.slot_s,
+            model.reinit_s,
         )
 
     def set_link_estimate(self, a: str, b: str, rate_hz: float, weights: Sequence[float]) -> None:
@@ -324,9 +328,18 @@ class Network:
             raise ControlError(f"no link joins {a!r} and {b!r}")
         spec, _ = self.ports[a][b]
         w = (float(weights[0]), float(weights[1]), float(weights[2]), float(weights[3]))
+        model = herald_model(spec)
         for x, y in ((a, b), (b, a)):
             self._estimates[(x, y)] = LinkState(
-                y, rate_hz, w, spec.fibre.length_km, self._latency_bound(x, y)
+                y,
+                rate_hz,
+                w,
+                spec.fibre.length_km,
+                self._latency_bound(x, y),
+                model.p_success,
+                model.base_s,
+                model.slot_s,
+                model.reinit_s,
             )
             self._advertise(x)
 
