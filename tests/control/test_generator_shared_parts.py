@@ -12,13 +12,12 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qrna.control import LinkState, estimate
+from qrna.control import LinkState, estimate, memories_needed
 from qrna.control._generator import (
     SWAP_ORDERS,
     Accepted,
     Rejected,
     default_generator,
-    memories_needed,
 )
 from qrna.control._messages import ConnectionSetupRequest, HopRecord
 from qrna.rules import segment_levels

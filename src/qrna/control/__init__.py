@@ -2,14 +2,13 @@
 qDijkstra routing, and a network that runs them."""
 
 from qrna.control._errors import ControlError, GeneratorError
+from qrna.control._estimate import estimate, memories_needed
 from qrna.control._generator import (
     Accepted,
     Plan,
     Rejected,
     RuleSetGenerator,
     default_generator,
-    estimate,
-    memories_needed,
 )
 from qrna.control._manager import (
     ConnectionEvent,

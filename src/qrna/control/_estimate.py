@@ -1,0 +1,349 @@
+"""The RuleSet generator's estimate of a plan: the fidelity and rate it expects on a path,
+from the hop records alone (issue 12: estimates that match what runs).
+
+Links are purified by recurrence, their rounds waiting for each other and the partner's bits;
+the swap tree's timing comes from the waiting model (``qrna.control._waiting``); segments
+below the top are purified after their swap; the end-to-end pair waits for delivery and its
+own purification rounds. Both halves of each pair decohere (each node's T1, T2) over every
+wait. ``estimate`` is the whole model; the generator calls its parts so that plans share
+what they have in common.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qrna.control._errors import ControlError
+from qrna.control._messages import HopRecord, LinkState
+from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
+from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
+from qrna.rules import segment_levels, swap_schedule
+
+__all__ = ["estimate", "memories_needed"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _noise(hop: HopRecord) -> GateNoise:
+    """A hop's gate noise (cached: a long path's swaps ask for it once per plan weighed)."""
+    return GateNoise(
+        cnot_error=hop.gate_error,
+        single_qubit_error=hop.single_qubit_error,
+        readout_error=hop.readout_error,
+        swap_degradation=hop.swap_degradation,
+        swap_success_probability=hop.swap_success_probability,
+    )
+
+
+def _age(state: BellDiagonal, t_s: float, left: HopRecord, right: HopRecord) -> BellDiagonal:
+    """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``."""
+    for hop in (left, right):
+        if t_s > 0 and (math.isfinite(hop.t1_s) or math.isfinite(hop.t2_s)):
+            # decohere(state, t_s, T1, T2, (half,)) without its checks (HopRecord checks its
+            # times; T2 is capped at 2·T1 here): the same numbers, and alike for either half.
+            state = decohere_half(state, t_s, hop.t1_s, min(hop.t2_s, 2 * hop.t1_s))
+    return state
+
+
+def _purified(
+    state: BellDiagonal,
+    rate_hz: float,
+    rounds: int,
+    scheme: str,
+    ends: tuple[HopRecord, HopRecord],
+    latency_s: float,
+    memories: int,
+) -> tuple[BellDiagonal, float] | None:
+    """(state, output rate) after ``rounds`` recurrence rounds of a link's pairs, made at
+    ``rate_hz`` by its ``memories`` bins (None if a round cannot succeed). Before each round
+    both inputs wait for the round's pairs and the partner's bits (``_wait``)."""
+    k = SCHEMES[scheme].pairs
+    noise = (_noise(ends[0]), _noise(ends[1]))
+    for _ in range(rounds):
+        state = _age(state, _wait(rate_hz, k, latency_s), *ends)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        if kept is None or p <= 0:
+            return None
+        state, rate_hz = kept, rate_hz * p / k
+    return state, rate_hz
+
+
+def _wait(rate_hz: float, pairs: int, latency_s: float) -> float:
+    """The mean time an input of a purification round waits in memory: pairs arrive about
+    1/``rate_hz`` apart, so of the round's ``pairs`` the i-th waits (pairs − i) gaps for the
+    last; then the partner's bits take one message latency."""
+    return (pairs - 1) / (2 * rate_hz) + latency_s
+
+
+def memories_needed(
+    link_rounds: int,
+    e2e_rounds: int,
+    link_pairs: int = 2,
+    e2e_pairs: int = 2,
+    segments: Sequence[tuple[int, int]] = (),
+) -> int:
+    """Memories per QNIC a plan needs so that its pairs can always find partners.
+
+    Recurrence purification joins ``pairs`` pairs (2; 3 for double selection) of the same
+    round. Built greedily, a round-r link pair needs (pairs − 1)·r + 1 memories at each end
+    (pairs − 1 held at each round below it, and one more to make the last); an end node holds
+    up to (pairs − 1)·``e2e_rounds`` end-to-end pairs besides while it builds the next, and
+    likewise (pairs − 1)·rounds for each purified swap level of ``segments`` ((rounds, pairs)
+    per level): a chain end is an end of a segment at every level. With fewer memories,
+    pairs of different rounds can fill every memory, none with a partner of its own round:
+    the connection would stall until discard.
+
+    >>> memories_needed(0, 0), memories_needed(2, 0), memories_needed(1, 2)
+    (1, 3, 4)
+    >>> memories_needed(1, 1, 3)  # double selection at link level
+    4
+    >>> memories_needed(1, 0, segments=[(1, 2), (2, 2)])  # and segments at two levels
+    5
+    """
+    held = sum((pairs - 1) * rounds for rounds, pairs in segments)
+    return (link_pairs - 1) * link_rounds + (e2e_pairs - 1) * e2e_rounds + held + 1
+
+
+_Segment = tuple[BellDiagonal, float]  # (state, rate in Hz)
+_Levels = tuple[tuple[int, str], ...]  # (rounds, scheme) of segment purification per level
+
+
+def estimate(
+    hops: tuple[HopRecord, ...],
+    link_scheme: str,
+    link_rounds: int,
+    swap_order: str,
+    e2e_scheme: str,
+    e2e_rounds: int,
+    memories: int = 1,
+    *,
+    segment_rounds: Sequence[int] = (),
+    segment_schemes: Sequence[str] | None = None,
+) -> tuple[float, float]:
+    """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
+
+    Link purification: each round joins pairs made by the link's ``memories`` bins, which
+    wait for each other and the partner's bits (``_wait``); the kept pairs come at the rate
+    × p / pairs. Swapping and delivery: ``qrna.control._waiting`` plays out the timing of
+    the protocol (bins that hold their pairs until swapped or delivered, swaps when a node
+    knows both pairs, swap results' way back, end-to-end rounds holding the end memories) and
+    gives the delivered rate and the mean time pairs wait before each swap, before delivery
+    and before each end-to-end round; both halves of each pair dephase and relax (each
+    node's T1, T2) over those waits. A failed Bell measurement or purification loses pairs:
+    the rate is multiplied by each swap's success probability and each round's p / pairs.
+    A segment a swap makes below the top is purified as a link is (``segment_rounds[k - 1]``
+    rounds of ``segment_schemes[k - 1]`` at level k; DEJMPS by default): each round's inputs
+    wait for each other and the bits (``_wait``), and the rate is multiplied by each level's
+    slowest p / pairs (the level's segments purify side by side). The timing model does not
+    see segment purification: its waits for the swaps above are those of unpurified
+    segments.
+    """
+    links = _links(hops, link_scheme, link_rounds, memories)
+    if links is None:
+        return 0.0, 0.0
+    rounds = tuple(segment_rounds)
+    schemes = ("dejmps",) * len(rounds) if segment_schemes is None else tuple(segment_schemes)
+    segments = tuple(zip(rounds, schemes, strict=True))
+    tree = _Tree.of(hops, swap_order)
+    swapped = _swapped(hops, links, tree, memories, e2e_rounds, link_rounds, segments)
+    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)
+
+
+def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
+    """(per-attempt success probability, round period, emission-to-herald time) of a link's
+    bins, ``memories`` of them (``LinkState``: the round is the longest of the bins' train,
+    the last bin's commitment and the re-initialisation). Not advertised (0): the round is
+    the latency, and the advertised rate is taken as made by ``memories`` bins."""
+    commit = link.round_s or link.latency_s or 1.0 / link.rate_hz
+    slot = link.slot_s
+    round_s = max(memories * slot, (memories - 1) * slot + commit, link.reinit_s)
+    p = link.p_success or min(1.0, link.rate_hz * round_s / memories)
+    return p, round_s, min(commit, link.latency_s)
+
+
+def _links(
+    hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int
+) -> list[_Segment] | None:
+    """``estimate``'s purified link pairs, one per link, and their rates as made by the
+    connection's ``memories`` bins; None if a link cannot deliver."""
+    links = [h.link_in for h in hops[1:]]
+    if not links or any(link is None for link in links):
+        raise ControlError("every hop after the Initiator needs the link it was reached by")
+    out = []
+    # Links alike (a long chain of one kind) are worked out once: a link's result depends on
+    # its state, its timing and its two ends' hardware, not on their names.
+    seen: dict[tuple[object, ...], _Segment | None] = {}
+    for i, link in enumerate(links):
+        assert link is not None
+        if link.rate_hz <= 0:
+            return None
+        ends = (hops[i], hops[i + 1])
+        key = (
+            link.weights,
+            link.rate_hz,
+            link.latency_s,
+            link.p_success,
+            link.round_s,
+            link.slot_s,
+            link.reinit_s,
+            *((_noise(h), h.t1_s, h.t2_s) for h in ends),
+        )
+        if key not in seen:
+            p, round_s, herald = _attempts(link, memories)
+            state = BellDiagonal(*link.weights)
+            if rounds:  # its halves have waited for the herald since they were emitted
+                state = _age(state, herald, *ends)
+            seen[key] = _purified(
+                state, memories * p / round_s, rounds, scheme, ends, link.latency_s, memories
+            )
+        segment = seen[key]
+        if segment is None:
+            return None
+        out.append(segment)
+    return out
+
+
+def _latencies(hops: tuple[HopRecord, ...]) -> list[float]:
+    """Cumulative one-way latency from the Initiator to each hop."""
+    latency = [0.0]
+    for hop in hops[1:]:
+        latency.append(latency[-1] + (hop.link_in.latency_s if hop.link_in is not None else 0.0))
+    return latency
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """A path's swap tree in one order, for ``_swapped``: each swap as (mid, left, right,
+    level), smaller segments first (a segment's halves before it; the whole path's level is
+    one past every intermediate one), the cumulative latency to each hop and each hop's gate
+    noise."""
+
+    order: str
+    steps: tuple[tuple[int, int, int, int], ...]
+    latency: tuple[float, ...]
+    noise: tuple[GateNoise, ...]
+
+    @classmethod
+    def of(cls, hops: tuple[HopRecord, ...], order: str) -> _Tree:
+        n = len(hops)
+        levels = segment_levels(n, order)
+        top = max(levels.values(), default=0) + 1
+        swaps = sorted(swap_schedule(n, order).items(), key=lambda kv: kv[1][1] - kv[1][0])
+        steps = tuple((mid, a, b, levels.get((a, b), top)) for mid, (a, b) in swaps)
+        return cls(order, steps, tuple(_latencies(hops)), tuple(_noise(h) for h in hops))
+
+
+_Swapped = tuple[BellDiagonal, float, ChainTiming]  # ``_swapped``'s state, rate and timing
+
+# Segments already worked out, by (left, right, segment purification of the levels up to
+# the segment's own): (state, the fraction of its swaps' successes, the fraction of segment
+# purification kept at its level). Plans differing only above a segment's level share it.
+_Memo = dict[tuple[int, int, _Levels], tuple[BellDiagonal, float, float]]
+
+
+def _timing(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    swap_order: str,
+    memories: int,
+    e2e_rounds: int,
+    rounds: int,
+) -> ChainTiming:
+    """The waiting model's timing of the path (``qrna.control._waiting``): each link's bins
+    succeed with the link's per-attempt probability per round, scaled by what link
+    purification keeps (its pairs come at ``links``' rates); a purified pair's wait before
+    it is made is already in its state."""
+    timings = []
+    for hop, (_, rate) in zip(hops[1:], links, strict=True):
+        link = hop.link_in
+        assert link is not None
+        p, round_s, herald = _attempts(link, memories)
+        delay = 0.0
+        if rounds:
+            # A bin's pairs kept: the purified rate over the raw one. Each round's bits go
+            # there and back; the one-way part of that is already in the state. A round's
+            # first pair holds its bin while it waits for its partner, about half the time
+            # at each round: fewer bins attempt.
+            p *= rate / (memories * p / round_s) * max(0.0, 1.0 - rounds / (2 * memories))
+            herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
+        timings.append(LinkTiming(p, round_s, herald, link.latency_s, delay))
+    return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
+
+
+def _swapped(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    tree: _Tree,
+    memories: int,
+    e2e_rounds: int = 0,
+    link_rounds: int = 0,
+    segments: _Levels = (),
+    memo: _Memo | None = None,
+) -> tuple[BellDiagonal, float, ChainTiming]:
+    """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
+    rate; and the timing it came from. ``segments`` is (rounds, scheme) of segment
+    purification per swap level, level 1 first; ``memo`` (for one set of ``links``, one
+    ``tree`` and one timing) keeps segments for later calls."""
+    n = len(hops)
+    timing = _timing(hops, links, tree.order, memories, e2e_rounds, link_rounds)
+    done = {(i, i + 1): (state, 1.0, 1.0) for i, (state, _) in enumerate(links)}
+    latency = tree.latency
+    memo = {} if memo is None else memo
+    kept: dict[int, float] = {}  # per level, its slowest segment's purification yield
+    for mid, left, right, level in tree.steps:
+        key = (left, right, segments[:level])
+        made = memo.get(key)
+        if made is None:
+            (a, sa, _), (b, sb, _) = done[(left, mid)], done[(mid, right)]
+            noise = tree.noise[mid]
+            wait_a, wait_b = timing.swap_waits[mid]
+            a = _age(a, wait_a, hops[left], hops[mid])
+            b = _age(b, wait_b, hops[mid], hops[right])
+            # A failed Bell measurement loses both pairs: the segment gets a pair per success.
+            success = sa * sb * noise.swap_success_probability
+            made = (swap(a, b, noise), success, 1.0)
+            rate = timing.rate_hz * success
+            if rate > 0 and level <= len(segments) and segments[level - 1][0]:
+                rounds, scheme = segments[level - 1]
+                ends = (hops[left], hops[right])
+                span = latency[right] - latency[left]
+                purified = _purified(made[0], rate, rounds, scheme, ends, span, memories)
+                if purified is None:
+                    made = (made[0], success, 0.0)
+                else:
+                    made = (purified[0], success, purified[1] / rate)
+            memo[key] = made
+        done[(left, right)] = made
+        kept[level] = min(kept.get(level, 1.0), made[2])
+    state, success, _ = done[(0, n - 1)]
+    # A level's segments purify side by side: the slowest sets the pace.
+    return state, timing.rate_hz * success * math.prod(kept.values()), timing
+
+
+def _delivered(
+    hops: tuple[HopRecord, ...],
+    swapped: tuple[BellDiagonal, float, ChainTiming],
+    scheme: str,
+    rounds: int,
+    memories: int,
+) -> tuple[float, float]:
+    """``estimate``'s result from the swapped pair: it waits until both ends hold it, then
+    end-to-end purification, each round's inputs waiting for their partners (the timing's
+    waits) and its kept pair for the bits."""
+    latency = _latencies(hops)[-1]
+    state, rate, timing = swapped
+    if rate <= 0:
+        return 0.0, 0.0  # no pair ever comes
+    ends = (hops[0], hops[-1])
+    state = _age(state, timing.delivery_wait, *ends)
+    k = SCHEMES[scheme].pairs
+    noise = (_noise(ends[0]), _noise(ends[1]))
+    for wait in timing.e2e_waits[:rounds]:
+        state = _age(state, wait, *ends)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        if kept is None or p <= 0:
+            return 0.0, 0.0
+        state, rate = _age(kept, latency, *ends), rate * p / k
+    return state.fidelity, rate
