@@ -108,3 +108,14 @@ def test_one_memory_and_sure_links_give_the_hand_worked_cycle() -> None:
         [0, 0, 1, 3, 1, 1, 3, 1, 0, 0]
     )
     assert nested.delivery_wait == pytest.approx(2.0)
+
+
+def test_a_long_chain_with_many_memories_and_rounds_warms_up_within_its_pairs() -> None:
+    """A 1000-link chain gets 60 pairs, but 20 memories and 2 end-to-end rounds warm up for
+    160: the model simulates enough pairs past the warm-up instead of reading past the end
+    of its array (an IndexError at connection setup, found timing the generator there)."""
+    link = LinkTiming(0.2, 1e-4, 5e-5, 5e-5)
+    timing = chain_timing((link,) * 1000, "nested", 20, 2)
+    assert 0 < timing.rate_hz < 20 * 0.2 / 1e-4
+    assert len(timing.e2e_waits) == 2
+    assert all(w > 0 for w in timing.e2e_waits)

@@ -114,8 +114,10 @@ def _timing(
     # Each bin's next herald; a bin holding an unfinished pair waits at +inf.
     nxt = rng.geometric(p[:, None], (n_links, memories)) * period[:, None]
     tree = _Tree(n, order, cum)
-    total = _pairs(n_links)
-    warm = max(2 * memories * (1 << e2e_rounds), total // 5)
+    warm = max(2 * memories * (1 << e2e_rounds), _pairs(n_links) // 5)
+    # At least 60 pairs after the warm-up: many memories and rounds on a long chain warm up
+    # longer than the pairs a long chain is otherwise given.
+    total = max(_pairs(n_links), warm + 60)
     done = np.empty(total)  # when both ends hold pair k
     sw = np.zeros((n, 2))
     deliver = 0.0
