@@ -21,7 +21,8 @@ The design is one factor at a time around base points, plus corners:
 
 - ``short``: 5 nodes, link fidelity 0.95, T2 1 s, CNOT 0.5 %, nested, no purification; then
   each of: nodes 2, 3, 9, 17, 33; link fidelity 0.85, 0.99; T2 10 ms, 100 ms, ∞; CNOT 0, 2 %;
-  sequential order; link rounds 1, 2; end-to-end rounds 1, 2; BBPSSW and double selection.
+  sequential order; link rounds 1, 2; end-to-end rounds 1, 2; BBPSSW and double selection;
+  segment purification at level 1 (nested) and level 2 (sequential; and on the long base).
 - ``long``: 17 nodes, link fidelity 0.97, T2 100 ms, CNOT 0.2 %; then sequential, 33 nodes,
   a link round, T2 10 ms.
 - corners: 33 nodes with fidelity 0.99 and T2 ∞; 9 nodes purified with T2 10 ms and CNOT
@@ -67,6 +68,7 @@ from qrna.control import (
     estimate,
     memories_needed,
 )
+from qrna.control._generator import _levels
 from qrna.physics import BellDiagonal, swap
 from qrna.scenario import build_network, load_scenario, run
 
@@ -96,6 +98,14 @@ class Cell:
     km: float = KM
     swap_degradation: float = 1.0
     target: float = 0.25  # the requested fidelity (forced cells: anything)
+    # Segment purification per swap level below the top (level 1 first), DEJMPS unless said.
+    segment_rounds: tuple[int, ...] = ()
+    segment_schemes: tuple[str, ...] | None = None
+
+    def schemes(self) -> tuple[str, ...]:
+        if self.segment_schemes is None:
+            return ("dejmps",) * len(self.segment_rounds)
+        return self.segment_schemes
 
     def plan(self) -> dict[str, Any]:
         return {
@@ -104,6 +114,8 @@ class Cell:
             "swap_order": self.order,
             "e2e_scheme": self.e2e_scheme,
             "e2e_rounds": self.e2e_rounds,
+            "segment_rounds": list(self.segment_rounds),
+            "segment_schemes": list(self.schemes()),
         }
 
 
@@ -173,6 +185,8 @@ def predict(cell: Cell, path: tuple[HopRecord, ...]) -> tuple[float, float]:
         cell.e2e_scheme,
         cell.e2e_rounds,
         cell.memories,
+        segment_rounds=cell.segment_rounds,
+        segment_schemes=cell.schemes(),
     )
 
 
@@ -257,6 +271,7 @@ def cells(mode: str) -> list[Cell]:
             r(short, id="s.lr1", link_rounds=1),
             r(short, id="s.er1", e2e_rounds=1),
             r(short, id="s.seq", order="sequential"),
+            r(short, id="s.seg1", segment_rounds=(1,)),
         ]
     out = [short]
     out += [r(short, id=f"s.n{n}", nodes=n) for n in (2, 3, 9, 17, 33)]
@@ -270,6 +285,8 @@ def cells(mode: str) -> list[Cell]:
         r(short, id="s.lr1.bbpssw", link_rounds=1, link_scheme="bbpssw"),
         r(short, id="s.lr1.double", link_rounds=1, link_scheme="double_x", memories=6),
         r(short, id="s.er1.bbpssw", e2e_rounds=1, e2e_scheme="bbpssw"),
+        r(short, id="s.seg1", segment_rounds=(1,)),
+        r(short, id="s.seq.seg01", order="sequential", segment_rounds=(0, 1)),
     ]
     out += [
         long,
@@ -277,6 +294,7 @@ def cells(mode: str) -> list[Cell]:
         r(long, id="l.n33", nodes=33),
         r(long, id="l.lr1", link_rounds=1),
         r(long, id="l.t2=10ms", t2_s=0.01),
+        r(long, id="l.seg01", segment_rounds=(0, 1)),
         r(long, id="c.n33.F99.inf", nodes=33, link_fidelity=0.99, t2_s=math.inf),
         Cell("c.n9.lr1.er1", 9, 0.9, 0.01, 0.02, link_rounds=1, e2e_rounds=1),
         Cell("c.n3.F85.lr2.er1", 3, 0.85, 1.0, 0.005, link_rounds=2, e2e_rounds=1),
@@ -311,11 +329,21 @@ def search_space(cell: Cell, path: tuple[HopRecord, ...]) -> list[tuple[float, f
     for lr in range(4):
         for order in ("nested", "sequential"):
             for er in range(3):
-                if memories_needed(lr, er) > cell.memories:
-                    continue
-                c = dataclasses.replace(cell, order=order, link_rounds=lr, e2e_rounds=er)
-                f, rate = predict(c, path)
-                out.append((f, rate, c))
+                for levels in _levels(cell.nodes, order, None):
+                    rounds = tuple(r for r, _ in levels)
+                    segments = [(r, 2) for r in rounds]
+                    if memories_needed(lr, er, segments=segments) > cell.memories:
+                        continue
+                    c = dataclasses.replace(
+                        cell,
+                        order=order,
+                        link_rounds=lr,
+                        e2e_rounds=er,
+                        segment_rounds=rounds,
+                        segment_schemes=None,
+                    )
+                    f, rate = predict(c, path)
+                    out.append((f, rate, c))
     return out
 
 
@@ -340,6 +368,8 @@ def check_refusal(cell: Cell, args: argparse.Namespace) -> dict[str, Any]:
             e2e_rounds=p.e2e_rounds,
             link_scheme=p.link_scheme,
             e2e_scheme=p.e2e_scheme,
+            segment_rounds=p.segment_rounds,
+            segment_schemes=p.segment_schemes,
         )
         tried = [(p.fidelity, p.rate_hz, chosen)]
     else:
@@ -475,7 +505,7 @@ def main() -> None:
             refusals.append(ref)
             runs = "; ".join(
                 f"{x['plan']['link_rounds']}/{x['plan']['swap_order'][:3]}/"
-                f"{x['plan']['e2e_rounds']}: "
+                f"{x['plan']['segment_rounds']}/{x['plan']['e2e_rounds']}: "
                 f"pred {x['predicted_fidelity']:.4f}, meas {_fmt(x['measured_fidelity'], '.4f')} "
                 f"[{_fmt(x['fidelity_ci'][0], '.4f')}, {_fmt(x['fidelity_ci'][1], '.4f')}]"
                 for x in ref["runs"]
