@@ -29,7 +29,7 @@ mutmut starts once (minutes of mapping tests to functions and type checking) and
 named mutants cheapest function first (by its covering tests' clean duration), across the
 packages given. ``--minutes`` bounds the wall time: the four packages hold about 9,000
 mutants, and the ones that survive run every test that reaches them, minutes each in the
-rule engine and the network; run again to continue.
+rule engine and the network; run again to continue (``--minutes 0`` prints the table only).
 
 Prints, per package, the mutants in each status, then the survivors without a reason
 (``mutmut show NAME`` prints the change; ``mutmut apply NAME`` writes it into ``src/`` for
@@ -188,9 +188,9 @@ def main() -> None:
             current.update(part)
     todo = ml.unchecked(current, ledger)
     print(f"{filled} results from the ledger; {len(todo)} mutants to check", file=sys.stderr)
-    if todo:
+    seconds = args.minutes * 60 - (time.perf_counter() - start)
+    if todo and seconds > 0:  # --minutes 0: only the table, from the ledger
         env = dict(os.environ, FUZZ_EXAMPLES=str(args.fuzz_examples))
-        seconds = args.minutes * 60 - (time.perf_counter() - start)
         mutmut_args = ["--max-children", str(args.children), *todo]
         if not _run_mutmut(mutmut_args, env, seconds, everything):
             print(f"stopped after {args.minutes:g} min; run again to continue", file=sys.stderr)
