@@ -7,11 +7,12 @@ from __future__ import annotations
 import heapq
 import itertools
 
+import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qrna.control import line_network
+from qrna.control import Network, line_network, links_from_graph
 from qrna.control._flooding import Flooding
 from qrna.control._messages import LinkStateAdvertisement
 from qrna.kernel import s_to_ps
@@ -114,3 +115,26 @@ def test_a_manager_woken_for_its_routes_goes_on_before_a_request_in_that_picosec
         2 * hop,
         "n0 is busy: 0 of 1 memories toward n1 free",
     )
+
+
+def test_flooded_hop_by_hop_a_passed_on_advertisement_is_taken_before_a_request_then() -> None:
+    """Fibres a -10 km- b -10 km- c and a -30 km- c, routed by fibre length; classical
+    channels a-c and b-c of 100 µs and c-d of 0 (d on a 0 km fibre from c). The 0 ps hop has
+    the network flood message by message even without a message log. b's advertisement,
+    passed on by c, reaches a at exactly 200 µs, when a's request to c (queued before the
+    run) leaves: taken first in its picosecond, it sends the request a-b-c (20 km), not a-c
+    (30 km). Up once the request has reached b (200 µs, through c) and c, and the response
+    come back to a (100 µs)."""
+    g: nx.Graph[str] = nx.Graph()
+    classical: nx.Graph[str] = nx.Graph()
+    for u, v, km in [("a", "b", 10.0), ("b", "c", 10.0), ("a", "c", 30.0), ("c", "d", 0.0)]:
+        g.add_edge(u, v, length_km=km)
+    for u, v, delay_s in [("a", "c", 1e-4), ("b", "c", 1e-4), ("c", "d", 0.0)]:
+        classical.add_edge(u, v, delay_s=delay_s)
+    net = Network(links_from_graph(g), seed=1, metric="length", classical=classical)
+    assert net._flooding is None
+    c = net.request("a", "c", fidelity=0.6, pairs=3, at_s=2e-4)
+    report = net.run(0.01).connections[c]
+    assert report.path == ("a", "b", "c")
+    assert report.events[0].t_ps == s_to_ps(2e-4) + s_to_ps(2e-4) + 2 * s_to_ps(1e-4)
+    assert (report.status, report.attempts, len(report.pairs)) == ("done", 1, 3)

@@ -4,7 +4,9 @@ chain whose memories only dephase (T2, no T1) and whose gates are perfect."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from types import SimpleNamespace
 
 import networkx as nx
 import pytest
@@ -17,13 +19,14 @@ from qrna.control import (
     estimate,
     line_network,
     links_from_graph,
+    random_graph,
 )
 from qrna.control._delays import _ROWS, ClassicalDelays
 from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import HopRecord, LinkStateAdvertisement
 from qrna.hardware import QNIC
-from qrna.link import PairName
-from qrna.physics import GateNoise
+from qrna.link import LinkEstimate, LinkMonitor, PairName
+from qrna.physics import BellDiagonal, GateNoise
 from qrna.rules import PairDelivered
 
 
@@ -284,3 +287,44 @@ def test_attach_without_hold_gives_each_half_back_and_refuses_an_unknown_connect
     assert net.leaks() == []
     with pytest.raises(ControlError, match=r"^no connection 'zz' was requested$"):
         net.attach("zz", "n0", seen.append)
+
+
+def test_monitoring_re_advertises_only_a_move_beyond_the_estimates_half_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """n0 -10 km- n1 advertised at Werner 0.5. Monitoring at n0 estimates Werner 0.75 over
+    1000 pairs: with the interval (0.5, 1.0) the move, 0.25, is exactly its half-width and
+    not beyond it, so nothing is re-advertised; with (0.625, 0.875) (half-width 0.125) n0 takes
+    the estimate and re-advertises, once. (All values exact in binary.)"""
+    net = line_network(2, length_km=10.0, memories=4, seed=1)
+    net.set_link_estimate("n0", "n1", 1000.0, BellDiagonal.werner(0.5).as_tuple())
+    advertised: list[str] = []
+    monkeypatch.setattr(net, "_advertise", advertised.append)
+    estimate = LinkEstimate(
+        1000.0, (900.0, 1100.0), BellDiagonal.werner(0.75), 0.75, (0.5, 1.0), 1000
+    )
+    monitor = SimpleNamespace(estimate=lambda: estimate)
+    monkeypatch.setattr(
+        net.sublinks, "observed", lambda node, _: monitor if node == "n0" else LinkMonitor()
+    )
+    net.sublinks.monitor_tick()
+    assert advertised == []
+    assert net.link_state("n0", "n1").weights == BellDiagonal.werner(0.5).as_tuple()
+    estimate = dataclasses.replace(estimate, fidelity_ci=(0.625, 0.875))
+    net.sublinks.monitor_tick()
+    assert advertised == ["n0"]
+    assert net.link_state("n0", "n1").weights == BellDiagonal.werner(0.75).as_tuple()
+    assert net.link_state("n1", "n0").weights == BellDiagonal.werner(0.5).as_tuple()
+
+
+def test_a_random_graph_draws_each_link_with_probability_degree_over_n_minus_1() -> None:
+    """Three nodes, degree 1: each of the three links is drawn with p = 1/2 and a draw is
+    kept once connected, so the triangle is p³ / (p³ + 3p²(1 − p)) = 1/4 of the graphs and a
+    path the rest. Over 400 seeds the triangles number 100 ± 4.3 standard deviations
+    (σ = √(400 · 1/4 · 3/4) ≈ 8.66)."""
+    triangles = 0
+    for seed in range(400):
+        edges = random_graph(3, seed=seed, degree=1.0).number_of_edges()
+        assert edges in (2, 3)
+        triangles += edges == 3
+    assert 63 <= triangles <= 137

@@ -162,6 +162,8 @@ BAD = [
     ("{not json", r"^\$: not JSON: .* line 1 column 2"),
     ("[]", r"^\$: expected an object, got list"),
     (_mutate(["version"], 2), r"^\$\.version: 2 is not supported; this qrna reads 1"),
+    (_mutate(["version"], 1.0), r"^\$\.version: 1\.0 is not supported; this qrna reads 1$"),
+    (_mutate(["version"], True), r"^\$\.version: True is not supported; this qrna reads 1$"),
     (_mutate(["node"], None, delete=True), r"^\$: missing field\(s\) \['node'\]"),
     (
         _mutate(["extra"], 1),
