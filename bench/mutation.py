@@ -36,12 +36,12 @@ Prints, per package, the mutants in each status, then the survivors without a re
 debugging — revert it with git afterwards), and one JSON line last:
     {"mutation": {"control": {"killed": ..., "survived": ..., ...}, ...},
      "survivors": [...], "wall_s": ...}
-A survivor is killed by a new test (then ``mutmut run NAME`` checks it again and the next
-run records it), or recorded as equivalent with ``--equivalent NAME REASON`` (a reason why
-the change cannot alter behaviour).
+A survivor is killed by a new test (then ``--survivors`` checks the survivors without a
+reason again, and only them), or recorded as equivalent with ``--equivalent NAME REASON`` (a
+reason why the change cannot alter behaviour).
 
 Usage: python bench/mutation.py [--packages control,rules,scenario,apps] [--minutes M]
-                                [--children N] [--fuzz-examples K]
+                                [--children N] [--fuzz-examples K] [--survivors]
        python bench/mutation.py --equivalent NAME REASON
 """
 
@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fuzz-examples", type=int, default=20)
     parser.add_argument("--equivalent", nargs=2, metavar=("NAME", "REASON"))
+    parser.add_argument("--survivors", action="store_true")
     args = parser.parse_args()
     packages = [p for p in args.packages.split(",") if p]
     unknown = sorted(set(packages) - set(PACKAGES))
@@ -187,6 +188,14 @@ def main() -> None:
         for part in pool.map(_current, _sources(packages)):
             current.update(part)
     todo = ml.unchecked(current, ledger)
+    if args.survivors:
+        # Only the survivors without a reason, of functions unchanged since they survived.
+        todo = [
+            name
+            for name in ml.survivors(ledger)[0]
+            if ml.split(name)[0] in current
+            and current[ml.split(name)[0]][0] == ledger[ml.split(name)[0]]["hash"]
+        ]
     print(f"{filled} results from the ledger; {len(todo)} mutants to check", file=sys.stderr)
     seconds = args.minutes * 60 - (time.perf_counter() - start)
     if todo and seconds > 0:  # --minutes 0: only the table, from the ledger
