@@ -244,6 +244,9 @@ def test_an_unknown_node_has_no_delays_and_the_error_names_it() -> None:
         d["a"]["lone"]
     assert dst.value.args == ("lone",)
     assert d["a"]["b"] == 1e-3
+    with pytest.raises(nx.NodeNotFound) as row:
+        d.row("zz")
+    assert str(row.value) == "Node zz not found in graph"
 
 
 def test_a_delivered_half_reads_with_its_qnics_readout_error() -> None:
