@@ -331,3 +331,39 @@ def test_a_random_graph_draws_each_link_with_probability_degree_over_n_minus_1()
         assert edges in (2, 3)
         triangles += edges == 3
     assert 63 <= triangles <= 137
+
+
+def test_a_daemon_still_flooding_routes_on_what_it_holds_now_searching_once_per_change() -> None:
+    """The ring a -1- b -1- c -1- d -5- a (km, metric length), one store for all daemons,
+    flooded until all hold everything: a goes to d over b and c (3 km). Then d re-advertises
+    the same links and nothing passes it on: a misses d's newest and routes on what it holds,
+    still a-b-c-d, searched once however often asked. c re-advertises c-d at 10 km and only
+    that reaches a: a's database changed, so a searches again and goes the short way round
+    (a-d, 5 km, against 12), though it still misses d's newest."""
+    store = LinkStateStore()
+    km = {("a", "b"): 1.0, ("b", "c"): 1.0, ("c", "d"): 1.0, ("a", "d"): 5.0}
+
+    def links(node: str) -> list[LinkState]:
+        return [_link(y if x == node else x, k) for (x, y), k in km.items() if node in (x, y)]
+
+    ring = {"a": "bd", "b": "ac", "c": "bd", "d": "ac"}
+    daemons = {n: RoutingDaemon(n, list(ring[n]), metric="length", store=store) for n in ring}
+    queue = [(n, s) for n in sorted(ring) for s in daemons[n].set_links(links(n))]
+    while queue:
+        src, send = queue.pop(0)
+        queue += [(send.dst, s) for s in daemons[send.dst].on_advertisement(src, send.message)]
+    a = daemons["a"]
+    assert a.lsdb.current()
+    assert a.path("d", 0.5) == ["a", "b", "c", "d"]
+    daemons["d"].set_links(links("d"))
+    assert not a.lsdb.current()
+    before = a.recomputations
+    assert [a.path("d", 0.5) for _ in range(3)] == [["a", "b", "c", "d"]] * 3
+    assert a.recomputations == before + 1
+    km[("c", "d")] = 10.0
+    lsa = daemons["c"].set_links(links("c"))[0].message
+    assert a.on_advertisement("b", lsa) != []
+    assert not a.lsdb.current()
+    assert [a.path("d", 0.5) for _ in range(2)] == [["a", "d"]] * 2
+    assert a.cost("d", 0.5) == 5.0
+    assert a.recomputations == before + 2
