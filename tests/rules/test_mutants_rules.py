@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from qrna.link import PairName
+from qrna.hardware import EPPS, Fibre, Node, NodeType
+from qrna.kernel import s_to_ps
+from qrna.link import LinkSpec, LinkType, PairName
 from qrna.physics import BellDiagonal, swap
 from qrna.rules import (
+    ChainSimulation,
     Deliver,
     EnoughResources,
     PairDelivered,
@@ -21,6 +26,7 @@ from qrna.rules import (
     Stage,
     Swap,
     SwapResult,
+    chain_rulesets,
 )
 from qrna.rules._effects import werner_swap_fidelity
 from qrna.rules._verify import _SymbolicHardware as _Hardware  # always succeeds, reads 0
@@ -109,3 +115,33 @@ def test_releasing_a_half_the_teardown_freed_already_frees_nothing() -> None:
     ledger = DeliveryLedger(None, freed.append)  # type: ignore[arg-type]
     ledger.release(("b", 0))  # type: ignore[arg-type]
     assert freed == []
+
+
+def _meas_meas() -> list[LinkSpec]:
+    """alice (MEAS, Z) -MSM 5 km- bob (MEAS, Z): both ends measure each photon on arrival."""
+    alice = Node("alice", NodeType.MEAS, measurement_basis="Z")
+    bob = Node("bob", NodeType.MEAS, measurement_basis="Z")
+    middle = Node("s", NodeType.EPPS, epps=EPPS())
+    return [LinkSpec(alice, bob, LinkType.MSM, Fibre(5.0), middle=middle)]
+
+
+def test_a_link_pair_read_at_two_meas_ends_counts_once() -> None:
+    """One link, both ends measuring on arrival, no swap: every link pair is one delivered
+    pair of records, so the chain counts as many link pairs as pairs delivered (each pair's
+    two records, one at each end, count once)."""
+    result = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3).run(1e-4)
+    assert result.pairs > 1000
+    assert result.link_pairs == result.pairs
+
+
+def test_message_jitter_adds_up_to_its_fraction_of_the_latency() -> None:
+    """jitter 0.5 on a 5 km channel (latency L = 24.04 µs): each message takes L(1 + 0.5u),
+    u uniform on [0, 1), so within [L, 1.5 L] and 1.25 L on average, within 4 standard
+    errors (0.5 L / √12 / √2000) over 2000 messages."""
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3, jitter=0.5)
+    latency = 5e3 / 2.08e8  # the fibre's length over its light speed
+    delays = [sim._delay_ps("alice", "bob") for _ in range(2000)]
+    assert s_to_ps(latency) - 1 <= min(delays)  # 1 ps: rounding
+    assert max(delays) <= s_to_ps(1.5 * latency) + 1
+    mean = sum(delays) / len(delays)
+    assert abs(mean - s_to_ps(1.25 * latency)) <= 4 * s_to_ps(0.5 * latency) / math.sqrt(12 * 2000)
