@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
-from qrna.hardware import EPPS, Fibre, Node, NodeType
+from qrna.hardware import EPPS, QNIC, Fibre, Node, NodeType
 from qrna.kernel import s_to_ps
 from qrna.link import LinkSpec, LinkType, PairName
 from qrna.physics import BellDiagonal, swap
@@ -125,13 +126,34 @@ def _meas_meas() -> list[LinkSpec]:
     return [LinkSpec(alice, bob, LinkType.MSM, Fibre(5.0), middle=middle)]
 
 
-def test_a_link_pair_read_at_two_meas_ends_counts_once() -> None:
-    """One link, both ends measuring on arrival, no swap: every link pair is one delivered
-    pair of records, so the chain counts as many link pairs as pairs delivered (each pair's
-    two records, one at each end, count once)."""
-    result = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3).run(1e-4)
-    assert result.pairs > 1000
+def _comp_meas() -> list[LinkSpec]:
+    """alice (memories) -MM 5 km- bob (MEAS, Z): alice stores her half, bob measures his."""
+    alice = Node("alice", NodeType.COMP, (QNIC(4),))
+    bob = Node("bob", NodeType.MEAS, measurement_basis="Z")
+    return [LinkSpec(alice, bob, LinkType.MM, Fibre(5.0))]
+
+
+@pytest.mark.parametrize(("specs", "duration_s"), [(_meas_meas, 1e-4), (_comp_meas, 2e-3)])
+def test_a_link_pair_counts_once_whatever_its_ends_hold(
+    specs: Callable[[], list[LinkSpec]], duration_s: float
+) -> None:
+    """One link, no swap, each pair delivered as soon as both ends have it: a record at each
+    end (two MEAS ends), or a stored half and a record (memories and a MEAS end). Every link
+    pair is one delivered pair, so the chain counts as many link pairs as pairs delivered:
+    each pair once, not once per end."""
+    result = ChainSimulation(specs(), chain_rulesets("c", ["alice", "bob"]), seed=3).run(duration_s)
+    assert result.pairs > 100
     assert result.link_pairs == result.pairs
+
+
+@pytest.mark.parametrize("duration_s", [0.0, -1.0, math.inf, -math.inf, math.nan])
+def test_a_chain_runs_only_for_a_finite_positive_duration(duration_s: float) -> None:
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3)
+    with pytest.raises(RuleSetError) as caught:
+        sim.run(duration_s)
+    assert str(caught.value) == (
+        f"duration_s={duration_s!r} is invalid; expected a finite value > 0"
+    )
 
 
 def test_message_jitter_adds_up_to_its_fraction_of_the_latency() -> None:
