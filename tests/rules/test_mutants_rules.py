@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import pytest
@@ -167,3 +168,12 @@ def test_message_jitter_adds_up_to_its_fraction_of_the_latency() -> None:
     assert max(delays) <= s_to_ps(1.5 * latency) + 1
     mean = sum(delays) / len(delays)
     assert abs(mean - s_to_ps(1.25 * latency)) <= 4 * s_to_ps(0.5 * latency) / math.sqrt(12 * 2000)
+
+
+def test_a_chain_run_reports_the_wall_time_it_took() -> None:
+    """``wall_s``: the run's own wall-clock time, at least 0 and at most the time around it."""
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3)
+    before = time.perf_counter()
+    result = sim.run(1e-5)
+    around = time.perf_counter() - before
+    assert 0.0 <= result.wall_s <= around
