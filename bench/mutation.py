@@ -27,7 +27,7 @@ time limit. Commit the ledger with the tests.
 
 mutmut starts once (minutes of mapping tests to functions and type checking) and checks the
 named mutants cheapest function first (by its covering tests' clean duration), across the
-packages given. ``--minutes`` bounds the wall time: the four packages hold about 9,000
+packages given. ``--minutes`` bounds the wall time: the four packages hold about 10,200
 mutants, and the ones that survive run every test that reaches them, minutes each in the
 rule engine and the network; run again to continue (``--minutes 0`` prints the table only).
 
@@ -38,7 +38,9 @@ debugging — revert it with git afterwards), and one JSON line last:
      "survivors": [...], "wall_s": ...}
 A survivor is killed by a new test (then ``--survivors`` checks the survivors without a
 reason again, and only them), or recorded as equivalent with ``--equivalent NAME REASON`` (a
-reason why the change cannot alter behaviour).
+reason why the change cannot alter behaviour). A new test, by name: mutmut maps tests to the
+functions they reach once, and maps again only tests with new names, so an existing test
+extended to reach another function is not run for that function's mutants.
 
 Usage: python bench/mutation.py [--packages control,rules,scenario,apps] [--minutes M]
                                 [--children N] [--fuzz-examples K] [--survivors]

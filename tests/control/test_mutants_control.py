@@ -244,8 +244,13 @@ def test_an_unknown_node_has_no_delays_and_the_error_names_it() -> None:
         d["a"]["lone"]
     assert dst.value.args == ("lone",)
     assert d["a"]["b"] == 1e-3
+
+
+def test_the_delays_row_of_an_unknown_node_names_it() -> None:
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", delay_s=1e-3)
     with pytest.raises(nx.NodeNotFound) as row:
-        d.row("zz")
+        ClassicalDelays(g).row("zz")
     assert str(row.value) == "Node zz not found in graph"
 
 

@@ -177,3 +177,15 @@ def test_a_chain_run_reports_the_wall_time_it_took() -> None:
     result = sim.run(1e-5)
     around = time.perf_counter() - before
     assert 0.0 <= result.wall_s <= around
+
+
+def test_a_second_run_reports_only_what_it_delivered() -> None:
+    """Two runs of 0.1 ms one after the other: each reports the pairs delivered during it,
+    none twice, the second's all delivered after the first ended."""
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3)
+    first, second = sim.run(1e-4), sim.run(1e-4)
+    assert first.pairs > 100
+    assert second.pairs > 100
+    assert not {d.name for d in first.delivered} & {d.name for d in second.delivered}
+    assert max(d.delivered_ps for d in first.delivered) <= s_to_ps(1e-4)
+    assert min(d.delivered_ps for d in second.delivered) > s_to_ps(1e-4)
