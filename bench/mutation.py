@@ -4,8 +4,8 @@ count the ones the test suite misses.
 Runs mutmut (``pip install -e '.[mutation]'``) with the ``[tool.mutmut]`` settings of
 ``pyproject.toml``: each mutant is one small change to one function (an operator, a constant,
 a comparison, an argument, a string). A mutant that strict mypy rejects is caught without
-running tests ("caught by type check"); the others run the tests that reached their function
-in a first, instrumented run, fastest first, stopping at the first failure. Tests marked
+running tests ("type check"); the others run the tests that reached their function in a
+first, instrumented run, fastest first, stopping at the first failure. Tests marked
 ``subprocess`` are left out (the child process imports the unmutated code).
 
 Under mutmut the test suite (``tests/_mutation.py``) does not shrink Hypothesis failures,
@@ -14,24 +14,37 @@ ends a mutant's run as a timeout as soon as one test runs 10 times its clean dur
 is lowered to ``--fuzz-examples`` (default 20) so the scenario fuzzer does not dominate
 every mutant.
 
-With all four packages (the default) mutmut starts once and checks the mutants of the
-cheapest functions first, across packages. A subset given with ``--packages`` runs package by
-package in the order given (one mutmut start each), so a bounded run completes whole
-packages. mutmut keeps its work in ``mutants/`` (git-ignored); a second run checks only the
-mutants not checked yet (naming them: mutmut re-tests every mutant it is given by name or
-pattern) and re-tests functions changed since. ``--minutes`` bounds the wall time of this
-run: the four packages hold about 9,000 mutants, and the ones that survive run every test
-that reaches them, minutes each in the rule engine and the network.
+The results live in git, in the ledger ``bench/mutation_ledger.json`` (``mutation_ledger``):
+one line per mutated function, with the hash of its source as mutmut mutates it and one
+letter per mutant (killed, type check, timeout, survived, no tests, not checked), and for a
+survivor judged equivalent the reason. mutmut's own work in ``mutants/`` is git-ignored and
+lost with the checkout. So a run first merges into the ledger whatever ``mutants/`` holds,
+then seeds ``mutants/`` from the ledger (the ``.meta`` files mutmut reads; mutmut itself
+drops the results of every function whose hash changed), names to mutmut only the mutants
+the ledger has no result for, of the packages given (mutmut re-tests every mutant it is
+named), and writes the ledger back every two minutes, at the end and when stopped at the
+time limit. Commit the ledger with the tests.
 
-Prints, per package, the mutants killed, survived, timed out, caught by type check and not yet
-checked, then the survivors' names (``mutmut show NAME`` prints the change; ``mutmut apply
-NAME`` writes it into ``src/`` for debugging — revert it with git afterwards), and one JSON
-line last:
-    {"mutation": {"scenario": {"killed": ..., "survived": ..., ...}, ...},
+mutmut starts once (minutes of mapping tests to functions and type checking) and checks the
+named mutants cheapest function first (by its covering tests' clean duration), across the
+packages given. ``--minutes`` bounds the wall time: the four packages hold about 10,200
+mutants, and the ones that survive run every test that reaches them, minutes each in the
+rule engine and the network; run again to continue (``--minutes 0`` prints the table only).
+
+Prints, per package, the mutants in each status, then the survivors without a reason
+(``mutmut show NAME`` prints the change; ``mutmut apply NAME`` writes it into ``src/`` for
+debugging — revert it with git afterwards), and one JSON line last:
+    {"mutation": {"control": {"killed": ..., "survived": ..., ...}, ...},
      "survivors": [...], "wall_s": ...}
+A survivor is killed by a new test (then ``--survivors`` checks the survivors without a
+reason again, and only them), or recorded as equivalent with ``--equivalent NAME REASON`` (a
+reason why the change cannot alter behaviour). A new test, by name: mutmut maps tests to the
+functions they reach once, and maps again only tests with new names, so an existing test
+extended to reach another function is not run for that function's mutants.
 
-Usage: python bench/mutation.py [--packages scenario,apps,control,rules] [--minutes M]
-                                [--children N] [--fuzz-examples K]
+Usage: python bench/mutation.py [--packages control,rules,scenario,apps] [--minutes M]
+                                [--children N] [--fuzz-examples K] [--survivors]
+       python bench/mutation.py --equivalent NAME REASON
 """
 
 from __future__ import annotations
@@ -44,46 +57,100 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
+from importlib.metadata import version
+from multiprocessing import Pool
 from pathlib import Path
 
-# The default order is the order of completion a bounded run aims at.
-PACKAGES = ("scenario", "apps", "control", "rules")
+import mutation_ledger as ml  # beside this script, on the path python gives it
+
+PACKAGES = ("control", "rules", "scenario", "apps")
 ROOT = Path(__file__).resolve().parent.parent
+LEDGER = ROOT / "bench" / "mutation_ledger.json"
+MUTANTS = ROOT / "mutants"
+SAVE_EVERY_S = 120.0
 
 
-def _results() -> dict[str, str]:
-    """{mutant name: status} as ``mutmut results --all true`` reports them."""
-    out = subprocess.run(
-        ["mutmut", "results", "--all", "true"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    status = {}
-    for line in out.splitlines():
-        name, sep, state = line.strip().rpartition(": ")
-        if sep and name.startswith("qrna."):
-            status[name] = state
-    return status
+def _sources(packages: list[str]) -> list[Path]:
+    """The mutated source files of the packages, relative to the repository."""
+    return sorted(
+        p.relative_to(ROOT) for pkg in packages for p in (ROOT / "src/qrna" / pkg).rglob("*.py")
+    )
 
 
-def _package(name: str) -> str:
-    return name.split(".")[1]
+def _read_meta(source: Path) -> ml.Meta | None:
+    try:
+        meta: ml.Meta = json.loads((MUTANTS / f"{source}.meta").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or cut short by a stop at the time limit
+        return None
+    return meta
 
 
-def _run_mutmut(args: list[str], env: dict[str, str], seconds: float) -> bool:
-    """Runs ``mutmut run ARGS``; False if it was stopped at the time limit."""
+def _collect(ledger: ml.Ledger, sources: list[Path]) -> ml.Ledger:
+    """The ledger with every readable .meta file in ``mutants/`` merged in."""
+    for source in sources:
+        meta = _read_meta(source)
+        if meta is not None:
+            ledger = ml.merge(ledger, ml.module_of(source), meta)
+    return ledger
+
+
+def _save(ledger: ml.Ledger) -> None:
+    LEDGER.write_text(ml.dump(ledger, version("mutmut")), encoding="utf-8")
+
+
+def _seed(ledger: ml.Ledger, sources: list[Path]) -> int:
+    """Writes the ledger's results into ``mutants/``; returns how many mutants it filled."""
+    filled = 0
+    for source in sources:
+        module = ml.module_of(source)
+        meta = _read_meta(source)
+        if meta is None:
+            meta = ml.fresh_meta(module, ledger)
+            filled += sum(c is not None for c in meta["exit_code_by_key"].values())
+            # Without its mutated copy mutmut generates the file again, compares each
+            # function's hash with the one written here and drops the changed ones' results.
+            (MUTANTS / source).unlink(missing_ok=True)
+        else:
+            filled += ml.seed(meta, module, ledger)
+        (MUTANTS / source).parent.mkdir(parents=True, exist_ok=True)
+        (MUTANTS / f"{source}.meta").write_text(json.dumps(meta, indent=4), encoding="utf-8")
+    return filled
+
+
+def _current(source: Path) -> dict[str, tuple[str, int]]:
+    """{function: (hash, number of mutants)} of a source file as mutmut mutates it now."""
+    from mutmut.mutation.file_mutation import mutate_file_contents
+
+    mutated = mutate_file_contents(str(source), (ROOT / source).read_text(encoding="utf-8"))
+    module = ml.module_of(source)
+    count: dict[str, int] = {}
+    for name in mutated.mutant_names:
+        function, index = ml.split(f"{module}.{name}")
+        count[function] = max(count.get(function, 0), index)
+    hashes = mutated.hash_by_function_name
+    return {f: (hashes[f[len(module) + 1 :]], n) for f, n in count.items()}
+
+
+def _run_mutmut(args: list[str], env: dict[str, str], seconds: float, sources: list[Path]) -> bool:
+    """Runs ``mutmut run ARGS``, writing the ledger as results arrive; False if it was
+    stopped at the time limit."""
+    deadline = time.monotonic() + seconds
     # A process group of its own, so that the time limit stops mutmut's workers too.
     proc = subprocess.Popen(["mutmut", "run", *args], cwd=ROOT, env=env, start_new_session=True)
     try:
-        proc.wait(timeout=max(seconds, 0.0))
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait()
-        return False
-    return True
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                proc.wait(timeout=max(min(left, SAVE_EVERY_S), 0.0))
+                return True
+            except subprocess.TimeoutExpired:
+                if left <= SAVE_EVERY_S:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait()
+                    return False
+                _save(_collect(ml.load(LEDGER), sources))
+    finally:
+        _save(_collect(ml.load(LEDGER), sources))
 
 
 def main() -> None:
@@ -92,6 +159,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fuzz-examples", type=int, default=20)
+    parser.add_argument("--equivalent", nargs=2, metavar=("NAME", "REASON"))
+    parser.add_argument("--survivors", action="store_true")
     args = parser.parse_args()
     packages = [p for p in args.packages.split(",") if p]
     unknown = sorted(set(packages) - set(PACKAGES))
@@ -99,57 +168,57 @@ def main() -> None:
         parser.error(f"--packages: {unknown} not among {', '.join(PACKAGES)}")
     if shutil.which("mutmut") is None:
         sys.exit("mutmut is not installed: pip install -e '.[mutation]'")
+    if args.equivalent:
+        ledger = ml.load(LEDGER)
+        ml.explain(ledger, *args.equivalent)
+        _save(ledger)
+        return
 
-    env = dict(os.environ, FUZZ_EXAMPLES=str(args.fuzz_examples))
     start = time.perf_counter()
-    deadline = start + args.minutes * 60
-    if sorted(packages) == sorted(PACKAGES):
-        # Every mutated package: one mutmut start (each start costs minutes of type checking
-        # and clean tests). Without names mutmut checks every mutant without a result,
-        # cheapest function first (by its covering tests' clean duration).
-        print("all packages: one mutmut run", file=sys.stderr)
-        if not _run_mutmut(["--max-children", str(args.children)], env, deadline - start):
+    os.chdir(ROOT)  # mutmut reads its settings from pyproject.toml in the working directory
+    ledger = ml.load(LEDGER)
+    if ledger and ml.version_of(LEDGER) != version("mutmut"):
+        # Another mutmut may number a function's mutants differently.
+        print(f"ledger written by mutmut {ml.version_of(LEDGER)}: starting afresh", file=sys.stderr)
+        ledger = {}
+    everything = _sources(list(PACKAGES))
+    ledger = _collect(ledger, everything)
+    _save(ledger)
+    filled = _seed(ledger, everything)
+    with Pool(max(args.children, 1)) as pool:
+        current: dict[str, tuple[str, int]] = {}
+        for part in pool.map(_current, _sources(packages)):
+            current.update(part)
+    todo = ml.unchecked(current, ledger)
+    if args.survivors:
+        # Only the survivors without a reason, of functions unchanged since they survived.
+        todo = [
+            name
+            for name in ml.survivors(ledger)[0]
+            if ml.split(name)[0] in current
+            and current[ml.split(name)[0]][0] == ledger[ml.split(name)[0]]["hash"]
+        ]
+    print(f"{filled} results from the ledger; {len(todo)} mutants to check", file=sys.stderr)
+    seconds = args.minutes * 60 - (time.perf_counter() - start)
+    if todo and seconds > 0:  # --minutes 0: only the table, from the ledger
+        env = dict(os.environ, FUZZ_EXAMPLES=str(args.fuzz_examples))
+        mutmut_args = ["--max-children", str(args.children), *todo]
+        if not _run_mutmut(mutmut_args, env, seconds, everything):
             print(f"stopped after {args.minutes:g} min; run again to continue", file=sys.stderr)
-        packages_each: list[str] = []
-    else:
-        packages_each = packages
-    for package in packages_each:
-        status = _results()
-        known = [k for k in status if _package(k) == package]
-        # Named mutants are re-tested even if they have a result, so a resumed run names the
-        # ones not checked yet; a pattern is given only before mutmut has listed any.
-        todo = [k for k in known if status[k] == "not checked"]
-        if known and not todo:
-            continue
-        names = todo or [f"qrna.{package}.*"]
-        print(f"{package}: {len(todo) if todo else 'all'} mutants to check", file=sys.stderr)
-        if not _run_mutmut(
-            ["--max-children", str(args.children), *names], env, deadline - time.perf_counter()
-        ):
-            print(f"stopped after {args.minutes:g} min; run again to continue", file=sys.stderr)
-            break
     wall = time.perf_counter() - start
 
-    status = {k: v for k, v in _results().items() if _package(k) in packages}
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for name, state in status.items():
-        counts[_package(name)][state] += 1
-    survivors = sorted(k for k, v in status.items() if v == "survived")
+    ledger = {f: e for f, e in ml.load(LEDGER).items() if current.get(f, ("",))[0] == e["hash"]}
+    # Mutants no run has reached yet are "not checked" though the ledger has no line for them.
+    for function, (_, n) in current.items():
+        ledger.setdefault(function, {"hash": "", "mutants": "." * n})
+    counts = ml.counts(ledger, packages)
+    survivors, _ = ml.survivors(ledger)
     for package in packages:
-        c = counts[package]
-        print(f"{package:9} " + "  ".join(f"{k} {v}" for k, v in sorted(c.items())))
-    print(f"survivors ({len(survivors)}):")
+        print(f"{package:9} " + "  ".join(f"{k} {v}" for k, v in counts[package].items()))
+    print(f"survivors without a reason ({len(survivors)}):")
     for name in survivors:
         print(f"  {name}")
-    print(
-        json.dumps(
-            {
-                "mutation": {p: dict(counts[p]) for p in packages},
-                "survivors": survivors,
-                "wall_s": round(wall, 1),
-            }
-        )
-    )
+    print(json.dumps({"mutation": counts, "survivors": survivors, "wall_s": round(wall, 1)}))
 
 
 if __name__ == "__main__":

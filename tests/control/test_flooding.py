@@ -5,13 +5,14 @@ instant, and the flood costs no event per hop."""
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 
 import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qrna.control import Network, line_network, links_from_graph
+from qrna.control import Network, _flooding, line_network, links_from_graph
 from qrna.control._flooding import Flooding
 from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import LinkStateAdvertisement
@@ -377,3 +378,24 @@ def test_runs_over_a_classical_network_of_its_own_match_flooding_hop_by_hop(
                 net.request(a, b, 0.6, pairs=2, memories=2, at_s=t * 5e-5, connection=f"c{i}")
         reports.append(net.run(0.01).connections)
     assert reports[0] == reports[1]
+
+
+def test_distance_rows_are_kept_for_the_most_recently_used_nodes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``_recent`` keeps the rows of the ``_ROWS`` (16) most recently used nodes: of 17
+    nodes asked in turn, with the first asked again before the 17th, the second is the one
+    worked out again, and the first and the 17th are not."""
+    worked: list[str] = []
+
+    def dijkstra(edges: object, node: str) -> dict[str, int]:
+        worked.append(node)
+        return {node: 0}
+
+    monkeypatch.setattr(_flooding, "_dijkstra", dijkstra)
+    rows: OrderedDict[str, dict[str, int]] = OrderedDict()
+    nodes = [f"v{i:02}" for i in range(_flooding._ROWS + 1)]
+    for v in [*nodes[:-1], nodes[0], nodes[-1], nodes[0], nodes[-1], nodes[1]]:
+        assert _flooding._recent(rows, v, {}) == {v: 0}
+    assert worked == [*nodes, nodes[1]]
+    assert len(rows) == _flooding._ROWS

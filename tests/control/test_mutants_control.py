@@ -4,7 +4,9 @@ chain whose memories only dephase (T2, no T1) and whose gates are perfect."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from types import SimpleNamespace
 
 import networkx as nx
 import pytest
@@ -17,14 +19,15 @@ from qrna.control import (
     estimate,
     line_network,
     links_from_graph,
+    random_graph,
 )
 from qrna.control._delays import _ROWS, ClassicalDelays
 from qrna.control._lsdb import LinkStateDatabase, LinkStateStore
 from qrna.control._messages import HopRecord, LinkStateAdvertisement
 from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
 from qrna.hardware import QNIC
-from qrna.link import PairName
-from qrna.physics import GateNoise
+from qrna.link import LinkEstimate, LinkMonitor, PairName
+from qrna.physics import BellDiagonal, GateNoise
 from qrna.rules import PairDelivered
 
 
@@ -256,6 +259,14 @@ def test_an_unknown_node_has_no_delays_and_the_error_names_it() -> None:
     assert d["a"]["b"] == 1e-3
 
 
+def test_the_delays_row_of_an_unknown_node_names_it() -> None:
+    g: nx.Graph[str] = nx.Graph()
+    g.add_edge("a", "b", delay_s=1e-3)
+    with pytest.raises(nx.NodeNotFound) as row:
+        ClassicalDelays(g).row("zz")
+    assert str(row.value) == "Node zz not found in graph"
+
+
 def test_a_delivered_half_reads_with_its_qnics_readout_error() -> None:
     """One ideal link a–c (Φ+ to 1e-9, no swap): each end reads its half in Z on arrival and
     gives it back. Each readout flips its bit with probability r = 0.2 independently, so the
@@ -297,3 +308,80 @@ def test_attach_without_hold_gives_each_half_back_and_refuses_an_unknown_connect
     assert net.leaks() == []
     with pytest.raises(ControlError, match=r"^no connection 'zz' was requested$"):
         net.attach("zz", "n0", seen.append)
+
+
+def test_monitoring_re_advertises_only_a_move_beyond_the_estimates_half_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """n0 -10 km- n1 advertised at Werner 0.5. Monitoring at n0 estimates Werner 0.75 over
+    1000 pairs: with the interval (0.5, 1.0) the move, 0.25, is exactly its half-width and
+    not beyond it, so nothing is re-advertised; with (0.625, 0.875) (half-width 0.125) n0 takes
+    the estimate and re-advertises, once. (All values exact in binary.)"""
+    net = line_network(2, length_km=10.0, memories=4, seed=1)
+    net.set_link_estimate("n0", "n1", 1000.0, BellDiagonal.werner(0.5).as_tuple())
+    advertised: list[str] = []
+    monkeypatch.setattr(net, "_advertise", advertised.append)
+    estimate = LinkEstimate(
+        1000.0, (900.0, 1100.0), BellDiagonal.werner(0.75), 0.75, (0.5, 1.0), 1000
+    )
+    monitor = SimpleNamespace(estimate=lambda: estimate)
+    monkeypatch.setattr(
+        net.sublinks, "observed", lambda node, _: monitor if node == "n0" else LinkMonitor()
+    )
+    net.sublinks.monitor_tick()
+    assert advertised == []
+    assert net.link_state("n0", "n1").weights == BellDiagonal.werner(0.5).as_tuple()
+    estimate = dataclasses.replace(estimate, fidelity_ci=(0.625, 0.875))
+    net.sublinks.monitor_tick()
+    assert advertised == ["n0"]
+    assert net.link_state("n0", "n1").weights == BellDiagonal.werner(0.75).as_tuple()
+    assert net.link_state("n1", "n0").weights == BellDiagonal.werner(0.5).as_tuple()
+
+
+def test_a_random_graph_draws_each_link_with_probability_degree_over_n_minus_1() -> None:
+    """Three nodes, degree 1: each of the three links is drawn with p = 1/2 and a draw is
+    kept once connected, so the triangle is p³ / (p³ + 3p²(1 − p)) = 1/4 of the graphs and a
+    path the rest. Over 400 seeds the triangles number 100 ± 4.3 standard deviations
+    (σ = √(400 · 1/4 · 3/4) ≈ 8.66)."""
+    triangles = 0
+    for seed in range(400):
+        edges = random_graph(3, seed=seed, degree=1.0).number_of_edges()
+        assert edges in (2, 3)
+        triangles += edges == 3
+    assert 63 <= triangles <= 137
+
+
+def test_a_daemon_still_flooding_routes_on_what_it_holds_now_searching_once_per_change() -> None:
+    """The ring a -1- b -1- c -1- d -5- a (km, metric length), one store for all daemons,
+    flooded until all hold everything: a goes to d over b and c (3 km). Then d re-advertises
+    the same links and nothing passes it on: a misses d's newest and routes on what it holds,
+    still a-b-c-d, searched once however often asked. c re-advertises c-d at 10 km and only
+    that reaches a: a's database changed, so a searches again and goes the short way round
+    (a-d, 5 km, against 12), though it still misses d's newest."""
+    store = LinkStateStore()
+    km = {("a", "b"): 1.0, ("b", "c"): 1.0, ("c", "d"): 1.0, ("a", "d"): 5.0}
+
+    def links(node: str) -> list[LinkState]:
+        return [_link(y if x == node else x, k) for (x, y), k in km.items() if node in (x, y)]
+
+    ring = {"a": "bd", "b": "ac", "c": "bd", "d": "ac"}
+    daemons = {n: RoutingDaemon(n, list(ring[n]), metric="length", store=store) for n in ring}
+    queue = [(n, s) for n in sorted(ring) for s in daemons[n].set_links(links(n))]
+    while queue:
+        src, send = queue.pop(0)
+        queue += [(send.dst, s) for s in daemons[send.dst].on_advertisement(src, send.message)]
+    a = daemons["a"]
+    assert a.lsdb.current()
+    assert a.path("d", 0.5) == ["a", "b", "c", "d"]
+    daemons["d"].set_links(links("d"))
+    assert not a.lsdb.current()
+    before = a.recomputations
+    assert [a.path("d", 0.5) for _ in range(3)] == [["a", "b", "c", "d"]] * 3
+    assert a.recomputations == before + 1
+    km[("c", "d")] = 10.0
+    lsa = daemons["c"].set_links(links("c"))[0].message
+    assert a.on_advertisement("b", lsa) != []
+    assert not a.lsdb.current()
+    assert [a.path("d", 0.5) for _ in range(2)] == [["a", "d"]] * 2
+    assert a.cost("d", 0.5) == 5.0
+    assert a.recomputations == before + 2

@@ -113,6 +113,15 @@ def test_routes_are_recomputed_when_link_state_changes() -> None:
     net.run(0.001)
     assert routing.path("c", 0.9) == ["a", "d", "c"]
     assert routing.recomputations == before + 1
+    # Converged, a's routes for 0.9 are searched once, however often and whatever asked
+    # (even b is reached around the slow link).
+    assert [routing.path(dst, 0.9) for dst in "bcdc"] == [
+        ["a", "d", "c", "b"],
+        ["a", "d", "c"],
+        ["a", "d"],
+        ["a", "d", "c"],
+    ]
+    assert routing.recomputations == before + 1
 
 
 def test_unknown_metric_is_named() -> None:

@@ -162,6 +162,8 @@ BAD = [
     ("{not json", r"^\$: not JSON: .* line 1 column 2"),
     ("[]", r"^\$: expected an object, got list"),
     (_mutate(["version"], 2), r"^\$\.version: 2 is not supported; this qrna reads 1"),
+    (_mutate(["version"], 1.0), r"^\$\.version: 1\.0 is not supported; this qrna reads 1$"),
+    (_mutate(["version"], True), r"^\$\.version: True is not supported; this qrna reads 1$"),
     (_mutate(["node"], None, delete=True), r"^\$: missing field\(s\) \['node'\]"),
     (
         _mutate(["extra"], 1),
@@ -393,6 +395,28 @@ def test_the_schema_names_each_clause_and_action_with_its_fields() -> None:
     jsonschema.validate(ruleset_to_dict(rs), schema)
     assert ruleset_from_json(ruleset_to_json(rs)) == rs
     assert rs.partners() == set()
+
+
+def test_each_clause_and_action_schema_alone_describes_an_object() -> None:
+    """Each ``$defs`` entry on its own (an author checking one clause or action): the encoded
+    clauses and actions of a RuleSet pass their own entry, and a string, number, array or
+    null in their place passes none."""
+    schema = ruleset_schema()
+
+    def alone(name: str) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator(
+            {"$defs": schema["$defs"], "$ref": f"#/$defs/{name}"}
+        )
+
+    checked = set()
+    for rule in (r for stage in ruleset_to_dict(sample())["stages"] for r in stage["rules"]):
+        for item in (*rule["condition"], rule["action"]):
+            alone(item["type"]).validate(item)
+            checked.add(item["type"])
+    assert len(checked) >= 3
+    for cls in (*CLAUSES, *ACTIONS):
+        for odd in (cls.__name__, 1, [], None):
+            assert not alone(cls.__name__).is_valid(odd), (cls.__name__, odd)
 
 
 def test_a_stage_wide_discard_round_trips_and_the_schema_says_how_to_write_it() -> None:

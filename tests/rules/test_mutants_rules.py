@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
+
 import pytest
 
-from qrna.link import PairName
+from qrna.hardware import EPPS, QNIC, Fibre, Node, NodeType
+from qrna.kernel import s_to_ps
+from qrna.link import LinkSpec, LinkType, PairName
 from qrna.physics import BellDiagonal, swap
 from qrna.rules import (
+    ChainSimulation,
     Deliver,
     EnoughResources,
     PairDelivered,
@@ -21,6 +28,7 @@ from qrna.rules import (
     Stage,
     Swap,
     SwapResult,
+    chain_rulesets,
 )
 from qrna.rules._effects import werner_swap_fidelity
 from qrna.rules._verify import _SymbolicHardware as _Hardware  # always succeeds, reads 0
@@ -109,3 +117,75 @@ def test_releasing_a_half_the_teardown_freed_already_frees_nothing() -> None:
     ledger = DeliveryLedger(None, freed.append)  # type: ignore[arg-type]
     ledger.release(("b", 0))  # type: ignore[arg-type]
     assert freed == []
+
+
+def _meas_meas() -> list[LinkSpec]:
+    """alice (MEAS, Z) -MSM 5 km- bob (MEAS, Z): both ends measure each photon on arrival."""
+    alice = Node("alice", NodeType.MEAS, measurement_basis="Z")
+    bob = Node("bob", NodeType.MEAS, measurement_basis="Z")
+    middle = Node("s", NodeType.EPPS, epps=EPPS())
+    return [LinkSpec(alice, bob, LinkType.MSM, Fibre(5.0), middle=middle)]
+
+
+def _comp_meas() -> list[LinkSpec]:
+    """alice (memories) -MM 5 km- bob (MEAS, Z): alice stores her half, bob measures his."""
+    alice = Node("alice", NodeType.COMP, (QNIC(4),))
+    bob = Node("bob", NodeType.MEAS, measurement_basis="Z")
+    return [LinkSpec(alice, bob, LinkType.MM, Fibre(5.0))]
+
+
+@pytest.mark.parametrize(("specs", "duration_s"), [(_meas_meas, 1e-4), (_comp_meas, 2e-3)])
+def test_a_link_pair_counts_once_whatever_its_ends_hold(
+    specs: Callable[[], list[LinkSpec]], duration_s: float
+) -> None:
+    """One link, no swap, each pair delivered as soon as both ends have it: a record at each
+    end (two MEAS ends), or a stored half and a record (memories and a MEAS end). Every link
+    pair is one delivered pair, so the chain counts as many link pairs as pairs delivered:
+    each pair once, not once per end."""
+    result = ChainSimulation(specs(), chain_rulesets("c", ["alice", "bob"]), seed=3).run(duration_s)
+    assert result.pairs > 100
+    assert result.link_pairs == result.pairs
+
+
+@pytest.mark.parametrize("duration_s", [0.0, -1.0, math.inf, -math.inf, math.nan])
+def test_a_chain_runs_only_for_a_finite_positive_duration(duration_s: float) -> None:
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3)
+    with pytest.raises(RuleSetError) as caught:
+        sim.run(duration_s)
+    assert str(caught.value) == (
+        f"duration_s={duration_s!r} is invalid; expected a finite value > 0"
+    )
+
+
+def test_message_jitter_adds_up_to_its_fraction_of_the_latency() -> None:
+    """jitter 0.5 on a 5 km channel (latency L = 24.04 µs): each message takes L(1 + 0.5u),
+    u uniform on [0, 1), so within [L, 1.5 L] and 1.25 L on average, within 4 standard
+    errors (0.5 L / √12 / √2000) over 2000 messages."""
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3, jitter=0.5)
+    latency = 5e3 / 2.08e8  # the fibre's length over its light speed
+    delays = [sim._delay_ps("alice", "bob") for _ in range(2000)]
+    assert s_to_ps(latency) - 1 <= min(delays)  # 1 ps: rounding
+    assert max(delays) <= s_to_ps(1.5 * latency) + 1
+    mean = sum(delays) / len(delays)
+    assert abs(mean - s_to_ps(1.25 * latency)) <= 4 * s_to_ps(0.5 * latency) / math.sqrt(12 * 2000)
+
+
+def test_a_chain_run_reports_the_wall_time_it_took() -> None:
+    """``wall_s``: the run's own wall-clock time, at least 0 and at most the time around it."""
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3)
+    before = time.perf_counter()
+    result = sim.run(1e-5)
+    around = time.perf_counter() - before
+    assert 0.0 <= result.wall_s <= around
+
+
+def test_a_second_run_reports_only_what_it_delivered() -> None:
+    """Two runs of 0.1 ms one after the other: each reports the pairs delivered during it,
+    none twice, the second's all delivered after the first ended."""
+    sim = ChainSimulation(_meas_meas(), chain_rulesets("c", ["alice", "bob"]), seed=3)
+    first, second = sim.run(1e-4), sim.run(1e-4)
+    assert first.pairs > 100
+    assert second.pairs > 100
+    assert not {d.name for d in first.delivered} & {d.name for d in second.delivered}
+    assert max(d.delivered_ps for d in first.delivered) <= s_to_ps(1e-4)
+    assert min(d.delivered_ps for d in second.delivered) > s_to_ps(1e-4)

@@ -138,7 +138,7 @@ def ruleset_from_dict(data: object, path: str = "$") -> RuleSet:
     obj = _expect_object(data, path)
     _check_keys(obj, path, {"version", "connection", "node", "stages"}, set())
     version = obj["version"]
-    if version != VERSION or isinstance(version, bool):  # JSON true is not 1
+    if type(version) is not int or version != VERSION:  # JSON true and 1.0 are not 1
         raise RuleSetDecodeError(
             f"{path}.version", f"{version!r} is not supported; this qrna reads {VERSION}"
         )
