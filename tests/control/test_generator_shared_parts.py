@@ -6,6 +6,7 @@ Werner), noisy gates, T1 and T2."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -122,3 +123,24 @@ def test_link_weights_within_the_accepted_rounding_reach_the_generator_normalise
     fidelity, rate = estimate(hops, "dejmps", 0, SWAP_ORDERS[0], "dejmps", 0, 1)
     assert 0.89 < fidelity < 0.9001
     assert rate == 1000.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(hops=_paths(), target=st.floats(0.5, 0.95), memories=st.integers(1, 5))
+def test_skipping_plans_that_cannot_be_faster_chooses_the_same_plan(
+    hops: tuple[HopRecord, ...], target: float, memories: int
+) -> None:
+    """Under the rate objective the generator skips the estimate of a plan whose links'
+    rate, less its losses, is below the fastest candidate; with best effort it weighs every
+    plan (the nearest may be needed). Where a plan reaches the target, both choose the same
+    plan with the same numbers."""
+    request = ConnectionSetupRequest(
+        "c", hops[0].node, hops[-1].node, target, pairs=5, memories=memories, hops=hops
+    )
+    pruned = default_generator(request)
+    full = default_generator(dataclasses.replace(request, best_effort=True))
+    if isinstance(pruned, Accepted):
+        assert isinstance(full, Accepted)
+        assert pruned.plan == full.plan
+    else:
+        assert isinstance(full, Rejected) or full.plan.best_effort

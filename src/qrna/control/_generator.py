@@ -107,6 +107,9 @@ def _path_text(path: Sequence[str]) -> str:
 
 
 _Candidate = tuple[str, int, str, _Levels, str, int]
+# How far the waiting model's sampled rate may lie above its links' rate (its sampling error
+# on a few hundred pairs is a few per cent).
+_RATE_SLACK = 1.25
 # A plan as the search ranks it: (operations, order index, link rounds, link scheme, segment
 # purification, e2e rounds, e2e scheme).
 _Row = tuple[int, int, int, str, _Levels, int, str]
@@ -218,6 +221,10 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     if not space:
         return Rejected(RejectReason.FIDELITY_UNREACHABLE, _too_deep(request, path))
     orders = {order for _, _, order, _, _, _ in space}
+    # Under the rate objective, with nothing asked of the losers (no best effort), plans that
+    # cannot be faster than a candidate found already need no estimate.
+    prune = by_rate and not request.best_effort
+    swap_success = math.prod(h.swap_success_probability for h in hops[1:-1])
     for link_scheme, link_rounds, order, segments, e2e_scheme, e2e_rounds in space:
         if len(hops) == 2 and order != SWAP_ORDERS[0] and len(orders) > 1:
             continue  # no swapping: the order does not matter
@@ -238,6 +245,16 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             links[(link_scheme, link_rounds)] = _links(hops, link_scheme, link_rounds, memories)
         purified = links[(link_scheme, link_rounds)]
         fidelity, rate = 0.0, 0.0
+        if purified is not None and prune and candidates:
+            # A plan cannot beat the fastest candidate if even its links' rate, less every
+            # swap's and purification round's losses, is below it: skip its waiting model.
+            # (Its estimate could only be slower; the slack covers the model's sampling.)
+            pairs_per_round = [SCHEMES[x].pairs for x in (link_scheme, e2e_scheme)]
+            bound = min(r for _, r in purified) * swap_success * _RATE_SLACK
+            bound /= pairs_per_round[1] ** e2e_rounds
+            bound /= math.prod(SCHEMES[x].pairs ** r for r, x in segments)
+            if bound < -min(candidates)[0][0]:
+                continue
         if purified is not None:
             key = (link_scheme, link_rounds, order, e2e_rounds, segments)
             if key not in swapped:
