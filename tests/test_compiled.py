@@ -7,24 +7,19 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests._scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXT = ".cpython-311-x86_64-linux-gnu.so"  # a name like mypyc's; the stale check reads no content
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("qrna_compile_tool", ROOT / "tools/compile.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/compile.py", "qrna_compile_tool")
 
 
 def test_every_hot_module_is_a_qrna_source() -> None:

@@ -4,13 +4,13 @@ the mutants left to check named exactly. Plain dicts; mutmut does not run."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests._scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 MOD = "qrna.control._routing"
@@ -19,15 +19,7 @@ G = f"{MOD}.x_dijkstra_cost"
 
 
 def _ledger_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "qrna_mutation_ledger", ROOT / "bench/mutation_ledger.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/mutation_ledger.py", "qrna_mutation_ledger")
 
 
 ml = _ledger_module()
