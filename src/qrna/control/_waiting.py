@@ -242,12 +242,15 @@ class _Tree:
             # W_{s−1} + latency), a max-plus scan done with a running maximum.
             m = np.maximum(np.maximum(a[:-1], a[1:]), last_w[1:-1])
             ws = cum[1:-1] + np.maximum.accumulate(m - cum[1:-1])
+            # The scan's `+ cum − cum` rounds: W_s may come out an ulp below M_s or W_{s−1},
+            # a swap "before" what it swaps (a negative wait). Exactly: at least both.
+            ws = np.maximum.accumulate(np.maximum(ws, m))
             w[1:-1] = ws
             left_made = np.concatenate(([made[0]], ws[:-1]))
             waits[1:-1, 0] = ws - left_made
             waits[1:-1, 1] = ws - made[1:]
             k0 = max(float(a[0]), float(np.max(ws + cum[1:-1])))
-            k1 = max(float(a[-1]), float(ws[-1] + cum[-1] - cum[-2]))
+            k1 = max(float(a[-1]), float(ws[-1] + (cum[-1] - cum[-2])))
             return w, k0, k1, waits, float(ws[-1])
         size = 2 * n - 1
         kl = np.empty(size)
@@ -262,7 +265,8 @@ class _Tree:
             waits[mids, 0] = ws - created[cl]
             waits[mids, 1] = ws - created[cr]
             segs = n - 1 + mids
-            kl[segs] = np.maximum(kl[cl], ws + cum[mids] - cum[lefts])
-            kr[segs] = np.maximum(kr[cr], ws + cum[rights] - cum[mids])
+            # The latency first: ``ws + cum[r] − cum[m]`` rounds below ws when it is 0.
+            kl[segs] = np.maximum(kl[cl], ws + (cum[mids] - cum[lefts]))
+            kr[segs] = np.maximum(kr[cr], ws + (cum[rights] - cum[mids]))
             created[segs] = ws
         return w, float(kl[self.top]), float(kr[self.top]), waits, float(created[self.top])
