@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,9 @@ def _timing(
     warm = max(2 * memories * (1 << e2e_rounds), _pairs(n_links) // 5)
     # At least 60 pairs after the warm-up: many memories and rounds on a long chain warm up
     # longer than the pairs a long chain is otherwise given.
-    total = max(_pairs(n_links), warm + 60)
+    # And at least 8 rounds' worth of bins past it: pairs come in batches of up to
+    # ``memories`` (every bin heralding in one round), and the rate is read over whole ones.
+    total = max(_pairs(n_links), warm + max(60, 8 * memories))
     done = np.empty(total)  # when both ends hold pair k
     sw = np.zeros((n, 2))
     deliver = 0.0
@@ -149,7 +152,7 @@ def _timing(
             deliver += ready - top_made
         if e2e_rounds:
             free[0] = free[-1] = math.inf  # until its rounds decide (below)
-        nxt[rows[:, 0], col] = np.ceil(free / period) * period + rng.geometric(p) * period
+        nxt[rows[:, 0], col] = _next_round(free, period) + rng.geometric(p) * period
         if e2e_rounds:
             # The end links' bins of this pair stay busy until its rounds decide.
             c0, c1 = int(col[0]), int(col[-1])
@@ -173,11 +176,24 @@ def _timing(
             if inputs is not None:  # the last round is over: the kept pair is delivered
                 _free_end_bins(nxt, inputs[1], inputs[2], inputs[0], period, p, rng)
     kept = total - warm
-    span = done[-1] - done[warm]
-    rate = float((kept - 1) / span) if span > 0 else 0.0
+    # The rate over whole batches: from the warm-up's last delivery time to the last one
+    # before the final time (pairs past the simulated ones may share that), the pairs
+    # delivered in between, each batch once (deliveries come in order).
+    start = done[warm]
+    end = float(np.max(done[done < done[-1]], initial=start))
+    counted = int(np.count_nonzero((done > start) & (done <= end)))
+    rate = float(counted / (end - start)) if end > start else 0.0
     swaps = tuple((float(x / kept), float(y / kept)) for x, y in sw)
     rounds = tuple(float(x / max(c, 1)) for x, c in zip(e2e, e2e_n, strict=True))
     return ChainTiming(rate, swaps, float(deliver / kept), rounds)
+
+
+def _next_round(free: Any, period: Any) -> Any:
+    """When a bin freed at ``free`` starts its next round: the first multiple of ``period``
+    not before it. A bin freed at its herald, a round's end, is freed at a multiple of the
+    period up to rounding (0.07 / 0.01 is 7.000000000000001): within a billionth of a
+    period it is that round's start, not the next one's (it would skip a round)."""
+    return np.ceil(free / period - 1e-9) * period
 
 
 def _free_end_bins(
@@ -193,7 +209,7 @@ def _free_end_bins(
     memories are freed at ``at`` (their repeater ends swapped it before it reached the ends)."""
     for link, col in ((0, c0), (len(period) - 1, c1)):
         t = period[link]
-        nxt[link, col] = math.ceil(at / t) * t + rng.geometric(p[link]) * t
+        nxt[link, col] = _next_round(at, t) + rng.geometric(p[link]) * t
 
 
 class _Tree:
@@ -242,12 +258,15 @@ class _Tree:
             # W_{s−1} + latency), a max-plus scan done with a running maximum.
             m = np.maximum(np.maximum(a[:-1], a[1:]), last_w[1:-1])
             ws = cum[1:-1] + np.maximum.accumulate(m - cum[1:-1])
+            # The scan's `+ cum − cum` rounds: W_s may come out an ulp below M_s or W_{s−1},
+            # a swap "before" what it swaps (a negative wait). Exactly: at least both.
+            ws = np.maximum.accumulate(np.maximum(ws, m))
             w[1:-1] = ws
             left_made = np.concatenate(([made[0]], ws[:-1]))
             waits[1:-1, 0] = ws - left_made
             waits[1:-1, 1] = ws - made[1:]
             k0 = max(float(a[0]), float(np.max(ws + cum[1:-1])))
-            k1 = max(float(a[-1]), float(ws[-1] + cum[-1] - cum[-2]))
+            k1 = max(float(a[-1]), float(ws[-1] + (cum[-1] - cum[-2])))
             return w, k0, k1, waits, float(ws[-1])
         size = 2 * n - 1
         kl = np.empty(size)
@@ -262,7 +281,8 @@ class _Tree:
             waits[mids, 0] = ws - created[cl]
             waits[mids, 1] = ws - created[cr]
             segs = n - 1 + mids
-            kl[segs] = np.maximum(kl[cl], ws + cum[mids] - cum[lefts])
-            kr[segs] = np.maximum(kr[cr], ws + cum[rights] - cum[mids])
+            # The latency first: ``ws + cum[r] − cum[m]`` rounds below ws when it is 0.
+            kl[segs] = np.maximum(kl[cl], ws + (cum[mids] - cum[lefts]))
+            kr[segs] = np.maximum(kr[cr], ws + (cum[rights] - cum[mids]))
             created[segs] = ws
         return w, float(kl[self.top]), float(kr[self.top]), waits, float(created[self.top])
