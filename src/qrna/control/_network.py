@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -306,8 +307,11 @@ class Network:
         """What ``node`` knows of its link to ``neighbour`` (set by ``set_link_estimate``, or
         the link's calibrated closed form)."""
         known = self._estimates.get((node, neighbour))
-        if known is not None:
-            return known
+        return self._calibrated(node, neighbour) if known is None else known
+
+    def _calibrated(self, node: str, neighbour: str) -> LinkState:
+        """The link's calibrated closed form as ``node`` sees it: its herald model's rate,
+        state and timing, and the one-way latency bound."""
         spec, _ = self.ports[node][neighbour]
         model = herald_model(spec)
         return LinkState(
@@ -326,21 +330,11 @@ class Network:
         """Link monitoring of link a-b reports new estimates: both ends re-advertise."""
         if b not in self.ports.get(a, {}):
             raise ControlError(f"no link joins {a!r} and {b!r}")
-        spec, _ = self.ports[a][b]
         w = (float(weights[0]), float(weights[1]), float(weights[2]), float(weights[3]))
-        model = herald_model(spec)
         for x, y in ((a, b), (b, a)):
-            self._estimates[(x, y)] = LinkState(
-                y,
-                rate_hz,
-                w,
-                spec.fibre.length_km,
-                self._latency_bound(x, y),
-                model.p_success,
-                model.base_s,
-                model.slot_s,
-                model.reinit_s,
-            )
+            # Monitoring measures the rate and the state; the rest is the link's hardware.
+            calibrated = self._calibrated(x, y)
+            self._estimates[(x, y)] = dataclasses.replace(calibrated, rate_hz=rate_hz, weights=w)
             self._advertise(x)
 
     def _latency_bound(self, a: str, b: str) -> float:
