@@ -20,7 +20,7 @@ from qrna.control._errors import ControlError
 from qrna.control._messages import HopRecord, LinkState
 from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
 from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
-from qrna.rules import segment_levels, swap_schedule
+from qrna.rules import segment_levels, segment_plan, swap_schedule
 
 __all__ = ["estimate", "memories_needed"]
 
@@ -143,9 +143,7 @@ def estimate(
     links = _links(hops, link_scheme, link_rounds, memories)
     if links is None:
         return 0.0, 0.0
-    rounds = tuple(segment_rounds)
-    schemes = ("dejmps",) * len(rounds) if segment_schemes is None else tuple(segment_schemes)
-    segments = tuple(zip(rounds, schemes, strict=True))
+    segments = segment_plan(tuple(segment_rounds), segment_schemes)
     tree = _Tree.of(hops, swap_order)
     swapped = _swapped(hops, links, tree, memories, e2e_rounds, link_rounds, segments)
     return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)

@@ -40,7 +40,7 @@ from qrna.control._estimate import (
 )
 from qrna.control._messages import ConnectionSetupRequest, PlanRequest, RejectReason
 from qrna.physics import SCHEMES
-from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, segment_levels
+from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, segment_levels, segment_plan
 
 __all__ = [
     "Accepted",
@@ -124,14 +124,12 @@ def _levels(n_nodes: int, order: str, want: PlanRequest | None) -> list[_Levels]
     if want is not None and want.segment_rounds is not None:
         if len(want.segment_rounds) > depth and any(want.segment_rounds[depth:]):
             return []
-        rounds = want.segment_rounds[:depth]
-        schemes = want.segment_schemes or ("dejmps",) * len(want.segment_rounds)
-        return [tuple(zip(rounds, schemes[:depth], strict=True))]
+        return [segment_plan(want.segment_rounds, want.segment_schemes)[:depth]]
     if depth <= 3:
         options = list(itertools.product(range(3), repeat=depth))
     else:
         options = [(r,) * depth for r in range(3)]
-    return [tuple((r, "dejmps") for r in rounds) for rounds in options]
+    return [segment_plan(rounds) for rounds in options]
 
 
 def _too_deep(request: ConnectionSetupRequest, path: Sequence[str]) -> str:

@@ -1,7 +1,13 @@
 """RuleSets (spec §3.2–3.4): the data model, its JSON form and schema, the rule engine, chain
 RuleSets and node software on a chain."""
 
-from qrna.rules._chain import SWAP_ORDERS, chain_rulesets, segment_levels, swap_schedule
+from qrna.rules._chain import (
+    SWAP_ORDERS,
+    chain_rulesets,
+    segment_levels,
+    segment_plan,
+    swap_schedule,
+)
 from qrna.rules._chain_sim import ChainResult, ChainSimulation, NodeHardware, free_memory
 from qrna.rules._codec import (
     ruleset_from_dict,
@@ -97,6 +103,7 @@ __all__ = [
     "ruleset_to_dict",
     "ruleset_to_json",
     "segment_levels",
+    "segment_plan",
     "swap_schedule",
     "verify",
 ]

@@ -54,7 +54,14 @@ from qrna.rules._model import (
     Swap,
 )
 
-__all__ = ["SWAP_ORDERS", "chain_rulesets", "segment_levels", "swap_levels", "swap_schedule"]
+__all__ = [
+    "SWAP_ORDERS",
+    "chain_rulesets",
+    "segment_levels",
+    "segment_plan",
+    "swap_levels",
+    "swap_schedule",
+]
 
 SWAP_ORDERS = ("nested", "sequential")
 
@@ -114,6 +121,25 @@ def segment_levels(n_nodes: int, order: str) -> dict[tuple[int, int], int]:
     }
 
 
+def segment_plan(
+    rounds: Sequence[int], schemes: Sequence[str] | None = None
+) -> tuple[tuple[int, str], ...]:
+    """(rounds, scheme) of segment purification per swap level, level 1 first, from the
+    rounds and their schemes (default: DEJMPS at every level). Schemes of another count
+    than the rounds are an error.
+
+    >>> segment_plan([1, 0]), segment_plan([2], ["bbpssw"])
+    (((1, 'dejmps'), (0, 'dejmps')), ((2, 'bbpssw'),))
+    """
+    names = ("dejmps",) * len(rounds) if schemes is None else tuple(schemes)
+    if len(names) != len(rounds):
+        raise RuleSetError(
+            f"segment_schemes={list(names)!r} must name one scheme per level of "
+            f"segment_rounds={list(rounds)!r}"
+        )
+    return tuple(zip(rounds, names, strict=True))
+
+
 def chain_rulesets(
     connection: str,
     nodes: Sequence[str],
@@ -137,15 +163,9 @@ def chain_rulesets(
     """
     if len(nodes) < 2 or len(set(nodes)) != len(nodes):
         raise RuleSetError(f"nodes={list(nodes)!r} must be 2 or more distinct addresses")
-    seg_rounds = tuple(segment_rounds)
-    seg_schemes = (
-        ("dejmps",) * len(seg_rounds) if segment_schemes is None else tuple(segment_schemes)
-    )
-    if len(seg_schemes) != len(seg_rounds):
-        raise RuleSetError(
-            f"segment_schemes={list(seg_schemes)!r} must name one scheme per level of "
-            f"segment_rounds={list(seg_rounds)!r}"
-        )
+    plan = segment_plan(tuple(segment_rounds), segment_schemes)
+    seg_rounds = tuple(r for r, _ in plan)
+    seg_schemes = tuple(scheme for _, scheme in plan)
     for scheme in (link_scheme, e2e_scheme, *seg_schemes):
         if scheme not in SCHEMES:
             raise RuleSetError(f"scheme {scheme!r} is not one of {', '.join(sorted(SCHEMES))}")
