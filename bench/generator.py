@@ -22,7 +22,8 @@ The design is one factor at a time around base points, plus corners:
 - ``short``: 5 nodes, link fidelity 0.95, T2 1 s, CNOT 0.5 %, nested, no purification; then
   each of: nodes 2, 3, 9, 17, 33; link fidelity 0.85, 0.99; T2 10 ms, 100 ms, ∞; CNOT 0, 2 %;
   sequential order; link rounds 1, 2; end-to-end rounds 1, 2; BBPSSW and double selection;
-  segment purification at level 1 (nested) and level 2 (sequential; and on the long base).
+  segment purification at level 1 (nested) and level 2 (sequential; and on the long base);
+  entanglement pumping: two link rounds, three with 2 memories, two end-to-end rounds.
 - ``long``: 17 nodes, link fidelity 0.97, T2 100 ms, CNOT 0.2 %; then sequential, 33 nodes,
   a link round, T2 10 ms.
 - corners: 33 nodes with fidelity 0.99 and T2 ∞; 9 nodes purified with T2 10 ms and CNOT
@@ -54,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import math
 import time
@@ -66,6 +68,7 @@ from qrna.control import (
     HopRecord,
     default_generator,
     estimate,
+    held_rounds,
     memories_needed,
 )
 from qrna.control._generator import _levels
@@ -101,6 +104,9 @@ class Cell:
     # Segment purification per swap level below the top (level 1 first), DEJMPS unless said.
     segment_rounds: tuple[int, ...] = ()
     segment_schemes: tuple[str, ...] | None = None
+    # Entanglement pumping instead of recurrence at link and end-to-end level.
+    link_pumping: bool = False
+    e2e_pumping: bool = False
 
     def schemes(self) -> tuple[str, ...]:
         if self.segment_schemes is None:
@@ -116,6 +122,8 @@ class Cell:
             "e2e_rounds": self.e2e_rounds,
             "segment_rounds": list(self.segment_rounds),
             "segment_schemes": list(self.schemes()),
+            "link_pumping": self.link_pumping,
+            "e2e_pumping": self.e2e_pumping,
         }
 
 
@@ -187,6 +195,8 @@ def predict(cell: Cell, path: tuple[HopRecord, ...]) -> tuple[float, float]:
         cell.memories,
         segment_rounds=cell.segment_rounds,
         segment_schemes=cell.schemes(),
+        link_pumping=cell.link_pumping,
+        e2e_pumping=cell.e2e_pumping,
     )
 
 
@@ -272,6 +282,7 @@ def cells(mode: str) -> list[Cell]:
             r(short, id="s.er1", e2e_rounds=1),
             r(short, id="s.seq", order="sequential"),
             r(short, id="s.seg1", segment_rounds=(1,)),
+            r(short, id="s.lp2", link_rounds=2, link_pumping=True),
         ]
     out = [short]
     out += [r(short, id=f"s.n{n}", nodes=n) for n in (2, 3, 9, 17, 33)]
@@ -287,6 +298,9 @@ def cells(mode: str) -> list[Cell]:
         r(short, id="s.er1.bbpssw", e2e_rounds=1, e2e_scheme="bbpssw"),
         r(short, id="s.seg1", segment_rounds=(1,)),
         r(short, id="s.seq.seg01", order="sequential", segment_rounds=(0, 1)),
+        r(short, id="s.lp2", link_rounds=2, link_pumping=True),
+        r(short, id="s.lp3.m2", link_rounds=3, link_pumping=True, memories=2),
+        r(short, id="s.ep2", e2e_rounds=2, e2e_pumping=True),
     ]
     out += [
         long,
@@ -326,24 +340,29 @@ def refusal_requests() -> list[Cell]:
 def search_space(cell: Cell, path: tuple[HopRecord, ...]) -> list[tuple[float, float, Cell]]:
     """(estimated fidelity, rate, plan as a cell) of every plan the generator weighs."""
     out = []
-    for lr in range(4):
-        for order in ("nested", "sequential"):
-            for er in range(3):
-                for levels in _levels(cell.nodes, order, None):
-                    rounds = tuple(r for r, _ in levels)
-                    segments = [(r, 2) for r in rounds]
-                    if memories_needed(lr, er, segments=segments) > cell.memories:
-                        continue
-                    c = dataclasses.replace(
-                        cell,
-                        order=order,
-                        link_rounds=lr,
-                        e2e_rounds=er,
-                        segment_rounds=rounds,
-                        segment_schemes=None,
-                    )
-                    f, rate = predict(c, path)
-                    out.append((f, rate, c))
+    for lr, lp, order, er, ep in itertools.product(
+        range(4), (False, True), ("nested", "sequential"), range(3), (False, True)
+    ):
+        if (lp and lr < 2) or (ep and er < 2):
+            continue  # one round pumped is one round of recurrence
+        for levels in _levels(cell.nodes, order, None):
+            rounds = tuple(r for r, *_ in levels)
+            segments = [(r, 2) for r in rounds]
+            need = memories_needed(held_rounds(lr, lp), held_rounds(er, ep), segments=segments)
+            if need > cell.memories:
+                continue
+            c = dataclasses.replace(
+                cell,
+                order=order,
+                link_rounds=lr,
+                e2e_rounds=er,
+                segment_rounds=rounds,
+                segment_schemes=None,
+                link_pumping=lp,
+                e2e_pumping=ep,
+            )
+            f, rate = predict(c, path)
+            out.append((f, rate, c))
     return out
 
 
@@ -370,6 +389,8 @@ def check_refusal(cell: Cell, args: argparse.Namespace) -> dict[str, Any]:
             e2e_scheme=p.e2e_scheme,
             segment_rounds=p.segment_rounds,
             segment_schemes=p.segment_schemes,
+            link_pumping=p.link_pumping,
+            e2e_pumping=p.e2e_pumping,
         )
         tried = [(p.fidelity, p.rate_hz, chosen)]
     else:

@@ -22,7 +22,7 @@ from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
 from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
 from qrna.rules import segment_levels, segment_plan, swap_schedule
 
-__all__ = ["estimate", "memories_needed"]
+__all__ = ["estimate", "held_rounds", "memories_needed", "pairs_used"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -55,10 +55,14 @@ def _purified(
     ends: tuple[HopRecord, HopRecord],
     latency_s: float,
     memories: int,
+    pumping: bool = False,
 ) -> tuple[BellDiagonal, float] | None:
     """(state, output rate) after ``rounds`` recurrence rounds of a link's pairs, made at
     ``rate_hz`` by its ``memories`` bins (None if a round cannot succeed). Before each round
-    both inputs wait for the round's pairs and the partner's bits (``_wait``)."""
+    both inputs wait for the round's pairs and the partner's bits (``_wait``). ``pumping``
+    (two rounds or more): entanglement pumping instead (``_pumped``)."""
+    if pumping and rounds >= 2:
+        return _pumped(state, rate_hz, rounds, scheme, ends, latency_s, memories)
     k = SCHEMES[scheme].pairs
     noise = (_noise(ends[0]), _noise(ends[1]))
     for _ in range(rounds):
@@ -68,6 +72,59 @@ def _purified(
             return None
         state, rate_hz = kept, rate_hz * p / k
     return state, rate_hz
+
+
+def _pumped(
+    state: BellDiagonal,
+    rate_hz: float,
+    rounds: int,
+    scheme: str,
+    ends: tuple[HopRecord, HopRecord],
+    latency_s: float,
+    memories: int,
+) -> tuple[BellDiagonal, float] | None:
+    """(state, output rate) after ``rounds`` rounds of entanglement pumping (``Purify``'s
+    ``pump_from``): one chain at a time seeds a kept pair from fresh pairs, then purifies it
+    with a fresh one per round; None if a round cannot succeed.
+
+    Each round takes the bits' way there and back (2 latencies) plus, when no fresh pair
+    came meanwhile, the wait for one (Poisson arrivals at ``rate_hz`` from the memories the
+    kept pair leaves free): the kept pair waits
+    that long between rounds. Fresh pairs queue while a chain runs: when the link makes
+    them faster than chains use them, the queue is full (the connection's memories less the
+    round's pairs) and each waits its length over the use rate, else about as long as a
+    recurrence round's inputs (``_wait``). Chains come one after another, so the output
+    rate is the lesser of the success probability over a chain's mean duration and the
+    fresh pairs' rate over the mean pairs a chain uses."""
+    k = SCHEMES[scheme].pairs
+    noise = (_noise(ends[0]), _noise(ends[1]))
+    # While a chain runs its kept pair holds one of the memories: the others make fresh ones.
+    fresh_hz = rate_hz * (memories - 1) / memories if memories > 1 else rate_hz
+    gap = math.exp(-2.0 * latency_s * fresh_hz) / fresh_hz  # a fresh pair not already there
+    period = 2.0 * latency_s + gap  # between two rounds of one chain
+    fresh_wait = _wait(rate_hz, k, latency_s)
+    result: tuple[BellDiagonal, float] | None = None
+    for _ in range(2):  # the fresh pairs' wait depends on how fast chains use them
+        fresh = _age(state, fresh_wait, *ends)
+        kept, reach, duration, used = fresh, 1.0, 0.0, 0.0
+        for r in range(rounds):
+            if r:
+                kept = _age(kept, period, *ends)
+            inputs = (fresh,) * (k - 1)
+            p, out = purify(kept, inputs[0] if k == 2 else inputs, scheme, noise)
+            if out is None or p <= 0:
+                return None
+            used += reach * (k if r == 0 else k - 1)
+            duration += reach * period
+            reach *= p
+            kept = out
+        rate = min(reach / duration, fresh_hz * reach / used)
+        result = (kept, rate)
+        use_hz = used / duration
+        queue = max(memories - k, 0)
+        if fresh_hz > use_hz and queue:
+            fresh_wait = latency_s + queue / use_hz
+    return result
 
 
 def _wait(rate_hz: float, pairs: int, latency_s: float) -> float:
@@ -93,7 +150,8 @@ def memories_needed(
     likewise (pairs − 1)·rounds for each purified swap level of ``segments`` ((rounds, pairs)
     per level): a chain end is an end of a segment at every level. With fewer memories,
     pairs of different rounds can fill every memory, none with a partner of its own round:
-    the connection would stall until discard.
+    the connection would stall until discard. A pumped level runs one chain at a time: its
+    kept pair and a round's fresh ones, as one round of recurrence (``held_rounds``).
 
     >>> memories_needed(0, 0), memories_needed(2, 0), memories_needed(1, 2)
     (1, 3, 4)
@@ -106,8 +164,28 @@ def memories_needed(
     return (link_pairs - 1) * link_rounds + (e2e_pairs - 1) * e2e_rounds + held + 1
 
 
+def held_rounds(rounds: int, pumping: bool) -> int:
+    """The rounds of recurrence whose memories a level's purification holds at once:
+    pumping holds one round's (its one chain's kept pair and the fresh ones of a round)."""
+    return min(rounds, 1) if pumping else rounds
+
+
+def pairs_used(pairs: int, rounds: int, pumping: bool) -> int:
+    """Pairs a level's purification takes per pair it keeps, every round succeeding:
+    pairsʳ for recurrence; pairs + (rounds − 1)·(pairs − 1) for pumping (the seed's, then
+    the fresh ones of each further round).
+
+    >>> pairs_used(2, 3, False), pairs_used(2, 3, True), pairs_used(3, 2, True)
+    (8, 4, 5)
+    """
+    if pumping and rounds >= 2:
+        return pairs + (rounds - 1) * (pairs - 1)
+    return int(pairs**rounds)
+
+
 _Segment = tuple[BellDiagonal, float]  # (state, rate in Hz)
-_Levels = tuple[tuple[int, str], ...]  # (rounds, scheme) of segment purification per level
+# (rounds, scheme, pumping) of segment purification per level, level 1 first.
+_Levels = tuple[tuple[int, str, bool], ...]
 
 
 def estimate(
@@ -121,6 +199,9 @@ def estimate(
     *,
     segment_rounds: Sequence[int] = (),
     segment_schemes: Sequence[str] | None = None,
+    link_pumping: bool = False,
+    segment_pumping: Sequence[bool] | None = None,
+    e2e_pumping: bool = False,
 ) -> tuple[float, float]:
     """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
 
@@ -138,15 +219,25 @@ def estimate(
     wait for each other and the bits (``_wait``), and the rate is multiplied by each level's
     slowest p / pairs (the level's segments purify side by side). The timing model does not
     see segment purification: its waits for the swaps above are those of unpurified
-    segments.
+    segments. A level pumped (``link_pumping``, ``segment_pumping[k - 1]``,
+    ``e2e_pumping``) is estimated by ``_pumped``.
     """
-    links = _links(hops, link_scheme, link_rounds, memories)
+    links = _links(hops, link_scheme, link_rounds, memories, link_pumping)
     if links is None:
         return 0.0, 0.0
-    segments = segment_plan(tuple(segment_rounds), segment_schemes)
+    plan = segment_plan(tuple(segment_rounds), segment_schemes)
+    pumped = (False,) * len(plan) if segment_pumping is None else tuple(segment_pumping)
+    if len(pumped) != len(plan):
+        raise ControlError(
+            f"segment_pumping={segment_pumping!r} must have one entry per level of "
+            f"segment_rounds={list(segment_rounds)!r}"
+        )
+    segments = tuple((r, scheme, pump) for (r, scheme), pump in zip(plan, pumped, strict=True))
     tree = _Tree.of(hops, swap_order)
-    swapped = _swapped(hops, links, tree, memories, e2e_rounds, link_rounds, segments)
-    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)
+    swapped = _swapped(
+        hops, links, tree, memories, e2e_rounds, link_rounds, segments, link_pumping=link_pumping
+    )
+    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping)
 
 
 def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
@@ -162,7 +253,7 @@ def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
 
 
 def _links(
-    hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int
+    hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int, pumping: bool = False
 ) -> list[_Segment] | None:
     """``estimate``'s purified link pairs, one per link, and their rates as made by the
     connection's ``memories`` bins; None if a link cannot deliver."""
@@ -194,7 +285,14 @@ def _links(
             if rounds:  # its halves have waited for the herald since they were emitted
                 state = _age(state, herald, *ends)
             seen[key] = _purified(
-                state, memories * p / round_s, rounds, scheme, ends, link.latency_s, memories
+                state,
+                memories * p / round_s,
+                rounds,
+                scheme,
+                ends,
+                link.latency_s,
+                memories,
+                pumping,
             )
         segment = seen[key]
         if segment is None:
@@ -248,6 +346,7 @@ def _timing(
     memories: int,
     e2e_rounds: int,
     rounds: int,
+    pumping: bool = False,
 ) -> ChainTiming:
     """The waiting model's timing of the path (``qrna.control._waiting``): each link's bins
     succeed with the link's per-attempt probability per round, scaled by what link
@@ -264,7 +363,9 @@ def _timing(
             # there and back; the one-way part of that is already in the state. A round's
             # first pair holds its bin while it waits for its partner, about half the time
             # at each round: fewer bins attempt.
-            p *= rate / (memories * p / round_s) * max(0.0, 1.0 - rounds / (2 * memories))
+            # Pumping's one chain holds one kept pair: as one round does.
+            held = held_rounds(rounds, pumping)
+            p *= rate / (memories * p / round_s) * max(0.0, 1.0 - held / (2 * memories))
             herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
         timings.append(LinkTiming(p, round_s, herald, link.latency_s, delay))
     return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
@@ -279,13 +380,14 @@ def _swapped(
     link_rounds: int = 0,
     segments: _Levels = (),
     memo: _Memo | None = None,
+    link_pumping: bool = False,
 ) -> tuple[BellDiagonal, float, ChainTiming]:
     """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
     rate; and the timing it came from. ``segments`` is (rounds, scheme) of segment
     purification per swap level, level 1 first; ``memo`` (for one set of ``links``, one
     ``tree`` and one timing) keeps segments for later calls."""
     n = len(hops)
-    timing = _timing(hops, links, tree.order, memories, e2e_rounds, link_rounds)
+    timing = _timing(hops, links, tree.order, memories, e2e_rounds, link_rounds, link_pumping)
     done = {(i, i + 1): (state, 1.0, 1.0) for i, (state, _) in enumerate(links)}
     latency = tree.latency
     memo = {} if memo is None else memo
@@ -304,10 +406,10 @@ def _swapped(
             made = (swap(a, b, noise), success, 1.0)
             rate = timing.rate_hz * success
             if rate > 0 and level <= len(segments) and segments[level - 1][0]:
-                rounds, scheme = segments[level - 1]
+                rounds, scheme, pump = segments[level - 1]
                 ends = (hops[left], hops[right])
                 span = latency[right] - latency[left]
-                purified = _purified(made[0], rate, rounds, scheme, ends, span, memories)
+                purified = _purified(made[0], rate, rounds, scheme, ends, span, memories, pump)
                 if purified is None:
                     made = (made[0], success, 0.0)
                 else:
@@ -326,16 +428,23 @@ def _delivered(
     scheme: str,
     rounds: int,
     memories: int,
+    pumping: bool = False,
 ) -> tuple[float, float]:
     """``estimate``'s result from the swapped pair: it waits until both ends hold it, then
     end-to-end purification, each round's inputs waiting for their partners (the timing's
-    waits) and its kept pair for the bits."""
+    waits) and its kept pair for the bits; or, ``pumping``, end-to-end pumping
+    (``_pumped``) of the pairs at the swapped rate."""
     latency = _latencies(hops)[-1]
     state, rate, timing = swapped
     if rate <= 0:
         return 0.0, 0.0  # no pair ever comes
     ends = (hops[0], hops[-1])
     state = _age(state, timing.delivery_wait, *ends)
+    if pumping and rounds >= 2:
+        pumped = _pumped(state, rate, rounds, scheme, ends, latency, memories)
+        if pumped is None:
+            return 0.0, 0.0
+        return _age(pumped[0], latency, *ends).fidelity, pumped[1]
     k = SCHEMES[scheme].pairs
     noise = (_noise(ends[0]), _noise(ends[1]))
     for wait in timing.e2e_waits[:rounds]:

@@ -36,7 +36,9 @@ from qrna.control._estimate import (
     _Swapped,
     _swapped,
     _Tree,
+    held_rounds,
     memories_needed,
+    pairs_used,
 )
 from qrna.control._messages import ConnectionSetupRequest, PlanRequest, RejectReason
 from qrna.physics import SCHEMES
@@ -68,6 +70,11 @@ class Plan:
     # levels past the end are not purified).
     segment_rounds: tuple[int, ...] = ()
     segment_schemes: tuple[str, ...] = ()
+    # Entanglement pumping instead of recurrence, per level (``chain_rulesets``): at link
+    # level, per segment level (one flag per entry of segment_rounds, or none), end to end.
+    link_pumping: bool = False
+    segment_pumping: tuple[bool, ...] = ()
+    e2e_pumping: bool = False
 
     def __post_init__(self) -> None:
         for scheme in (self.link_scheme, self.e2e_scheme, *self.segment_schemes):
@@ -80,6 +87,11 @@ class Plan:
             )
         if self.swap_order not in SWAP_ORDERS:
             raise ControlError(f"Plan: swap_order={self.swap_order!r}; expected {SWAP_ORDERS}")
+        if self.segment_pumping and len(self.segment_pumping) != len(self.segment_rounds):
+            raise ControlError(
+                f"Plan: segment_pumping={self.segment_pumping!r} must have one entry per level "
+                f"of segment_rounds={self.segment_rounds!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,30 +118,45 @@ def _path_text(path: Sequence[str]) -> str:
     return f"{path[0]}-{path[1]}-...-{path[-2]}-{path[-1]} ({len(path) - 1} hops)"
 
 
-_Candidate = tuple[str, int, str, _Levels, str, int]
+# (link scheme, link rounds, link pumping, swap order, segment purification, e2e scheme,
+# e2e rounds, e2e pumping)
+_Candidate = tuple[str, int, bool, str, _Levels, str, int, bool]
 # How far the waiting model's sampled rate may lie above its links' rate (its sampling error
 # on a few hundred pairs is a few per cent).
 _RATE_SLACK = 1.25
-# A plan as the search ranks it: (operations, order index, link rounds, link scheme, segment
-# purification, e2e rounds, e2e scheme).
-_Row = tuple[int, int, int, str, _Levels, int, str]
+# A plan as the search ranks it: (operations, order index, link rounds, link scheme, link
+# pumping, segment purification, e2e rounds, e2e scheme, e2e pumping): recurrence before
+# pumping on a tie.
+_Row = tuple[int, int, int, str, bool, _Levels, int, str, bool]
 
 
 def _levels(n_nodes: int, order: str, want: PlanRequest | None) -> list[_Levels]:
     """The segment purifications to weigh on a chain of ``n_nodes`` in ``order``: with up
     to three levels below the top, every combination of 0–2 DEJMPS rounds per level; with
     more, the same rounds at every level (the search stays small on long chains); or what
-    ``want`` fixes (an empty list if it purifies more levels than the chain has)."""
+    ``want`` fixes (an empty list if it purifies more levels than the chain has). Segments
+    are pumped only where ``want`` says so."""
     depth = max(segment_levels(n_nodes, order).values(), default=0)
     if want is not None and want.segment_rounds is not None:
         if len(want.segment_rounds) > depth and any(want.segment_rounds[depth:]):
             return []
-        return [segment_plan(want.segment_rounds, want.segment_schemes)[:depth]]
+        plan = segment_plan(want.segment_rounds, want.segment_schemes)
+        pumped = want.segment_pumping or (False,) * len(plan)
+        levels = tuple((r, x, p) for (r, x), p in zip(plan, pumped, strict=True))
+        return [levels[:depth]]
     if depth <= 3:
         options = list(itertools.product(range(3), repeat=depth))
     else:
         options = [(r,) * depth for r in range(3)]
-    return [segment_plan(rounds) for rounds in options]
+    return [tuple((r, x, False) for r, x in segment_plan(rounds)) for rounds in options]
+
+
+def _methods(rounds: int, forced: bool | None) -> list[bool]:
+    """Pumping or not at a level of ``rounds`` rounds: both when the request leaves it open
+    and the rounds are two or more (one round is the same either way)."""
+    if forced is not None:
+        return [forced and rounds >= 2]
+    return [False, True] if rounds >= 2 else [False]
 
 
 def _too_deep(request: ConnectionSetupRequest, path: Sequence[str]) -> str:
@@ -153,9 +180,9 @@ def _too_deep(request: ConnectionSetupRequest, path: Sequence[str]) -> str:
 
 
 def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
-    """(link scheme, link rounds, swap order, segment purification, e2e scheme, e2e rounds)
-    of every plan to weigh: the search space, narrowed to what the request's ``plan``
-    fixes."""
+    """(link scheme, link rounds, link pumping, swap order, segment purification, e2e scheme,
+    e2e rounds, e2e pumping) of every plan to weigh: the search space, narrowed to what the
+    request's ``plan`` fixes."""
     want = request.plan
     link_schemes = ["dejmps"] if want is None or want.link_scheme is None else [want.link_scheme]
     e2e_schemes = ["dejmps"] if want is None or want.e2e_scheme is None else [want.e2e_scheme]
@@ -163,12 +190,16 @@ def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
     orders = SWAP_ORDERS if want is None or want.swap_order is None else (want.swap_order,)
     e2e_rounds = range(3) if want is None or want.e2e_rounds is None else [want.e2e_rounds]
     n = len(request.hops)
+    link_pump = None if want is None else want.link_pumping
+    e2e_pump = None if want is None else want.e2e_pumping
     return [
-        (ls, lr, order, segments, es, er)
+        (ls, lr, lp, order, segments, es, er, ep)
         for ls, lr, order, es, er in itertools.product(
             link_schemes, link_rounds, orders, e2e_schemes, e2e_rounds
         )
         for segments in _levels(n, order, want)
+        for lp in _methods(lr, link_pump)
+        for ep in _methods(er, e2e_pump)
     ]
 
 
@@ -208,9 +239,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     nearest: list[tuple[tuple[float, float], _Row, float, float]] = []
     best = 0.0
     fastest = 0.0  # the highest rate of a plan reaching the fidelity, whatever min_rate_hz
-    links: dict[tuple[str, int], list[_Segment] | None] = {}
-    swapped: dict[tuple[str, int, str, int, _Levels], _Swapped] = {}
-    memos: dict[tuple[str, int, str, int], _Memo] = {}
+    links: dict[tuple[str, int, bool], list[_Segment] | None] = {}
+    swapped: dict[tuple[str, int, bool, str, int, _Levels], _Swapped] = {}
+    memos: dict[tuple[str, int, bool, str, int], _Memo] = {}
     trees: dict[str, _Tree] = {}
     meas_end = hops[0].is_meas or hops[-1].is_meas
     weighed = 0
@@ -218,20 +249,28 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     space = _space(request)
     if not space:
         return Rejected(RejectReason.FIDELITY_UNREACHABLE, _too_deep(request, path))
-    orders = {order for _, _, order, _, _, _ in space}
+    orders = {candidate[3] for candidate in space}
     # Under the rate objective, with nothing asked of the losers (no best effort), plans that
     # cannot be faster than a candidate found already need no estimate.
     prune = by_rate and not request.best_effort
     swap_success = math.prod(h.swap_success_probability for h in hops[1:-1])
-    for link_scheme, link_rounds, order, segments, e2e_scheme, e2e_rounds in space:
+    for candidate in space:
+        link_scheme, link_rounds, link_pump, order, segments, e2e_scheme, e2e_rounds, e2e_pump = (
+            candidate
+        )
         if len(hops) == 2 and order != SWAP_ORDERS[0] and len(orders) > 1:
             continue  # no swapping: the order does not matter
-        segment_ops = sum(r for r, _ in segments)
+        segment_ops = sum(r for r, _, _ in segments)
         if meas_end and (link_rounds or e2e_rounds or segment_ops):
             continue  # a MEAS end holds no qubits to purify with
         pairs = (SCHEMES[link_scheme].pairs, SCHEMES[e2e_scheme].pairs)
-        held = [(r, SCHEMES[scheme].pairs) for r, scheme in segments]
-        need = memories_needed(link_rounds, e2e_rounds, *pairs, segments=held)
+        held = [(held_rounds(r, p), SCHEMES[scheme].pairs) for r, scheme, p in segments]
+        need = memories_needed(
+            held_rounds(link_rounds, link_pump),
+            held_rounds(e2e_rounds, e2e_pump),
+            *pairs,
+            segments=held,
+        )
         least = min(least, need)
         if need > memories:
             continue  # it would hold every memory with pairs waiting for partners, forever
@@ -239,31 +278,41 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # estimate(hops, ..., memories, segment_rounds=..., segment_schemes=...), with the
         # parts the plans share computed once: link purification per scheme and rounds, the
         # swap tree per those, the order and the segment purification.
-        if (link_scheme, link_rounds) not in links:
-            links[(link_scheme, link_rounds)] = _links(hops, link_scheme, link_rounds, memories)
-        purified = links[(link_scheme, link_rounds)]
+        link_key = (link_scheme, link_rounds, link_pump)
+        if link_key not in links:
+            links[link_key] = _links(hops, link_scheme, link_rounds, memories, link_pump)
+        purified = links[link_key]
         fidelity, rate = 0.0, 0.0
         if purified is not None and prune and candidates:
             # A plan cannot beat the fastest candidate if even its links' rate, less every
             # swap's and purification round's losses, is below it: skip its waiting model.
             # (Its estimate could only be slower; the slack covers the model's sampling.)
-            pairs_per_round = [SCHEMES[x].pairs for x in (link_scheme, e2e_scheme)]
             bound = min(r for _, r in purified) * swap_success * _RATE_SLACK
-            bound /= pairs_per_round[1] ** e2e_rounds
-            bound /= math.prod(SCHEMES[x].pairs ** r for r, x in segments)
+            bound /= pairs_used(pairs[1], e2e_rounds, e2e_pump)
+            bound /= math.prod(pairs_used(SCHEMES[x].pairs, r, p) for r, x, p in segments)
             if bound < -min(candidates)[0][0]:
                 continue
         if purified is not None:
-            key = (link_scheme, link_rounds, order, e2e_rounds, segments)
+            key = (*link_key, order, e2e_rounds, segments)
             if key not in swapped:
                 if order not in trees:
                     trees[order] = _Tree.of(hops, order)
                 # The timing, hence the states, depend on the end-to-end rounds too.
-                memo = memos.setdefault((link_scheme, link_rounds, order, e2e_rounds), {})
+                memo = memos.setdefault((*link_key, order, e2e_rounds), {})
                 swapped[key] = _swapped(
-                    hops, purified, trees[order], memories, e2e_rounds, link_rounds, segments, memo
+                    hops,
+                    purified,
+                    trees[order],
+                    memories,
+                    e2e_rounds,
+                    link_rounds,
+                    segments,
+                    memo,
+                    link_pumping=link_pump,
                 )
-            fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories)
+            fidelity, rate = _delivered(
+                hops, swapped[key], e2e_scheme, e2e_rounds, memories, e2e_pump
+            )
         best = max(best, fidelity)
         # Ties: fewer operations, then nested first, then lower levels' rounds first, then the
         # schemes by name.
@@ -272,9 +321,11 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             SWAP_ORDERS.index(order),
             link_rounds,
             link_scheme,
+            link_pump,
             segments,
             e2e_rounds,
             e2e_scheme,
+            e2e_pump,
         )
         if fidelity >= request.fidelity and rate > 0:
             fastest = max(fastest, rate)
@@ -339,7 +390,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             f"fidelity {request.fidelity} is out of reach on {_path_text(path)} with {memories} "
             f"memories per QNIC; the best plan{asked} gives {best:.4f}",
         )
-    _, order_index, link_rounds, link_scheme, segments, e2e_rounds, e2e_scheme = row
+    _, order_index, link_rounds, link_scheme, link_pump, segments = row[:6]
+    e2e_rounds, e2e_scheme, e2e_pump = row[6:]
     order = SWAP_ORDERS[order_index]
     # Long enough never to cut a pair a plan expects to use (a full memory queue at the
     # estimated rate) and far above every one-way latency on the path (the spec's race).
@@ -359,8 +411,12 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         fidelity,
         rate,
         best_effort=not candidates,
-        segment_rounds=tuple(r for r, _ in segments),
-        segment_schemes=tuple(scheme for _, scheme in segments),
+        segment_rounds=tuple(r for r, _, _ in segments),
+        segment_schemes=tuple(scheme for _, scheme, _ in segments),
+        link_pumping=link_pump,
+        # Flags only where a level pumps (a plan without pumping says none).
+        segment_pumping=tuple(p for _, _, p in segments) if any(p for *_, p in segments) else (),
+        e2e_pumping=e2e_pump,
     )
     rulesets = chain_rulesets(
         request.connection,
@@ -372,6 +428,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         e2e_rounds=e2e_rounds,
         segment_rounds=plan.segment_rounds,
         segment_schemes=plan.segment_schemes,
+        link_pumping=link_pump,
+        segment_pumping=plan.segment_pumping or None,
+        e2e_pumping=e2e_pump,
         discard_after_s=discard,
         # Up the swap hierarchy each level waits out the one below plus a message's way back
         # and the skew between two ends' heralds: twice the largest latency on the path.

@@ -174,6 +174,12 @@ class PlanRequest:
     # are not purified); the schemes, one per level, only with the rounds (default: DEJMPS).
     segment_rounds: tuple[int, ...] | None = None
     segment_schemes: tuple[str, ...] | None = None
+    # Entanglement pumping instead of recurrence (``chain_rulesets``): at link level, per
+    # segment level (one flag per entry of segment_rounds), end to end. Left open, the
+    # generator weighs both at link and end-to-end level, and recurrence for segments.
+    link_pumping: bool | None = None
+    segment_pumping: tuple[bool, ...] | None = None
+    e2e_pumping: bool | None = None
     # The discard timer of the lowest swap level (the levels above wait longer, see
     # ``chain_rulesets``); it must exceed the path's one-way latency.
     discard_after_s: float | None = None
@@ -200,7 +206,7 @@ class PlanRequest:
             ):
                 bound = "> 0" if name == "discard_after_s" else ">= 0"
                 raise ControlError(f"PlanRequest.{name}={v!r} must be a finite number {bound}")
-        for name in ("segment_rounds", "segment_schemes"):
+        for name in ("segment_rounds", "segment_schemes", "segment_pumping"):
             v = getattr(self, name)
             if isinstance(v, list):  # as JSON and a scenario file give it
                 object.__setattr__(self, name, v := tuple(v))
@@ -222,6 +228,21 @@ class PlanRequest:
                 f"PlanRequest.segment_schemes={list(self.segment_schemes)!r} needs "
                 "segment_rounds with one entry per scheme"
             )
+        for name in ("link_pumping", "e2e_pumping"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, bool):
+                raise ControlError(f"PlanRequest.{name}={v!r} must be true or false")
+        if self.segment_pumping is not None:
+            if not all(isinstance(v, bool) for v in self.segment_pumping):
+                raise ControlError(
+                    f"PlanRequest.segment_pumping={list(self.segment_pumping)!r} must list "
+                    "true or false per level"
+                )
+            if self.segment_rounds is None or len(self.segment_rounds) != len(self.segment_pumping):
+                raise ControlError(
+                    f"PlanRequest.segment_pumping={list(self.segment_pumping)!r} needs "
+                    "segment_rounds with one entry per flag"
+                )
         for name in ("link_scheme", "e2e_scheme"):
             v = getattr(self, name)
             # Not a string (a list or an object from JSON) is no scheme, and no dict key.

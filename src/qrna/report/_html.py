@@ -222,7 +222,9 @@ def _purification(text: Any) -> str:
     rounds, _, scheme = text.partition(" x ")
     if rounds == "0":
         return "none"
-    return html.escape(f"{rounds} × {scheme.upper()}" if scheme else text)
+    scheme, _, method = scheme.partition(" ")  # "dejmps pumping": entanglement pumping
+    shown = f"{rounds} × {scheme.upper()}" + (f", {method}" if method else "")
+    return html.escape(shown if scheme else text)
 
 
 def _levels(levels: Any) -> str:

@@ -408,18 +408,26 @@ def _connections(
     return out
 
 
+def _rounds(rounds: int, scheme: str, pumping: bool) -> str:
+    """A level's purification: ``2 x dejmps``, or ``3 x dejmps pumping``."""
+    return f"{rounds} x {scheme}" + (" pumping" if pumping and rounds >= 2 else "")
+
+
 def _plan(network: Network, cid: str) -> dict[str, Any] | None:
     plan = network.plans.get(cid)
     if plan is None:
         return None
+    pumped = plan.segment_pumping or (False,) * len(plan.segment_rounds)
     return {
-        "link_purification": f"{plan.link_rounds} x {plan.link_scheme}",
+        "link_purification": _rounds(plan.link_rounds, plan.link_scheme, plan.link_pumping),
         "swap_order": plan.swap_order,
         "segment_purification": [
-            f"{rounds} x {scheme}"
-            for rounds, scheme in zip(plan.segment_rounds, plan.segment_schemes, strict=True)
+            _rounds(rounds, scheme, pump)
+            for rounds, scheme, pump in zip(
+                plan.segment_rounds, plan.segment_schemes, pumped, strict=True
+            )
         ],
-        "e2e_purification": f"{plan.e2e_rounds} x {plan.e2e_scheme}",
+        "e2e_purification": _rounds(plan.e2e_rounds, plan.e2e_scheme, plan.e2e_pumping),
         "discard_after_s": plan.discard_after_s,
         "estimated_fidelity": plan.fidelity,
         "estimated_rate_hz": plan.rate_hz,

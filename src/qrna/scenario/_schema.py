@@ -236,6 +236,22 @@ class PlanConfig(_Strict):
         max_length=16,
         description="Scheme per level of segment_rounds, one each (default: dejmps).",
     )
+    link_pumping: bool | None = Field(
+        default=None,
+        description="Link purification by entanglement pumping (true: n rounds take n + 1 "
+        "pairs, one chain at a time) or recurrence (false); default: the generator weighs both.",
+    )
+    segment_pumping: list[bool] | None = Field(
+        default=None,
+        max_length=16,
+        description="Pumping (true) or recurrence (false) per level of segment_rounds, one "
+        "each (default: recurrence).",
+    )
+    e2e_pumping: bool | None = Field(
+        default=None,
+        description="End-to-end purification by pumping (true) or recurrence (false); "
+        "default: the generator weighs both.",
+    )
 
     discard_after_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None,
@@ -253,13 +269,12 @@ class PlanConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_scheme_per_level(self) -> PlanConfig:
-        if self.segment_schemes is not None and len(self.segment_schemes) != len(
-            self.segment_rounds or ()
-        ):
-            raise ValueError(
-                f"segment_schemes has {len(self.segment_schemes)} entries; give segment_rounds "
-                "with one entry per scheme"
-            )
+        for name in ("segment_schemes", "segment_pumping"):
+            given = getattr(self, name)
+            if given is not None and len(given) != len(self.segment_rounds or ()):
+                raise ValueError(
+                    f"{name} has {len(given)} entries; give segment_rounds with one entry per level"
+                )
         return self
 
 
