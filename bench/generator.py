@@ -68,9 +68,9 @@ from qrna.control import (
     HopRecord,
     default_generator,
     estimate,
-    held_rounds,
     memories_needed,
 )
+from qrna.control._estimate import held_rounds
 from qrna.control._generator import _levels
 from qrna.physics import BellDiagonal, swap
 from qrna.scenario import build_network, load_scenario, run
