@@ -235,7 +235,14 @@ def estimate(
     segments = tuple((r, scheme, pump) for (r, scheme), pump in zip(plan, pumped, strict=True))
     tree = _Tree.of(hops, swap_order)
     swapped = _swapped(
-        hops, links, tree, memories, e2e_rounds, link_rounds, segments, link_pumping=link_pumping
+        hops,
+        links,
+        tree,
+        memories,
+        held_rounds(e2e_rounds, e2e_pumping),  # what the end memories hold at once
+        link_rounds,
+        segments,
+        link_pumping=link_pumping,
     )
     return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping)
 
@@ -363,8 +370,9 @@ def _timing(
             # there and back; the one-way part of that is already in the state. A round's
             # first pair holds its bin while it waits for its partner, about half the time
             # at each round: fewer bins attempt.
-            # Pumping's one chain holds one kept pair: as one round does.
-            held = held_rounds(rounds, pumping)
+            # Pumping's kept pair is already in its rate (``_pumped``: fresh pairs come
+            # from the other memories).
+            held = 0 if pumping and rounds >= 2 else rounds
             p *= rate / (memories * p / round_s) * max(0.0, 1.0 - held / (2 * memories))
             herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
         timings.append(LinkTiming(p, round_s, herald, link.latency_s, delay))
