@@ -137,16 +137,24 @@ def _maybe(strategy: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
     return st.one_of(st.none(), strategy)
 
 
-plan_requests = st.builds(
-    PlanRequest,
-    link_rounds=_maybe(st.integers(0, 3)),
-    swap_order=_maybe(st.sampled_from(SWAP_ORDERS)),
-    e2e_rounds=_maybe(st.integers(0, 2)),
-    segment_rounds=_maybe(st.lists(st.integers(0, 2), max_size=4).map(tuple)),
-    discard_after_s=_maybe(_log_floats(1e-6, 10.0)),
-    objective=_maybe(st.sampled_from(("rate", "fidelity"))),
-    min_rate_hz=_maybe(st.one_of(st.just(0.0), _log_floats(1e-3, 1e6))),
-)
+@st.composite
+def plan_requests(draw: st.DrawFn) -> PlanRequest:
+    """A request's plan: any field given or left open; segment rounds with or without their
+    pumping flags (one per level)."""
+    levels = draw(_maybe(st.lists(st.tuples(st.integers(0, 2), st.booleans()), max_size=4)))
+    pumped = levels is not None and draw(st.booleans())
+    return PlanRequest(
+        link_rounds=draw(_maybe(st.integers(0, 3))),
+        swap_order=draw(_maybe(st.sampled_from(SWAP_ORDERS))),
+        e2e_rounds=draw(_maybe(st.integers(0, 2))),
+        segment_rounds=None if levels is None else tuple(r for r, _ in levels),
+        segment_pumping=tuple(p for _, p in levels) if levels is not None and pumped else None,
+        link_pumping=draw(_maybe(st.booleans())),
+        e2e_pumping=draw(_maybe(st.booleans())),
+        discard_after_s=draw(_maybe(_log_floats(1e-6, 10.0))),
+        objective=draw(_maybe(st.sampled_from(("rate", "fidelity")))),
+        min_rate_hz=draw(_maybe(st.one_of(st.just(0.0), _log_floats(1e-3, 1e6)))),
+    )
 
 
 def _check(
@@ -187,6 +195,9 @@ def _check(
         result.memories,
         segment_rounds=got.segment_rounds,
         segment_schemes=got.segment_schemes,
+        link_pumping=got.link_pumping,
+        segment_pumping=got.segment_pumping or None,
+        e2e_pumping=got.e2e_pumping,
     )
     assert (got.fidelity, got.rate_hz) == (fidelity, rate)
     assert math.isfinite(rate), got
@@ -208,6 +219,12 @@ def _check(
             n = len(got.segment_rounds)
             assert tuple(plan.segment_rounds[:n]) == got.segment_rounds, (got, plan)
             assert not any(plan.segment_rounds[n:]), (got, plan)
+            if plan.segment_pumping is not None:
+                flags = got.segment_pumping or (False,) * n
+                assert flags == tuple(plan.segment_pumping[:n]), (got, plan)
+        for name, rounds in (("link_pumping", got.link_rounds), ("e2e_pumping", got.e2e_rounds)):
+            if getattr(plan, name) is not None:  # forced; one round is recurrence either way
+                assert getattr(got, name) == (getattr(plan, name) and rounds >= 2), (got, plan)
         if plan.min_rate_hz is not None:
             assert rate >= plan.min_rate_hz, (got, plan)
     return "Accepted best effort" if got.best_effort else "Accepted"
@@ -222,7 +239,7 @@ def _check(
     _paths(),
     st.floats(0.5, 0.99),
     st.integers(1, 20),
-    _maybe(plan_requests),
+    _maybe(plan_requests()),
     st.booleans(),
 )
 def test_default_generator_accepts_what_estimate_says_or_refuses_as_documented(
