@@ -17,6 +17,7 @@ from collections import deque
 import numpy as np
 import pytest
 
+from qrna.control import _waiting
 from qrna.control._waiting import LinkTiming, _Tree, chain_timing
 
 
@@ -156,3 +157,39 @@ def test_pairs_made_in_batches_are_counted_at_their_rate(n_links: int, memories:
     for order in ("nested", "sequential"):
         timing = chain_timing((link,) * n_links, order, memories)
         assert timing.rate_hz == pytest.approx(memories / 0.01, rel=1e-9), order
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 6, 7, 11, 17, 24])
+def test_a_short_nested_tree_swap_by_swap_is_the_vectorised_one_to_the_bit(n: int) -> None:
+    """Short nested chains evaluate their tree swap by swap in Python floats (faster than a
+    dozen numpy calls per level); the numbers must be the vectorised levels' exactly, or the
+    seeded timings (and the plans and discard timers chosen from them) would move."""
+    rng = np.random.default_rng(n)
+    cum = np.concatenate(([0.0], np.cumsum(rng.uniform(0, 1e-4, n - 1))))
+    scalar, vector = _Tree(n, "nested", cum), _Tree(n, "nested", cum)
+    assert n <= _waiting._SCALAR_NODES
+    for step in range(20):
+        a = rng.uniform(0, 1e-3, n - 1) + step * 1e-3
+        made = a - rng.uniform(0, 1e-5, n - 1)
+        last_w = np.where(rng.random(n) < 0.5, -np.inf, rng.uniform(0, 2e-3, n))
+        w1, k0, k1, waits1, top1 = scalar.run(a, made, last_w)
+        got = (w1.copy(), k0, k1, waits1.copy(), top1)
+        _waiting._SCALAR_NODES, saved = 0, _waiting._SCALAR_NODES
+        try:
+            w2, k0, k1, waits2, top2 = vector.run(a, made, last_w)
+        finally:
+            _waiting._SCALAR_NODES = saved
+        assert np.array_equal(got[0], w2)
+        assert (got[1], got[2], got[4]) == (k0, k1, top2)
+        assert np.array_equal(got[3], waits2)
+
+
+def test_a_generator_fills_an_array_as_successive_calls_would() -> None:
+    """Without end-to-end rounds the model draws every step's attempts at once; that gives
+    the numbers of one call per step only because numpy fills an array in call order (the
+    same stream, element by element). Checked here, so a numpy that changes it is caught."""
+    p = np.array([0.3, 0.05, 0.9, 1.0, 0.34])
+    one, many = np.random.default_rng(3), np.random.default_rng(3)
+    stepwise = np.array([one.geometric(p) for _ in range(200)])
+    assert np.array_equal(many.geometric(p, (200, 5)), stepwise)
+    assert one.random() == many.random()  # and leaves the stream where they would

@@ -264,3 +264,19 @@ def test_the_unchecked_decoherence_gives_the_checked_numbers_exactly(
     for t1 in (t1_s, math.inf):
         t2 = t2_fraction * 2.0 * t1_s
         assert decohere_half(state, t_s, t1, t2) == decohere(state, t_s, t1, t2, (half,))
+
+
+@given(st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=8, max_size=8))
+def test_compose_written_out_is_the_xor_convolution_to_the_bit(w: list[float]) -> None:
+    """``compose`` is written out for speed; it must give the XOR-convolution's numbers
+    exactly, summed in the same order (a loop over i, skipping zero weights), or every seeded
+    result that swaps would move."""
+    from qrna.physics._bell import XOR, compose
+
+    a, b = tuple(w[:4]), tuple(w[4:])
+    want = [0.0, 0.0, 0.0, 0.0]
+    for i in range(4):
+        if a[i]:
+            for j in range(4):
+                want[XOR[i][j]] += a[i] * b[j]
+    assert compose(a, b) == want  # type: ignore[arg-type]

@@ -15,8 +15,10 @@ from qrna.rules import (
     Swap,
     chain_rulesets,
     segment_levels,
+    swap_schedule,
     verify,
 )
+from qrna.rules._chain import swap_levels
 
 N5 = [f"n{i}" for i in range(5)]
 N4 = ["a", "b", "c", "d"]
@@ -32,6 +34,20 @@ def test_segment_levels_of_nested_and_sequential_chains() -> None:
     assert segment_levels(6, "nested") == {(0, 2): 1, (2, 5): 2, (3, 5): 1}
     assert segment_levels(6, "sequential") == {(0, 2): 1, (0, 3): 2, (0, 4): 3}
     assert segment_levels(3, "nested") == {}  # the one swap makes the whole chain
+
+
+def test_the_cached_schedule_and_levels_are_handed_out_as_copies() -> None:
+    """They are worked out once per chain length and order; a caller changing its copy
+    changes nobody else's."""
+    mine = segment_levels(6, "nested")
+    mine[(0, 2)] = 9
+    swaps = swap_schedule(6, "nested")
+    swaps.clear()
+    levels = swap_levels(6, "nested")
+    levels[0] = 99
+    assert segment_levels(6, "nested") == {(0, 2): 1, (2, 5): 2, (3, 5): 1}
+    assert swap_schedule(6, "nested") == {1: (0, 2), 4: (3, 5), 3: (2, 5), 2: (0, 5)}
+    assert swap_levels(6, "nested") == [4, 1, 3, 2, 1, 4]
 
 
 def test_each_node_purifies_the_segments_it_ends_smallest_first() -> None:

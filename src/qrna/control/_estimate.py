@@ -360,9 +360,15 @@ def _timing(
     purification keeps (its pairs come at ``links``' rates); a purified pair's wait before
     it is made is already in its state."""
     timings = []
+    # Links alike (a long chain of one kind) are worked out once, as in ``_links``.
+    seen: dict[tuple[LinkState, float], LinkTiming] = {}
     for hop, (_, rate) in zip(hops[1:], links, strict=True):
         link = hop.link_in
         assert link is not None
+        known = seen.get((link, rate))
+        if known is not None:
+            timings.append(known)
+            continue
         p, round_s, herald = _attempts(link, memories)
         delay = 0.0
         if rounds:
@@ -375,7 +381,8 @@ def _timing(
             held = 0 if pumping and rounds >= 2 else rounds
             p *= rate / (memories * p / round_s) * max(0.0, 1.0 - held / (2 * memories))
             herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
-        timings.append(LinkTiming(p, round_s, herald, link.latency_s, delay))
+        seen[(link, rate)] = LinkTiming(p, round_s, herald, link.latency_s, delay)
+        timings.append(seen[(link, rate)])
     return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
 
 

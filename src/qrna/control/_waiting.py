@@ -84,6 +84,11 @@ def chain_timing(
     return _timing(links, order, memories, e2e_rounds)
 
 
+# Up to this many nodes a nested tree is evaluated swap by swap in Python (``_Tree``): the
+# numpy levels cost a few microseconds per call, a swap in Python about one.
+_SCALAR_NODES = 24
+
+
 def _pairs(n_links: int) -> int:
     """Pairs to simulate: enough for a steady state, fewer on long chains (each pair costs a
     step over every link, and the chain averages over its links)."""
@@ -111,9 +116,11 @@ def _timing(
     delay = np.array([link.delay_s for link in links])
     cum = np.concatenate(([0.0], np.cumsum([link.latency_s for link in links])))
     path_latency = float(cum[-1])
-    rows = np.arange(n_links)[:, None]
+    rows = np.arange(n_links)
     # Each bin's next herald; a bin holding an unfinished pair waits at +inf.
     nxt = rng.geometric(p[:, None], (n_links, memories)) * period[:, None]
+    # Per step a pass over every link in numpy: its fixed costs (a call is a microsecond or
+    # more) are what a short chain pays, so buffers are reused and constants hoisted.
     tree = _Tree(n, order, cum)
     warm = max(2 * memories * (1 << e2e_rounds), _pairs(n_links) // 5)
     # At least 60 pairs after the warm-up: many memories and rounds on a long chain warm up
@@ -130,29 +137,34 @@ def _timing(
     # End-to-end purification (binary counter): per level, the kept pair waiting for its
     # partner, as (ready time, its bins at the two end links).
     held: list[tuple[float, int, int] | None] = [None] * e2e_rounds
+    # Without end-to-end rounds nothing else draws between the steps, so every step's draws
+    # come at once: the same numbers (a generator fills an array in the order of successive
+    # calls), without a call's checks per step (most of a short chain's step).
+    block = None if e2e_rounds else rng.geometric(p, (total, n_links)) * period
     for k in range(total):
-        col = np.argmin(nxt, axis=1)
-        a = nxt[rows[:, 0], col] + delay
-        if not np.all(np.isfinite(a)):
+        col = nxt.argmin(axis=1)
+        a = nxt[rows, col] + delay
+        if not a.max() < math.inf:
             return stall  # every bin of a link holds a pair that waits for more pairs
         made = a - herald  # emission: when the halves start to decohere
         w, k0, k1, waits, top_made = tree.run(a, made, last_w)
         last_w = w
         ready = max(k0, k1)
         done[k] = ready
-        # Bins free again: a repeater's at its swap, an end's at delivery (or later).
-        left_free = w[:-1].copy()
-        right_free = w[1:].copy()
-        # Each end delivers (and frees) when it knows the pair; purified, later (below).
-        left_free[0] = math.inf if e2e_rounds else k0
-        right_free[-1] = math.inf if e2e_rounds else k1
-        free = np.maximum(left_free, right_free)
+        # Bins free again: a repeater's at its swap (the ends' swap times are +inf)...
+        free = np.maximum(w[:-1], w[1:])
+        if e2e_rounds:
+            free[0] = free[-1] = math.inf  # ... an end's when its rounds decide (below)
+        elif n_links == 1:
+            free[0] = max(k0, k1)
+        else:  # ... or when it knows the pair and delivers it
+            free[0] = max(k0, w[1])
+            free[-1] = max(w[-2], k1)
         if k >= warm:
             sw += waits
             deliver += ready - top_made
-        if e2e_rounds:
-            free[0] = free[-1] = math.inf  # until its rounds decide (below)
-        nxt[rows[:, 0], col] = _next_round(free, period) + rng.geometric(p) * period
+        draws = rng.geometric(p) * period if block is None else block[k]
+        nxt[rows, col] = _next_round(free, period) + draws
         if e2e_rounds:
             # The end links' bins of this pair stay busy until its rounds decide.
             c0, c1 = int(col[0]), int(col[-1])
@@ -240,49 +252,93 @@ class _Tree:
                 rights = np.array([hi for _, _, hi in items])
                 cl = np.array([seg_of(lo, m) for m, lo, _ in items])
                 cr = np.array([seg_of(m, hi) for m, _, hi in items])
-                self.levels.append((mids, lefts, rights, cl, cr))
+                # The latency first: ``ws + cum[r] − cum[m]`` rounds below ws when it is 0.
+                to_left = cum[mids] - cum[lefts]
+                to_right = cum[rights] - cum[mids]
+                self.levels.append((mids, n - 1 + mids, cl, cr, to_left, to_right))
             self.top = seg_of(0, n - 1)
+            # The same swaps one by one, for short chains (``_SCALAR_NODES``).
+            self.swaps = [
+                (int(m), int(m) + n - 1, int(x), int(y), float(dl), float(dr))
+                for mids, _, cl, cr, to_left, to_right in self.levels
+                for m, x, y, dl, dr in zip(mids, cl, cr, to_left, to_right, strict=True)
+            ]
+        # Buffers reused from pair to pair: swap times in two (a pair's are the next one's
+        # ``last_w``), waits (the ends' stay 0), and each segment's times (all written before
+        # they are read).
+        self._w = [np.full(n, np.inf), np.full(n, np.inf)]
+        self._waits = np.zeros((n, 2))
+        size = 2 * n - 1
+        self._kl, self._kr, self._created = np.empty(size), np.empty(size), np.empty(size)
+        self._inner = cum[1:-1]
 
     def run(
         self, a: np.ndarray, made: np.ndarray, last_w: np.ndarray
     ) -> tuple[np.ndarray, float, float, np.ndarray, float]:
         """(swap time per node (ends: +inf), when the first and the last node know the
-        end-to-end pair, per node the (left, right) waits, when the top segment was made)."""
+        end-to-end pair, per node the (left, right) waits, when the top segment was made).
+        The arrays returned are the tree's own: valid until the next call but one (the swap
+        times) or the next call (the waits)."""
         n, cum = self.n, self.cum
-        w = np.full(n, np.inf)
-        waits = np.zeros((n, 2))
+        w = self._w[0] if last_w is not self._w[0] else self._w[1]
+        waits = self._waits
         if n == 2:
             return w, float(a[0]), float(a[0]), waits, float(made[0])
         if self.order == "sequential":
+            inner = self._inner
             # Node s swaps (0, s) with (s, s+1) once it knows both: W_s = max(M_s,
             # W_{s−1} + latency), a max-plus scan done with a running maximum.
             m = np.maximum(np.maximum(a[:-1], a[1:]), last_w[1:-1])
-            ws = cum[1:-1] + np.maximum.accumulate(m - cum[1:-1])
+            ws = inner + np.maximum.accumulate(m - inner)
             # The scan's `+ cum − cum` rounds: W_s may come out an ulp below M_s or W_{s−1},
             # a swap "before" what it swaps (a negative wait). Exactly: at least both.
             ws = np.maximum.accumulate(np.maximum(ws, m))
             w[1:-1] = ws
-            left_made = np.concatenate(([made[0]], ws[:-1]))
-            waits[1:-1, 0] = ws - left_made
+            waits[1, 0] = ws[0] - made[0]
+            waits[2:-1, 0] = ws[1:] - ws[:-1]
             waits[1:-1, 1] = ws - made[1:]
-            k0 = max(float(a[0]), float(np.max(ws + cum[1:-1])))
+            k0 = max(float(a[0]), float((ws + inner).max()))
             k1 = max(float(a[-1]), float(ws[-1] + (cum[-1] - cum[-2])))
             return w, k0, k1, waits, float(ws[-1])
-        size = 2 * n - 1
-        kl = np.empty(size)
-        kr = np.empty(size)
-        created = np.empty(size)
+        if n <= _SCALAR_NODES:
+            return self._run_scalar(a, made, last_w, w)
+        kl, kr, created = self._kl, self._kr, self._created
         kl[: n - 1] = a
         kr[: n - 1] = a
         created[: n - 1] = made
-        for mids, lefts, rights, cl, cr in self.levels:
+        for mids, segs, cl, cr, to_left, to_right in self.levels:
             ws = np.maximum(np.maximum(kr[cl], kl[cr]), last_w[mids])
             w[mids] = ws
             waits[mids, 0] = ws - created[cl]
             waits[mids, 1] = ws - created[cr]
-            segs = n - 1 + mids
-            # The latency first: ``ws + cum[r] − cum[m]`` rounds below ws when it is 0.
-            kl[segs] = np.maximum(kl[cl], ws + (cum[mids] - cum[lefts]))
-            kr[segs] = np.maximum(kr[cr], ws + (cum[rights] - cum[mids]))
+            kl[segs] = np.maximum(kl[cl], ws + to_left)
+            kr[segs] = np.maximum(kr[cr], ws + to_right)
             created[segs] = ws
         return w, float(kl[self.top]), float(kr[self.top]), waits, float(created[self.top])
+
+    def _run_scalar(
+        self, a: np.ndarray, made: np.ndarray, last_w: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, float, float, np.ndarray, float]:
+        """``run`` of a nested tree swap by swap in Python floats: the same operations on
+        the same numbers as the vectorised levels (so the same results, to the bit), without
+        a dozen numpy calls per level, which are most of a short chain's time."""
+        kl = a.tolist() + [0.0] * self.n
+        kr = kl.copy()
+        created = made.tolist() + [0.0] * self.n
+        last = last_w.tolist()
+        times = w.tolist()
+        waits = self._waits
+        left_waits, right_waits = [0.0] * self.n, [0.0] * self.n
+        for mid, seg, cl, cr, to_left, to_right in self.swaps:
+            ws = max(max(kr[cl], kl[cr]), last[mid])
+            times[mid] = ws
+            left_waits[mid] = ws - created[cl]
+            right_waits[mid] = ws - created[cr]
+            kl[seg] = max(kl[cl], ws + to_left)
+            kr[seg] = max(kr[cr], ws + to_right)
+            created[seg] = ws
+        w[:] = times
+        waits[:, 0] = left_waits
+        waits[:, 1] = right_waits
+        top = self.top
+        return w, kl[top], kr[top], waits, created[top]

@@ -183,12 +183,19 @@ def compose(
     a: tuple[float, float, float, float], b: tuple[float, float, float, float]
 ) -> list[float]:
     """XOR-convolution of two distributions over Pauli errors given as Bell-index weights:
-    ν_k = Σ_{i⊕j=k} a_i b_j (physics.md, swapping)."""
-    out = [0.0, 0.0, 0.0, 0.0]
-    for i in range(4):
-        ai = a[i]
-        if ai:
-            row = XOR[i]
-            for j in range(4):
-                out[row[j]] += ai * b[j]
-    return out
+    ν_k = Σ_{i⊕j=k} a_i b_j (physics.md, swapping).
+
+    Written out (``XOR[i][j]`` is i ^ j): the hot paths of the estimate and the ground truth
+    call it millions of times. Each sum runs over i in order, as a loop over ``XOR`` would.
+
+    >>> compose((0.5, 0.5, 0.0, 0.0), (0.9, 0.1, 0.0, 0.0))
+    [0.5, 0.5, 0.0, 0.0]
+    """
+    a0, a1, a2, a3 = a
+    b0, b1, b2, b3 = b
+    return [
+        a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3,
+        a0 * b1 + a1 * b0 + a2 * b3 + a3 * b2,
+        a0 * b2 + a1 * b3 + a2 * b0 + a3 * b1,
+        a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0,
+    ]

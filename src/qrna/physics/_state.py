@@ -22,6 +22,9 @@ def check_same_backend(operation: str, *states: object) -> None:
     Raises:
         PhysicsError: naming the operation and the types received.
     """
+    kind = type(states[0]) if states else None
+    if kind in (BellDiagonal, DensityMatrix) and all(type(s) is kind for s in states):
+        return  # the common case, checked without building sets (a hot path)
     kinds = {type(s) for s in states}
     if not kinds <= {BellDiagonal, DensityMatrix} or len(kinds) != 1:
         names = ", ".join(type(s).__name__ for s in states)

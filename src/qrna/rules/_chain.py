@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from qrna.physics import SCHEMES
@@ -83,6 +84,14 @@ def swap_schedule(n_nodes: int, order: str) -> dict[int, tuple[int, int]]:
     """{swapping node index: (left end index, right end index)} for a chain."""
     if order not in SWAP_ORDERS:
         raise RuleSetError(f"swap_order={order!r}; expected one of {', '.join(SWAP_ORDERS)}")
+    return dict(_schedule(n_nodes, order))
+
+
+# The schedule and the levels are asked for again and again on one path (every plan the
+# generator weighs, every timing it computes; 4 ms each at 1000 nodes): worked out once per
+# chain length and order, and handed out as fresh copies (callers may change theirs).
+@functools.lru_cache(maxsize=64)
+def _schedule(n_nodes: int, order: str) -> tuple[tuple[int, tuple[int, int]], ...]:
     out: dict[int, tuple[int, int]] = {}
     # Depth first, each segment's halves before the segment itself (a stack, not recursion:
     # a sequential order on a long chain is as deep as the chain is long).
@@ -96,13 +105,18 @@ def swap_schedule(n_nodes: int, order: str) -> dict[int, tuple[int, int]]:
             out[mid] = (left, right)
             continue
         stack += [(left, right, True), (mid, right, False), (left, mid, False)]
-    return out
+    return tuple(out.items())
 
 
 def swap_levels(n_nodes: int, order: str) -> list[int]:
     """Each node's level in the swap hierarchy (module docstring): the swappers of two-link
     segments are 1, a node swapping segments that hold swaps one more than those, the chain's
     two ends one more than the top."""
+    return list(_levels(n_nodes, order))
+
+
+@functools.lru_cache(maxsize=64)
+def _levels(n_nodes: int, order: str) -> tuple[int, ...]:
     swaps = swap_schedule(n_nodes, order)
     level = [0] * n_nodes
     swapper = {ends: mid for mid, ends in swaps.items()}
@@ -114,7 +128,7 @@ def swap_levels(n_nodes: int, order: str) -> list[int]:
         level[mid] = 1 + max(of(left, mid), of(mid, right))
     top = of(0, n_nodes - 1)
     level[0] = level[-1] = top + 1
-    return level
+    return tuple(level)
 
 
 def segment_levels(n_nodes: int, order: str) -> dict[tuple[int, int], int]:
@@ -126,12 +140,17 @@ def segment_levels(n_nodes: int, order: str) -> dict[tuple[int, int], int]:
     >>> segment_levels(5, "sequential")
     {(0, 2): 1, (0, 3): 2}
     """
+    return dict(_segment_levels(n_nodes, order))
+
+
+@functools.lru_cache(maxsize=64)
+def _segment_levels(n_nodes: int, order: str) -> tuple[tuple[tuple[int, int], int], ...]:
     levels = swap_levels(n_nodes, order)
-    return {
-        ends: levels[mid]
+    return tuple(
+        (ends, levels[mid])
         for mid, ends in sorted(swap_schedule(n_nodes, order).items(), key=lambda kv: kv[1])
         if ends != (0, n_nodes - 1)
-    }
+    )
 
 
 def segment_plan(
