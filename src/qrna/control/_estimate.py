@@ -4,9 +4,10 @@ from the hop records alone (issue 12: estimates that match what runs).
 Links are purified by recurrence, their rounds waiting for each other and the partner's bits;
 the swap tree's timing comes from the waiting model (``qrna.control._waiting``); segments
 below the top are purified after their swap; the end-to-end pair waits for delivery and its
-own purification rounds. Both halves of each pair decohere (each node's T1, T2) over every
-wait. ``estimate`` is the whole model; the generator calls its parts so that plans share
-what they have in common.
+own purification rounds. Both halves of each pair decohere (each node's T1, T2, or its
+depolarising time constant) over every wait; a node whose Pauli-frame correction is a
+physical gate adds its one-qubit error to each swap's pair it corrects. ``estimate`` is the
+whole model; the generator calls its parts so that plans share what they have in common.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from dataclasses import dataclass
 from qrna.control._errors import ControlError
 from qrna.control._messages import HopRecord, LinkState
 from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
-from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
+from qrna.physics import (
+    SCHEMES,
+    BellDiagonal,
+    GateNoise,
+    decohere_half,
+    depolarize_half,
+    purify,
+    swap,
+)
 from qrna.rules import segment_levels, segment_plan, swap_schedule
 
 __all__ = ["estimate", "memories_needed"]
@@ -38,12 +47,15 @@ def _noise(hop: HopRecord) -> GateNoise:
 
 
 def _age(state: BellDiagonal, t_s: float, left: HopRecord, right: HopRecord) -> BellDiagonal:
-    """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``."""
+    """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``: T1/T2
+    decay, then depolarising with probability 1 − e^{−t/τ}, as the ground truth ages them."""
     for hop in (left, right):
         if t_s > 0 and (math.isfinite(hop.t1_s) or math.isfinite(hop.t2_s)):
             # decohere(state, t_s, T1, T2, (half,)) without its checks (HopRecord checks its
             # times; T2 is capped at 2·T1 here): the same numbers, and alike for either half.
             state = decohere_half(state, t_s, hop.t1_s, min(hop.t2_s, 2 * hop.t1_s))
+        if t_s > 0 and math.isfinite(hop.depolarising_time_s):
+            state = depolarize_half(state, -math.expm1(-t_s / hop.depolarising_time_s))
     return state
 
 
@@ -186,7 +198,7 @@ def _links(
             link.round_s,
             link.slot_s,
             link.reinit_s,
-            *((_noise(h), h.t1_s, h.t2_s) for h in ends),
+            *((_noise(h), h.t1_s, h.t2_s, h.depolarising_time_s) for h in ends),
         )
         if key not in seen:
             p, round_s, herald = _attempts(link, memories)
@@ -301,7 +313,9 @@ def _swapped(
             b = _age(b, wait_b, hops[mid], hops[right])
             # A failed Bell measurement loses both pairs: the segment gets a pair per success.
             success = sa * sb * noise.swap_success_probability
-            made = (swap(a, b, noise), success, 1.0)
+            # The right end corrects the Pauli frame (``chain_rulesets``' swaps name the
+            # left pair first): a physical correction adds its one-qubit error there.
+            made = (depolarize_half(swap(a, b, noise), hops[right].correction_error), success, 1.0)
             rate = timing.rate_hz * success
             if rate > 0 and level <= len(segments) and segments[level - 1][0]:
                 rounds, scheme = segments[level - 1]
