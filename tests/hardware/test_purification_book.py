@@ -77,7 +77,10 @@ def test_book_refuses_misuse() -> None:
     book.begin([("a", 0), ("a", 1)], "dejmps", 0, rng)
     with pytest.raises(HardwareError, match="was already begun"):  # both ends think they lead
         book.begin([("b", 0), ("b", 1)], "dejmps", 0, rng)
-    with pytest.raises(HardwareError, match="begun as 'dejmps', ended as 'single_x'"):
+    with pytest.raises(
+        HardwareError,
+        match=r"begun as 'dejmps' \(twirl=False\), ended as 'single_x' \(twirl=False\)",
+    ):
         book.end([("b", 0), ("b", 1)], "single_x", 0, rng)
     assert len(book) == 1  # a refused end leaves the purification pending
     assert book.abort(("b", 0)) is False  # the second node's half began nothing

@@ -67,15 +67,17 @@ def _purified(
     ends: tuple[HopRecord, HopRecord],
     latency_s: float,
     memories: int,
+    twirl: bool,
 ) -> tuple[BellDiagonal, float] | None:
     """(state, output rate) after ``rounds`` recurrence rounds of a link's pairs, made at
     ``rate_hz`` by its ``memories`` bins (None if a round cannot succeed). Before each round
-    both inputs wait for the round's pairs and the partner's bits (``_wait``)."""
+    both inputs wait for the round's pairs and the partner's bits (``_wait``); with
+    ``twirl`` each round's inputs are twirled to Werner form first."""
     k = SCHEMES[scheme].pairs
     noise = (_noise(ends[0]), _noise(ends[1]))
     for _ in range(rounds):
         state = _age(state, _wait(rate_hz, k, latency_s), *ends)
-        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise, twirl=twirl)
         if kept is None or p <= 0:
             return None
         state, rate_hz = kept, rate_hz * p / k
@@ -133,6 +135,7 @@ def estimate(
     *,
     segment_rounds: Sequence[int] = (),
     segment_schemes: Sequence[str] | None = None,
+    twirl: bool = False,
 ) -> tuple[float, float]:
     """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
 
@@ -150,15 +153,16 @@ def estimate(
     wait for each other and the bits (``_wait``), and the rate is multiplied by each level's
     slowest p / pairs (the level's segments purify side by side). The timing model does not
     see segment purification: its waits for the swaps above are those of unpurified
-    segments.
+    segments. With ``twirl`` every purification round twirls its inputs to Werner form
+    first (``Purify.twirl``).
     """
-    links = _links(hops, link_scheme, link_rounds, memories)
+    links = _links(hops, link_scheme, link_rounds, memories, twirl)
     if links is None:
         return 0.0, 0.0
     segments = segment_plan(tuple(segment_rounds), segment_schemes)
     tree = _Tree.of(hops, swap_order)
-    swapped = _swapped(hops, links, tree, memories, e2e_rounds, link_rounds, segments)
-    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories)
+    swapped = _swapped(hops, links, tree, memories, e2e_rounds, link_rounds, segments, twirl=twirl)
+    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, twirl)
 
 
 def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
@@ -174,7 +178,7 @@ def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
 
 
 def _links(
-    hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int
+    hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int, twirl: bool = False
 ) -> list[_Segment] | None:
     """``estimate``'s purified link pairs, one per link, and their rates as made by the
     connection's ``memories`` bins; None if a link cannot deliver."""
@@ -206,7 +210,14 @@ def _links(
             if rounds:  # its halves have waited for the herald since they were emitted
                 state = _age(state, herald, *ends)
             seen[key] = _purified(
-                state, memories * p / round_s, rounds, scheme, ends, link.latency_s, memories
+                state,
+                memories * p / round_s,
+                rounds,
+                scheme,
+                ends,
+                link.latency_s,
+                memories,
+                twirl,
             )
         segment = seen[key]
         if segment is None:
@@ -291,6 +302,7 @@ def _swapped(
     link_rounds: int = 0,
     segments: _Levels = (),
     memo: _Memo | None = None,
+    twirl: bool = False,
 ) -> tuple[BellDiagonal, float, ChainTiming]:
     """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
     rate; and the timing it came from. ``segments`` is (rounds, scheme) of segment
@@ -321,7 +333,7 @@ def _swapped(
                 rounds, scheme = segments[level - 1]
                 ends = (hops[left], hops[right])
                 span = latency[right] - latency[left]
-                purified = _purified(made[0], rate, rounds, scheme, ends, span, memories)
+                purified = _purified(made[0], rate, rounds, scheme, ends, span, memories, twirl)
                 if purified is None:
                     made = (made[0], success, 0.0)
                 else:
@@ -340,6 +352,7 @@ def _delivered(
     scheme: str,
     rounds: int,
     memories: int,
+    twirl: bool = False,
 ) -> tuple[float, float]:
     """``estimate``'s result from the swapped pair: it waits until both ends hold it, then
     end-to-end purification, each round's inputs waiting for their partners (the timing's
@@ -354,7 +367,7 @@ def _delivered(
     noise = (_noise(ends[0]), _noise(ends[1]))
     for wait in timing.e2e_waits[:rounds]:
         state = _age(state, wait, *ends)
-        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise, twirl=twirl)
         if kept is None or p <= 0:
             return 0.0, 0.0
         state, rate = _age(kept, latency, *ends), rate * p / k

@@ -68,6 +68,7 @@ class Plan:
     # levels past the end are not purified).
     segment_rounds: tuple[int, ...] = ()
     segment_schemes: tuple[str, ...] = ()
+    twirl: bool = False  # every purification twirls its inputs to Werner form first
 
     def __post_init__(self) -> None:
         for scheme in (self.link_scheme, self.e2e_scheme, *self.segment_schemes):
@@ -193,6 +194,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     if memories < 1:
         return Rejected(RejectReason.NO_RESOURCES, "a QNIC on the path has no free memory")
     want = request.plan
+    twirl = want is not None and want.twirl
     by_rate = want is None or want.objective in (None, "rate")
     min_rate = 0.0 if want is None or want.min_rate_hz is None else want.min_rate_hz
     latency = sum(h.link_in.latency_s for h in hops[1:] if h.link_in is not None)
@@ -240,7 +242,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # parts the plans share computed once: link purification per scheme and rounds, the
         # swap tree per those, the order and the segment purification.
         if (link_scheme, link_rounds) not in links:
-            links[(link_scheme, link_rounds)] = _links(hops, link_scheme, link_rounds, memories)
+            links[(link_scheme, link_rounds)] = _links(
+                hops, link_scheme, link_rounds, memories, twirl
+            )
         purified = links[(link_scheme, link_rounds)]
         fidelity, rate = 0.0, 0.0
         if purified is not None and prune and candidates:
@@ -261,9 +265,17 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
                 # The timing, hence the states, depend on the end-to-end rounds too.
                 memo = memos.setdefault((link_scheme, link_rounds, order, e2e_rounds), {})
                 swapped[key] = _swapped(
-                    hops, purified, trees[order], memories, e2e_rounds, link_rounds, segments, memo
+                    hops,
+                    purified,
+                    trees[order],
+                    memories,
+                    e2e_rounds,
+                    link_rounds,
+                    segments,
+                    memo,
+                    twirl,
                 )
-            fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories)
+            fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories, twirl)
         best = max(best, fidelity)
         # Ties: fewer operations, then nested first, then lower levels' rounds first, then the
         # schemes by name.
@@ -361,6 +373,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         best_effort=not candidates,
         segment_rounds=tuple(r for r, _ in segments),
         segment_schemes=tuple(scheme for _, scheme in segments),
+        twirl=twirl,
     )
     rulesets = chain_rulesets(
         request.connection,
@@ -376,5 +389,6 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # Up the swap hierarchy each level waits out the one below plus a message's way back
         # and the skew between two ends' heralds: twice the largest latency on the path.
         discard_step_s=2.0 * latency + 1e-9,
+        twirl=twirl,
     )
     return Accepted(rulesets, plan, memories)

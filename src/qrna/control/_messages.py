@@ -190,8 +190,13 @@ class PlanRequest:
     # either way only plans of at least ``min_rate_hz`` estimated pairs per second.
     objective: str | None = None
     min_rate_hz: float | None = None
+    # Every purification of the plan twirls its input pairs to Werner form first
+    # (``Purify.twirl``); not searched: the generator twirls only when asked.
+    twirl: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.twirl, bool):
+            raise ControlError(f"PlanRequest.twirl={self.twirl!r} must be True or False")
         if self.objective is not None and self.objective not in OBJECTIVES:
             raise ControlError(
                 f"PlanRequest.objective={self.objective!r}; expected one of "

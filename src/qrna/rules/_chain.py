@@ -153,8 +153,12 @@ def chain_rulesets(
     segment_schemes: Sequence[str] | None = None,
     discard_after_s: float | None = None,
     discard_step_s: float | None = None,
+    twirl: bool = False,
 ) -> dict[str, RuleSet]:
     """One RuleSet per node of the chain ``nodes`` (in order along the chain).
+
+    ``twirl``: every purification (link, segment and end to end) twirls its input pairs to
+    Werner form before its circuit (``Purify.twirl``).
 
     ``segment_rounds[k - 1]`` is the purification rounds of the segments made at swap level k
     (``segment_levels``), with ``segment_schemes[k - 1]`` (default: DEJMPS at every level);
@@ -213,7 +217,7 @@ def chain_rulesets(
     def purify_stage(partners: Sequence[str], scheme: str, tag: str) -> Stage:
         pairs = SCHEMES[scheme].pairs
         rules = [
-            Rule(f"{tag}-purify-{p}", (EnoughResources(p, pairs),), Purify(p, scheme))
+            Rule(f"{tag}-purify-{p}", (EnoughResources(p, pairs),), Purify(p, scheme, twirl))
             for p in partners
         ]
         return Stage((*rules, *discard()))
@@ -246,7 +250,7 @@ def chain_rulesets(
                         Rule(
                             f"seg{j}-purify-{partner}",
                             (EnoughResources(partner, pairs),),
-                            Purify(partner, scheme),
+                            Purify(partner, scheme, twirl),
                         )
                     )
                 elif final is not None:

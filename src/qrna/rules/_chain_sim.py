@@ -157,14 +157,16 @@ class NodeHardware:
         self.sim.ledger.swapped(pair)
         return bits, frame
 
-    def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
+    def purify_first(self, qubits: list[Qubit], scheme: str, twirl: bool) -> tuple[int, ...]:
         return self.sim.book.begin(
-            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0])
+            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0]), twirl
         )
 
-    def purify_second(self, qubits: list[Qubit], scheme: str) -> tuple[tuple[int, ...], bool]:
+    def purify_second(
+        self, qubits: list[Qubit], scheme: str, twirl: bool
+    ) -> tuple[tuple[int, ...], bool]:
         bits, _, ok = self.sim.book.end(
-            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0])
+            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0]), twirl
         )
         return bits, ok
 

@@ -523,20 +523,21 @@ class RuleEngine:
             isinstance(r.action, Purify)
             and r.action.partner == partner
             and r.action.scheme == msg.scheme
+            and r.action.twirl == msg.twirl
             for r in rules
         ):
             return False
         del conn.requests[msg.names]
         self._need_qubits(conn, resources, "purify")
         bits, kept = self.hardware.purify_second(
-            [r.qubit for r in resources if r.qubit is not None], msg.scheme
+            [r.qubit for r in resources if r.qubit is not None], msg.scheme, msg.twirl
         )
         resources[0].fidelity = purified_fidelity([r.fidelity for r in resources], msg.scheme)
         effects.append(
             Send(
                 partner,
                 PurificationResult(
-                    conn.ruleset.connection, msg.names, msg.scheme, bits, first=False
+                    conn.ruleset.connection, msg.names, msg.scheme, bits, False, msg.twirl
                 ),
             )
         )
@@ -713,14 +714,14 @@ class RuleEngine:
             self._need_qubits(conn, chosen, "purify")
             names = tuple(r.name for r in chosen)
             first_bits = self.hardware.purify_first(
-                [r.qubit for r in chosen if r.qubit is not None], action.scheme
+                [r.qubit for r in chosen if r.qubit is not None], action.scheme, action.twirl
             )
             self._set_busy(conn, chosen[0], True)
             for r in chosen[1:]:
                 self._remove(conn, r)
                 effects += _freed(r)
             chosen[0].fidelity = purified_fidelity([r.fidelity for r in chosen], action.scheme)
-            result = PurificationResult(cid, names, action.scheme, first_bits, first=True)
+            result = PurificationResult(cid, names, action.scheme, first_bits, True, action.twirl)
             conn.purifications[names] = result
             effects.append(Send(action.partner, result))
             return True

@@ -105,6 +105,7 @@ def receivers(by_node: Mapping[str, RuleSet]) -> list[Violation]:
                         if isinstance(r.action, Purify)
                         and r.action.partner == node
                         and r.action.scheme == action.scheme
+                        and r.action.twirl == action.twirl
                     ]
                     if not theirs:
                         out.append(
@@ -112,8 +113,9 @@ def receivers(by_node: Mapping[str, RuleSet]) -> list[Violation]:
                                 "no-receiver",
                                 node,
                                 f"rule {rule.name!r} purifies with {action.partner!r} by "
-                                f"{action.scheme!r}, but {action.partner!r} has no Purify rule for "
-                                f"{node!r} with that scheme",
+                                f"{action.scheme!r} (twirl={action.twirl}), but "
+                                f"{action.partner!r} has no Purify rule for {node!r} with that "
+                                "scheme and twirl",
                                 (
                                     f"{min(node, action.partner)} leads the purification and sends "
                                     "its bits",

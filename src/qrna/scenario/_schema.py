@@ -267,6 +267,11 @@ class PlanConfig(_Strict):
     min_rate_hz: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
         default=None, description="Only plans estimated to deliver at least this many pairs/s."
     )
+    twirl: bool = Field(
+        default=False,
+        description="Every purification first twirls its input pairs to the Werner state of "
+        "their fidelity (BBPSSW's original protocol, for any scheme); default false.",
+    )
 
     @model_validator(mode="after")
     def _one_scheme_per_level(self) -> PlanConfig:
