@@ -388,7 +388,9 @@ def test_the_schema_names_each_clause_and_action_with_its_fields() -> None:
         required = {n for n, f in fields.items() if f.default is dataclasses.MISSING}
         assert set(item["required"]) == {"type", *required}
         for name, f in fields.items():
-            if f.default is not dataclasses.MISSING:
+            if f.default is None:  # optional, left out when unset: no default to state
+                assert "default" not in item["properties"][name]
+            elif f.default is not dataclasses.MISSING:
                 assert item["properties"][name]["default"] == f.default
     stage_wide = Rule("cutoff", (ResourceOlderThan(ANY_PARTNER, 1e-3),), Discard(ANY_PARTNER))
     rs = RuleSet("c", "a", (Stage((stage_wide,)),))

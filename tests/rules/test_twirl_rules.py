@@ -32,7 +32,7 @@ from qrna.rules import (
 
 
 def _purifying(twirl: bool) -> RuleSet:
-    rule = Rule("p", (EnoughResources("b", 2),), Purify("b", "dejmps", twirl))
+    rule = Rule("p", (EnoughResources("b", 2),), Purify("b", "dejmps", twirl=twirl))
     deliver = Rule("d", (EnoughResources("b"),), Deliver("b"))
     return RuleSet("c1", "a", (Stage((rule,)), Stage((deliver,))))
 
@@ -68,7 +68,7 @@ def test_a_twirl_that_is_no_boolean_is_refused_naming_its_path(value: object) ->
         f"$.stages[0].rules[0].action.twirl: {value!r} is not a JSON boolean"
     )
     with pytest.raises(RuleSetError, match=r"^Purify: twirl=1 must be true or false$"):
-        Purify("b", "dejmps", 1)  # type: ignore[arg-type]
+        Purify("b", "dejmps", twirl=1)  # type: ignore[arg-type]
 
 
 def test_chain_rulesets_twirl_every_purification_and_verify_clean() -> None:
@@ -101,8 +101,8 @@ def test_the_verifier_catches_ends_that_disagree_on_the_twirl() -> None:
     violations = verify(rulesets)
     assert any(
         v.kind == "no-receiver"
-        and "by 'dejmps' (twirl=True), but 'b' has no Purify rule for 'a' with that scheme and "
-        "twirl"
+        and "by 'dejmps' (recurrence, twirled), but 'b' has no Purify rule for 'a' with that "
+        "scheme by recurrence, twirled"
         in v.message
         for v in violations
     )

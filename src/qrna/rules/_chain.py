@@ -4,7 +4,10 @@ setup comes later and can build on this).
 For nodes n0 … nN (N links) the generator writes, per node:
 
 - link purification: ``link_rounds`` Stages of ``Purify(neighbour, scheme)``, each promoting
-  the kept pair;
+  the kept pair; with ``link_pumping`` every round after the first is entanglement pumping
+  (Dür–Briegel): it keeps the pair the rounds before made and sacrifices a fresh pair from
+  the first round's Stage, so r rounds cost r + 1 pairs instead of 2^r (the same holds for
+  ``segment_pumping`` per level and ``e2e_pumping``);
 - swapping: a swap schedule splits the chain recursively; the node at the split swaps its pair
   with the segment's left end and its pair with the right end once both sub-segments are done.
   ``"nested"`` splits in the middle (entanglement doubling), ``"sequential"`` at the last node
@@ -64,6 +67,16 @@ __all__ = [
 ]
 
 SWAP_ORDERS = ("nested", "sequential")
+_WAIT = -1  # a step that holds fresh pairs for the pumps after it
+
+
+def _rounds(rounds: int, pumping: bool) -> list[int | None]:
+    """The steps of ``rounds`` purification rounds at one level: None per recurrence round;
+    or, pumping (two rounds or more: one round is recurrence either way), a wait step
+    (``_WAIT``) then one pump per round, each the offset of the wait step (0)."""
+    if not pumping or rounds < 2:
+        return [None] * rounds
+    return [_WAIT, *([0] * rounds)]
 
 
 def swap_schedule(n_nodes: int, order: str) -> dict[int, tuple[int, int]]:
@@ -151,6 +164,9 @@ def chain_rulesets(
     e2e_rounds: int = 0,
     segment_rounds: Sequence[int] = (),
     segment_schemes: Sequence[str] | None = None,
+    link_pumping: bool = False,
+    segment_pumping: Sequence[bool] | None = None,
+    e2e_pumping: bool = False,
     discard_after_s: float | None = None,
     discard_step_s: float | None = None,
     twirl: bool = False,
@@ -161,8 +177,9 @@ def chain_rulesets(
     Werner form before its circuit (``Purify.twirl``).
 
     ``segment_rounds[k - 1]`` is the purification rounds of the segments made at swap level k
-    (``segment_levels``), with ``segment_schemes[k - 1]`` (default: DEJMPS at every level);
-    levels past the end of the list are not purified. A list longer than the chain's
+    (``segment_levels``), with ``segment_schemes[k - 1]`` (default: DEJMPS at every level)
+    and, where ``segment_pumping[k - 1]`` (default: none), by pumping; levels past the end of
+    the list are not purified. A list longer than the chain's
     intermediate levels is an error: the plan was made for another chain.
     """
     if len(nodes) < 2 or len(set(nodes)) != len(nodes):
@@ -170,6 +187,15 @@ def chain_rulesets(
     plan = segment_plan(tuple(segment_rounds), segment_schemes)
     seg_rounds = tuple(r for r, _ in plan)
     seg_schemes = tuple(scheme for _, scheme in plan)
+    seg_pumping = (False,) * len(plan) if segment_pumping is None else tuple(segment_pumping)
+    if len(seg_pumping) != len(plan) or not all(isinstance(b, bool) for b in seg_pumping):
+        raise RuleSetError(
+            f"segment_pumping={segment_pumping!r} must be one true or false per level of "
+            f"segment_rounds={list(seg_rounds)!r}"
+        )
+    for name, flag in (("link_pumping", link_pumping), ("e2e_pumping", e2e_pumping)):
+        if not isinstance(flag, bool):
+            raise RuleSetError(f"{name}={flag!r} must be true or false")
     for scheme in (link_scheme, e2e_scheme, *seg_schemes):
         if scheme not in SCHEMES:
             raise RuleSetError(f"scheme {scheme!r} is not one of {', '.join(sorted(SCHEMES))}")
@@ -189,14 +215,20 @@ def chain_rulesets(
             f"{swap_order} chain of {len(nodes)} nodes has {intermediate} below the top"
         )
     # Each node's segments on either side, smallest first: the purification steps it takes
-    # part in as the segment's left end (``rightward``) or right end (``leftward``).
-    leftward: dict[int, list[tuple[str, str]]] = {}
-    rightward: dict[int, list[tuple[str, str]]] = {}
+    # part in as the segment's left end (``rightward``) or right end (``leftward``), each
+    # (partner, scheme, kind) with kind as ``_rounds`` gives it, offset to the side's steps.
+    leftward: dict[int, list[tuple[str, str, int | None]]] = {}
+    rightward: dict[int, list[tuple[str, str, int | None]]] = {}
     for (a, b), level in sorted(segments.items(), key=lambda kv: kv[0][1] - kv[0][0]):
         if level <= len(seg_rounds):
             rounds, scheme = seg_rounds[level - 1], seg_schemes[level - 1]
-            rightward.setdefault(a, []).extend([(nodes[b], scheme)] * rounds)
-            leftward.setdefault(b, []).extend([(nodes[a], scheme)] * rounds)
+            for side, end, partner in ((rightward, a, nodes[b]), (leftward, b, nodes[a])):
+                steps = side.setdefault(end, [])
+                start = len(steps)
+                steps += [
+                    (partner, scheme, kind if kind is None or kind == _WAIT else start + kind)
+                    for kind in _rounds(rounds, seg_pumping[level - 1])
+                ]
     first, last = nodes[0], nodes[-1]
     levels = swap_levels(len(nodes), swap_order)
     step = (
@@ -214,13 +246,36 @@ def chain_rulesets(
             return []
         return [Rule("discard", (ResourceOlderThan(ANY_PARTNER, timer),), Discard(ANY_PARTNER))]
 
-    def purify_stage(partners: Sequence[str], scheme: str, tag: str) -> Stage:
-        pairs = SCHEMES[scheme].pairs
-        rules = [
-            Rule(f"{tag}-purify-{p}", (EnoughResources(p, pairs),), Purify(p, scheme, twirl))
-            for p in partners
+    def purify_rule(tag: str, partner: str, scheme: str, pump_from: int | None) -> Rule:
+        # A pump finds its pairs in two Stages (and seeds a chain from the earlier one
+        # alone), so its action counts them: its condition has nothing of its own Stage.
+        if pump_from is not None:
+            return Rule(
+                f"{tag}-pump-{partner}", (), Purify(partner, scheme, pump_from, twirl=twirl)
+            )
+        return Rule(
+            f"{tag}-purify-{partner}",
+            (EnoughResources(partner, SCHEMES[scheme].pairs),),
+            Purify(partner, scheme, twirl=twirl),
+        )
+
+    def purify_stages(
+        partners: Sequence[str], scheme: str, tag: str, rounds: int, pumping: bool, base: int
+    ) -> list[Stage]:
+        # A wait step holds fresh pairs for the pumps after it (``base``: its Stage index).
+        return [
+            Stage(
+                (
+                    *(
+                        purify_rule(f"{tag}{r}", p, scheme, kind if kind is None else base + kind)
+                        for p in partners
+                        if kind != _WAIT
+                    ),
+                    *discard(),
+                )
+            )
+            for r, kind in enumerate(_rounds(rounds, pumping))
         ]
-        return Stage((*rules, *discard()))
 
     out: dict[str, RuleSet] = {}
     for i, node in enumerate(nodes):
@@ -232,7 +287,8 @@ def chain_rulesets(
             for n in (nodes[i - 1] if i else None, nodes[i + 1] if i + 1 < len(nodes) else None)
             if n
         ]
-        stages = [purify_stage(neighbours, link_scheme, f"link{r}") for r in range(link_rounds)]
+        stages = purify_stages(neighbours, link_scheme, "link", link_rounds, link_pumping, 0)
+        seg_base = len(stages)
         # The partner each side's pair has when this node uses it (swaps or delivers it).
         finals: tuple[str | None, str | None]
         if i in swaps:
@@ -244,15 +300,10 @@ def chain_rulesets(
             rules = []
             for steps, final in sides:
                 if j < len(steps):
-                    partner, scheme = steps[j]
-                    pairs = SCHEMES[scheme].pairs
-                    rules.append(
-                        Rule(
-                            f"seg{j}-purify-{partner}",
-                            (EnoughResources(partner, pairs),),
-                            Purify(partner, scheme, twirl),
-                        )
-                    )
+                    partner, scheme, kind = steps[j]
+                    if kind != _WAIT:
+                        base = None if kind is None else seg_base + kind
+                        rules.append(purify_rule(f"seg{j}", partner, scheme, base))
                 elif final is not None:
                     # This side is done: its pair moves on once renamed to its last partner.
                     rules.append(
@@ -271,16 +322,13 @@ def chain_rulesets(
             stages.append(Stage((swap, *discard())))
         else:
             other = last if node == first else first
-            if e2e_rounds:
-                stages.append(
-                    Stage(
-                        (
-                            Rule("to-e2e", (EnoughResources(other),), Promote(other)),
-                            *discard(),
-                        )
-                    )
-                )
-                stages += [purify_stage([other], e2e_scheme, f"e2e{r}") for r in range(e2e_rounds)]
+            kinds = _rounds(e2e_rounds, e2e_pumping)
+            if kinds and kinds[0] != _WAIT:
+                # Pairs wait here until renamed to the far end (a pump's wait step does it).
+                promote = Rule("to-e2e", (EnoughResources(other),), Promote(other))
+                stages.append(Stage((promote, *discard())))
+            base = len(stages)
+            stages += purify_stages([other], e2e_scheme, "e2e", e2e_rounds, e2e_pumping, base)
             stages.append(
                 Stage((Rule("deliver", (EnoughResources(other),), Deliver(other)), *discard()))
             )

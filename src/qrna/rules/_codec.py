@@ -40,8 +40,16 @@ _JSON_NAMES: Final = {str: "string", int: "integer", float: "number", bool: "boo
 def _item_to_dict(item: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"type": type(item).__name__}
     for f in dataclasses.fields(item):
-        out[f.name] = getattr(item, f.name)
+        value = getattr(item, f.name)
+        if value is not None:  # an optional field left unset is absent, never null
+            out[f.name] = value
     return out
+
+
+def _json_kind(hint: Any) -> type:
+    """The JSON type of a field: ``int | None`` is an integer that may be left out."""
+    kinds = [k for k in getattr(hint, "__args__", (hint,)) if k is not type(None)]
+    return kinds[0]  # type: ignore[no-any-return]
 
 
 def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
@@ -127,7 +135,7 @@ def _decode_item(value: object, path: str, types: Mapping[str, type]) -> Any:
     kwargs = {}
     for f in fields:
         if f.name in obj:
-            _check_type(obj[f.name], hints[f.name], f"{path}.{f.name}")
+            _check_type(obj[f.name], _json_kind(hints[f.name]), f"{path}.{f.name}")
             kwargs[f.name] = obj[f.name]
     try:
         return cls(**kwargs)
@@ -199,10 +207,10 @@ def _item_schema(cls: type) -> dict[str, Any]:
     props: dict[str, Any] = {"type": {"const": cls.__name__}}
     required = ["type"]
     for f in dataclasses.fields(cls):
-        props[f.name] = {"type": _JSON_NAMES[hints[f.name]]}
+        props[f.name] = {"type": _JSON_NAMES[_json_kind(hints[f.name])]}
         if f.default is dataclasses.MISSING:
             required.append(f.name)
-        else:
+        elif f.default is not None:
             props[f.name]["default"] = f.default
     return {
         "type": "object",

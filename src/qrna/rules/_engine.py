@@ -118,6 +118,10 @@ class _Plan:
         # Discard-timer seconds per bucket: (Stage, partner) or (Stage, ANY_PARTNER).
         self.age_limits: dict[_Key, list[int]] = {}
         self.timeouts: list[dict[str, float]] = []
+        # Entanglement pumping, per (Stage pumped from, partner): the Stages whose Purify
+        # rules pump from it, in order; the first of them also starts (seeds) a chain.
+        self.pumps: dict[_Key, list[int]] = {}
+        seeders: dict[_Key, list[tuple[int, int]]] = {}  # (Stage, rule index) per pump group
         # Whether a Stage-wide discard can fire with no time passed (no age clause of a
         # positive number of ps holds it back): then a Stage's order across its buckets
         # decides what it frees at t = 0, and the verifier's state key must keep that order.
@@ -143,6 +147,15 @@ class _Plan:
                 }
                 for partner in sorted(buckets):
                     self.by_bucket.setdefault((stage_index, partner), []).append(index)
+                action = rule.action
+                if isinstance(action, Purify) and action.pump_from is not None:
+                    # A pump also reads the earlier Stage's fresh pairs.
+                    fresh = (action.pump_from, action.partner)
+                    self.by_bucket.setdefault(fresh, []).append(index)
+                    stages = self.pumps.setdefault(fresh, [])
+                    if stage_index not in stages:
+                        stages.append(stage_index)
+                    seeders.setdefault(fresh, []).append((stage_index, index))
                 for clause in rule.condition:
                     if isinstance(clause, VariableBelow):
                         key = (stage_index, clause.variable)
@@ -156,6 +169,14 @@ class _Plan:
                         old = per_partner.get(clause.partner, clause.seconds)
                         per_partner[clause.partner] = min(old, clause.seconds)
             self.timeouts.append(per_partner)
+        # A chain's seed waits for the whole pipeline to empty: the first pumping Stage's
+        # rules also wake when a pair leaves a later one.
+        for fresh, rules in seeders.items():
+            first, later = self.pumps[fresh][0], self.pumps[fresh][1:]
+            for stage_index, index in rules:
+                if stage_index == first:
+                    for s in later:
+                        self.by_bucket.setdefault((s, fresh[1]), []).append(index)
 
     def timeout(self, stage: int, partner: str) -> float | None:
         """The shortest discard timer for a resource with ``partner`` in ``stage``."""
@@ -182,9 +203,12 @@ class _Connection:
     # discards; a dict keeps that order and removes in O(1).
     by_stage: dict[int, dict[PairName, _Resource]] = field(default_factory=dict)
     waiting: dict[PairName, list[Message]] = field(default_factory=dict)
-    # Purifications this node began, awaiting the partner's bits; and the partner's requests
-    # this node will act second on once it holds the named pairs.
-    purifications: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
+    # Purifications this node began, awaiting the partner's bits (with the Stage the kept
+    # pair goes to); and the partner's requests this node will act second on once it holds
+    # the named pairs.
+    purifications: dict[tuple[PairName, ...], tuple[PurificationResult, int]] = field(
+        default_factory=dict
+    )
     requests: dict[tuple[PairName, ...], PurificationResult] = field(default_factory=dict)
     # (Stage, partner) -> when its pending discard timer fires: one timer per bucket, for its
     # oldest resource, re-armed for the next when it fires (not one event per resource).
@@ -508,24 +532,21 @@ class RuleEngine:
         self, conn: _Connection, msg: PurificationResult, effects: list[EngineEffect]
     ) -> bool:
         """Act second on a purification the partner began, once this node holds every named
-        pair, idle, in one Stage that purifies with the partner; otherwise keep waiting (a
-        pair may still be on its way, or about to be promoted into that Stage)."""
+        pair, idle, where a Purify rule of the kept pair's Stage takes them: all in that
+        Stage (recurrence), or the sacrificed ones in the Stage it pumps from; otherwise keep
+        waiting (a pair may still be on its way, or about to be promoted into that Stage)."""
         held = [conn.by_name.get(n) for n in msg.names]
         resources = [r for r in held if r is not None and not r.busy]
         if len(resources) != len(msg.names):
             return False
-        stage = resources[0].stage
         partner = resources[0].partner
-        if any(r.stage != stage or r.partner != partner for r in resources):
+        source = resources[1].stage
+        if any(r.stage != source or r.partner != partner for r in resources[1:]):
             return False
-        rules = conn.ruleset.stages[stage].rules
-        if not any(
-            isinstance(r.action, Purify)
-            and r.action.partner == partner
-            and r.action.scheme == msg.scheme
-            and r.action.twirl == msg.twirl
-            for r in rules
-        ):
+        target = self._purify_target(
+            conn, resources[0].stage, source, partner, msg.scheme, msg.twirl
+        )
+        if target is None:
             return False
         del conn.requests[msg.names]
         self._need_qubits(conn, resources, "purify")
@@ -544,8 +565,49 @@ class RuleEngine:
         for r in resources[1:]:
             self._remove(conn, r)  # measured out by the hardware
             effects += _freed(r)
-        self._settle(conn, resources[0], kept, effects)
+        self._settle(conn, resources[0], kept, target, effects)
         return True
+
+    def _purify_target(
+        self, conn: _Connection, stage: int, source: int, partner: str, scheme: str, twirl: bool
+    ) -> int | None:
+        """The Stage a purification's kept pair goes to, if a rule here takes a kept pair
+        from ``stage`` and the others from ``source`` with ``partner`` by ``scheme`` (and
+        ``twirl``):
+        recurrence or a pump (the rule of the kept pair's Stage), or a pump chain's seed
+        (both from the Stage pumped from; the first pumping Stage's rule)."""
+        for r in conn.ruleset.stages[stage].rules:
+            a = r.action
+            if (
+                isinstance(a, Purify)
+                and a.partner == partner
+                and a.scheme == scheme
+                and a.twirl == twirl
+                and (stage if a.pump_from is None else a.pump_from) == source
+            ):
+                return stage + 1
+        seeds = conn.plan.pumps.get((source, partner))
+        if stage == source and seeds:
+            first = seeds[0]
+            for r in conn.ruleset.stages[first].rules:
+                a = r.action
+                if (
+                    isinstance(a, Purify)
+                    and a.partner == partner
+                    and a.scheme == scheme
+                    and a.twirl == twirl
+                ):
+                    return first + 1
+        return None
+
+    def _pipeline_idle(self, conn: _Connection, fresh: _Key) -> bool:
+        """No pump chain from bucket ``fresh`` is under way: no pair with its partner in a
+        Stage that pumps from it, and none of its fresh pairs busy as a seed."""
+        by_key = conn.by_key
+        partner = fresh[1]
+        if any(by_key.get((s, partner)) for s in conn.plan.pumps.get(fresh, ())):
+            return False
+        return not any(r.busy for r in by_key.get(fresh, ()))
 
     def _finish_first(
         self, conn: _Connection, msg: PurificationResult, effects: list[EngineEffect]
@@ -555,17 +617,23 @@ class RuleEngine:
             return  # freed meanwhile (a Free crossed this result)
         self._set_busy(conn, keep, False)
         mine = conn.purifications.pop(msg.names, None)
-        kept = mine is not None and mine.bits == msg.bits
+        kept = mine is not None and mine[0].bits == msg.bits
         self._count(conn.ruleset.connection, "purifications", not kept)
-        self._settle(conn, keep, kept, effects)
+        target = keep.stage + 1 if mine is None else mine[1]
+        self._settle(conn, keep, kept, target, effects)
 
     def _settle(
-        self, conn: _Connection, keep: _Resource, kept: bool, effects: list[EngineEffect]
+        self,
+        conn: _Connection,
+        keep: _Resource,
+        kept: bool,
+        target: int,
+        effects: list[EngineEffect],
     ) -> None:
-        """End a purification at this node: promote the kept pair (then apply messages that
-        waited for it to settle) or free it."""
+        """End a purification at this node: promote the kept pair to Stage ``target`` (then
+        apply messages that waited for it to settle) or free it."""
         if kept:
-            self._move(conn, keep, keep.stage + 1, keep.partner, effects)
+            self._move(conn, keep, target, keep.partner, effects)
             for waiting in conn.waiting.pop(keep.name, []):
                 self._apply(conn, waiting, effects)
         else:
@@ -707,10 +775,28 @@ class RuleEngine:
             ]
             return True
         if isinstance(action, Purify):
-            pool = self._eligible(conn, stage, action.partner)
-            if self.node > action.partner or len(pool) < action.pairs:
+            if self.node > action.partner:
                 return False  # the other end leads; this one answers its message
-            chosen = pool[: action.pairs]
+            pool = self._eligible(conn, stage, action.partner)
+            if action.pump_from is None:
+                if len(pool) < action.pairs:
+                    return False
+                chosen = pool[: action.pairs]
+            else:
+                bucket = (action.pump_from, action.partner)
+                fresh = self._eligible(conn, *bucket)
+                if pool:  # pump: keep this Stage's oldest pair, sacrifice fresh ones
+                    if len(fresh) < action.pairs - 1:
+                        return False
+                    chosen = [pool[0], *fresh[: action.pairs - 1]]
+                elif (
+                    conn.plan.pumps[bucket][0] == stage
+                    and len(fresh) >= action.pairs
+                    and self._pipeline_idle(conn, bucket)
+                ):  # seed: the first pumping Stage starts a chain from fresh pairs alone
+                    chosen = fresh[: action.pairs]
+                else:
+                    return False
             self._need_qubits(conn, chosen, "purify")
             names = tuple(r.name for r in chosen)
             first_bits = self.hardware.purify_first(
@@ -722,7 +808,7 @@ class RuleEngine:
                 effects += _freed(r)
             chosen[0].fidelity = purified_fidelity([r.fidelity for r in chosen], action.scheme)
             result = PurificationResult(cid, names, action.scheme, first_bits, True, action.twirl)
-            conn.purifications[names] = result
+            conn.purifications[names] = (result, stage + 1)
             effects.append(Send(action.partner, result))
             return True
         partner = getattr(action, "partner", None)

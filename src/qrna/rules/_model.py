@@ -144,10 +144,17 @@ class Purify:
     operate on the same pairs, bound by name: the end whose address sorts first chooses them
     and sends their names with its bits. With ``twirl``, both ends first turn each pair into
     the Werner state of its fidelity (random bilateral rotations, BBPSSW's original
-    protocol), whatever the scheme."""
+    protocol), whatever the scheme.
+
+    Recurrence (``pump_from`` None) takes every pair from this Stage. Entanglement pumping
+    (Dür–Briegel) keeps a pair of this Stage and sacrifices the others from the earlier Stage
+    ``pump_from``, where fresh pairs wait: n rounds cost n + 1 fresh pairs instead of 2ⁿ, and
+    the sacrificed pair leaves its Stage by being consumed, so the flow stays one-way (spec
+    §3.2)."""
 
     partner: str
     scheme: str = "dejmps"
+    pump_from: int | None = None
     twirl: bool = False
 
     def __post_init__(self) -> None:
@@ -159,6 +166,8 @@ class Purify:
                 f"Purify: scheme={self.scheme!r} is not a purification scheme; expected one of "
                 + ", ".join(sorted(SCHEMES))
             )
+        if self.pump_from is not None:
+            _positive_int("Purify", "pump_from", self.pump_from, minimum=0)
 
     @property
     def pairs(self) -> int:
@@ -330,6 +339,12 @@ class RuleSet:
                     raise RuleSetError(
                         f"RuleSet: stages[{i}] rule {rule.name!r} promotes to a next Stage, "
                         "but it is the last one"
+                    )
+                pump = getattr(rule.action, "pump_from", None)
+                if pump is not None and pump >= i:
+                    raise RuleSetError(
+                        f"RuleSet: stages[{i}] rule {rule.name!r} pumps from stages[{pump}]; "
+                        "a pump's fresh pairs wait in an earlier Stage"
                     )
 
     def partners(self) -> set[str]:

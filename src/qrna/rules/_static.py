@@ -52,8 +52,15 @@ class Violation:
 def stage_exits(by_node: Mapping[str, RuleSet]) -> list[Violation]:
     out = []
     for node, rs in by_node.items():
+        # A Stage that a later pump takes fresh pairs from is left by being consumed there.
+        pumped = {
+            rule.action.pump_from
+            for stage in rs.stages
+            for rule in stage.rules
+            if isinstance(rule.action, Purify)
+        }
         for i, stage in enumerate(rs.stages):
-            if not any(isinstance(rule.action, _EXITS) for rule in stage.rules):
+            if i not in pumped and not any(isinstance(rule.action, _EXITS) for rule in stage.rules):
                 entry = "assigned link-level pairs" if i == 0 else f"promotions from Stage {i - 1}"
                 out.append(
                     Violation(
@@ -106,16 +113,18 @@ def receivers(by_node: Mapping[str, RuleSet]) -> list[Violation]:
                         and r.action.partner == node
                         and r.action.scheme == action.scheme
                         and r.action.twirl == action.twirl
+                        and (r.action.pump_from is None) == (action.pump_from is None)
                     ]
                     if not theirs:
+                        how = "recurrence" if action.pump_from is None else "pumping"
+                        how += ", twirled" if action.twirl else ""
                         out.append(
                             Violation(
                                 "no-receiver",
                                 node,
                                 f"rule {rule.name!r} purifies with {action.partner!r} by "
-                                f"{action.scheme!r} (twirl={action.twirl}), but "
-                                f"{action.partner!r} has no Purify rule for {node!r} with that "
-                                "scheme and twirl",
+                                f"{action.scheme!r} ({how}), but {action.partner!r} has no "
+                                f"Purify rule for {node!r} with that scheme by {how}",
                                 (
                                     f"{min(node, action.partner)} leads the purification and sends "
                                     "its bits",

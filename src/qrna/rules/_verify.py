@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import operator
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
@@ -285,9 +284,22 @@ def _id(ids: dict[_K, int], values: list[_V], key: _K, value: _V) -> int:
 
 
 def _pairs_per_link(rs: RuleSet, neighbour: str) -> int:
-    """Link pairs one end-to-end pair needs on a link: each purification round multiplies."""
-    rules = [r.action for stage in rs.stages for r in stage.rules]
-    return math.prod(a.pairs for a in rules if isinstance(a, Purify) and a.partner == neighbour)
+    """Pairs with ``neighbour`` one pair leaving the RuleSet takes: a recurrence round
+    multiplies the pairs its Stage's resource took by its scheme's pairs; a pumping round
+    adds, per sacrificed pair, what a resource of the Stage it pumps from took."""
+    took = 1
+    per_stage = []
+    for stage in rs.stages:
+        per_stage.append(took)
+        for rule in stage.rules:
+            a = rule.action
+            if isinstance(a, Purify) and a.partner == neighbour:
+                if a.pump_from is None:
+                    took *= a.pairs
+                else:
+                    took += (a.pairs - 1) * per_stage[a.pump_from]
+                break  # one purification per partner and Stage: the pair takes one path
+    return took
 
 
 def _explore(
