@@ -14,13 +14,21 @@ ground truth's numbers.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qrna.control import LinkState, estimate
+from qrna.control import (
+    ConnectionSetupRequest,
+    ControlError,
+    LinkState,
+    estimate,
+    message_from_dict,
+    message_to_dict,
+)
 from qrna.control._messages import HopRecord
 
 
@@ -80,3 +88,16 @@ def test_twirled_link_purification_is_the_werner_recurrence() -> None:
     plain, _ = estimate(hops, "dejmps", 1, "nested", "dejmps", 0, 4)
     assert twirled == pytest.approx(0.8381502890, abs=1e-10)
     assert plain == pytest.approx(0.7926829268, abs=1e-10)
+
+
+def test_hop_records_carry_the_knobs_on_the_wire_and_refuse_bad_values() -> None:
+    hops = _path(3, (0.9, 0.05, 0.03, 0.02), depolarising_time_s=0.25, correction_error=0.01)
+    hops = (dataclasses.replace(hops[0], depolarising_time_s=math.inf), *hops[1:])
+    request = ConnectionSetupRequest("c1", "n0", "n2", 0.8, pairs=1, hops=hops)
+    again = message_from_dict(json.loads(json.dumps(message_to_dict(request))))
+    assert isinstance(again, ConnectionSetupRequest)
+    assert again.hops == hops
+    with pytest.raises(ControlError, match=r"^HopRecord\.depolarising_time_s=0\.0 must be > 0"):
+        dataclasses.replace(hops[0], depolarising_time_s=0.0)
+    with pytest.raises(ControlError, match=r"HopRecord\.correction_error=1\.5"):
+        dataclasses.replace(hops[0], correction_error=1.5)
