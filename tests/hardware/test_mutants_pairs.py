@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from qrna.hardware import PairStore
+from qrna.hardware import Memory, PairStore
 from qrna.physics import BellDiagonal, DensityMatrix
 
 PS = 1_000_000_000_000
@@ -33,7 +33,7 @@ def test_swap_carries_every_halfs_dephasing_up_to_the_swap(order: str, kind: str
     start = BellDiagonal.perfect() if kind == "bell_diagonal" else DensityMatrix.perfect()
     store = PairStore()
     t2 = {"x": 1.0, "m0": 2.0, "m1": 4.0, "y": 0.5}
-    mem = {k: (math.inf, v) for k, v in t2.items()}
+    mem = {k: Memory(math.inf, v) for k, v in t2.items()}
     store.create(start, (("x/q", 0), ("m/q", 0)), (mem["x"], mem["m0"]), (0, 0), 0)
     t_r = 3 * PS // 10
     store.create(start, (("m/q", 1), ("y/q", 0)), (mem["m1"], mem["y"]), (t_r, t_r), t_r)

@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from qrna.hardware import BellPair, HardwareError, PairStore
+from qrna.hardware import BellPair, HardwareError, Memory, PairStore
 from qrna.physics import BellDiagonal
 
-MEM = (math.inf, 0.5)
+MEM = Memory(math.inf, 0.5)
 STATE = BellDiagonal.werner(0.93)
 QA = [("a/q", 3), ("a/q", 0), ("a/q", 7)]
 QB = [("b/q", 1), ("b/q", 4), ("b/q", 2)]

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from qrna.hardware import HardwareError, PairStore
+from qrna.hardware import HardwareError, Memory, PairStore
 from qrna.physics import BellDiagonal, DensityMatrix, decohere, measurement_probabilities, swap
 
 PS = 1_000_000_000_000
@@ -19,7 +19,7 @@ def test_each_half_decoheres_from_its_own_time_with_its_own_memory() -> None:
     pair = store.create(
         BellDiagonal.perfect(),
         (("a/q", 0), ("b/q", 0)),
-        ((math.inf, 1.0), (math.inf, 0.5)),
+        (Memory(math.inf, 1.0), Memory(math.inf, 0.5)),
         (0, PS // 10),
         PS // 10,
     )
@@ -40,7 +40,7 @@ def test_measuring_halves_at_different_times_has_the_joint_statistics(first: int
     rng = np.random.default_rng(3)
     start = DensityMatrix.werner(0.95)
     counts = np.zeros((2, 2))
-    mem = (1.0, 0.8)
+    mem = Memory(1.0, 0.8)
     for _ in range(3000):
         store = PairStore()
         pair = store.create(start, (("a/q", 0), ("b/q", 0)), (mem, mem), (0, 0), 0)
@@ -49,7 +49,8 @@ def test_measuring_halves_at_different_times_has_the_joint_statistics(first: int
         bits[1 - first] = store.measure(pair, 1 - first, "X", 6 * PS // 10, rng)
         counts[bits[0], bits[1]] += 1
     halves = [(first,), (1 - first,)]
-    truth = decohere(decohere(start, 0.1, *mem, halves[0]), 0.6, *mem, halves[1])
+    t1, t2, _ = mem
+    truth = decohere(decohere(start, 0.1, t1, t2, halves[0]), 0.6, t1, t2, halves[1])
     expected = measurement_probabilities(truth, ("X", "X")) * counts.sum()
     chi2 = float(((counts - expected) ** 2 / expected).sum())
     assert chi2 < 16.27

@@ -9,14 +9,14 @@ import math
 import numpy as np
 import pytest
 
-from qrna.hardware import HardwareError, PairStore, PurificationBook
+from qrna.hardware import HardwareError, Memory, PairStore, PurificationBook
 from qrna.physics import BellDiagonal, DensityMatrix, GateNoise, decohere, purify
 
 PS = 1_000_000_000_000
 NA = GateNoise(cnot_error=0.02, readout_error=0.01)
 NB = GateNoise(cnot_error=0.01, single_qubit_error=0.01, readout_error=0.03)
 T2 = 0.01
-MEM = (math.inf, T2)
+MEM = Memory(math.inf, T2)
 
 
 def _setup(dm: bool, flip_sacrifice: bool) -> tuple[PairStore, PurificationBook]:
@@ -39,7 +39,7 @@ def test_split_purification_statistics(dm: bool, flip: bool) -> None:
     keep, sac = BellDiagonal(0.85, 0.05, 0.06, 0.04), BellDiagonal(0.8, 0.02, 0.1, 0.08)
     if dm:
         keep, sac = DensityMatrix.from_bell_diagonal(keep), DensityMatrix.from_bell_diagonal(sac)  # type: ignore[assignment]
-    seen = [decohere(decohere(s, 1e-3, *MEM, (0,)), 3e-3, *MEM, (1,)) for s in (keep, sac)]
+    seen = [decohere(decohere(s, 1e-3, *MEM[:2], (0,)), 3e-3, *MEM[:2], (1,)) for s in (keep, sac)]
     p_expected, kept_expected = purify(seen[0], seen[1], "dejmps", (NA, NB))
     assert kept_expected is not None
     rng = np.random.default_rng(5)
@@ -58,7 +58,7 @@ def test_split_purification_statistics(dm: bool, flip: bool) -> None:
             pair = store.pair_of(("a", 0))
             # The first node's half stays at t1 until touched: bring both to t2 to compare.
             state = pair.advance(t2)
-            expected = decohere(kept_expected, 2e-3, *MEM, (0,))
+            expected = decohere(kept_expected, 2e-3, *MEM[:2], (0,))
             got = state.as_tuple() if not dm else state.bell_weights()  # type: ignore[union-attr]
             want = expected.as_tuple() if not dm else expected.bell_weights()  # type: ignore[union-attr]
             assert got == pytest.approx(want, abs=1e-9)
@@ -77,7 +77,10 @@ def test_book_refuses_misuse() -> None:
     book.begin([("a", 0), ("a", 1)], "dejmps", 0, rng)
     with pytest.raises(HardwareError, match="was already begun"):  # both ends think they lead
         book.begin([("b", 0), ("b", 1)], "dejmps", 0, rng)
-    with pytest.raises(HardwareError, match="begun as 'dejmps', ended as 'single_x'"):
+    with pytest.raises(
+        HardwareError,
+        match=r"begun as 'dejmps' \(twirl=False\), ended as 'single_x' \(twirl=False\)",
+    ):
         book.end([("b", 0), ("b", 1)], "single_x", 0, rng)
     assert len(book) == 1  # a refused end leaves the purification pending
     assert book.abort(("b", 0)) is False  # the second node's half began nothing

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from qrna.hardware import PairStore, PurificationBook
+from qrna.hardware import Memory, PairStore, PurificationBook
 from qrna.physics import (
     SCHEMES,
     BellDiagonal,
@@ -29,7 +29,7 @@ from qrna.physics import (
     purification_outcomes,
 )
 
-MEM = (0.05, 0.02)  # T1, T2 (s)
+MEM = Memory(0.05, 0.02)  # T1, T2 (s)
 PS = 10**12
 
 _states = st.lists(st.floats(0.001, 1.0), min_size=4, max_size=4).map(

@@ -110,4 +110,4 @@ def test_pairs_in_flight_at_the_end_of_a_run_are_in_the_ground_truth() -> None:
         pair = sim.store.pair_of(q)
         assert pair.released == [False, False]
         assert pair.state.fidelity == pytest.approx(sim.model.fidelity, abs=1e-12)
-        assert pair.memories[0] == (math.inf, 0.05)
+        assert pair.memories[0] == (math.inf, 0.05, math.inf)

@@ -63,6 +63,7 @@ def test_the_codec_keeps_pump_from_and_leaves_it_out_for_recurrence() -> None:
         "partner": "b",
         "scheme": "dejmps",
         "pump_from": 0,
+        "twirl": False,
     }
     assert ruleset_from_dict(data) == rs
     plain = chain_rulesets("c", ["a", "b"], link_rounds=1)["a"]

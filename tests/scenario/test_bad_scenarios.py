@@ -138,9 +138,9 @@ CASES: list[Bad] = [
         _with("nodes.1.qnic", {"t2": 0.1}),
         (
             "nodes[1].qnic.t2: unknown field; expected one of absorption_efficiency, cnot_error, "
-            "emission_efficiency, emission_fidelity, emission_interval_s, memories, "
-            "readout_error, reinit_s, single_qubit_error, swap_degradation, "
-            "swap_success_probability, t1_s, t2_s"
+            "depolarising_time_s, emission_efficiency, emission_fidelity, emission_interval_s, "
+            "frame_correction_gate, memories, memory_noise, readout_error, reinit_s, "
+            "single_qubit_error, swap_degradation, swap_success_probability, t1_s, t2_s"
         ),
     ),
     Bad(
@@ -236,6 +236,37 @@ CASES: list[Bad] = [
             "qnic: QNIC: t2_s=3.0 exceeds 2·t1_s = 2.0; the total coherence time must satisfy 0 "
             "< T2 <= 2·T1"
         ),
+    ),
+    Bad(
+        "a depolarising time under the t1t2 model",
+        {**_base(), "qnic": {"depolarising_time_s": 0.5}},
+        (
+            "qnic: QNIC: depolarising_time_s=0.5 is set, but memory_noise='t1t2'; set "
+            "memory_noise='depolarising' to use it"
+        ),
+    ),
+    Bad(
+        "T2 under the depolarising model",
+        {**_base(), "qnic": {"memory_noise": "depolarising", "t2_s": 0.5}},
+        (
+            "qnic: QNIC: memory_noise='depolarising' takes depolarising_time_s, but t1_s=inf, "
+            "t2_s=0.5; leave both at math.inf"
+        ),
+    ),
+    Bad(
+        "an unknown memory noise model",
+        {**_base(), "qnic": {"memory_noise": "amplitude"}},
+        "qnic.memory_noise: Input should be 't1t2' or 'depolarising'; got 'amplitude'",
+    ),
+    Bad(
+        "a depolarising time of zero",
+        {**_base(), "qnic": {"memory_noise": "depolarising", "depolarising_time_s": 0}},
+        "qnic.depolarising_time_s: Input should be greater than 0; got 0",
+    ),
+    Bad(
+        "a number for the frame correction gate",
+        {**_base(), "qnic": {"frame_correction_gate": 1}},
+        "qnic.frame_correction_gate: Input should be a valid boolean; got 1",
     ),
     Bad(
         "a bool for a length",

@@ -116,6 +116,7 @@ def test_the_plan_is_reported_as_the_generator_made_it() -> None:
         431.5,
         segment_rounds=(0, 2),
         segment_schemes=("dejmps", "double_z"),
+        twirl=True,
     )
     c = _summary(_report("c", "up", ("up", 2.0, "")), None, plan=plan)
     assert c["plan"] == {
@@ -127,5 +128,6 @@ def test_the_plan_is_reported_as_the_generator_made_it() -> None:
         "estimated_fidelity": 0.8675,
         "estimated_rate_hz": 431.5,
         "best_effort": False,
+        "twirl": True,
     }
     assert _summary(_report("c", "up", ("up", 2.0, "")), None)["plan"] is None

@@ -4,9 +4,10 @@ from the hop records alone (issue 12: estimates that match what runs).
 Links are purified by recurrence, their rounds waiting for each other and the partner's bits;
 the swap tree's timing comes from the waiting model (``qrna.control._waiting``); segments
 below the top are purified after their swap; the end-to-end pair waits for delivery and its
-own purification rounds. Both halves of each pair decohere (each node's T1, T2) over every
-wait. ``estimate`` is the whole model; the generator calls its parts so that plans share
-what they have in common.
+own purification rounds. Both halves of each pair decohere (each node's T1, T2, or its
+depolarising time constant) over every wait; a node whose Pauli-frame correction is a
+physical gate adds its one-qubit error to each swap's pair it corrects. ``estimate`` is the
+whole model; the generator calls its parts so that plans share what they have in common.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from dataclasses import dataclass
 from qrna.control._errors import ControlError
 from qrna.control._messages import HopRecord, LinkState
 from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
-from qrna.physics import SCHEMES, BellDiagonal, GateNoise, decohere_half, purify, swap
+from qrna.physics import (
+    SCHEMES,
+    BellDiagonal,
+    GateNoise,
+    decohere_half,
+    depolarize_half,
+    purify,
+    swap,
+)
 from qrna.rules import segment_levels, segment_plan, swap_schedule
 
 __all__ = ["estimate", "held_rounds", "memories_needed", "pairs_used"]
@@ -38,12 +47,15 @@ def _noise(hop: HopRecord) -> GateNoise:
 
 
 def _age(state: BellDiagonal, t_s: float, left: HopRecord, right: HopRecord) -> BellDiagonal:
-    """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``."""
+    """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``: T1/T2
+    decay, then depolarising with probability 1 − e^{−t/τ}, as the ground truth ages them."""
     for hop in (left, right):
         if t_s > 0 and (math.isfinite(hop.t1_s) or math.isfinite(hop.t2_s)):
             # decohere(state, t_s, T1, T2, (half,)) without its checks (HopRecord checks its
             # times; T2 is capped at 2·T1 here): the same numbers, and alike for either half.
             state = decohere_half(state, t_s, hop.t1_s, min(hop.t2_s, 2 * hop.t1_s))
+        if t_s > 0 and math.isfinite(hop.depolarising_time_s):
+            state = depolarize_half(state, -math.expm1(-t_s / hop.depolarising_time_s))
     return state
 
 
@@ -56,18 +68,20 @@ def _purified(
     latency_s: float,
     memories: int,
     pumping: bool = False,
+    twirl: bool = False,
 ) -> tuple[BellDiagonal, float] | None:
     """(state, output rate) after ``rounds`` recurrence rounds of a link's pairs, made at
     ``rate_hz`` by its ``memories`` bins (None if a round cannot succeed). Before each round
-    both inputs wait for the round's pairs and the partner's bits (``_wait``). ``pumping``
-    (two rounds or more): entanglement pumping instead (``_pumped``)."""
+    both inputs wait for the round's pairs and the partner's bits (``_wait``); with
+    ``twirl`` each round's inputs are twirled to Werner form first. ``pumping`` (two rounds
+    or more): entanglement pumping instead (``_pumped``)."""
     if pumping and rounds >= 2:
-        return _pumped(state, rate_hz, rounds, scheme, ends, latency_s, memories)
+        return _pumped(state, rate_hz, rounds, scheme, ends, latency_s, memories, twirl)
     k = SCHEMES[scheme].pairs
     noise = (_noise(ends[0]), _noise(ends[1]))
     for _ in range(rounds):
         state = _age(state, _wait(rate_hz, k, latency_s), *ends)
-        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise, twirl=twirl)
         if kept is None or p <= 0:
             return None
         state, rate_hz = kept, rate_hz * p / k
@@ -82,6 +96,7 @@ def _pumped(
     ends: tuple[HopRecord, HopRecord],
     latency_s: float,
     memories: int,
+    twirl: bool = False,
 ) -> tuple[BellDiagonal, float] | None:
     """(state, output rate) after ``rounds`` rounds of entanglement pumping (``Purify``'s
     ``pump_from``): one chain at a time seeds a kept pair from fresh pairs, then purifies it
@@ -111,7 +126,7 @@ def _pumped(
             if r:
                 kept = _age(kept, period, *ends)
             inputs = (fresh,) * (k - 1)
-            p, out = purify(kept, inputs[0] if k == 2 else inputs, scheme, noise)
+            p, out = purify(kept, inputs[0] if k == 2 else inputs, scheme, noise, twirl=twirl)
             if out is None or p <= 0:
                 return None
             used += reach * (k if r == 0 else k - 1)
@@ -202,6 +217,7 @@ def estimate(
     link_pumping: bool = False,
     segment_pumping: Sequence[bool] | None = None,
     e2e_pumping: bool = False,
+    twirl: bool = False,
 ) -> tuple[float, float]:
     """(fidelity, rate in Hz) the generator expects of a plan on the path ``hops``.
 
@@ -220,9 +236,10 @@ def estimate(
     slowest p / pairs (the level's segments purify side by side). The timing model does not
     see segment purification: its waits for the swaps above are those of unpurified
     segments. A level pumped (``link_pumping``, ``segment_pumping[k - 1]``,
-    ``e2e_pumping``) is estimated by ``_pumped``.
+    ``e2e_pumping``) is estimated by ``_pumped``. With ``twirl`` every purification round
+    twirls its inputs to Werner form first (``Purify.twirl``).
     """
-    links = _links(hops, link_scheme, link_rounds, memories, link_pumping)
+    links = _links(hops, link_scheme, link_rounds, memories, link_pumping, twirl)
     if links is None:
         return 0.0, 0.0
     plan = segment_plan(tuple(segment_rounds), segment_schemes)
@@ -243,8 +260,9 @@ def estimate(
         link_rounds,
         segments,
         link_pumping=link_pumping,
+        twirl=twirl,
     )
-    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping)
+    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping, twirl)
 
 
 def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
@@ -260,7 +278,12 @@ def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
 
 
 def _links(
-    hops: tuple[HopRecord, ...], scheme: str, rounds: int, memories: int, pumping: bool = False
+    hops: tuple[HopRecord, ...],
+    scheme: str,
+    rounds: int,
+    memories: int,
+    pumping: bool = False,
+    twirl: bool = False,
 ) -> list[_Segment] | None:
     """``estimate``'s purified link pairs, one per link, and their rates as made by the
     connection's ``memories`` bins; None if a link cannot deliver."""
@@ -284,7 +307,7 @@ def _links(
             link.round_s,
             link.slot_s,
             link.reinit_s,
-            *((_noise(h), h.t1_s, h.t2_s) for h in ends),
+            *((_noise(h), h.t1_s, h.t2_s, h.depolarising_time_s) for h in ends),
         )
         if key not in seen:
             p, round_s, herald = _attempts(link, memories)
@@ -300,6 +323,7 @@ def _links(
                 link.latency_s,
                 memories,
                 pumping,
+                twirl,
             )
         segment = seen[key]
         if segment is None:
@@ -396,6 +420,7 @@ def _swapped(
     segments: _Levels = (),
     memo: _Memo | None = None,
     link_pumping: bool = False,
+    twirl: bool = False,
 ) -> tuple[BellDiagonal, float, ChainTiming]:
     """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
     rate; and the timing it came from. ``segments`` is (rounds, scheme) of segment
@@ -418,13 +443,17 @@ def _swapped(
             b = _age(b, wait_b, hops[mid], hops[right])
             # A failed Bell measurement loses both pairs: the segment gets a pair per success.
             success = sa * sb * noise.swap_success_probability
-            made = (swap(a, b, noise), success, 1.0)
+            # The right end corrects the Pauli frame (``chain_rulesets``' swaps name the
+            # left pair first): a physical correction adds its one-qubit error there.
+            made = (depolarize_half(swap(a, b, noise), hops[right].correction_error), success, 1.0)
             rate = timing.rate_hz * success
             if rate > 0 and level <= len(segments) and segments[level - 1][0]:
                 rounds, scheme, pump = segments[level - 1]
                 ends = (hops[left], hops[right])
                 span = latency[right] - latency[left]
-                purified = _purified(made[0], rate, rounds, scheme, ends, span, memories, pump)
+                purified = _purified(
+                    made[0], rate, rounds, scheme, ends, span, memories, pump, twirl
+                )
                 if purified is None:
                     made = (made[0], success, 0.0)
                 else:
@@ -444,6 +473,7 @@ def _delivered(
     rounds: int,
     memories: int,
     pumping: bool = False,
+    twirl: bool = False,
 ) -> tuple[float, float]:
     """``estimate``'s result from the swapped pair: it waits until both ends hold it, then
     end-to-end purification, each round's inputs waiting for their partners (the timing's
@@ -456,7 +486,7 @@ def _delivered(
     ends = (hops[0], hops[-1])
     state = _age(state, timing.delivery_wait, *ends)
     if pumping and rounds >= 2:
-        pumped = _pumped(state, rate, rounds, scheme, ends, latency, memories)
+        pumped = _pumped(state, rate, rounds, scheme, ends, latency, memories, twirl)
         if pumped is None:
             return 0.0, 0.0
         return _age(pumped[0], latency, *ends).fidelity, pumped[1]
@@ -464,7 +494,7 @@ def _delivered(
     noise = (_noise(ends[0]), _noise(ends[1]))
     for wait in timing.e2e_waits[:rounds]:
         state = _age(state, wait, *ends)
-        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise)
+        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise, twirl=twirl)
         if kept is None or p <= 0:
             return 0.0, 0.0
         state, rate = _age(kept, latency, *ends), rate * p / k

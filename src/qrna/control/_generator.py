@@ -75,6 +75,7 @@ class Plan:
     link_pumping: bool = False
     segment_pumping: tuple[bool, ...] = ()
     e2e_pumping: bool = False
+    twirl: bool = False  # every purification twirls its inputs to Werner form first
 
     def __post_init__(self) -> None:
         for scheme in (self.link_scheme, self.e2e_scheme, *self.segment_schemes):
@@ -224,6 +225,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     if memories < 1:
         return Rejected(RejectReason.NO_RESOURCES, "a QNIC on the path has no free memory")
     want = request.plan
+    twirl = want is not None and want.twirl
     by_rate = want is None or want.objective in (None, "rate")
     min_rate = 0.0 if want is None or want.min_rate_hz is None else want.min_rate_hz
     latency = sum(h.link_in.latency_s for h in hops[1:] if h.link_in is not None)
@@ -280,7 +282,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # swap tree per those, the order and the segment purification.
         link_key = (link_scheme, link_rounds, link_pump)
         if link_key not in links:
-            links[link_key] = _links(hops, link_scheme, link_rounds, memories, link_pump)
+            links[link_key] = _links(hops, link_scheme, link_rounds, memories, link_pump, twirl)
         purified = links[link_key]
         fidelity, rate = 0.0, 0.0
         if purified is not None and prune and candidates:
@@ -311,9 +313,10 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
                     segments,
                     memo,
                     link_pumping=link_pump,
+                    twirl=twirl,
                 )
             fidelity, rate = _delivered(
-                hops, swapped[key], e2e_scheme, e2e_rounds, memories, e2e_pump
+                hops, swapped[key], e2e_scheme, e2e_rounds, memories, e2e_pump, twirl
             )
         best = max(best, fidelity)
         # Ties: fewer operations, then nested first, then lower levels' rounds first, then the
@@ -419,6 +422,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # Flags only where a level pumps (a plan without pumping says none).
         segment_pumping=tuple(p for _, _, p in segments) if any(p for *_, p in segments) else (),
         e2e_pumping=e2e_pump,
+        twirl=twirl,
     )
     rulesets = chain_rulesets(
         request.connection,
@@ -437,5 +441,6 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # Up the swap hierarchy each level waits out the one below plus a message's way back
         # and the skew between two ends' heralds: twice the largest latency on the path.
         discard_step_s=2.0 * latency + 1e-9,
+        twirl=twirl,
     )
     return Accepted(rulesets, plan, memories)

@@ -138,6 +138,8 @@ class HopRecord:
     swap_degradation: float = 1.0  # probability that a pair its swap makes survives (GateNoise)
     swap_success_probability: float = 1.0  # probability that its Bell measurement succeeds
     single_qubit_error: float = 0.0  # depolarising probability of its one-qubit gates
+    depolarising_time_s: float = math.inf  # τ of depolarising memory noise (inf: none)
+    correction_error: float = 0.0  # depolarising probability of its Pauli-frame correction
 
     def __post_init__(self) -> None:
         _address("HopRecord.node", self.node)
@@ -150,6 +152,12 @@ class HopRecord:
         _fraction("HopRecord.swap_degradation", self.swap_degradation)
         _fraction("HopRecord.swap_success_probability", self.swap_success_probability)
         _fraction("HopRecord.single_qubit_error", self.single_qubit_error)
+        _fraction("HopRecord.correction_error", self.correction_error)
+        if not self.depolarising_time_s > 0:
+            raise ControlError(
+                f"HopRecord.depolarising_time_s={self.depolarising_time_s!r} must be > 0 "
+                "(inf: none)"
+            )
         if not (self.t1_s > 0 and self.t2_s > 0):
             raise ControlError(
                 f"HopRecord: t1_s={self.t1_s!r}, t2_s={self.t2_s!r} must both be > 0"
@@ -188,8 +196,13 @@ class PlanRequest:
     # either way only plans of at least ``min_rate_hz`` estimated pairs per second.
     objective: str | None = None
     min_rate_hz: float | None = None
+    # Every purification of the plan twirls its input pairs to Werner form first
+    # (``Purify.twirl``); not searched: the generator twirls only when asked.
+    twirl: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.twirl, bool):
+            raise ControlError(f"PlanRequest.twirl={self.twirl!r} must be True or False")
         if self.objective is not None and self.objective not in OBJECTIVES:
             raise ControlError(
                 f"PlanRequest.objective={self.objective!r}; expected one of "
@@ -460,6 +473,7 @@ def message_from_dict(data: dict[str, Any]) -> ControlMessage:
                         "t1_s": _num(h["t1_s"]),
                         "t2_s": _num(h["t2_s"]),
                         "cost_s": _num(h["cost_s"]),
+                        "depolarising_time_s": _num(h.get("depolarising_time_s", math.inf)),
                     }
                 )
                 for h in body.get("hops", ())

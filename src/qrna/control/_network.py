@@ -429,6 +429,8 @@ class Network:
             swap_degradation=noise.swap_degradation,
             swap_success_probability=noise.swap_success_probability,
             single_qubit_error=noise.single_qubit_error,
+            depolarising_time_s=qnic.depolarising_time_s,
+            correction_error=qnic.correction_error,
         )
 
     def _qnic_address(self, node: str, neighbour: str) -> str:

@@ -17,16 +17,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from qrna.hardware._check import check_count, check_fraction, check_non_negative, check_positive
 from qrna.hardware._errors import HardwareError
 from qrna.physics import GateNoise
 
-__all__ = ["BSA", "EPPS", "LIGHT_IN_FIBRE_M_PER_S", "QNIC", "Fibre", "OpticalSwitch"]
+__all__ = [
+    "BSA",
+    "EPPS",
+    "LIGHT_IN_FIBRE_M_PER_S",
+    "MEMORY_NOISE_MODELS",
+    "QNIC",
+    "Fibre",
+    "OpticalSwitch",
+]
 
 LIGHT_IN_FIBRE_M_PER_S: Final = 2.08e8
 """Speed of light in fibre, c/1.44 (physics.md)."""
+
+MEMORY_NOISE_MODELS: Final = ("t1t2", "depolarising")
+"""How an idle memory qubit decays (``QNIC.memory_noise``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +116,16 @@ class QNIC:
         emission_fidelity: fidelity (Werner) of the memory–photon entanglement.
         reinit_s: how long a memory takes to be re-initialised before it can attempt again
             (0: at once); a link's round lasts at least its ends' longest.
+        memory_noise: how an idle qubit decays: "t1t2" (the default: relaxation and
+            dephasing, ``t1_s`` and ``t2_s``) or "depolarising" (idle for t, it is replaced
+            by the maximally mixed state with probability 1 − e^{−t/τ},
+            τ = ``depolarising_time_s``); the times of the other model stay ``math.inf``.
+        depolarising_time_s: τ of the depolarising model (math.inf: no decay).
+        frame_correction_gate: when True, the Pauli-frame correction a swap calls for at this
+            node's end of the new pair is a physical gate, followed by a one-qubit
+            depolarising error of probability ``gate_noise.single_qubit_error`` on that
+            qubit (applied for every swap result, the identity frame included: the node does
+            not skip the gate slot). False (the default): the correction is bookkeeping.
     """
 
     memories: int
@@ -117,6 +138,9 @@ class QNIC:
     gate_noise: GateNoise = GateNoise.NONE
     emission_fidelity: float = 1.0
     reinit_s: float = 0.0
+    memory_noise: Literal["t1t2", "depolarising"] = "t1t2"
+    depolarising_time_s: float = math.inf
+    frame_correction_gate: bool = False
 
     def __post_init__(self) -> None:
         check_count("QNIC", "memories", self.memories)
@@ -138,6 +162,35 @@ class QNIC:
             )
         if not isinstance(self.gate_noise, GateNoise):
             raise HardwareError(f"QNIC: gate_noise={self.gate_noise!r} is not a GateNoise")
+        self._check_memory_noise()
+        if not isinstance(self.frame_correction_gate, bool):
+            raise HardwareError(
+                f"QNIC: frame_correction_gate={self.frame_correction_gate!r} must be True or False"
+            )
+
+    def _check_memory_noise(self) -> None:
+        if self.memory_noise not in MEMORY_NOISE_MODELS:
+            raise HardwareError(
+                f"QNIC: memory_noise={self.memory_noise!r} is not a memory noise model; expected "
+                "one of " + ", ".join(MEMORY_NOISE_MODELS)
+            )
+        check_positive("QNIC", "depolarising_time_s", self.depolarising_time_s, allow_inf=True)
+        if self.memory_noise == "t1t2" and self.depolarising_time_s != math.inf:
+            raise HardwareError(
+                f"QNIC: depolarising_time_s={self.depolarising_time_s!r} is set, but "
+                "memory_noise='t1t2'; set memory_noise='depolarising' to use it"
+            )
+        if self.memory_noise == "depolarising" and (self.t1_s != math.inf or self.t2_s != math.inf):
+            raise HardwareError(
+                f"QNIC: memory_noise='depolarising' takes depolarising_time_s, but t1_s="
+                f"{self.t1_s!r}, t2_s={self.t2_s!r}; leave both at math.inf"
+            )
+
+    @property
+    def correction_error(self) -> float:
+        """The depolarising probability a swap's Pauli-frame correction adds at this end:
+        ``gate_noise.single_qubit_error`` when ``frame_correction_gate``, else 0."""
+        return self.gate_noise.single_qubit_error if self.frame_correction_gate else 0.0
 
 
 @dataclass(frozen=True, slots=True)

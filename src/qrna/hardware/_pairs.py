@@ -5,7 +5,8 @@ keeps it to answer local quantum operations (measurement, moving a half to anoth
 entanglement swapping) and to report the true fidelity beside the nodes' estimates.
 
 Each half of a pair records the time its decoherence was last applied; the elapsed time is
-applied, with that half's memory T1/T2, only when the pair is next touched. A half that is a
+applied, with that half's memory noise (T1/T2 decay, or depolarising with a time constant),
+only when the pair is next touched. A half that is a
 photon measured on arrival (a MEAS node) has no memory and does not decohere.
 
 A link heralds pairs a train at a time (``add_train``); the store records a train as one entry
@@ -38,6 +39,7 @@ from qrna.physics import (
     decohere,
     decohere_half,
     depolarize,
+    depolarize_half,
     frame_flips,
     measurement_probabilities,
     swap_sampled,
@@ -45,8 +47,17 @@ from qrna.physics import (
 
 __all__ = ["BellPair", "Memory", "PairStore"]
 
-Memory = tuple[float, float]
-"""(T1, T2) in seconds of the memory holding one half."""
+
+class Memory(NamedTuple):
+    """The noise of the memory holding one half: T1 and T2 decay and a depolarising time
+    constant τ, each in seconds (``math.inf``: none). Over an idle time t the half decays
+    by T1/T2 and then, with probability 1 − e^{−t/τ}, is replaced by the maximally mixed
+    state (a QNIC uses one of the two models; ``QNIC.memory_noise``)."""
+
+    t1_s: float
+    t2_s: float
+    depolarising_time_s: float = math.inf
+
 
 _PS = 1e-12
 
@@ -58,7 +69,7 @@ class BellPair:
         uid: a unique integer (for checking that two halves delivered together belong together).
         state: the pair's state as of the halves' reference times.
         qubits: the qubit holding each half, or None for a photon measured on arrival.
-        memories: (T1, T2) of each half's memory, or None for no decoherence.
+        memories: the ``Memory`` of each half, or None for no decoherence.
         t_ps: per half, the time up to which decoherence has been applied.
         created_ps: the time of the attempt that made it (its time-bin slot), or of the swap.
         measured: per half, (basis, true outcome) once measured.
@@ -118,7 +129,7 @@ class BellPair:
                     f"to {t_ps} ps"
                 )
             if dt and mem is not None and self.measured[h] is None:
-                t1, t2 = mem
+                t1, t2, tau = mem
                 if math.isinf(t1) and math.isinf(t2):
                     pass
                 elif type(self.state) is BellDiagonal:  # the hot path: no checks, same numbers
@@ -126,6 +137,12 @@ class BellPair:
                 else:
                     # mypy cannot pass a union through a constrained TypeVar; either works.
                     self.state = decohere(self.state, dt * _PS, t1, t2, (h,))  # type: ignore[type-var]
+                if tau != math.inf:
+                    p = -math.expm1(-dt * _PS / tau)  # 1 − e^{−t/τ}, exact for small t/τ
+                    if type(self.state) is BellDiagonal:
+                        self.state = depolarize_half(self.state, p)
+                    else:
+                        self.state = depolarize(self.state, p, (h,))  # type: ignore[type-var]
             self.t_ps[h] = t_ps
         return self.state
 
@@ -351,7 +368,7 @@ class PairStore:
         self, src: Qubit, dst: Qubit, t_ps: int, memory: Memory | None, error: float = 0.0
     ) -> BellPair:
         """Move the half held by ``src`` into ``dst`` at ``t_ps`` (spec Fig. 2, step 2: the
-        transceiver qubit's state goes to the buffer qubit). ``memory`` is dst's (T1, T2);
+        transceiver qubit's state goes to the buffer qubit). ``memory`` is dst's noise;
         ``error`` a depolarising probability for the transfer gates."""
         if self._train is not None:
             self._build()
@@ -372,6 +389,18 @@ class PairStore:
         del self._by_qubit[src]
         self._by_qubit[dst] = pair
         return pair
+
+    def gate_error(self, pair: BellPair, half: int, p: float, t_ps: int) -> None:
+        """A one-qubit gate on ``half`` of ``pair`` at ``t_ps`` with depolarising error
+        probability ``p`` (e.g. a physical Pauli-frame correction, ``QNIC.frame_correction_gate``).
+        A half measured already is a classical record: no gate touches it."""
+        if pair.measured[half] is not None or not p:
+            return
+        state = pair.advance(t_ps, (half,))
+        if type(state) is BellDiagonal:
+            pair.state = depolarize_half(state, p)
+        else:
+            pair.state = depolarize(state, p, (half,))  # type: ignore[type-var]
 
     def swap(
         self,

@@ -39,6 +39,7 @@ class _Pending:
     noise: GateNoise
     scheme: str
     kept: Qubit  # the first node's kept qubit
+    twirl: bool  # the pairs were twirled to Werner form before the circuit
 
 
 def _as_first(state: State, half: int) -> State:
@@ -52,11 +53,11 @@ def _sacrifice(states: list[State]) -> State | tuple[State, ...]:
 
 
 def _outcomes(
-    states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise]
+    states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise], twirl: bool
 ) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, State | None]]:
     """The outcome table of (kept, sacrificed...) states oriented with the first node as A."""
     return purification_outcomes(  # type: ignore[type-var]  # union via TypeVar
-        states[0], _sacrifice(states), scheme, noise
+        states[0], _sacrifice(states), scheme, noise, twirl=twirl
     )
 
 
@@ -66,10 +67,16 @@ def _draw(weights: dict[tuple[int, ...], float], rng: np.random.Generator) -> tu
 
 
 def _records(
-    states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise]
+    states: list[State], scheme: str, noise: tuple[GateNoise, GateNoise], twirl: bool
 ) -> tuple[list[float], BellDiagonal | None]:
     """``bell_diagonal_records`` of (kept, sacrificed...) states oriented as in ``_outcomes``."""
-    return bell_diagonal_records(states[0], _sacrifice(states), scheme, noise)  # type: ignore[arg-type]
+    return bell_diagonal_records(
+        states[0],  # type: ignore[arg-type]
+        _sacrifice(states),  # type: ignore[arg-type]
+        scheme,
+        noise,
+        twirl=twirl,
+    )
 
 
 def _bits(m: int) -> list[tuple[int, ...]]:
@@ -97,9 +104,12 @@ class PurificationBook:
         t_ps: int,
         rng: np.random.Generator,
         noise: GateNoise = GateNoise.NONE,
+        twirl: bool = False,
     ) -> tuple[int, ...]:
         """The first node's part: ``qubits`` = (kept, sacrificed, ...) halves held here.
-        Returns the bits it reads; its sacrificed qubits are reset."""
+        Returns the bits it reads; its sacrificed qubits are reset. ``twirl``: the pairs are
+        twirled to Werner form before the circuit (both nodes' random rotations together
+        act on the pairs as they are when the second node acts: ``end`` applies it)."""
         pairs = [self.store.pair_of(q) for q in qubits]
         key = tuple(p.uid for p in pairs)
         if len(set(key)) != len(key):
@@ -109,17 +119,17 @@ class PurificationBook:
         halves = [p.half_of(q) for p, q in zip(pairs, qubits, strict=True)]
         states = [_as_first(p.advance(t_ps, (h,)), h) for p, h in zip(pairs, halves, strict=True)]
         if isinstance(states[0], BellDiagonal):
-            bits = self._first_bits(states, scheme, noise, rng)
+            bits = self._first_bits(states, scheme, noise, rng, twirl)
         else:
             # The second node's noise cannot change the first node's marginal (no signalling).
-            table = _outcomes(states, scheme, (noise, GateNoise.NONE))
+            table = _outcomes(states, scheme, (noise, GateNoise.NONE), twirl)
             marginal: dict[tuple[int, ...], float] = {}
             for (bits_a, _), (p, _) in table.items():
                 marginal[bits_a] = marginal.get(bits_a, 0.0) + p
             bits = _draw(marginal, rng)
         for q in qubits[1:]:
             self.store.release(q)
-        self._pending[key] = _Pending(pairs, halves, bits, noise, scheme, qubits[0])
+        self._pending[key] = _Pending(pairs, halves, bits, noise, scheme, qubits[0], twirl)
         self._by_kept[qubits[0]] = key
         return bits
 
@@ -130,6 +140,7 @@ class PurificationBook:
         t_ps: int,
         rng: np.random.Generator,
         noise: GateNoise = GateNoise.NONE,
+        twirl: bool = False,
     ) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
         """The second node's part, on its halves of the same pairs in the same order.
 
@@ -149,9 +160,10 @@ class PurificationBook:
                     self.store.release(q)
                 return bits, (), False
             raise HardwareError(f"no purification of pairs {key} was begun")
-        if pending.scheme != scheme:
+        if (pending.scheme, pending.twirl) != (scheme, twirl):
             raise HardwareError(
-                f"purification of pairs {key} was begun as {pending.scheme!r}, ended as {scheme!r}"
+                f"purification of pairs {key} was begun as {pending.scheme!r} (twirl="
+                f"{pending.twirl}), ended as {scheme!r} (twirl={twirl})"
             )
         states = []
         for pair, q, first_half in zip(pairs, qubits, pending.halves, strict=True):
@@ -165,7 +177,7 @@ class PurificationBook:
         if isinstance(states[0], BellDiagonal):
             # Outcome (a, a ^ r) has probability probabilities[r] / 2**m: the table's numbers,
             # without the table.
-            probabilities, kept = _records(states, scheme, (pending.noise, noise))
+            probabilities, kept = _records(states, scheme, (pending.noise, noise), twirl)
             m = len(pending.bits)
             given = {
                 tuple(b ^ ((r >> j) & 1) for j, b in enumerate(pending.bits)): p / 2**m
@@ -175,7 +187,7 @@ class PurificationBook:
             if bits != pending.bits:
                 kept = None
         else:
-            table = _outcomes(states, scheme, (pending.noise, noise))
+            table = _outcomes(states, scheme, (pending.noise, noise), twirl)
             given = {b: p for (a, b), (p, _) in table.items() if a == pending.bits}
             bits = _draw(given, rng)
             kept = table[(pending.bits, bits)][1]
@@ -191,7 +203,11 @@ class PurificationBook:
 
     @staticmethod
     def _first_bits(
-        states: list[State], scheme: str, noise: GateNoise, rng: np.random.Generator
+        states: list[State],
+        scheme: str,
+        noise: GateNoise,
+        rng: np.random.Generator,
+        twirl: bool,
     ) -> tuple[int, ...]:
         """The first node's bits for Bell-diagonal pairs: uniform, drawn exactly as ``_draw``
         draws them from the marginal of the outcome table (the same numbers, the same draw).
@@ -211,7 +227,7 @@ class PurificationBook:
         ):
             return _bits(1)[choice_index([1.0, 1.0], rng)]
         # bell_diagonal_records raises for every input the table refused.
-        probabilities, _ = _records(states, scheme, (noise, GateNoise.NONE))
+        probabilities, _ = _records(states, scheme, (noise, GateNoise.NONE), twirl)
         m = len(SCHEMES[scheme].measured)
         x = 0.0
         for p in probabilities:

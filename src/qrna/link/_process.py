@@ -59,10 +59,13 @@ class _Batch(NamedTuple):
 
 
 def _memory_of(bank: MemoryBank | None) -> Memory | None:
-    """(T1, T2) of a bank's memories, or None when they do not decohere (or there are none)."""
-    if bank is None or (math.isinf(bank.spec.t1_s) and math.isinf(bank.spec.t2_s)):
+    """The noise of a bank's memories, or None when they do not decohere (or there are
+    none)."""
+    if bank is None:
         return None
-    return (bank.spec.t1_s, bank.spec.t2_s)
+    spec = bank.spec
+    memory = Memory(spec.t1_s, spec.t2_s, spec.depolarising_time_s)
+    return None if all(math.isinf(t) for t in memory) else memory
 
 
 class HeraldedLink:

@@ -27,7 +27,15 @@ from qrna.physics._errors import PhysicsError
 from qrna.physics._noise import check_halves, check_memory_times, check_probability
 from qrna.physics._state import StateT, check_same_backend
 
-__all__ = ["decohere", "decohere_half", "depolarize", "memory_pauli_twirl", "pauli_channel"]
+__all__ = [
+    "decohere",
+    "decohere_half",
+    "depolarize",
+    "depolarize_half",
+    "memory_depolarizing_probability",
+    "memory_pauli_twirl",
+    "pauli_channel",
+]
 
 
 def memory_pauli_twirl(t_s: float, t1_s: float, t2_s: float) -> tuple[float, float, float]:
@@ -105,6 +113,37 @@ def decohere_half(state: BellDiagonal, t_s: float, t1_s: float, t2_s: float) -> 
     w0, w1, w2, w3 = compose(state.as_tuple(), (pi, px, px, pz))
     total = w0 + w1 + w2 + w3
     return BellDiagonal._unchecked(w0 / total, w1 / total, w2 / total, w3 / total)
+
+
+def memory_depolarizing_probability(t_s: float, tau_s: float) -> float:
+    """1 − e^{−t/τ}: the probability that a qubit idle for ``t_s`` in a depolarising memory of
+    time constant ``tau_s`` (``math.inf``: none) has been replaced by the maximally mixed state.
+
+    Raises:
+        PhysicsError: for a negative or infinite time, or a time constant that is not > 0.
+
+    >>> round(memory_depolarizing_probability(1.0, 1.0), 12) == round(1 - math.exp(-1.0), 12)
+    True
+    """
+    if not (t_s >= 0.0 and math.isfinite(t_s)):
+        raise PhysicsError(f"storage time t_s={t_s!r} is invalid; expected a finite value >= 0")
+    if not tau_s > 0.0:
+        raise PhysicsError(
+            f"depolarising time constant tau_s={tau_s!r} is invalid; expected > 0 "
+            "(math.inf for none)"
+        )
+    return -math.expm1(-t_s / tau_s)
+
+
+def depolarize_half(state: BellDiagonal, p: float) -> BellDiagonal:
+    """``depolarize(state, p, (h,))`` of a ``BellDiagonal`` state, for either half ``h``,
+    without checks: each weight w becomes (1 − p)·w + p/4 (the fully mixed state has every
+    weight 1/4). For the ground truth's hot path, whose ``p`` is a probability by
+    construction; the same numbers as ``depolarize`` up to rounding."""
+    q = 0.25 * p
+    keep = 1.0 - p
+    w0, w1, w2, w3 = state.as_tuple()
+    return BellDiagonal._unchecked(keep * w0 + q, keep * w1 + q, keep * w2 + q, keep * w3 + q)
 
 
 def decohere(

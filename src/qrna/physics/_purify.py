@@ -3,7 +3,8 @@
 The schemes are bilateral circuits defined in ``_schemes``; the density-matrix backend runs them
 exactly, the Bell-diagonal backend follows Pauli errors through them (``_frame``). Both include
 ``GateNoise``: depolarising errors after each CNOT and rotation, readout flips of each measured
-bit.
+bit. ``twirl=True`` turns each input pair into the Werner state of its fidelity before any
+scheme's circuit (BBPSSW twirls always).
 
 Example (physics.md, BBPSSW at F = 0.8):
     >>> from qrna.physics import BellDiagonal
@@ -62,8 +63,10 @@ class PurificationOutcome(Generic[StateT]):
 
 
 def _inputs(
-    keep: State, sacrifice: State | Sequence[State], scheme: PurificationScheme
+    keep: State, sacrifice: State | Sequence[State], scheme: PurificationScheme, twirl: bool
 ) -> list[State]:
+    """The input pairs, kept first, checked; twirled to Werner form (the state of the same
+    fidelity) when the scheme does so (BBPSSW) or ``twirl`` asks for it."""
     sacrificed = (
         [sacrifice] if isinstance(sacrifice, BellDiagonal | DensityMatrix) else list(sacrifice)
     )
@@ -73,7 +76,7 @@ def _inputs(
         )
     pairs = [keep, *sacrificed]
     check_same_backend("purify", *pairs)
-    if scheme.twirl:
+    if scheme.twirl or twirl:
         pairs = [
             p.to_werner() if isinstance(p, BellDiagonal) else DensityMatrix.werner(p.fidelity)
             for p in pairs
@@ -161,6 +164,8 @@ def purify(
     sacrifice: StateT | Sequence[StateT],
     scheme: str,
     noise: Noise | None = None,
+    *,
+    twirl: bool = False,
 ) -> tuple[float, StateT | None]:
     """One purification round, averaged over measurement outcomes.
 
@@ -171,6 +176,9 @@ def purify(
             ``"double_x"``, ``"double_z"`` (see ``qrna.physics.SCHEMES``).
         noise: gate and readout noise: one ``GateNoise`` for both nodes, or a pair
             (node A's, node B's), node A holding half 0 of every pair (default: ideal).
+        twirl: turn each input pair into the Werner state of its fidelity before the circuit
+            (random bilateral rotations, as BBPSSW's original protocol does; BBPSSW always
+            twirls). The kept pair is not twirled again, except by BBPSSW.
 
     Returns:
         ``(success_probability, state_if_kept)``; the state is None when success is impossible.
@@ -179,7 +187,7 @@ def purify(
         PhysicsError: for an unknown scheme, the wrong number of pairs, or mixed backends.
     """
     spec = get_scheme(scheme)
-    pairs = _inputs(keep, sacrifice, spec)
+    pairs = _inputs(keep, sacrifice, spec, twirl)
     sides = _sides(noise)
     if isinstance(pairs[0], BellDiagonal):
         joint = _bd_joint(pairs, spec, sides)  # type: ignore[arg-type]
@@ -205,6 +213,8 @@ def purify_sampled(
     scheme: str,
     rng: np.random.Generator,
     noise: Noise | None = None,
+    *,
+    twirl: bool = False,
 ) -> PurificationOutcome[StateT]:
     """One purification round with the nodes' measurement outcomes drawn from ``rng``.
 
@@ -212,7 +222,7 @@ def purify_sampled(
     ``purify(...)[0]``, and the kept state on success equals its state.
     """
     spec = get_scheme(scheme)
-    pairs = _inputs(keep, sacrifice, spec)
+    pairs = _inputs(keep, sacrifice, spec, twirl)
     sides = _sides(noise)
     m = len(spec.measured)
     if isinstance(pairs[0], BellDiagonal):
@@ -243,6 +253,8 @@ def purification_outcomes(
     sacrifice: StateT | Sequence[StateT],
     scheme: str,
     noise: Noise | None = None,
+    *,
+    twirl: bool = False,
 ) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, StateT | None]]:
     """Every outcome of one purification round, for protocols whose two nodes act at
     different times.
@@ -253,7 +265,7 @@ def purification_outcomes(
     distribution conditioned on them (local operations at A and B commute, so this is exact).
     """
     spec = get_scheme(scheme)
-    pairs = _inputs(keep, sacrifice, spec)
+    pairs = _inputs(keep, sacrifice, spec, twirl)
     sides = _sides(noise)
     m = len(spec.measured)
     out: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, Any]] = {}
@@ -291,6 +303,8 @@ def bell_diagonal_records(
     sacrifice: BellDiagonal | Sequence[BellDiagonal],
     scheme: str,
     noise: Noise | None = None,
+    *,
+    twirl: bool = False,
 ) -> tuple[list[float], BellDiagonal | None]:
     """``purification_outcomes`` of Bell-diagonal pairs, by parity record: ``(probabilities,
     kept)``, where ``probabilities[r]`` is the probability that the bits read at B differ
@@ -305,7 +319,7 @@ def bell_diagonal_records(
         PhysicsError: as ``purify``; also if the pairs are not ``BellDiagonal``.
     """
     spec = get_scheme(scheme)
-    pairs = _inputs(keep, sacrifice, spec)
+    pairs = _inputs(keep, sacrifice, spec, twirl)
     if not isinstance(pairs[0], BellDiagonal):
         raise PhysicsError(f"bell_diagonal_records takes BellDiagonal pairs; got {pairs[0]!r}")
     return _bd_records(pairs, spec, _sides(noise))  # type: ignore[arg-type]

@@ -188,8 +188,12 @@ def chain_rulesets(
     e2e_pumping: bool = False,
     discard_after_s: float | None = None,
     discard_step_s: float | None = None,
+    twirl: bool = False,
 ) -> dict[str, RuleSet]:
     """One RuleSet per node of the chain ``nodes`` (in order along the chain).
+
+    ``twirl``: every purification (link, segment and end to end) twirls its input pairs to
+    Werner form before its circuit (``Purify.twirl``).
 
     ``segment_rounds[k - 1]`` is the purification rounds of the segments made at swap level k
     (``segment_levels``), with ``segment_schemes[k - 1]`` (default: DEJMPS at every level)
@@ -265,11 +269,13 @@ def chain_rulesets(
         # A pump finds its pairs in two Stages (and seeds a chain from the earlier one
         # alone), so its action counts them: its condition has nothing of its own Stage.
         if pump_from is not None:
-            return Rule(f"{tag}-pump-{partner}", (), Purify(partner, scheme, pump_from))
+            return Rule(
+                f"{tag}-pump-{partner}", (), Purify(partner, scheme, pump_from, twirl=twirl)
+            )
         return Rule(
             f"{tag}-purify-{partner}",
             (EnoughResources(partner, SCHEMES[scheme].pairs),),
-            Purify(partner, scheme),
+            Purify(partner, scheme, twirl=twirl),
         )
 
     def purify_stages(

@@ -146,18 +146,27 @@ class NodeHardware:
         a = noise.swap_success_probability
         if a < 1.0 and self.rng.random() >= a:  # drawn only when it can fail
             return None  # the engine frees both halves here and tells both partners
-        pair, bits, frame = self.sim.store.swap(q1, q2, self.sim.scheduler.now_ps, self.rng, noise)
+        now = self.sim.scheduler.now_ps
+        pair, bits, frame = self.sim.store.swap(q1, q2, now, self.rng, noise)
+        far = pair.qubits[1]  # the end that corrects the frame (the ground truth's half 1)
+        if far is not None and not pair.released[1]:
+            # Recorded at the swap, as the frame itself is: a depolarising error commutes with
+            # the Pauli noise the half meets before the correction (with T1 decay on density
+            # matrices only nearly).
+            self.sim.store.gate_error(pair, 1, self.sim.banks[far[0]].spec.correction_error, now)
         self.sim.ledger.swapped(pair)
         return bits, frame
 
-    def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
+    def purify_first(self, qubits: list[Qubit], scheme: str, twirl: bool) -> tuple[int, ...]:
         return self.sim.book.begin(
-            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0])
+            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0]), twirl
         )
 
-    def purify_second(self, qubits: list[Qubit], scheme: str) -> tuple[tuple[int, ...], bool]:
+    def purify_second(
+        self, qubits: list[Qubit], scheme: str, twirl: bool
+    ) -> tuple[tuple[int, ...], bool]:
         bits, _, ok = self.sim.book.end(
-            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0])
+            qubits, scheme, self.sim.scheduler.now_ps, self.rng, self._noise(qubits[0]), twirl
         )
         return bits, ok
 

@@ -34,7 +34,7 @@ __all__ = [
 
 _CLAUSE_TYPES: Final = {c.__name__: c for c in CLAUSES}
 _ACTION_TYPES: Final = {a.__name__: a for a in ACTIONS}
-_JSON_NAMES: Final = {str: "string", int: "integer", float: "number"}
+_JSON_NAMES: Final = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
 def _item_to_dict(item: Any) -> dict[str, Any]:
@@ -107,7 +107,9 @@ def _check_keys(obj: dict[str, Any], path: str, required: set[str], optional: se
 
 def _check_type(value: object, kind: type, path: str) -> None:
     ok = (
-        isinstance(value, str)
+        isinstance(value, bool)
+        if kind is bool
+        else isinstance(value, str)
         if kind is str
         else (isinstance(value, int) and not isinstance(value, bool))
         if kind is int

@@ -56,11 +56,14 @@ class EngineHardware(Protocol):
         lost, their halves here still to be freed."""
         ...
 
-    def purify_first(self, qubits: list[Qubit], scheme: str) -> tuple[int, ...]:
-        """This node acts first in a purification of these (kept, sacrificed...) halves."""
+    def purify_first(self, qubits: list[Qubit], scheme: str, twirl: bool) -> tuple[int, ...]:
+        """This node acts first in a purification of these (kept, sacrificed...) halves,
+        twirled to Werner form first when ``twirl``."""
         ...
 
-    def purify_second(self, qubits: list[Qubit], scheme: str) -> tuple[tuple[int, ...], bool]:
+    def purify_second(
+        self, qubits: list[Qubit], scheme: str, twirl: bool
+    ) -> tuple[tuple[int, ...], bool]:
         """This node acts second; returns its bits and whether the pair is kept."""
         ...
 

@@ -543,20 +543,22 @@ class RuleEngine:
         source = resources[1].stage
         if any(r.stage != source or r.partner != partner for r in resources[1:]):
             return False
-        target = self._purify_target(conn, resources[0].stage, source, partner, msg.scheme)
+        target = self._purify_target(
+            conn, resources[0].stage, source, partner, msg.scheme, msg.twirl
+        )
         if target is None:
             return False
         del conn.requests[msg.names]
         self._need_qubits(conn, resources, "purify")
         bits, kept = self.hardware.purify_second(
-            [r.qubit for r in resources if r.qubit is not None], msg.scheme
+            [r.qubit for r in resources if r.qubit is not None], msg.scheme, msg.twirl
         )
         resources[0].fidelity = purified_fidelity([r.fidelity for r in resources], msg.scheme)
         effects.append(
             Send(
                 partner,
                 PurificationResult(
-                    conn.ruleset.connection, msg.names, msg.scheme, bits, first=False
+                    conn.ruleset.connection, msg.names, msg.scheme, bits, False, msg.twirl
                 ),
             )
         )
@@ -567,10 +569,11 @@ class RuleEngine:
         return True
 
     def _purify_target(
-        self, conn: _Connection, stage: int, source: int, partner: str, scheme: str
+        self, conn: _Connection, stage: int, source: int, partner: str, scheme: str, twirl: bool
     ) -> int | None:
         """The Stage a purification's kept pair goes to, if a rule here takes a kept pair
-        from ``stage`` and the others from ``source`` with ``partner`` by ``scheme``:
+        from ``stage`` and the others from ``source`` with ``partner`` by ``scheme`` (and
+        ``twirl``):
         recurrence or a pump (the rule of the kept pair's Stage), or a pump chain's seed
         (both from the Stage pumped from; the first pumping Stage's rule)."""
         for r in conn.ruleset.stages[stage].rules:
@@ -579,6 +582,7 @@ class RuleEngine:
                 isinstance(a, Purify)
                 and a.partner == partner
                 and a.scheme == scheme
+                and a.twirl == twirl
                 and (stage if a.pump_from is None else a.pump_from) == source
             ):
                 return stage + 1
@@ -587,7 +591,12 @@ class RuleEngine:
             first = seeds[0]
             for r in conn.ruleset.stages[first].rules:
                 a = r.action
-                if isinstance(a, Purify) and a.partner == partner and a.scheme == scheme:
+                if (
+                    isinstance(a, Purify)
+                    and a.partner == partner
+                    and a.scheme == scheme
+                    and a.twirl == twirl
+                ):
                     return first + 1
         return None
 
@@ -791,14 +800,14 @@ class RuleEngine:
             self._need_qubits(conn, chosen, "purify")
             names = tuple(r.name for r in chosen)
             first_bits = self.hardware.purify_first(
-                [r.qubit for r in chosen if r.qubit is not None], action.scheme
+                [r.qubit for r in chosen if r.qubit is not None], action.scheme, action.twirl
             )
             self._set_busy(conn, chosen[0], True)
             for r in chosen[1:]:
                 self._remove(conn, r)
                 effects += _freed(r)
             chosen[0].fidelity = purified_fidelity([r.fidelity for r in chosen], action.scheme)
-            result = PurificationResult(cid, names, action.scheme, first_bits, first=True)
+            result = PurificationResult(cid, names, action.scheme, first_bits, True, action.twirl)
             conn.purifications[names] = (result, stage + 1)
             effects.append(Send(action.partner, result))
             return True

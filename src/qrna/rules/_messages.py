@@ -47,6 +47,7 @@ class PurificationResult:
     scheme: str
     bits: tuple[int, ...]
     first: bool
+    twirl: bool = False  # the Purify rule twirls the pairs first (both ends' rules agree)
 
     def __post_init__(self) -> None:
         if len(self.names) < 2 or len(set(self.names)) != len(self.names):

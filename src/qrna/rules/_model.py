@@ -142,7 +142,9 @@ class Purify:
     """Purify pairs shared with ``partner`` by ``scheme``; the kept pair is promoted to the next
     Stage on success (both ends' bits agree), every pair is freed on failure. The two ends
     operate on the same pairs, bound by name: the end whose address sorts first chooses them
-    and sends their names with its bits.
+    and sends their names with its bits. With ``twirl``, both ends first turn each pair into
+    the Werner state of its fidelity (random bilateral rotations, BBPSSW's original
+    protocol), whatever the scheme.
 
     Recurrence (``pump_from`` None) takes every pair from this Stage. Entanglement pumping
     (Dür–Briegel) keeps a pair of this Stage and sacrifices the others from the earlier Stage
@@ -153,9 +155,12 @@ class Purify:
     partner: str
     scheme: str = "dejmps"
     pump_from: int | None = None
+    twirl: bool = False
 
     def __post_init__(self) -> None:
         _partner("Purify", self.partner)
+        if not isinstance(self.twirl, bool):
+            raise RuleSetError(f"Purify: twirl={self.twirl!r} must be true or false")
         if self.scheme not in SCHEMES:
             raise RuleSetError(
                 f"Purify: scheme={self.scheme!r} is not a purification scheme; expected one of "

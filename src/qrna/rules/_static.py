@@ -112,10 +112,12 @@ def receivers(by_node: Mapping[str, RuleSet]) -> list[Violation]:
                         if isinstance(r.action, Purify)
                         and r.action.partner == node
                         and r.action.scheme == action.scheme
+                        and r.action.twirl == action.twirl
                         and (r.action.pump_from is None) == (action.pump_from is None)
                     ]
                     if not theirs:
                         how = "recurrence" if action.pump_from is None else "pumping"
+                        how += ", twirled" if action.twirl else ""
                         out.append(
                             Violation(
                                 "no-receiver",

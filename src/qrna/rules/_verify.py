@@ -116,11 +116,13 @@ class _SymbolicHardware:
     def swap(self, q1: tuple[str, int], q2: tuple[str, int]) -> tuple[tuple[int, int], str] | None:
         return (0, 0), "I"
 
-    def purify_first(self, qubits: list[tuple[str, int]], scheme: str) -> tuple[int, ...]:
+    def purify_first(
+        self, qubits: list[tuple[str, int]], scheme: str, twirl: bool
+    ) -> tuple[int, ...]:
         return (0,) * (len(qubits) - 1)
 
     def purify_second(
-        self, qubits: list[tuple[str, int]], scheme: str
+        self, qubits: list[tuple[str, int]], scheme: str, twirl: bool
     ) -> tuple[tuple[int, ...], bool]:
         return (0,) * (len(qubits) - 1), True
 

@@ -84,6 +84,9 @@ def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
             cfg.emission_fidelity if link.emission_fidelity is None else link.emission_fidelity
         ),
         reinit_s=cfg.reinit_s,
+        memory_noise=cfg.memory_noise,
+        depolarising_time_s=cfg.depolarising_time_s,
+        frame_correction_gate=cfg.frame_correction_gate,
     )
 
 

@@ -432,6 +432,7 @@ def _plan(network: Network, cid: str) -> dict[str, Any] | None:
         "estimated_fidelity": plan.fidelity,
         "estimated_rate_hz": plan.rate_hz,
         "best_effort": plan.best_effort,
+        "twirl": plan.twirl,
     }
 
 

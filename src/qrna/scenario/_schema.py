@@ -100,6 +100,23 @@ class QNICConfig(_Strict):
         description="Probability that a swap's Bell measurement succeeds (0 to 1; linear "
         "optics: 0.5); a failed one loses both pairs.",
     )
+    memory_noise: Literal["t1t2", "depolarising"] = Field(
+        default="t1t2",
+        description="How an idle memory qubit decays: t1t2 (relaxation t1_s and dephasing "
+        "t2_s) or depolarising (idle for t, it is replaced by the maximally mixed state with "
+        "probability 1 - exp(-t/depolarising_time_s)); the other model's times stay .inf.",
+    )
+    depolarising_time_s: Lifetime = Field(
+        default=math.inf,
+        description="Time constant of depolarising memory noise (s; memory_noise: "
+        "depolarising); .inf (the default): no decay.",
+    )
+    frame_correction_gate: bool = Field(
+        default=False,
+        description="A swap's Pauli-frame correction at this node is a physical gate, with "
+        "single_qubit_error's depolarising error on the corrected qubit (default false: "
+        "classical bookkeeping, no error).",
+    )
 
 
 class NodeConfig(_Strict):
@@ -265,6 +282,11 @@ class PlanConfig(_Strict):
     )
     min_rate_hz: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
         default=None, description="Only plans estimated to deliver at least this many pairs/s."
+    )
+    twirl: bool = Field(
+        default=False,
+        description="Every purification first twirls its input pairs to the Werner state of "
+        "their fidelity (BBPSSW's original protocol, for any scheme); default false.",
     )
 
     @model_validator(mode="after")
