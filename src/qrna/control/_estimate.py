@@ -234,8 +234,11 @@ def estimate(
         )
     segments = tuple((r, scheme, pump) for (r, scheme), pump in zip(plan, pumped, strict=True))
     tree = _Tree.of(hops, swap_order)
+    # The waiting model holds memories for the end-to-end rounds as recurrence does; pumping
+    # holds one round's (``held_rounds``).
+    held = held_rounds(e2e_rounds, e2e_pumping)
     swapped = _swapped(
-        hops, links, tree, memories, e2e_rounds, link_rounds, segments, link_pumping=link_pumping
+        hops, links, tree, memories, held, link_rounds, segments, link_pumping=link_pumping
     )
     return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping)
 

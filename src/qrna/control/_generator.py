@@ -293,18 +293,20 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             if bound < -min(candidates)[0][0]:
                 continue
         if purified is not None:
-            key = (*link_key, order, e2e_rounds, segments)
+            # The timing, hence the states, depend on the end-to-end rounds' memories too:
+            # pumping holds one round's (``held_rounds``), as ``estimate`` says.
+            e2e_held = held_rounds(e2e_rounds, e2e_pump)
+            key = (*link_key, order, e2e_held, segments)
             if key not in swapped:
                 if order not in trees:
                     trees[order] = _Tree.of(hops, order)
-                # The timing, hence the states, depend on the end-to-end rounds too.
-                memo = memos.setdefault((*link_key, order, e2e_rounds), {})
+                memo = memos.setdefault((*link_key, order, e2e_held), {})
                 swapped[key] = _swapped(
                     hops,
                     purified,
                     trees[order],
                     memories,
-                    e2e_rounds,
+                    e2e_held,
                     link_rounds,
                     segments,
                     memo,
