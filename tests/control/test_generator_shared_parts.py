@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qrna.control import LinkState, estimate, memories_needed
+from qrna.control._estimate import held_rounds
 from qrna.control._generator import (
     SWAP_ORDERS,
     Accepted,
@@ -93,16 +94,38 @@ def test_the_plan_carries_estimate_numbers(
             result.memories,
             segment_rounds=plan.segment_rounds,
             segment_schemes=plan.segment_schemes,
+            link_pumping=plan.link_pumping,
+            segment_pumping=plan.segment_pumping or None,
+            e2e_pumping=plan.e2e_pumping,
         )
         assert (plan.fidelity, plan.rate_hz) == (fidelity, rate)
         assert fidelity >= target
     else:
         assert isinstance(result, Rejected)
+        # Pumping is weighed at link and end-to-end level, two rounds or more.
         best = max(
-            estimate(hops, "dejmps", lr, order, "dejmps", er, memories, segment_rounds=seg)[0]
-            for lr, order, er in itertools.product(range(4), SWAP_ORDERS, range(3))
+            estimate(
+                hops,
+                "dejmps",
+                lr,
+                order,
+                "dejmps",
+                er,
+                memories,
+                segment_rounds=seg,
+                link_pumping=lp,
+                e2e_pumping=ep,
+            )[0]
+            for lr, lp, order, er, ep in itertools.product(
+                range(4), (False, True), SWAP_ORDERS, range(3), (False, True)
+            )
             for seg in _segment_rounds(len(hops), order)
-            if memories_needed(lr, er, segments=[(r, 2) for r in seg]) <= memories
+            if (lr >= 2 or not lp)
+            and (er >= 2 or not ep)
+            and memories_needed(
+                held_rounds(lr, lp), held_rounds(er, ep), segments=[(r, 2) for r in seg]
+            )
+            <= memories
         )
         assert result.detail.endswith(f"the best plan gives {best:.4f}")
 
