@@ -174,6 +174,12 @@ def test_pumping_fields_are_checked_where_they_enter() -> None:
         _scenario({"segment_rounds": [1], "segment_pumping": [True, True]})
     with pytest.raises(pydantic.ValidationError, match="link_pumping"):
         _scenario({"link_pumping": "yes"})
+    # Empty lists without segment_rounds: refused when the file is read, as PlanRequest
+    # refuses them, not by a ControlError out of the run.
+    for name in ("segment_pumping", "segment_schemes"):
+        with pytest.raises(pydantic.ValidationError, match=f"{name} has 0 entries"):
+            _scenario({name: []})
+    assert _scenario({"segment_rounds": [], "segment_pumping": []}).traffic[0].plan is not None
 
 
 def test_end_to_end_pumping_with_the_memories_it_needs_is_estimated_and_runs() -> None:
