@@ -293,7 +293,10 @@ class PlanConfig(_Strict):
     def _one_scheme_per_level(self) -> PlanConfig:
         for name in ("segment_schemes", "segment_pumping"):
             given = getattr(self, name)
-            if given is not None and len(given) != len(self.segment_rounds or ()):
+            # Given without segment_rounds, even empty, is refused here as PlanRequest does.
+            if given is not None and (
+                self.segment_rounds is None or len(given) != len(self.segment_rounds)
+            ):
                 raise ValueError(
                     f"{name} has {len(given)} entries; give segment_rounds with one entry per level"
                 )
