@@ -187,6 +187,9 @@ def _check(
         result.memories,
         segment_rounds=got.segment_rounds,
         segment_schemes=got.segment_schemes,
+        link_pumping=got.link_pumping,
+        segment_pumping=got.segment_pumping or None,
+        e2e_pumping=got.e2e_pumping,
     )
     assert (got.fidelity, got.rate_hz) == (fidelity, rate)
     assert math.isfinite(rate), got
