@@ -49,15 +49,16 @@ def test_every_pair_has_the_closed_form_fidelity_and_the_estimate_says_so(
 @pytest.mark.parametrize("backend", ["bell_diagonal", "density_matrix"])
 def test_a_target_the_swap_misses_is_met_by_purifying_end_to_end(backend: str) -> None:
     """Target 0.9 with d = 0.8: the swapped pair (Werner 0.85) is purified end to end; two
-    recurrence rounds of DEJMPS (each purifying two pairs of the round before) give the
+    rounds of DEJMPS by entanglement pumping (the kept pair purified again with a fresh
+    swapped pair: three pairs, not recurrence's four, and above the target) give the
     fidelity every delivered pair has and the estimate promised."""
     (c,) = run(_chain(0.8, 0.9, backend, False)).summary["connections"]
     _, once = purify(BellDiagonal.werner(0.85), BellDiagonal.werner(0.85), "dejmps")
     assert once is not None
-    _, kept = purify(once, once, "dejmps")
+    _, kept = purify(once, BellDiagonal.werner(0.85), "dejmps")
     assert kept is not None
     twice = kept.fidelity
-    assert c["plan"]["e2e_purification"] == "2 x dejmps"
+    assert c["plan"]["e2e_purification"] == "2 x dejmps pumping"
     assert (c["status"], c["pairs_delivered"]) == ("done", 40)
     assert c["fidelity_ci"] == pytest.approx([twice, twice], abs=1e-9)
     assert c["plan"]["estimated_fidelity"] == pytest.approx(twice, abs=1e-9)
