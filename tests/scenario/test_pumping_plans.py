@@ -106,14 +106,16 @@ def test_a_forced_pumped_link_delivers_the_pumping_closed_form(backend: str) -> 
 def test_the_generator_pumps_when_recurrence_does_not_fit_the_memories() -> None:
     """Two memories per QNIC: two recurrence rounds need three (a pair of each round held);
     two pumping rounds need two (the kept pair and a fresh one). At target 0.92, beyond one
-    round's fidelity, the generator pumps twice, and the run delivers the target (mean and
-    the CI's lower end) at the rate it estimated within 25 %."""
+    round's fidelity, the generator pumps twice (on one link, at link level or end to end:
+    the same two nodes, whichever it estimates faster), and the run delivers the target
+    (mean and the CI's lower end) at the rate it estimated within 25 %."""
     c, s0, _ = _run(_scenario(None, memories=2, fidelity=0.92, duration_s=0.2))
     one_round = purify(s0, s0, "dejmps")[1]
     assert one_round is not None
     assert one_round.fidelity < 0.92 < _pumped(s0, 2).fidelity
     assert c["status"] == "up"
-    assert c["plan"]["link_purification"] == "2 x dejmps pumping"
+    levels = {c["plan"]["link_purification"], c["plan"]["e2e_purification"]}
+    assert levels == {"2 x dejmps pumping", "0 x dejmps"}
     assert c["fidelity_ci"][0] >= 0.92
     assert c["fidelity_mean"] == pytest.approx(_pumped(s0, 2).fidelity, abs=1e-9)
     _rate_within(c, 0.25)
@@ -184,10 +186,11 @@ def test_pumping_fields_are_checked_where_they_enter() -> None:
 
 def test_end_to_end_pumping_with_the_memories_it_needs_is_estimated_and_runs() -> None:
     """Two nodes, two end-to-end pumping rounds, two memories: what ``memories_needed``
-    says a pumped level holds (the kept pair and one fresh one). The waiting model must be
-    given the one round's memories pumping holds, not two recurrence rounds' (which need
-    three and would stall it to a zero estimate): the forced plan is accepted, estimated at
-    the pumping closed form, and delivers it."""
+    says a pumped level holds (the kept pair and one fresh one). The waiting model must not
+    hold the end memories for two recurrence rounds (which need three and would stall it
+    to a zero estimate), nor for one (the kept pair's memory is in ``_pumped``'s rate: the
+    rate came out 0.58× the delivered): the forced plan is accepted, estimated at the
+    pumping closed form and its rate within 25 %, and delivers it."""
     plan = {"link_rounds": 0, "e2e_rounds": 2, "e2e_pumping": True}
     c, s0, _ = _run(_scenario(plan, memories=2, duration_s=0.05))
     assert c["status"] == "up", c["detail"]
@@ -195,6 +198,4 @@ def test_end_to_end_pumping_with_the_memories_it_needs_is_estimated_and_runs() -
     assert c["plan"]["estimated_fidelity"] == pytest.approx(want, abs=1e-9)
     assert c["pairs_delivered"] > 20
     assert c["fidelity_mean"] == pytest.approx(want, abs=1e-9)
-    # The rate is estimated on the safe side here, not within 25 %: the kept pair's memory
-    # is taken off twice (the waiting model's held round and ``_pumped``'s fresh rate).
-    assert 0.25 * c["rate_hz"] <= c["plan"]["estimated_rate_hz"] <= 1.25 * c["rate_hz"]
+    _rate_within(c, 0.25)

@@ -185,6 +185,13 @@ def held_rounds(rounds: int, pumping: bool) -> int:
     return min(rounds, 1) if pumping else rounds
 
 
+def _timed_rounds(rounds: int, pumping: bool) -> int:
+    """The end-to-end rounds the waiting model holds the end memories for: a pumped level
+    none, since ``_pumped`` counts its kept pair's memory already (its fresh pairs come from
+    the others), as for a pumped link."""
+    return 0 if pumping and rounds >= 2 else rounds
+
+
 def pairs_used(pairs: int, rounds: int, pumping: bool) -> int:
     """Pairs a level's purification takes per pair it keeps, every round succeeding:
     pairsʳ for recurrence; pairs + (rounds − 1)·(pairs − 1) for pumping (the seed's, then
@@ -256,7 +263,7 @@ def estimate(
         links,
         tree,
         memories,
-        held_rounds(e2e_rounds, e2e_pumping),  # what the end memories hold at once
+        _timed_rounds(e2e_rounds, e2e_pumping),
         link_rounds,
         segments,
         link_pumping=link_pumping,

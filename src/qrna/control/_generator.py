@@ -35,6 +35,7 @@ from qrna.control._estimate import (
     _Segment,
     _Swapped,
     _swapped,
+    _timed_rounds,
     _Tree,
     held_rounds,
     memories_needed,
@@ -295,9 +296,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             if bound < -min(candidates)[0][0]:
                 continue
         if purified is not None:
-            # The timing, hence the states, depend on what the end memories hold for
-            # end-to-end purification too (a pumped level: one round's pairs).
-            e2e_held = held_rounds(e2e_rounds, e2e_pump)
+            # The timing, hence the states, depend on the end-to-end rounds the end memories
+            # are held for too (a pumped level: none, its rate counts its kept pair).
+            e2e_held = _timed_rounds(e2e_rounds, e2e_pump)
             key = (*link_key, order, e2e_held, segments)
             if key not in swapped:
                 if order not in trees:
