@@ -81,6 +81,23 @@ def test_a_link_only_one_end_advertises_is_not_routed_over() -> None:
     assert math.isinf(lone.cost("b", 0.5))
 
 
+def test_equally_cheap_paths_take_the_fewest_hops_whichever_predecessor_came_first() -> None:
+    """a–b–c–x (0.5 + 0.5 + 1 km) and a–e–x (1.5 + 0.5 km) both cost 2 km. The search
+    settles c (1 km) before e (1.5 km), so c is x's first-found predecessor, yet x is
+    2 hops away (through e, 1 hop), not 3: the route is a–e–x."""
+    d = _daemon(
+        {
+            "a": [_link("b", 0.5), _link("e", 1.5)],
+            "b": [_link("a", 0.5), _link("c", 0.5)],
+            "c": [_link("b", 0.5), _link("x", 1.0)],
+            "e": [_link("a", 1.5), _link("x", 0.5)],
+            "x": [_link("c", 1.0), _link("e", 0.5)],
+        }
+    )
+    assert d.cost("x", 0.5) == 2.0
+    assert d.path("x", 0.5) == ["a", "e", "x"]
+
+
 def _hop(node: str, t2: float, link: LinkState | None) -> HopRecord:
     return HopRecord(node, link, 8, 8, 0.0, 0.0, math.inf, t2)
 
