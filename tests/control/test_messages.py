@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import typing
 
 import pytest
 
@@ -199,3 +200,21 @@ def test_a_setup_request_without_hops_decodes_with_no_hops() -> None:
         "pairs": 2,
     }
     assert message_from_dict(data) == ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=2)
+
+
+def test_a_link_state_s_timing_round_trips_and_is_not_advertised_when_absent() -> None:
+    """A link state's herald timing (p_success, round_s, slot_s, reinit_s) comes back from
+    JSON field for field, each its own value; a form without those fields (written before
+    they existed) reads 0 for each, "not advertised", which the generator replaces by the
+    latency (``estimate``)."""
+    timed = LinkState("b", 1234.5, (0.9, 0.05, 0.03, 0.02), 10.0, 5e-5, 0.125, 2e-4, 3e-6, 4e-5)
+    advert = LinkStateAdvertisement("a", 7, (timed,))
+    data = json.loads(json.dumps(message_to_dict(advert)))
+    (back,) = typing.cast(LinkStateAdvertisement, message_from_dict(data)).links
+    assert (back.p_success, back.round_s, back.slot_s, back.reinit_s) == (0.125, 2e-4, 3e-6, 4e-5)
+    for key in ("p_success", "round_s", "slot_s", "reinit_s"):
+        del data["links"][0][key]
+    (old,) = typing.cast(LinkStateAdvertisement, message_from_dict(data)).links
+    assert (old.p_success, old.round_s, old.slot_s, old.reinit_s) == (0.0, 0.0, 0.0, 0.0)
+    assert old.rate_hz == 1234.5
+    assert old.weights == (0.9, 0.05, 0.03, 0.02)

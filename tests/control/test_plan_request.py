@@ -409,3 +409,17 @@ def test_forced_plans_of_every_scheme_pass_the_verifier(link_scheme: str, e2e_sc
     assert isinstance(answer, Accepted)
     latencies = {(x, y): net.delay_s.delay_s(x, y) for x in graph for y in graph if x != y}
     assert verify(answer.rulesets, latencies, chain=list(graph), explore=True) == []
+
+
+def test_a_segment_plan_on_three_nodes_is_refused_saying_no_level_lies_below_the_top() -> None:
+    """n0-n1-n2: the one swap (n1) makes the whole path, purified end to end, so neither
+    order has a segment level below the top: the refusal says 0 for each."""
+    net, answers = _captured({})
+    net.request("n0", "n2", 0.5, pairs=1, memories=8, plan=PlanRequest(segment_rounds=(1,)))
+    net.run(0.002)
+    (answer,) = answers
+    assert isinstance(answer, Rejected)
+    assert answer.detail == (
+        "the request's plan purifies segments up to swap level 1; n0-n1-n2 has 0 below the "
+        "top (nested), 0 (sequential)"
+    )

@@ -32,6 +32,7 @@ from qrna.rules import (
 )
 from qrna.rules._effects import werner_swap_fidelity
 from qrna.rules._verify import _SymbolicHardware as _Hardware  # always succeeds, reads 0
+from tests.rules.test_meas_ends import _comp_rep_meas, _measuring
 
 
 def _bbpssw_werner(f1: float, f2: float) -> float:
@@ -189,3 +190,65 @@ def test_a_second_run_reports_only_what_it_delivered() -> None:
     assert not {d.name for d in first.delivered} & {d.name for d in second.delivered}
     assert max(d.delivered_ps for d in first.delivered) <= s_to_ps(1e-4)
     assert min(d.delivered_ps for d in second.delivered) > s_to_ps(1e-4)
+
+
+def _stranded_chain() -> ChainSimulation:
+    """n0 -MIM- n1 -MIM- n2 whose n2 never emits: n1 holds each n0 pair until its discard
+    timer (0.1 ms) frees it, so every link pair but the last is discarded."""
+    q = QNIC(1)
+    n0, n1 = Node("n0", NodeType.COMP, (q,)), Node("n1", NodeType.REP1, (q, q))
+    n2 = Node("n2", NodeType.COMP, (QNIC(1, emission_efficiency=0.0),))
+    specs = [
+        LinkSpec(n0, n1, LinkType.MIM, Fibre(5.0)),
+        LinkSpec(n1, n2, LinkType.MIM, Fibre(5.0), qnic_a=1),
+    ]
+    return ChainSimulation(specs, chain_rulesets("c", ["n0", "n1", "n2"], discard_after_s=1e-4))
+
+
+def test_two_runs_in_a_row_split_the_counts_of_one_run_as_long_as_both() -> None:
+    """A simulation run twice reports each run's own counts: with the same seed they add up
+    to those of one run of the total length, exactly (the events, the link pairs, the
+    measurement records of MEAS ends, and the pairs discarded), and each run has some."""
+    sim = ChainSimulation(_comp_rep_meas("Z"), _measuring("Z"), seed=11)
+    first, second = sim.run(1e-3), sim.run(1e-3)
+    whole = ChainSimulation(_comp_rep_meas("Z"), _measuring("Z"), seed=11).run(2e-3)
+    for result in (first, second):
+        assert result.events > 100
+        assert result.link_pairs > 50
+        assert len(result.measurements) > 50
+    assert first.events + second.events == whole.events
+    assert first.link_pairs + second.link_pairs == whole.link_pairs
+    assert len(first.measurements) + len(second.measurements) == len(whole.measurements)
+    assert first.measurements + second.measurements == whole.measurements
+    stranded = _stranded_chain()
+    early, late = stranded.run(5e-3), stranded.run(5e-3)
+    total = _stranded_chain().run(1e-2)
+    assert early.discarded > 20
+    assert late.discarded > 20
+    assert early.discarded + late.discarded == total.discarded == total.link_pairs - 1
+
+
+def test_a_meas_node_cannot_swap_and_the_error_names_the_rule_and_the_node() -> None:
+    rulesets = dict(chain_rulesets("c", ["alice", "bob"]))
+    swap_rule = Rule(
+        "swap", (EnoughResources("bob"), EnoughResources("carol")), Swap("bob", "carol")
+    )
+    rulesets["alice"] = RuleSet("c", "alice", (Stage((swap_rule,)),))
+    with pytest.raises(RuleSetError) as caught:
+        ChainSimulation(_meas_meas(), rulesets)
+    assert str(caught.value) == (
+        "rule 'swap' of 'alice': 'alice' is a MEAS node and holds only records; it cannot Swap"
+    )
+
+
+def test_a_chain_without_seed_or_jitter_is_seed_0_with_exact_latencies() -> None:
+    """Unset, the seed is 0 (the same run as seed=0, not seed=1's) and messages take exactly
+    the channel latency, 5 km / 2.08e8 m/s = 24 038 462 ps, every time."""
+    rulesets = chain_rulesets("c", ["alice", "bob"])
+    plain = ChainSimulation(_meas_meas(), rulesets)
+    assert {plain._delay_ps("alice", "bob") for _ in range(100)} == {24_038_462}
+    unset = plain.run(2e-5)
+    zero = ChainSimulation(_meas_meas(), rulesets, seed=0).run(2e-5)
+    one = ChainSimulation(_meas_meas(), rulesets, seed=1).run(2e-5)
+    assert (unset.events, unset.link_pairs) == (zero.events, zero.link_pairs)
+    assert unset.events != one.events
