@@ -27,7 +27,7 @@ import copy
 import dataclasses
 import heapq
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from qrna.hardware import Qubit
 from qrna.kernel import s_to_ps
@@ -573,31 +573,26 @@ class RuleEngine:
     ) -> int | None:
         """The Stage a purification's kept pair goes to, if a rule here takes a kept pair
         from ``stage`` and the others from ``source`` with ``partner`` by ``scheme`` (and
-        ``twirl``):
-        recurrence or a pump (the rule of the kept pair's Stage), or a pump chain's seed
-        (both from the Stage pumped from; the first pumping Stage's rule)."""
-        for r in conn.ruleset.stages[stage].rules:
-            a = r.action
-            if (
+        ``twirl``): recurrence or a pump (the rule of the kept pair's Stage), or a pump
+        chain's seed (both from the Stage pumped from; the first pumping Stage's rule)."""
+
+        def purifies(a: object) -> TypeGuard[Purify]:
+            return (
                 isinstance(a, Purify)
                 and a.partner == partner
                 and a.scheme == scheme
                 and a.twirl == twirl
-                and (stage if a.pump_from is None else a.pump_from) == source
-            ):
+            )
+
+        for r in conn.ruleset.stages[stage].rules:
+            a = r.action
+            if purifies(a) and (stage if a.pump_from is None else a.pump_from) == source:
                 return stage + 1
         seeds = conn.plan.pumps.get((source, partner))
         if stage == source and seeds:
             first = seeds[0]
-            for r in conn.ruleset.stages[first].rules:
-                a = r.action
-                if (
-                    isinstance(a, Purify)
-                    and a.partner == partner
-                    and a.scheme == scheme
-                    and a.twirl == twirl
-                ):
-                    return first + 1
+            if any(purifies(r.action) for r in conn.ruleset.stages[first].rules):
+                return first + 1
         return None
 
     def _pipeline_idle(self, conn: _Connection, fresh: _Key) -> bool:
