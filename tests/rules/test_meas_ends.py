@@ -196,3 +196,17 @@ def test_a_random_basis_is_x_y_or_z_evenly_and_the_readout_error_applies() -> No
     wrong = sum((p["bob"][1] != p["alice"][1]) != (p["bob"][0] == "Y") for p in matched)
     assert len(matched) > 300
     assert abs(wrong / len(matched) - 0.2) < 3 * math.sqrt(0.16 / len(matched))
+
+
+def test_a_meas_node_s_own_purify_rule_is_refused_naming_that_node() -> None:
+    """The MEAS node's own RuleSet read first: its rule purifies with the repeater, and the
+    refusal names the MEAS node (the one that cannot purify), not its partner, in words."""
+    specs = _comp_rep_meas("Z")
+    rulesets = chain_rulesets("c", ["alice", "rep", "bob"], link_rounds=1)
+    first = {"bob": rulesets["bob"], "rep": rulesets["rep"], "alice": rulesets["alice"]}
+    with pytest.raises(RuleSetError) as refused:
+        ChainSimulation(specs, first, seed=1)
+    assert str(refused.value) == (
+        "rule 'link0-purify-rep' of 'bob': 'bob' is a MEAS node (it measures on arrival), "
+        "so pairs with it cannot Purify"
+    )
