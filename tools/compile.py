@@ -50,6 +50,7 @@ SRC = ROOT / "src"
 STAMP = SRC / ".qrna-compiled.json"
 HOT = (
     "qrna/rules/_engine.py",
+    "qrna/rules/_plan.py",
     "qrna/rules/_runtime.py",
     "qrna/hardware/_pairs.py",
     "qrna/link/_process.py",

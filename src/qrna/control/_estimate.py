@@ -186,9 +186,9 @@ def held_rounds(rounds: int, pumping: bool) -> int:
 
 
 def _timed_rounds(rounds: int, pumping: bool) -> int:
-    """The end-to-end rounds the waiting model holds the end memories for: a pumped level
-    none, since ``_pumped`` counts its kept pair's memory already (its fresh pairs come from
-    the others), as for a pumped link."""
+    """The rounds of a level (link or end to end) the waiting model holds memories for: a
+    pumped level none, since ``_pumped`` counts its kept pair's memory already (its fresh
+    pairs come from the others)."""
     return 0 if pumping and rounds >= 2 else rounds
 
 
@@ -407,9 +407,7 @@ def _timing(
             # there and back; the one-way part of that is already in the state. A round's
             # first pair holds its bin while it waits for its partner, about half the time
             # at each round: fewer bins attempt.
-            # Pumping's kept pair is already in its rate (``_pumped``: fresh pairs come
-            # from the other memories).
-            held = 0 if pumping and rounds >= 2 else rounds
+            held = _timed_rounds(rounds, pumping)
             p *= rate / (memories * p / round_s) * max(0.0, 1.0 - held / (2 * memories))
             herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
         seen[(link, rate)] = LinkTiming(p, round_s, herald, link.latency_s, delay)

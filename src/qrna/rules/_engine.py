@@ -59,8 +59,8 @@ from qrna.rules._model import (
     Rule,
     RuleSet,
     Swap,
-    VariableBelow,
 )
+from qrna.rules._plan import _Key, _Plan
 
 __all__ = ["RuleEngine"]
 
@@ -98,98 +98,6 @@ def _freed(res: _Resource) -> list[EngineEffect]:
 
 
 _COUNTS = ("swaps", "swaps_failed", "purifications", "purifications_failed")
-
-_Key = tuple[int, str]  # (Stage, partner): a bucket of resources; partner ANY_PARTNER: the Stage
-
-
-class _Plan:
-    """A RuleSet compiled once at install: its rules in the order they are tried (Stage by
-    Stage), and which rules each change can wake. A rule's outcome depends only on the buckets
-    its clauses and action name, its Stage's variables, and the clock through its
-    ``ResourceOlderThan`` clauses; a rule none of these changed for since it last failed fails
-    again, so only woken rules are tried (per-event work proportional to what changed).
-    Immutable once built, so copies of an engine share it."""
-
-    def __init__(self, ruleset: RuleSet) -> None:
-        self.rules: list[tuple[int, Rule]] = []
-        self.by_bucket: dict[_Key, list[int]] = {}
-        self.by_variable: dict[tuple[int, str], list[int]] = {}
-        self.by_age: dict[_Key, list[int]] = {}
-        # Discard-timer seconds per bucket: (Stage, partner) or (Stage, ANY_PARTNER).
-        self.age_limits: dict[_Key, list[int]] = {}
-        self.timeouts: list[dict[str, float]] = []
-        # Entanglement pumping, per (Stage pumped from, partner): the Stages whose Purify
-        # rules pump from it, in order; the first of them also starts (seeds) a chain.
-        self.pumps: dict[_Key, list[int]] = {}
-        seeders: dict[_Key, list[tuple[int, int]]] = {}  # (Stage, rule index) per pump group
-        # Whether a Stage-wide discard can fire with no time passed (no age clause of a
-        # positive number of ps holds it back): then a Stage's order across its buckets
-        # decides what it frees at t = 0, and the verifier's state key must keep that order.
-        self.discards_at_once = any(
-            isinstance(rule.action, Discard)
-            and rule.action.partner == ANY_PARTNER
-            and not any(
-                isinstance(c, ResourceOlderThan) and s_to_ps(c.seconds) > 0 for c in rule.condition
-            )
-            for stage in ruleset.stages
-            for rule in stage.rules
-        )
-        for stage_index, stage in enumerate(ruleset.stages):
-            per_partner: dict[str, float] = {}
-            for rule in stage.rules:
-                index = len(self.rules)
-                self.rules.append((stage_index, rule))
-                buckets = {
-                    getattr(item, attr)
-                    for item in (*rule.condition, rule.action)
-                    for attr in ("partner", "left", "right")
-                    if isinstance(getattr(item, attr, None), str)
-                }
-                for partner in sorted(buckets):
-                    self.by_bucket.setdefault((stage_index, partner), []).append(index)
-                action = rule.action
-                if isinstance(action, Purify) and action.pump_from is not None:
-                    # A pump also reads the earlier Stage's fresh pairs.
-                    fresh = (action.pump_from, action.partner)
-                    self.by_bucket.setdefault(fresh, []).append(index)
-                    stages = self.pumps.setdefault(fresh, [])
-                    if stage_index not in stages:
-                        stages.append(stage_index)
-                    seeders.setdefault(fresh, []).append((stage_index, index))
-                for clause in rule.condition:
-                    if isinstance(clause, VariableBelow):
-                        key = (stage_index, clause.variable)
-                        self.by_variable.setdefault(key, []).append(index)
-                    elif isinstance(clause, ResourceOlderThan):
-                        bucket = (stage_index, clause.partner)
-                        self.by_age.setdefault(bucket, []).append(index)
-                        limits = self.age_limits.setdefault(bucket, [])
-                        if s_to_ps(clause.seconds) not in limits:
-                            limits.append(s_to_ps(clause.seconds))
-                        old = per_partner.get(clause.partner, clause.seconds)
-                        per_partner[clause.partner] = min(old, clause.seconds)
-            self.timeouts.append(per_partner)
-        # A chain's seed waits for the whole pipeline to empty: the first pumping Stage's
-        # rules also wake when a pair leaves a later one.
-        for fresh, rules in seeders.items():
-            first, later = self.pumps[fresh][0], self.pumps[fresh][1:]
-            for stage_index, index in rules:
-                if stage_index == first:
-                    for s in later:
-                        self.by_bucket.setdefault((s, fresh[1]), []).append(index)
-
-    def timeout(self, stage: int, partner: str) -> float | None:
-        """The shortest discard timer for a resource with ``partner`` in ``stage``."""
-        if stage >= len(self.timeouts):
-            return None
-        limits = self.timeouts[stage]
-        own, anyone = limits.get(partner), limits.get(ANY_PARTNER)
-        if own is None or anyone is None:
-            return own if anyone is None else anyone
-        return min(own, anyone)
-
-    def __deepcopy__(self, memo: dict[int, object]) -> _Plan:
-        return self
 
 
 @dataclass
@@ -565,7 +473,7 @@ class RuleEngine:
         for r in resources[1:]:
             self._remove(conn, r)  # measured out by the hardware
             effects += _freed(r)
-        self._settle(conn, resources[0], kept, target, effects)
+        self._settle(conn, resources[0], target if kept else None, effects)
         return True
 
     def _purify_target(
@@ -612,22 +520,16 @@ class RuleEngine:
             return  # freed meanwhile (a Free crossed this result)
         self._set_busy(conn, keep, False)
         mine = conn.purifications.pop(msg.names, None)
-        kept = mine is not None and mine[0].bits == msg.bits
-        self._count(conn.ruleset.connection, "purifications", not kept)
-        target = keep.stage + 1 if mine is None else mine[1]
-        self._settle(conn, keep, kept, target, effects)
+        target = mine[1] if mine is not None and mine[0].bits == msg.bits else None
+        self._count(conn.ruleset.connection, "purifications", target is None)
+        self._settle(conn, keep, target, effects)
 
     def _settle(
-        self,
-        conn: _Connection,
-        keep: _Resource,
-        kept: bool,
-        target: int,
-        effects: list[EngineEffect],
+        self, conn: _Connection, keep: _Resource, target: int | None, effects: list[EngineEffect]
     ) -> None:
         """End a purification at this node: promote the kept pair to Stage ``target`` (then
-        apply messages that waited for it to settle) or free it."""
-        if kept:
+        apply messages that waited for it to settle) or, if it failed (None), free it."""
+        if target is not None:
             self._move(conn, keep, target, keep.partner, effects)
             for waiting in conn.waiting.pop(keep.name, []):
                 self._apply(conn, waiting, effects)
