@@ -229,6 +229,25 @@ def test_the_readme_scenario_is_valid(tmp_path) -> None:  # type: ignore[no-unty
     assert result.stdout == f"OK: {path}: scenario 'line'\n"
 
 
+def test_the_readme_networks_scenario_runs_across_its_networks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from qrna.scenario import load_scenario, run
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    (block,) = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:] if "networks:" in b]
+    path = tmp_path / "networks.yaml"
+    path.write_text(block)
+    summary = run(load_scenario(path)).summary
+    (conn,) = summary["connections"]
+    assert conn["status"] == "done"
+    assert conn["pairs_delivered"] == 50
+    assert conn["path"][0] == "alice"
+    assert conn["path"][-1] == "isp2.metro.e2"
+    assert conn["path"][1:3] == ["isp1.r1", "isp1.r2"]
+    assert conn["fidelity_ci"][0] >= 0.7
+
+
 def test_verify_names_a_missing_file_and_bad_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     missing = tmp_path / "nosuch.json"
     result = runner.invoke(app, ["verify", str(missing)])

@@ -117,7 +117,7 @@ CASES: list[Bad] = [
         {**_base(), "trafic": []},
         (
             "trafic: unknown field; expected one of classical_links, description, links, name, "
-            "nodes, qnic, simulation, topology, traffic"
+            "networks, nodes, qnic, simulation, topology, traffic"
         ),
     ),
     Bad("missing field", _with("links.0", {"a": "a"}), "links[0].b: required, missing"),

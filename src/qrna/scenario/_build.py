@@ -1,68 +1,24 @@
 """From a validated ``Scenario`` to the simulator's frozen objects: nodes, links, the classical
 network, and a ``Network`` ready to run.
 
-Topology generators name nodes n0 … (random graphs: r0 …) and give every link the
-topology's link settings: ``chain`` (a line), ``ring``, ``grid`` (rows × ``columns``),
-``star`` (n0 in the middle), ``dumbbell`` (two stars whose centres are joined), ``random``
-(connected, about ``degree`` links per node). A node gets one QNIC per link, in the order the
-links are listed.
+The nodes and links are the scenario's listing (``listing``: declared or generated, flat or
+in networks, with full names); an error names the field of the file a node or link came from.
+A node gets one QNIC per link, in the order the links are listed.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import networkx as nx
 
-from qrna.control import ControlError, Network, load_generator, random_graph
+from qrna.control import ControlError, Network, load_generator
 from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkSpec, LinkType
 from qrna.physics import GateNoise
 from qrna.scenario._errors import ScenarioError
-from qrna.scenario._schema import (
-    LinkConfig,
-    LinkSettings,
-    NodeConfig,
-    QNICConfig,
-    Scenario,
-    TopologyConfig,
-)
+from qrna.scenario._networks import listing
+from qrna.scenario._schema import LinkConfig, NodeConfig, QNICConfig, Scenario
 
-__all__ = ["build_links", "build_network", "topology_graph"]
-
-
-def topology_graph(t: TopologyConfig) -> nx.Graph[str]:
-    """The graph a topology generator makes."""
-    n = t.nodes
-    names = [f"n{i}" for i in range(n)]
-    g: nx.Graph[str] = nx.Graph()
-    g.add_nodes_from(names)
-    if t.kind == "chain":
-        g.add_edges_from(itertools.pairwise(names))
-    elif t.kind == "ring":
-        if n < 3:
-            raise ScenarioError("topology.nodes", f"a ring needs at least 3 nodes; got {n}")
-        g.add_edges_from(zip(names, names[1:] + names[:1], strict=True))
-    elif t.kind == "star":
-        g.add_edges_from(("n0", x) for x in names[1:])
-    elif t.kind == "grid":
-        cols = t.columns or max(1, round(math.sqrt(n)))
-        for i in range(n):
-            if (i + 1) % cols and i + 1 < n:
-                g.add_edge(names[i], names[i + 1])
-            if i + cols < n:
-                g.add_edge(names[i], names[i + cols])
-    elif t.kind == "dumbbell":
-        if n < 6:
-            raise ScenarioError("topology.nodes", f"a dumbbell needs at least 6 nodes; got {n}")
-        half = n // 2
-        g.add_edges_from(("n0", names[i]) for i in range(1, half))
-        g.add_edges_from((names[half], names[i]) for i in range(half + 1, n))
-        g.add_edge("n0", names[half])
-    else:
-        g = random_graph(n, seed=t.seed, degree=t.degree)
-    return g
+__all__ = ["build_links", "build_network"]
 
 
 def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
@@ -90,31 +46,18 @@ def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
     )
 
 
-def _listed(s: Scenario) -> tuple[list[NodeConfig], list[LinkConfig]]:
-    if s.topology is None:
-        return list(s.nodes), list(s.links)
-    try:
-        g = topology_graph(s.topology)
-    except ScenarioError:
-        raise  # it names its field
-    except ValueError as exc:  # a random graph that would not connect
-        raise ScenarioError("topology.degree", str(exc)) from None
-    base = (s.topology.link or LinkSettings()).model_dump()
-    links = [LinkConfig(a=a, b=b, **base) for a, b in sorted(g.edges)]
-    degree = dict(g.degree)
-    kinds = {1: "COMP", 2: "REP1"}
-    nodes = [NodeConfig(name=n, type=kinds.get(degree[n], "RTR")) for n in sorted(g)]  # type: ignore[arg-type]
-    return nodes, links
-
-
 def build_links(s: Scenario) -> list[LinkSpec]:
     """The scenario's links, with their nodes; errors name the field at fault."""
-    nodes, links = _listed(s)
+    listed = listing(s)
+    nodes, links = listed.nodes, listed.links
+    node_at, link_at = listed.node_fields, listed.link_fields
     configs: dict[str, NodeConfig] = {}
-    for i, node in enumerate(nodes):
+    index: dict[str, int] = {}
+    for j, node in enumerate(nodes):
         if node.name in configs:
-            raise ScenarioError(f"nodes[{i}].name", f"node {node.name!r} is listed twice")
+            raise ScenarioError(f"{node_at[j]}.name", f"node {node.name!r} is listed twice")
         configs[node.name] = node
+        index[node.name] = j
     ports: dict[str, list[tuple[int, LinkConfig]]] = {name: [] for name in configs}
     joined: dict[frozenset[str], int] = {}
     for i, link in enumerate(links):
@@ -122,27 +65,28 @@ def build_links(s: Scenario) -> list[LinkSpec]:
             name = getattr(link, end)
             if name not in configs:
                 raise ScenarioError(
-                    f"links[{i}].{end}",
+                    f"{link_at[i]}.{end}",
                     f"unknown node {name!r}; nodes: {', '.join(sorted(configs)) or 'none'}",
                 )
             ports[name].append((i, link))
         if link.a == link.b:
-            raise ScenarioError(f"links[{i}]", f"a link from {link.a!r} to itself")
+            raise ScenarioError(link_at[i], f"a link from {link.a!r} to itself")
         pair = frozenset((link.a, link.b))
         if pair in joined:
             raise ScenarioError(
-                f"links[{i}]",
-                f"a second link between {link.a!r} and {link.b!r} (links[{joined[pair]}] joins "
-                "them already); two nodes share at most one quantum link",
+                link_at[i],
+                f"a second link between {link.a!r} and {link.b!r} ({link_at[joined[pair]]} "
+                "joins them already); two nodes share at most one quantum link",
             )
         joined[pair] = i
     built: dict[str, Node] = {}
-    for j, (name, cfg) in enumerate(configs.items()):
+    for name, cfg in configs.items():
+        j = index[name]
         if not ports[name]:
-            raise ScenarioError(f"nodes[{j}]", f"node {name!r} has no link")
+            raise ScenarioError(node_at[j], f"node {name!r} has no link")
         qnic_cfg = cfg.qnic or s.qnic
         node_type = NodeType(cfg.type)
-        where = f"nodes[{j}].qnic" if cfg.qnic is not None else "qnic"
+        where = listed.qnic_fields[j]
         try:
             qnics = (
                 ()
@@ -154,7 +98,7 @@ def build_links(s: Scenario) -> list[LinkSpec]:
         try:
             built[name] = Node(name, node_type, qnics, measurement_basis=cfg.measurement_basis)
         except ValueError as exc:
-            raise ScenarioError(f"nodes[{j}].type", str(exc)) from None
+            raise ScenarioError(f"{node_at[j]}.type", str(exc)) from None
     out = []
     for i, link in enumerate(links):
         qa = [k for k, _ in ports[link.a]].index(i)
@@ -195,7 +139,7 @@ def build_links(s: Scenario) -> list[LinkSpec]:
                 )
             )
         except ValueError as exc:
-            raise ScenarioError(f"links[{i}]", str(exc)) from None
+            raise ScenarioError(link_at[i], str(exc)) from None
     return out
 
 

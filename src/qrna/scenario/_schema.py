@@ -26,6 +26,7 @@ __all__ = [
     "ClassicalLinkConfig",
     "LinkConfig",
     "LinkSettings",
+    "NetworkConfig",
     "NodeConfig",
     "QNICConfig",
     "Scenario",
@@ -41,6 +42,7 @@ Lifetime = Annotated[float, Field(gt=0.0)]  # a memory time: .inf means no decay
 StateFidelity = Annotated[float, Field(ge=0.25, le=1.0)]  # 1/4: the fully mixed state
 Count = Annotated[int, Field(ge=1)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
+Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]  # one label of a hierarchical name
 # A generator name (``default``, an entry point's name) or a dotted path ``module:attribute``;
 # what it may import is decided when the network is built (``qrna.control.load_generator``).
 GeneratorName = Annotated[str, Field(pattern=r"^[A-Za-z_][\w.-]*(:[A-Za-z_]\w*)?$")]
@@ -224,6 +226,48 @@ class TopologyConfig(_Strict):
     )
 
 
+class NetworkConfig(_Strict):
+    """A network (administrative domain, spec §5) inside the scenario or inside another
+    network. Its nodes are named by the networks holding it: the node ``r3`` of the network
+    ``metro2`` inside ``isp1`` is ``isp1.metro2.r3``. A link of a network names its ends
+    relative to it: ``r3`` (a node of its own) or ``metro2.r3`` (a node of a network in it),
+    so the links between two networks are listed by the network holding both (the scenario's
+    own ``links`` for networks at the top). A node with a link leaving its network is a
+    border of it and relays between networks: type REP1 or RTR, unless it is the network's only
+    node (a generated node is typed by all its links)."""
+
+    name: Label = Field(description="The network's label (letters, digits, '_', '-').")
+    description: str = Field(default="", description="Free text about the network.")
+    qnic: QNICConfig | None = Field(
+        default=None,
+        description="The default QNIC of the nodes in this network and the networks in it "
+        "(default: the enclosing network's).",
+    )
+    nodes: list[NodeConfig] = Field(
+        default_factory=list,
+        description="Its own nodes (labels without dots; with links, or give topology).",
+    )
+    links: list[LinkConfig] = Field(
+        default_factory=list,
+        description="Links between its nodes and the nodes of the networks in it, named "
+        "relative to this network.",
+    )
+    topology: TopologyConfig | None = Field(
+        default=None,
+        description="A generated interior (nodes n0, n1, …) instead of nodes; links may "
+        "join its nodes to the networks inside.",
+    )
+    networks: list[NetworkConfig] = Field(
+        default_factory=list, description="The networks inside this one."
+    )
+
+    @model_validator(mode="after")
+    def _one_topology(self) -> NetworkConfig:
+        if self.topology is not None and self.nodes:
+            raise ValueError("give either topology or nodes, not both")
+        return self
+
+
 Scheme = Literal["bbpssw", "dejmps", "single_x", "single_z", "double_x", "double_z"]
 
 
@@ -399,6 +443,11 @@ class Scenario(_Strict):
     topology: TopologyConfig | None = Field(
         default=None, description="A generated topology instead of nodes and links."
     )
+    networks: list[NetworkConfig] = Field(
+        default_factory=list,
+        description="Networks (administrative domains, spec §5), each with its own nodes, "
+        "links and networks; the scenario's links may join their nodes by full name.",
+    )
     classical_links: list[ClassicalLinkConfig] = Field(
         default_factory=list,
         description="The classical network (default: along the quantum links' fibres, "
@@ -414,8 +463,13 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _one_topology(self) -> Scenario:
-        if self.topology is not None and (self.nodes or self.links):
-            raise ValueError("give either topology or nodes and links, not both")
-        if self.topology is None and not self.links:
-            raise ValueError("a scenario needs links (or a topology)")
+        # With networks, links beside a topology join its nodes to them.
+        if self.topology is not None and (self.nodes or (self.links and not self.networks)):
+            raise ValueError(
+                "give either topology or nodes, not both"
+                if self.networks
+                else "give either topology or nodes and links, not both"
+            )
+        if self.topology is None and not self.links and not self.networks:
+            raise ValueError("a scenario needs links (or a topology, or networks)")
         return self

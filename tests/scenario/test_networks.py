@@ -1,0 +1,276 @@
+"""Networks in scenarios (issue 13, item 1; spec §3.1 and §5): a scenario's networks resolve
+into hierarchical names, each node's hardware comes from the nearest network that sets it,
+errors name the field of the file, and the resolved internetwork's borders and layers follow
+from its links alone."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pytest
+
+from qrna.internet import ROOT
+from qrna.kernel import TraceRecorder
+from qrna.scenario import Scenario, ScenarioError, build_links, listing, run
+
+THREE: dict[str, Any] = {
+    "name": "three",
+    "qnic": {"memories": 6, "t2_s": 1.0, "cnot_error": 0.002},
+    "nodes": [{"name": "alice", "type": "COMP"}],
+    "networks": [
+        {
+            "name": "isp1",
+            "nodes": [
+                {"name": "r1", "type": "REP1"},
+                {"name": "r2"},
+                {"name": "h1", "type": "COMP"},
+            ],
+            "links": [{"a": "r1", "b": "r2"}, {"a": "r2", "b": "h1"}],
+        },
+        {
+            "name": "isp2",
+            "qnic": {"memories": 8, "t2_s": 0.5},
+            "topology": {"kind": "chain", "nodes": 3, "link": {"length_km": 5.0}},
+        },
+        {
+            "name": "isp3",
+            "nodes": [{"name": "gw", "type": "REP1"}],
+            "links": [{"a": "gw", "b": "metro.b1"}],
+            "networks": [
+                {
+                    "name": "metro",
+                    "nodes": [
+                        {"name": "b1", "type": "REP1", "qnic": {"memories": 3}},
+                        {"name": "e2", "type": "COMP"},
+                    ],
+                    "links": [{"a": "b1", "b": "e2", "type": "MM"}],
+                }
+            ],
+        },
+    ],
+    "links": [
+        {"a": "alice", "b": "isp1.r1"},
+        {"a": "isp1.r2", "b": "isp2.n0"},
+        {"a": "isp2.n2", "b": "isp3.gw"},
+    ],
+    "traffic": [
+        {
+            "initiator": "alice",
+            "responder": "isp3.metro.e2",
+            "fidelity": 0.7,
+            "pairs": 30,
+            "memories": 3,
+        }
+    ],
+    "simulation": {"duration_s": 0.2},
+}
+
+
+def _three(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(THREE)
+    data.update(changes)
+    return data
+
+
+def _edges(g: Any) -> set[tuple[str, str, str | None]]:
+    return {(*sorted((a, b)), via) for a, b, via in g.edges(data="via")}  # type: ignore[misc]
+
+
+def _refused(data: dict[str, Any]) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        build_links(Scenario.model_validate(data))
+    return info.value
+
+
+def test_names_fields_and_hardware_resolve_through_the_networks() -> None:
+    listed = listing(Scenario.model_validate(THREE))
+    nodes = {
+        n.name: (n.type, f, q)
+        for n, f, q in zip(listed.nodes, listed.node_fields, listed.qnic_fields, strict=True)
+    }
+    assert nodes == {
+        "alice": ("COMP", "nodes[0]", "qnic"),
+        "isp1.r1": ("REP1", "networks[0].nodes[0]", "qnic"),
+        "isp1.r2": ("RTR", "networks[0].nodes[1]", "qnic"),
+        "isp1.h1": ("COMP", "networks[0].nodes[2]", "qnic"),
+        # generated: typed by every link, the ones leaving isp2 included (ends become REP1)
+        "isp2.n0": ("REP1", "networks[1].topology", "networks[1].qnic"),
+        "isp2.n1": ("REP1", "networks[1].topology", "networks[1].qnic"),
+        "isp2.n2": ("REP1", "networks[1].topology", "networks[1].qnic"),
+        "isp3.gw": ("REP1", "networks[2].nodes[0]", "qnic"),
+        "isp3.metro.b1": (
+            "REP1",
+            "networks[2].networks[0].nodes[0]",
+            "networks[2].networks[0].nodes[0].qnic",
+        ),
+        "isp3.metro.e2": ("COMP", "networks[2].networks[0].nodes[1]", "qnic"),
+    }
+    links = {(x.a, x.b, x.length_km, x.type) for x in listed.links}
+    assert ("isp2.n0", "isp2.n1", 5.0, "MIM") in links
+    assert ("isp3.metro.b1", "isp3.metro.e2", 10.0, "MM") in links
+    assert ("isp1.r2", "isp2.n0", 10.0, "MIM") in links
+    built = {(s.a.address, s.b.address): s for s in build_links(Scenario.model_validate(THREE))}
+    # memories: the scenario's 6, isp2's 8, b1's own 3; T2 from isp2 for its nodes only
+    assert built["isp2.n0", "isp2.n1"].a.qnics[0].memories == 8
+    assert built["isp2.n0", "isp2.n1"].a.qnics[0].t2_s == 0.5
+    assert built["isp1.r2", "isp2.n0"].a.qnics[0].t2_s == 1.0
+    assert built["isp3.metro.b1", "isp3.metro.e2"].a.qnics[0].memories == 3
+    assert built["alice", "isp1.r1"].a.qnics[0].memories == 6
+
+
+def test_borders_and_layers_of_the_resolved_internetwork() -> None:
+    net = listing(Scenario.model_validate(THREE)).internet
+    assert net is not None
+    assert net.networks == (ROOT, "isp1", "isp2", "isp3", "isp3.metro")
+    assert net.borders("isp1") == {"isp1.r1", "isp1.r2"}
+    assert net.borders("isp3") == {"isp3.gw"}
+    assert net.borders("isp3.metro") == {"isp3.metro.b1"}
+    assert net.chain("isp3.metro.e2") == ("isp3.metro", "isp3", ROOT)
+    top = net.layer(ROOT)
+    assert _edges(top) == {
+        ("alice", "isp1.r1", None),
+        ("isp1.r1", "isp1.r2", "isp1"),  # isp1 offered as one virtual link
+        ("isp1.r2", "isp2.n0", None),
+        ("isp2.n0", "isp2.n2", "isp2"),
+        ("isp2.n2", "isp3.gw", None),
+    }
+    # isp3 has one border: seen from above it is a stub, reached at isp3.gw
+    assert set(top) == {"alice", "isp1.r1", "isp1.r2", "isp2.n0", "isp2.n2", "isp3.gw"}
+    assert _edges(net.layer("isp3")) == {("isp3.gw", "isp3.metro.b1", None)}
+
+
+def test_a_scenario_with_networks_runs_as_its_flat_twin_event_for_event() -> None:
+    """Until recursive setup lands, networks run flat: the same run as the scenario written
+    out by hand with the full names and each node's resolved hardware."""
+    flat = _three(networks=[], nodes=[], links=[])
+    listed = listing(Scenario.model_validate(THREE))
+    flat["nodes"] = [n.model_dump(exclude_none=True) for n in listed.nodes]
+    flat["links"] = [x.model_dump(exclude_none=True) for x in listed.links]
+    twins = []
+    for data in (THREE, flat):
+        trace = TraceRecorder(keep=False)
+        results = run(Scenario.model_validate(data), trace=trace)
+        (conn,) = results.summary["connections"]
+        twins.append(
+            (trace.digest(), conn["status"], conn["pairs_delivered"], conn["fidelity_mean"])
+        )
+    assert twins[0] == twins[1]
+    assert twins[0][1:3] == ("done", 30)
+
+
+@pytest.mark.parametrize(
+    ("where", "change", "path", "message"),
+    [
+        (
+            "networks",
+            lambda d: d["networks"].append({"name": "isp1", "nodes": []}),
+            "networks[3].name",
+            "network 'isp1' is listed twice (networks[0])",
+        ),
+        (
+            "dotted",
+            lambda d: d["networks"][0]["nodes"].append({"name": "x.y"}),
+            "networks[0].nodes[3].name",
+            "'x.y': in a scenario with networks a node's name is one label",
+        ),
+        (
+            "like a network",
+            lambda d: d["networks"][2]["nodes"].append({"name": "metro"}),
+            "networks[2].nodes[1].name",
+            "'metro' names both a node and a network (networks[0])",
+        ),
+        (
+            "unknown end",
+            lambda d: d["networks"][2]["links"].append({"a": "gw", "b": "metro.zz"}),
+            "networks[2].links[1].b",
+            "unknown node 'metro.zz' in network 'isp3'",
+        ),
+        (
+            "outside its network",
+            lambda d: d["networks"][0]["links"].append({"a": "r1", "b": "isp2.n1"}),
+            "networks[0].links[2].b",
+            "unknown node 'isp2.n1' in network 'isp1'",
+        ),
+        (
+            "border type",
+            lambda d: d["links"].append({"a": "isp1.h1", "b": "isp3.gw"}),
+            "networks[0].nodes[2].type",
+            "'isp1.h1' is a border of network 'isp1' (its link to 'isp3.gw' leaves it), so "
+            "it relays between networks: type REP1 or RTR, not COMP",
+        ),
+        (
+            "topology",
+            lambda d: d["networks"][1].update(topology={"kind": "ring", "nodes": 2}),
+            "networks[1].topology.nodes",
+            "a ring needs at least 3 nodes; got 2",
+        ),
+        (
+            "second link",
+            lambda d: d["networks"][0]["links"].append({"a": "r2", "b": "r1"}),
+            "networks[0].links[2]",
+            "(networks[0].links[0] joins them already)",
+        ),
+        (
+            "qnic",
+            lambda d: d["networks"][1]["qnic"].update(t2_s=5.0, t1_s=1.0),
+            "networks[1].qnic",
+            "QNIC: t2_s=5.0 exceeds 2·t1_s = 2.0",
+        ),
+    ],
+)
+def test_errors_name_the_field_of_the_file(
+    where: str, change: Any, path: str, message: str
+) -> None:
+    data = _three()
+    change(data)
+    err = _refused(data)
+    assert err.path == path, where
+    assert message in err.message, where
+
+
+def test_a_network_not_linked_inside_is_refused_naming_its_pieces() -> None:
+    data = _three()
+    data["networks"][0]["links"] = [{"a": "r1", "b": "r2"}]  # h1 only by a link from outside
+    data["links"].append({"a": "isp2.n1", "b": "isp1.h1"})
+    data["networks"][0]["nodes"][2]["type"] = "REP1"  # a border now, and it relays
+    err = _refused(data)
+    assert err.path == "networks"
+    assert err.message == (
+        "network 'isp1' falls apart into 2 pieces not linked inside it (isp1.h1; isp1.r1, "
+        "isp1.r2): a network's nodes reach each other within it"
+    )
+
+
+def test_a_flat_scenario_is_listed_as_written() -> None:
+    data = {
+        "nodes": [{"name": "lab.a", "type": "COMP"}, {"name": "lab.b", "type": "COMP"}],
+        "links": [{"a": "lab.a", "b": "lab.b"}],
+    }
+    listed = listing(Scenario.model_validate(data))
+    assert listed.internet is None
+    assert [n.name for n in listed.nodes] == ["lab.a", "lab.b"]  # dots allowed when flat
+    assert listed.node_fields == ("nodes[0]", "nodes[1]")
+    assert listed.qnic_fields == ("qnic", "qnic")
+
+
+def test_a_network_may_not_list_both_topology_and_nodes() -> None:
+    data = _three()
+    data["networks"][1]["nodes"] = [{"name": "x"}]
+    with pytest.raises(Exception, match=re.escape("give either topology or nodes, not both")):
+        Scenario.model_validate(data)
+
+
+def test_a_generated_interior_links_to_the_networks_inside_it() -> None:
+    data = _three()
+    data["networks"][1]["networks"] = [{"name": "lab", "nodes": [{"name": "x", "type": "COMP"}]}]
+    data["networks"][1]["links"] = [{"a": "n1", "b": "lab.x", "length_km": 2.0}]
+    listed = listing(Scenario.model_validate(data))
+    assert listed.internet is not None
+    # a COMP border: allowed, as the whole of its network it has nothing to pass on
+    assert listed.internet.borders("isp2.lab") == {"isp2.lab.x"}
+    nodes = dict(zip([n.name for n in listed.nodes], listed.nodes, strict=True))
+    assert nodes["isp2.n1"].type == "RTR"  # typed by its three links
+    link = listed.links[listed.link_fields.index("networks[1].links[0]")]
+    assert (link.a, link.b, link.length_km) == ("isp2.n1", "isp2.lab.x", 2.0)
