@@ -8,5 +8,6 @@ Example:
 
 from qrna.internet._domains import ROOT, Internetwork
 from qrna.internet._errors import InternetError
+from qrna.internet._rewrite import hand_over
 
-__all__ = ["ROOT", "InternetError", "Internetwork"]
+__all__ = ["ROOT", "InternetError", "Internetwork", "hand_over"]

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
@@ -194,6 +195,12 @@ class ChainSimulation:
         links: the links in chain order: ``links[i]`` joins node i (its ``a``) and node i + 1
             (its ``b``); a node in the middle serves its two links with different QNICs.
         rulesets: each node's RuleSet for the connection (e.g. from ``chain_rulesets``).
+        below: connections of the layers below (spec §5): each one's RuleSets run on a
+            stretch of the chain (consecutive nodes), whose links make pairs for it; its ends
+            hand the pairs it makes over to the connection above (``Deliver.to``) as link
+            pairs between them. Stretches are nested or apart; a link makes pairs for the
+            innermost one holding it, the other links for ``rulesets``' connection, which
+            runs on every node no stretch has inside it.
         seed: root seed.
         backend: "bell_diagonal" or "density_matrix".
         jitter: extra delay of each classical message, uniform in [0, jitter × its latency].
@@ -208,6 +215,7 @@ class ChainSimulation:
         backend: str = "bell_diagonal",
         jitter: float = 0.0,
         trace: TraceHook | None = None,
+        below: Sequence[Mapping[str, RuleSet]] = (),
     ) -> None:
         if not links:
             raise RuleSetError("a chain needs at least one link")
@@ -220,19 +228,29 @@ class ChainSimulation:
         repeated = sorted(n for n, k in Counter(self.nodes).items() if k > 1)
         if repeated:
             raise RuleSetError(f"the chain {self.nodes} passes {repeated} more than once")
-        if set(rulesets) != set(self.nodes):
-            raise RuleSetError(
-                f"RuleSets are for {sorted(rulesets)}; the chain's nodes are {self.nodes}"
-            )
         connections = {rs.connection for rs in rulesets.values()}
         if len(connections) != 1:
             raise RuleSetError(f"RuleSets of several connections: {sorted(connections)}")
+        self.connection = next(iter(connections))
+        # Each link makes pairs for the innermost connection whose stretch holds it.
+        self._link_connection = [self.connection] * len(links)
+        hidden = self._stretches(below)
+        top = [n for i, n in enumerate(self.nodes) if i not in hidden]
+        if sorted(rulesets) != sorted(top):
+            raise RuleSetError(
+                f"RuleSets are for {sorted(rulesets)}; the chain's nodes are {self.nodes}"
+                + (
+                    f", of which {sorted(set(self.nodes) - set(top))} are inside stretches below"
+                    if hidden
+                    else ""
+                )
+            )
         if not (jitter >= 0 and math.isfinite(jitter)):
             raise RuleSetError(f"jitter={jitter!r} is invalid; expected a finite value >= 0")
-        self.connection = connections.pop()
         meas = {spec_node.address for spec in links for spec_node in (spec.a, spec.b)}
         meas = {a for a in meas if self._node_type(links, a) is NodeType.MEAS}
-        for rs in rulesets.values():
+        every = [rs for layer in (rulesets, *below) for rs in layer.values()]
+        for rs in every:
             for stage in rs.stages:
                 for rule in stage.rules:
                     act = rule.action
@@ -290,14 +308,14 @@ class ChainSimulation:
                 )
             )
         self.engines = {node: RuleEngine(node, NodeHardware(self, node)) for node in self.nodes}
-        for address, rs in rulesets.items():
-            self.engines[address].install(rs)
+        for rs in every:
+            self.engines[rs.node].install(rs)
         self._jitter = jitter
         self._jitter_rng = self.streams.stream("classical/jitter")
         self.ledger = DeliveryLedger(self.store, self._free)
-        for link in self.links:
+        for link, cid in zip(self.links, self._link_connection, strict=True):
             if link.banks == (None, None):  # two MEAS ends: records find their pair here
-                link.on_unheld = lambda pair: self.ledger.measured_link_pair(self.connection, pair)
+                link.on_unheld = lambda pair, c=cid: self.ledger.measured_link_pair(c, pair)
         self._delivered = self.ledger.delivered
         self._measured: list[MeasurementDone] = []
         self._link_pairs = 0
@@ -312,6 +330,36 @@ class ChainSimulation:
             self._measured.append,
         )
         self._apply = self.runtime.apply
+
+    def _stretches(self, below: Sequence[Mapping[str, RuleSet]]) -> set[int]:
+        """Check the layers below and assign each link its connection; the positions of the
+        nodes inside some stretch (they run only the layers below)."""
+        spans: list[tuple[int, int, str]] = []
+        for k, layer in enumerate(below):
+            names = {rs.connection for rs in layer.values()}
+            if len(names) != 1 or not layer:
+                raise RuleSetError(f"below[{k}]: RuleSets of one connection, not {sorted(names)}")
+            where = sorted(self.nodes.index(n) for n in layer if n in self.nodes)
+            if len(where) != len(layer) or where != list(range(where[0], where[-1] + 1)):
+                raise RuleSetError(
+                    f"below[{k}]: RuleSets for {sorted(layer)}, not a stretch of the chain "
+                    f"{self.nodes}"
+                )
+            if len(where) < 2:
+                raise RuleSetError(
+                    f"below[{k}]: a stretch has two ends or more; got {sorted(layer)}"
+                )
+            spans.append((where[0], where[-1], names.pop()))
+        for (a0, a1, x), (b0, b1, y) in itertools.combinations(spans, 2):
+            crossing = a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1
+            if crossing or (a0, a1) == (b0, b1) or x == y:
+                raise RuleSetError(f"stretches of {x!r} and {y!r} cross or coincide")
+        hidden: set[int] = set()
+        for first, last, name in sorted(spans, key=lambda s: s[0] - s[1]):  # outermost first
+            for i in range(first, last):
+                self._link_connection[i] = name
+            hidden.update(range(first + 1, last))
+        return hidden
 
     @staticmethod
     def _node_type(links: Sequence[LinkSpec], address: str) -> NodeType:
@@ -332,11 +380,12 @@ class ChainSimulation:
                     self._link_pairs += 1 if end == 0 else 0
                     node = endpoint.node
                     rec = effect.record
-                    self.ledger.record_arrived(self.connection, node, effect.name, rec.origin, end)
+                    cid = self._link_connection[i]
+                    self.ledger.record_arrived(cid, node, effect.name, rec.origin, end)
                     self._apply(
                         node,
                         self.engines[node].assign_record(
-                            self.connection, effect.name, (rec.basis, rec.bit), effect.partner, now
+                            cid, effect.name, (rec.basis, rec.bit), effect.partner, now
                         ),
                     )
                 elif isinstance(effect, PairsReady):
@@ -344,11 +393,10 @@ class ChainSimulation:
                     endpoint.hand_over(effect.names)
                     node = endpoint.node
                     engine = self.engines[node]
+                    cid = self._link_connection[i]
                     for name, qubit in zip(effect.names, effect.qubits, strict=True):
                         self.banks[qubit[0]].move(qubit[1], QubitStatus.ASSIGNED)
-                        self._apply(
-                            node, engine.assign(self.connection, name, qubit, effect.partner, now)
-                        )
+                        self._apply(node, engine.assign(cid, name, qubit, effect.partner, now))
 
         return deliver
 

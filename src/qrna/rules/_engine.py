@@ -400,6 +400,35 @@ class RuleEngine:
         if tell:
             effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
 
+    def _hand_over(
+        self, conn: _Connection, res: _Resource, to: str, effects: list[EngineEffect]
+    ) -> None:
+        """``Deliver.to``: the pair enters the first Stage of this node's RuleSet of ``to`` as
+        a link pair with the same partner, name and estimate (spec §5: what a lower layer
+        delivers are the links of the layer above). Without that RuleSet here (not yet
+        installed, or torn down first) the pair is discarded and the partner told, as a
+        Discard would."""
+        if to not in self._conns:
+            effects += _freed(res)
+            effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
+            return
+        entered = _Resource(
+            res.name, res.qubit, res.partner, 0, self.now_ps, res.fidelity, record=res.record
+        )
+        effects += self._enter(to, entered)
+
+    def _freed_above(self, conn: _Connection, name: PairName, effects: list[EngineEffect]) -> bool:
+        """A Free for a pair ``conn`` no longer holds because it handed it over: free it in
+        the RuleSet above, if still there, idle and under the same name."""
+        for to in conn.plan.hands_to:
+            upper = self._conns.get(to)
+            res = None if upper is None else upper.by_name.get(name)
+            if upper is not None and res is not None and not res.busy:
+                self._free(upper, res, effects, tell=False)
+                self._evaluate(upper, effects)
+                return True
+        return False
+
     # -- messages -----------------------------------------------------------------------------
 
     def _apply(self, conn: _Connection, msg: Message, effects: list[EngineEffect]) -> None:
@@ -428,7 +457,8 @@ class RuleEngine:
         elif isinstance(msg, FreeResource):
             res = conn.by_name.get(msg.name)
             if res is None:
-                conn.waiting.setdefault(msg.name, []).append(msg)
+                if not (conn.plan.hands_to and self._freed_above(conn, msg.name, effects)):
+                    conn.waiting.setdefault(msg.name, []).append(msg)
                 return
             self._free(conn, res, effects, tell=False)
         elif msg.first:
@@ -722,11 +752,20 @@ class RuleEngine:
             self._free(conn, res, effects, tell=True)
         elif isinstance(action, Deliver):
             self._remove(conn, res)
-            effects.append(
-                PairDelivered(
-                    cid, res.name, res.qubit, res.partner, self.now_ps, res.record, res.link_pair
+            if action.to is None:
+                effects.append(
+                    PairDelivered(
+                        cid,
+                        res.name,
+                        res.qubit,
+                        res.partner,
+                        self.now_ps,
+                        res.record,
+                        res.link_pair,
+                    )
                 )
-            )
+            else:
+                self._hand_over(conn, res, action.to, effects)
         elif isinstance(action, Measure):
             if res.qubit is None:  # read on arrival, in the MEAS node's own basis
                 assert res.record is not None

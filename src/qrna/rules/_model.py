@@ -13,7 +13,7 @@ naming it.
 Example:
     >>> rule = Rule("deliver", (EnoughResources("bob"),), Deliver("bob"))
     >>> RuleSet("c1", "alice", (Stage((rule,)),)).stages[0].rules[0].action
-    Deliver(partner='bob')
+    Deliver(partner='bob', to=None)
 """
 
 from __future__ import annotations
@@ -231,12 +231,21 @@ class Discard:
 
 @dataclass(frozen=True, slots=True)
 class Deliver:
-    """Hand one resource shared with ``partner`` to the application: it leaves the RuleSet."""
+    """Hand one resource shared with ``partner`` to the application: it leaves the RuleSet.
+
+    With ``to``, the resource goes instead to this node's RuleSet of connection ``to``, whose
+    first Stage it enters as a link pair with ``partner``: the RuleSet rewriting at a network's
+    border (spec §5), where the pairs a lower layer makes between two borders are the links
+    of the layer above. If this node runs no RuleSet of ``to`` (not yet, or no longer), the
+    resource is discarded and ``partner`` told."""
 
     partner: str
+    to: str | None = None
 
     def __post_init__(self) -> None:
         _partner("Deliver", self.partner)
+        if self.to is not None and (not isinstance(self.to, str) or not self.to):
+            raise RuleSetError(f"Deliver: to={self.to!r} must name a connection")
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +348,11 @@ class RuleSet:
                     raise RuleSetError(
                         f"RuleSet: stages[{i}] rule {rule.name!r} promotes to a next Stage, "
                         "but it is the last one"
+                    )
+                if isinstance(rule.action, Deliver) and rule.action.to == self.connection:
+                    raise RuleSetError(
+                        f"RuleSet: stages[{i}] rule {rule.name!r} hands its pairs to its own "
+                        f"connection {self.connection!r}; Deliver.to names the layer above"
                     )
                 pump = getattr(rule.action, "pump_from", None)
                 if pump is not None and pump >= i:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from qrna.kernel import s_to_ps
 from qrna.rules._model import (
     ANY_PARTNER,
+    Deliver,
     Discard,
     Purify,
     ResourceOlderThan,
@@ -40,6 +41,17 @@ class _Plan:
         # Entanglement pumping, per (Stage pumped from, partner): the Stages whose Purify
         # rules pump from it, in order; the first of them also starts (seeds) a chain.
         self.pumps: dict[_Key, list[int]] = {}
+        # The connections this RuleSet hands pairs over to (``Deliver.to``: the layer above).
+        self.hands_to = tuple(
+            sorted(
+                {
+                    rule.action.to
+                    for stage in ruleset.stages
+                    for rule in stage.rules
+                    if isinstance(rule.action, Deliver) and rule.action.to is not None
+                }
+            )
+        )
         seeders: dict[_Key, list[tuple[int, int]]] = {}  # (Stage, rule index) per pump group
         # Whether a Stage-wide discard can fire with no time passed (no age clause of a
         # positive number of ps holds it back): then a Stage's order across its buckets

@@ -54,8 +54,11 @@ from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import Message
 from qrna.rules._model import (
+    Deliver,
     Purify,
+    Rule,
     RuleSet,
+    Stage,
     Swap,
 )
 from qrna.rules._static import (
@@ -80,6 +83,10 @@ def verify(
 ) -> list[Violation]:
     """Check one connection's RuleSets; an empty list means none was found.
 
+    A layer's RuleSets that hand their pairs to the layer above (``Deliver.to``, a network's
+    virtual link) are checked as the connection they are on their own: a hand-over counts as
+    a delivery (the layer above is the hand-over's application).
+
     Args:
         rulesets: one RuleSet per node.
         latencies_s: one-way classical latency between nodes, either order of the key; needed
@@ -103,8 +110,27 @@ def verify(
     if explore is None:
         explore = len(order) <= 4
     if explore and not any(v.kind == "no-receiver" for v in out):
-        out += _explore(by_node, order)
+        out += _explore({n: _delivering(rs) for n, rs in by_node.items()}, order)
     return out
+
+
+def _delivering(rs: RuleSet) -> RuleSet:
+    """``rs`` with every hand-over to the layer above (``Deliver.to``) a plain delivery."""
+    if not any(isinstance(r.action, Deliver) and r.action.to for s in rs.stages for r in s.rules):
+        return rs
+    stages = tuple(
+        Stage(
+            tuple(
+                Rule(r.name, r.condition, Deliver(r.action.partner))
+                if isinstance(r.action, Deliver)
+                else r
+                for r in stage.rules
+            ),
+            stage.variables,
+        )
+        for stage in rs.stages
+    )
+    return RuleSet(rs.connection, rs.node, stages, rs.version)
 
 
 # -- exhaustive exploration -----------------------------------------------------------------

@@ -1,0 +1,187 @@
+"""The data plane of recursion (spec §5): a network's connection between two borders makes
+pairs that, handed over by its rewritten RuleSets (``Deliver.to``), are the link pairs of the
+connection above. Checked on a chain a-b-c-d-e whose stretch b-c-d is a network: the pairs
+a and e receive are the closed-form composition of what each layer does, in both state
+backends, and every delivery is one Bell pair in the ground truth (``ChainSimulation`` raises
+otherwise), however the messages of both layers are reordered."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from qrna.internet import InternetError, hand_over
+from qrna.link import PairName, herald_model
+from qrna.physics import purify, swap
+from qrna.rules import (
+    ChainSimulation,
+    Deliver,
+    EnoughResources,
+    FreeQubit,
+    FreeResource,
+    Rule,
+    RuleEngine,
+    RuleSet,
+    RuleSetError,
+    Send,
+    Stage,
+    Swap,
+    chain_rulesets,
+    ruleset_from_json,
+    ruleset_to_json,
+    verify,
+)
+from tests.rules.conftest import chain
+from tests.rules.test_mutants_rules import _Hardware
+
+TOL = 1e-9
+
+
+def _weights(state: object) -> tuple[float, float, float, float]:
+    return tuple(getattr(state, n) for n in ("phi_plus", "psi_minus", "psi_plus", "phi_minus"))  # type: ignore[return-value]
+
+
+def _layers(below: dict[str, object] | None = None, above: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    names, specs = chain(5, memories=6, emission_fidelity=0.95)
+    a, b, c, d, e = names
+    lower = hand_over(chain_rulesets("c1.net", [b, c, d], **(below or {})), "c1")  # type: ignore[arg-type]
+    upper = chain_rulesets("c1", [a, b, d, e], **(above or {}))  # type: ignore[arg-type]
+    return names, specs, lower, upper
+
+
+@pytest.mark.parametrize("backend", ["bell_diagonal", "density_matrix"])
+@pytest.mark.parametrize("order", ["nested", "sequential"])
+def test_a_layer_below_purifies_and_swaps_and_the_layer_above_uses_its_pairs_as_links(
+    backend: str, order: str
+) -> None:
+    """Below: one DEJMPS round on each of b-c and c-d, swapped at c, so the virtual link b-d
+    carries V = swap(P, P) with P = DEJMPS(L, L), a state that is not Werner. Above: a-b and
+    d-e raw, swapped in ``order``, then one DEJMPS round end to end: every delivered pair has
+    exactly DEJMPS(E, E) with E = swap(swap(L, V), L)."""
+    _, specs, lower, upper = _layers(
+        below={"link_rounds": 1}, above={"swap_order": order, "e2e_rounds": 1}
+    )
+    sim = ChainSimulation(specs, upper, seed=5, backend=backend, below=[lower])
+    result = sim.run(0.03)
+    link = herald_model(specs[0]).state
+    _, kept = purify(link, link, "dejmps")
+    assert kept is not None
+    virtual = swap(kept, kept)
+    assert abs(virtual.psi_minus - virtual.phi_minus) > 1e-3  # not Werner: order shows
+    end_to_end = swap(swap(link, virtual), link)
+    _, delivered = purify(end_to_end, end_to_end, "dejmps")
+    assert delivered is not None
+    assert result.pairs > 20
+    # the whole Bell-diagonal state, not only its fidelity: a layer's pairs handed over
+    # with a wrong name or to the wrong half would show here (or be refused by the ledger)
+    for pair in result.delivered:
+        assert pair.connection == "c1"  # the layer below never delivers to an application
+        assert pair.weights == pytest.approx(_weights(delivered), abs=TOL)
+
+
+def test_the_rewritten_ruleset_hands_over_at_both_borders_and_round_trips() -> None:
+    _, _, lower, _ = _layers()
+    handed = {
+        node: [r.action for s in rs.stages for r in s.rules if isinstance(r.action, Deliver)]
+        for node, rs in lower.items()
+    }
+    assert handed == {
+        "n1": [Deliver("n3", to="c1")],
+        "n2": [],
+        "n3": [Deliver("n1", to="c1")],
+    }
+    for rs in lower.values():
+        assert ruleset_from_json(ruleset_to_json(rs)) == rs
+
+
+def _border() -> RuleEngine:
+    """A border b running the layer below ("low": pairs with d handed to "up") and the
+    layer above ("up": its pairs with d held in a first Stage until the test frees them)."""
+    engine = RuleEngine("b", _Hardware())  # type: ignore[arg-type]
+    handing = Rule("deliver", (EnoughResources("d"),), Deliver("d", to="up"))
+    engine.install(RuleSet("low", "b", (Stage((handing,)),)))
+    return engine
+
+
+def _above() -> RuleSet:
+    hold = Rule("hold", (EnoughResources("a"), EnoughResources("d")), Swap("a", "d"))
+    return RuleSet("up", "b", (Stage((hold,)),))
+
+
+def test_a_handed_pair_enters_the_layer_above_under_its_name_and_estimate() -> None:
+    engine = _border()
+    engine.install(_above())
+    name = PairName("c", 7)
+    effects = engine.assign("low", name, ("b/q", 3), "d", 10, fidelity=0.875)
+    assert effects == []  # no delivery to an application, no free, no message
+    assert engine.holds("low") == 0
+    assert engine.holds("up") == 1
+    held = engine._conns["up"].by_name[name]
+    assert (held.qubit, held.partner, held.stage, held.since_ps, held.fidelity) == (
+        ("b/q", 3),
+        "d",
+        0,
+        10,
+        0.875,
+    )
+
+
+def test_without_the_layer_above_a_handed_pair_is_discarded_and_its_partner_told() -> None:
+    engine = _border()
+    name = PairName("c", 7)
+    effects = engine.assign("low", name, ("b/q", 3), "d", 10)
+    assert effects == [FreeQubit(("b/q", 3)), Send("d", FreeResource("low", name))]
+    assert engine.holds("low") == 0
+
+
+def test_a_free_from_below_reaches_the_pair_handed_above() -> None:
+    """The other border discarded its half before handing it over: its Free, sent in the
+    layer below, frees the half this border already handed to the layer above."""
+    engine = _border()
+    engine.install(_above())
+    name = PairName("c", 7)
+    engine.assign("low", name, ("b/q", 3), "d", 10)
+    effects = engine.on_message("d", FreeResource("low", name), 20)
+    assert effects == [FreeQubit(("b/q", 3))]  # no Free sent back: d knows
+    assert engine.holds("up") == 0
+    assert engine._conns["low"].waiting == {}  # nothing left waiting for a pair to come
+    # a Free for a pair neither layer holds still waits, as before: it may be on its way
+    engine.on_message("d", FreeResource("low", PairName("c", 8)), 30)
+    assert list(engine._conns["low"].waiting) == [PairName("c", 8)]
+
+
+def test_hand_over_refuses_what_cannot_be_a_virtual_link() -> None:
+    with pytest.raises(InternetError, match="'c1' cannot hand its pairs over to itself"):
+        hand_over(chain_rulesets("c1", ["b", "c", "d"]), "c1")
+    only_one = {"b": chain_rulesets("x", ["b", "c"])["b"]}
+    with pytest.raises(InternetError, match=r"its RuleSets deliver at \['b'\]"):
+        hand_over(only_one, "c1")
+    rs = chain_rulesets("c1", ["b", "c"])["b"]
+    rule = rs.stages[-1].rules[0]
+    with pytest.raises(RuleSetError, match="hands its pairs to its own connection 'c1'"):
+        RuleSet(
+            "c1",
+            "b",
+            (
+                dataclasses.replace(
+                    rs.stages[0], rules=(dataclasses.replace(rule, action=Deliver("c", to="c1")),)
+                ),
+            ),
+        )
+
+
+def test_a_stretch_below_must_be_a_stretch_of_the_chain() -> None:
+    names, specs, lower, upper = _layers()
+    c = names[2]
+    with pytest.raises(RuleSetError, match="not a stretch of the chain"):
+        ChainSimulation(specs, upper, below=[{k: v for k, v in lower.items() if k != c}])
+    with pytest.raises(RuleSetError, match=r"of which \['n2'\] are inside stretches below"):
+        ChainSimulation(specs, chain_rulesets("c1", names), below=[lower])
+
+
+@pytest.mark.parametrize("rounds", [0, 1])
+def test_a_layer_s_rewritten_rulesets_verify_as_the_connection_they_are(rounds: int) -> None:
+    lower = hand_over(chain_rulesets("c1.net", ["b", "c", "d"], link_rounds=rounds), "c1")
+    assert verify(lower) == []
+    assert verify(chain_rulesets("c1", ["a", "b", "d", "e"])) == []
