@@ -10,4 +10,4 @@ from qrna.internet._domains import ROOT, Internetwork
 from qrna.internet._errors import InternetError
 from qrna.internet._rewrite import hand_over
 
-__all__ = ["ROOT", "InternetError", "Internetwork", "hand_over"]
+__all__ = ["InternetError", "Internetwork", "ROOT", "hand_over"]
