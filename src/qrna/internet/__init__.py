@@ -9,4 +9,4 @@ Example:
 from qrna.internet._domains import ROOT, Internetwork
 from qrna.internet._errors import InternetError
 
-__all__ = ["ROOT", "InternetError", "Internetwork"]
+__all__ = ["InternetError", "Internetwork", "ROOT"]
