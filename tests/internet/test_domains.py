@@ -86,6 +86,15 @@ def test_layers_partition_the_links_and_hide_each_network_behind_its_borders(see
         }
     for a, b in net.graph.edges:
         assert physical[frozenset((a, b))] == [_innermost_common(net, a, b)]
+    # a node's layers are exactly the layers it is a vertex of, innermost first
+    seen: dict[str, list[str]] = {}
+    for network in net.networks:
+        for v in net.layer(network):
+            seen.setdefault(v, []).append(network)
+    for node in net.nodes():
+        layers = net.layers_of(node)
+        assert sorted(layers) == sorted(seen[node])
+        assert list(layers) == [n for n in net.chain(node) if n in layers]
     for node in net.nodes():
         assert node.rsplit(".", 1)[0] == net.network_of(node) or (
             "." not in node and net.network_of(node) == ROOT

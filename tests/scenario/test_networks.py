@@ -128,6 +128,10 @@ def test_borders_and_layers_of_the_resolved_internetwork() -> None:
     assert net.borders("isp3") == {"isp3.gw"}
     assert net.borders("isp3.metro") == {"isp3.metro.b1"}
     assert net.chain("isp3.metro.e2") == ("isp3.metro", "isp3", ROOT)
+    assert net.layers_of("isp3.metro.e2") == ("isp3.metro",)
+    assert net.layers_of("isp3.metro.b1") == ("isp3.metro", "isp3")  # not a border of isp3
+    assert net.layers_of("isp3.gw") == ("isp3", ROOT)
+    assert net.layers_of("alice") == (ROOT,)
     top = net.layer(ROOT)
     assert _edges(top) == {
         ("alice", "isp1.r1", None),

@@ -200,6 +200,17 @@ class Internetwork:
         self._known(network)
         return self._borders[network]
 
+    def layers_of(self, node: str) -> tuple[str, ...]:
+        """The networks in whose layer ``node`` is a vertex, innermost first: its own, then
+        each one above while it is a border of the network below it there (a border of
+        ``isp1`` is seen in the root's layer; an interior node only in its own)."""
+        out = [self.network_of(node)]
+        for below, above in itertools.pairwise(self.chain(node)):
+            if node not in self._borders[below]:
+                break
+            out.append(above)
+        return tuple(out)
+
     def interior(self, network: str) -> nx.Graph[str]:
         """The links with both ends in ``network``: what its own routing may use."""
         return self.graph.subgraph(self.nodes(network))
