@@ -185,3 +185,39 @@ def test_a_layer_s_rewritten_rulesets_verify_as_the_connection_they_are(rounds: 
     lower = hand_over(chain_rulesets("c1.net", ["b", "c", "d"], link_rounds=rounds), "c1")
     assert verify(lower) == []
     assert verify(chain_rulesets("c1", ["a", "b", "d", "e"])) == []
+
+
+@pytest.mark.parametrize("backend", ["bell_diagonal", "density_matrix"])
+def test_three_nested_layers_deliver_the_composed_closed_form(backend: str) -> None:
+    """a-b-c-d-e-f-g: the innermost network c-d-e purifies once and swaps (V1 = swap(P, P),
+    P = DEJMPS(L, L)); the network around it, b-c-e-f, swaps its links and V1 one after the
+    other (V2 = swap(swap(L, V1), L)); the top a-b-f-g does the same over V2 and purifies once
+    end to end: every pair delivered is exactly DEJMPS(E, E), E = swap(swap(L, V2), L). The
+    middle layer runs on its stretch less the nodes inside the stretch nested in it."""
+    names, specs = chain(7, memories=6, emission_fidelity=0.95)
+    a, b, c, d, e, f, g = names
+    inner = hand_over(chain_rulesets("c1.x.y", [c, d, e], link_rounds=1), "c1.x")
+    middle = hand_over(chain_rulesets("c1.x", [b, c, e, f], swap_order="sequential"), "c1")
+    top = chain_rulesets("c1", [a, b, f, g], e2e_rounds=1)
+    result = ChainSimulation(specs, top, seed=5, backend=backend, below=[middle, inner]).run(0.03)
+    link = herald_model(specs[0]).state
+    _, kept = purify(link, link, "dejmps")
+    assert kept is not None
+    v2 = swap(swap(link, swap(kept, kept)), link)
+    end_to_end = swap(swap(link, v2), link)
+    _, delivered = purify(end_to_end, end_to_end, "dejmps")
+    assert delivered is not None
+    assert result.pairs > 50
+    for pair in result.delivered:
+        assert pair.connection == "c1"
+        assert pair.weights == pytest.approx(_weights(delivered), abs=TOL)
+
+
+def test_a_layer_around_a_nested_stretch_does_not_run_inside_it() -> None:
+    names, specs = chain(7)
+    a, b, c, d, e, f, g = names
+    inner = hand_over(chain_rulesets("c1.x.y", [c, d, e]), "c1.x")
+    middle = hand_over(chain_rulesets("c1.x", [b, c, d, e, f]), "c1")
+    top = chain_rulesets("c1", [a, b, f, g])
+    with pytest.raises(RuleSetError, match=r"below\[0\].*less those inside a stretch nested"):
+        ChainSimulation(specs, top, below=[middle, inner])
