@@ -11,8 +11,9 @@ import dataclasses
 
 import pytest
 
+from qrna.hardware import QNIC, Fibre, Node, NodeType
 from qrna.internet import InternetError, hand_over
-from qrna.link import PairName, herald_model
+from qrna.link import LinkSpec, LinkType, PairName, herald_model
 from qrna.physics import purify, swap
 from qrna.rules import (
     ChainSimulation,
@@ -221,3 +222,31 @@ def test_a_layer_around_a_nested_stretch_does_not_run_inside_it() -> None:
     top = chain_rulesets("c1", [a, b, f, g])
     with pytest.raises(RuleSetError, match=r"below\[0\].*less those inside a stretch nested"):
         ChainSimulation(specs, top, below=[middle, inner])
+
+
+def test_a_meas_border_hands_its_record_up_and_the_ledger_finds_its_link_pair() -> None:
+    """alice -MIM- r1 -MIM- r2 -MM- bob (MEAS, Z): the network r1-r2-bob swaps at r2 and bob
+    hands its record, read on arrival, to the connection above, which swaps at r1. The ledger
+    finds the record's ground-truth pair by the link pair it was read from (it once looked
+    for it under the connection above and raised KeyError); every pair delivered has
+    F = 1/4 + 3/4 w1 w2 w3 (Werner links, w = (4F - 1)/3) and bob's record."""
+    qnic = QNIC(4, emission_fidelity=0.95)
+    alice = Node("alice", NodeType.COMP, (qnic,))
+    r1 = Node("r1", NodeType.REP1, (qnic, qnic))
+    r2 = Node("r2", NodeType.REP1, (qnic, qnic))
+    bob = Node("bob", NodeType.MEAS, measurement_basis="Z")
+    specs = [
+        LinkSpec(alice, r1, LinkType.MIM, Fibre(5.0), qnic_b=0),
+        LinkSpec(r1, r2, LinkType.MIM, Fibre(5.0), qnic_a=1, qnic_b=0),
+        LinkSpec(r2, bob, LinkType.MM, Fibre(5.0), qnic_a=1),
+    ]
+    below = hand_over(chain_rulesets("c.net", ["r1", "r2", "bob"]), "c")
+    top = chain_rulesets("c", ["alice", "r1", "bob"])
+    result = ChainSimulation(specs, top, seed=5, below=[below]).run(0.02)
+    w = [(4 * herald_model(s).fidelity - 1) / 3 for s in specs]
+    assert result.pairs > 100
+    for pair in result.delivered:
+        assert pair.fidelity == pytest.approx(0.25 + 0.75 * w[0] * w[1] * w[2], abs=TOL)
+        assert pair.records[0] is None
+        assert pair.records[1] is not None
+        assert pair.records[1][0] == "Z"

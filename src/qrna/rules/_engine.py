@@ -79,7 +79,9 @@ class _Resource:
     fidelity: float  # this node's estimate (link monitoring, then swap and purification math)
     busy: bool = False
     record: tuple[str, int] | None = None  # (basis, bit) read on arrival, Pauli-corrected
-    link_pair: PairName | None = None  # the name it entered with (set on entry)
+    # The link-level pair it entered as (set on entry; a hand-over to the layer above keeps
+    # it, so that a MEAS node's record is still found by the link pair it was read from).
+    link_pair: PairName | None = None
 
     def __deepcopy__(self, memo: dict[int, object]) -> _Resource:
         return _copied(self, memo)  # type: ignore[no-any-return]
@@ -244,7 +246,8 @@ class RuleEngine:
         if name in conn.by_name:
             raise RuleSetError(f"pair {name} is assigned to {connection!r} twice")
         effects: list[EngineEffect] = []
-        res.link_pair = name
+        if res.link_pair is None:
+            res.link_pair = name
         self._add(conn, res, effects)
         for message in conn.waiting.pop(name, []):
             self._apply(conn, message, effects)
@@ -413,7 +416,14 @@ class RuleEngine:
             effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
             return
         entered = _Resource(
-            res.name, res.qubit, res.partner, 0, self.now_ps, res.fidelity, record=res.record
+            res.name,
+            res.qubit,
+            res.partner,
+            0,
+            self.now_ps,
+            res.fidelity,
+            record=res.record,
+            link_pair=res.link_pair,
         )
         effects += self._enter(to, entered)
 
