@@ -21,6 +21,7 @@ from qrna.rules import (
     EnoughResources,
     FreeQubit,
     FreeResource,
+    Purify,
     Rule,
     RuleEngine,
     RuleSet,
@@ -33,7 +34,7 @@ from qrna.rules import (
     ruleset_to_json,
     verify,
 )
-from tests.rules.conftest import chain
+from tests.rules.conftest import chain, introspects_engine
 from tests.rules.test_mutants_rules import _Hardware
 
 TOL = 1e-9
@@ -250,3 +251,24 @@ def test_a_meas_border_hands_its_record_up_and_the_ledger_finds_its_link_pair() 
         assert pair.records[0] is None
         assert pair.records[1] is not None
         assert pair.records[1][0] == "Z"
+
+
+@introspects_engine
+def test_a_free_from_below_reaches_a_pair_busy_in_a_purification_above() -> None:
+    """b handed two pairs up and, leading, began purifying them there (the kept one busy,
+    awaiting d's bits). d discarded its half of the kept pair below before handing it over:
+    its Free frees the busy half above, as a Free within one layer does; left waiting, the
+    half stayed busy for bits that never come and the Free waited for a pair that never
+    comes back (both until teardown)."""
+    engine = _border()
+    purifying = Rule("purify", (EnoughResources("d", 2),), Purify("d", "dejmps"))
+    engine.install(RuleSet("up", "b", (Stage((purifying,)), Stage((Rule("x", (), Deliver("d")),)))))
+    kept, spent = PairName("c", 7), PairName("c", 8)
+    assert engine.assign("low", kept, ("b/q", 1), "d", 10) == []
+    effects = engine.assign("low", spent, ("b/q", 2), "d", 11)
+    assert effects[0] == FreeQubit(("b/q", 2))  # measured out by the purification
+    assert engine._conns["up"].by_name[kept].busy
+    effects = engine.on_message("d", FreeResource("low", kept), 20)
+    assert effects == [FreeQubit(("b/q", 1))]
+    assert engine.holds("up") == 0
+    assert engine._conns["low"].waiting == {}

@@ -429,11 +429,13 @@ class RuleEngine:
 
     def _freed_above(self, conn: _Connection, name: PairName, effects: list[EngineEffect]) -> bool:
         """A Free for a pair ``conn`` no longer holds because it handed it over: free it in
-        the RuleSet above, if still there, idle and under the same name."""
+        the RuleSet above, if still there under the same name, busy or not (as a Free within
+        one layer frees a pair busy in a purification: the partner's half is gone, so the
+        purification's result never comes)."""
         for to in conn.plan.hands_to:
             upper = self._conns.get(to)
             res = None if upper is None else upper.by_name.get(name)
-            if upper is not None and res is not None and not res.busy:
+            if upper is not None and res is not None:
                 self._free(upper, res, effects, tell=False)
                 self._evaluate(upper, effects)
                 return True
