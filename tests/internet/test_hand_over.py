@@ -272,3 +272,25 @@ def test_a_free_from_below_reaches_a_pair_busy_in_a_purification_above() -> None
     assert effects == [FreeQubit(("b/q", 1))]
     assert engine.holds("up") == 0
     assert engine._conns["low"].waiting == {}
+
+
+def test_an_engine_refuses_hand_overs_that_go_round_a_loop() -> None:
+    """low hands to up and up to mid, installed; a mid that hands back to low would pass a
+    pair round for ever (a RecursionError mid-run before): refused when installed, naming
+    the loop, and the engine keeps what it had."""
+    engine = _border()
+    engine.install(
+        RuleSet("up", "b", (Stage((Rule("h", (EnoughResources("d"),), Deliver("d", to="mid")),)),))
+    )
+    back = RuleSet(
+        "mid", "b", (Stage((Rule("h", (EnoughResources("d"),), Deliver("d", to="low")),)),)
+    )
+    with pytest.raises(
+        RuleSetError,
+        match=r"'mid' hands its pairs round a loop at 'b': "
+        r"mid -> low -> up -> mid",
+    ):
+        engine.install(back)
+    assert engine.connections() == ["low", "up"]
+    engine.install(dataclasses.replace(back, stages=(_above().stages[0],)))  # no loop: fine
+    assert engine.connections() == ["low", "mid", "up"]

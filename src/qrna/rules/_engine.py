@@ -183,10 +183,30 @@ class RuleEngine:
         if ruleset.connection in self._conns:
             raise RuleSetError(f"connection {ruleset.connection!r} is installed already")
         plan = _Plan(ruleset)
+        self._check_hand_overs(ruleset.connection, plan)
         conn = _Connection(ruleset, plan, [dict(s.variables) for s in ruleset.stages])
         self._conns[ruleset.connection] = conn
         for index in range(len(plan.rules)):
             self._wake(conn, index)
+
+    def _check_hand_overs(self, connection: str, plan: _Plan) -> None:
+        """Refuse a RuleSet whose hand-overs (``Deliver.to``) lead back to its own connection
+        through those installed here: a pair would be handed round the loop for ever."""
+        todo = [(to, [connection]) for to in plan.hands_to]
+        seen: set[str] = set()
+        while todo:
+            to, path = todo.pop()
+            if to == connection:
+                raise RuleSetError(
+                    f"connection {connection!r} hands its pairs round a loop at {self.node!r}: "
+                    + " -> ".join([*path, to])
+                    + "; Deliver.to names a layer above"
+                )
+            upper = self._conns.get(to)
+            if upper is None or to in seen:
+                continue
+            seen.add(to)
+            todo += [(nxt, [*path, to]) for nxt in upper.plan.hands_to]
 
     def uninstall(self, connection: str) -> list[EngineEffect]:
         """Remove a connection; every qubit it still holds is freed."""
