@@ -34,6 +34,7 @@ import copy
 import itertools
 import os
 import re
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -312,6 +313,17 @@ def test_scenarios_with_networks_are_refused_by_field_or_run_as_their_flat_twin(
         return
     assert mistake is None, f"{mistake}: not refused"  # every mistake drawn is refused
     assert scenario is not None
+    # Every physical link is routed by exactly one layer: the innermost network holding both.
+    internet = listing(scenario).internet
+    assert internet is not None
+    routed: Counter[frozenset[str]] = Counter()
+    for network in internet.networks:
+        for a, b, via in internet.layer(network).edges(data="via"):
+            if via is None:
+                routed[frozenset((a, b))] += 1
+                inner = set(internet.chain(a)) & set(internet.chain(b))
+                assert network == max(inner, key=len), (a, b, network)
+    assert routed == Counter(frozenset(e) for e in internet.graph.edges)
     trace = TraceRecorder(keep=False)
     results = run(scenario, trace=trace)
     digest = trace.digest()
