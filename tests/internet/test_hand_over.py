@@ -159,6 +159,11 @@ def test_hand_over_refuses_what_cannot_be_a_virtual_link() -> None:
     only_one = {"b": chain_rulesets("x", ["b", "c"])["b"]}
     with pytest.raises(InternetError, match=r"its RuleSets deliver at \['b'\]"):
         hand_over(only_one, "c1")
+    two = {"b": chain_rulesets("x", ["b", "c"])["b"], "d": chain_rulesets("y", ["c", "d"])["d"]}
+    with pytest.raises(InternetError, match=r"RuleSets of \['x', 'y'\]; a virtual link is one"):
+        hand_over(two, "c1")
+    with pytest.raises(InternetError, match=r"RuleSets of \[\]"):
+        hand_over({}, "c1")
     rs = chain_rulesets("c1", ["b", "c"])["b"]
     rule = rs.stages[-1].rules[0]
     with pytest.raises(RuleSetError, match="hands its pairs to its own connection 'c1'"):
