@@ -299,3 +299,21 @@ def test_an_engine_refuses_hand_overs_that_go_round_a_loop() -> None:
     assert engine.connections() == ["low", "up"]
     engine.install(dataclasses.replace(back, stages=(_above().stages[0],)))  # no loop: fine
     assert engine.connections() == ["low", "mid", "up"]
+
+
+@introspects_engine
+def test_a_free_from_below_follows_a_pair_passed_up_two_layers() -> None:
+    """A network whose only path between its borders is the virtual link of the network in
+    it passes that network's pairs on unchanged: "up" hands each pair it gets straight to
+    "top". A Free sent in the lowest layer then finds the pair two layers up."""
+    engine = _border()
+    passing = Rule("pass", (EnoughResources("d"),), Deliver("d", to="top"))
+    engine.install(RuleSet("up", "b", (Stage((passing,)),)))
+    engine.install(dataclasses.replace(_above(), connection="top"))
+    name = PairName("c", 7)
+    assert engine.assign("low", name, ("b/q", 3), "d", 10) == []
+    assert (engine.holds("low"), engine.holds("up"), engine.holds("top")) == (0, 0, 1)
+    effects = engine.on_message("d", FreeResource("low", name), 20)
+    assert effects == [FreeQubit(("b/q", 3))]
+    assert engine.holds("top") == 0
+    assert engine._conns["low"].waiting == {}

@@ -451,13 +451,18 @@ class RuleEngine:
         """A Free for a pair ``conn`` no longer holds because it handed it over: free it in
         the RuleSet above, if still there under the same name, busy or not (as a Free within
         one layer frees a pair busy in a purification: the partner's half is gone, so the
-        purification's result never comes)."""
+        purification's result never comes). A layer that passed the pair on unchanged (its
+        only link was that pair) hands the Free on up too; install refuses hand-over loops."""
         for to in conn.plan.hands_to:
             upper = self._conns.get(to)
-            res = None if upper is None else upper.by_name.get(name)
-            if upper is not None and res is not None:
+            if upper is None:
+                continue
+            res = upper.by_name.get(name)
+            if res is not None:
                 self._free(upper, res, effects, tell=False)
                 self._evaluate(upper, effects)
+                return True
+            if upper.plan.hands_to and self._freed_above(upper, name, effects):
                 return True
         return False
 
