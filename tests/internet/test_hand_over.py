@@ -11,8 +11,9 @@ import dataclasses
 
 import pytest
 
+from qrna.hardware import QNIC, Fibre, Node, NodeType
 from qrna.internet import InternetError, hand_over
-from qrna.link import PairName, herald_model
+from qrna.link import LinkSpec, LinkType, PairName, herald_model
 from qrna.physics import purify, swap
 from qrna.rules import (
     ChainSimulation,
@@ -20,6 +21,7 @@ from qrna.rules import (
     EnoughResources,
     FreeQubit,
     FreeResource,
+    Purify,
     Rule,
     RuleEngine,
     RuleSet,
@@ -32,7 +34,7 @@ from qrna.rules import (
     ruleset_to_json,
     verify,
 )
-from tests.rules.conftest import chain
+from tests.rules.conftest import chain, introspects_engine
 from tests.rules.test_mutants_rules import _Hardware
 
 TOL = 1e-9
@@ -157,6 +159,11 @@ def test_hand_over_refuses_what_cannot_be_a_virtual_link() -> None:
     only_one = {"b": chain_rulesets("x", ["b", "c"])["b"]}
     with pytest.raises(InternetError, match=r"its RuleSets deliver at \['b'\]"):
         hand_over(only_one, "c1")
+    two = {"b": chain_rulesets("x", ["b", "c"])["b"], "d": chain_rulesets("y", ["c", "d"])["d"]}
+    with pytest.raises(InternetError, match=r"RuleSets of \['x', 'y'\]; a virtual link is one"):
+        hand_over(two, "c1")
+    with pytest.raises(InternetError, match=r"RuleSets of \[\]"):
+        hand_over({}, "c1")
     rs = chain_rulesets("c1", ["b", "c"])["b"]
     rule = rs.stages[-1].rules[0]
     with pytest.raises(RuleSetError, match="hands its pairs to its own connection 'c1'"):
@@ -185,3 +192,128 @@ def test_a_layer_s_rewritten_rulesets_verify_as_the_connection_they_are(rounds: 
     lower = hand_over(chain_rulesets("c1.net", ["b", "c", "d"], link_rounds=rounds), "c1")
     assert verify(lower) == []
     assert verify(chain_rulesets("c1", ["a", "b", "d", "e"])) == []
+
+
+@pytest.mark.parametrize("backend", ["bell_diagonal", "density_matrix"])
+def test_three_nested_layers_deliver_the_composed_closed_form(backend: str) -> None:
+    """a-b-c-d-e-f-g: the innermost network c-d-e purifies once and swaps (V1 = swap(P, P),
+    P = DEJMPS(L, L)); the network around it, b-c-e-f, swaps its links and V1 one after the
+    other (V2 = swap(swap(L, V1), L)); the top a-b-f-g does the same over V2 and purifies once
+    end to end: every pair delivered is exactly DEJMPS(E, E), E = swap(swap(L, V2), L). The
+    middle layer runs on its stretch less the nodes inside the stretch nested in it."""
+    names, specs = chain(7, memories=6, emission_fidelity=0.95)
+    a, b, c, d, e, f, g = names
+    inner = hand_over(chain_rulesets("c1.x.y", [c, d, e], link_rounds=1), "c1.x")
+    middle = hand_over(chain_rulesets("c1.x", [b, c, e, f], swap_order="sequential"), "c1")
+    top = chain_rulesets("c1", [a, b, f, g], e2e_rounds=1)
+    result = ChainSimulation(specs, top, seed=5, backend=backend, below=[middle, inner]).run(0.03)
+    link = herald_model(specs[0]).state
+    _, kept = purify(link, link, "dejmps")
+    assert kept is not None
+    v2 = swap(swap(link, swap(kept, kept)), link)
+    end_to_end = swap(swap(link, v2), link)
+    _, delivered = purify(end_to_end, end_to_end, "dejmps")
+    assert delivered is not None
+    assert result.pairs > 50
+    for pair in result.delivered:
+        assert pair.connection == "c1"
+        assert pair.weights == pytest.approx(_weights(delivered), abs=TOL)
+
+
+def test_a_layer_around_a_nested_stretch_does_not_run_inside_it() -> None:
+    names, specs = chain(7)
+    a, b, c, d, e, f, g = names
+    inner = hand_over(chain_rulesets("c1.x.y", [c, d, e]), "c1.x")
+    middle = hand_over(chain_rulesets("c1.x", [b, c, d, e, f]), "c1")
+    top = chain_rulesets("c1", [a, b, f, g])
+    with pytest.raises(RuleSetError, match=r"below\[0\].*less those inside a stretch nested"):
+        ChainSimulation(specs, top, below=[middle, inner])
+
+
+def test_a_meas_border_hands_its_record_up_and_the_ledger_finds_its_link_pair() -> None:
+    """alice -MIM- r1 -MIM- r2 -MM- bob (MEAS, Z): the network r1-r2-bob swaps at r2 and bob
+    hands its record, read on arrival, to the connection above, which swaps at r1. The ledger
+    finds the record's ground-truth pair by the link pair it was read from (it once looked
+    for it under the connection above and raised KeyError); every pair delivered has
+    F = 1/4 + 3/4 w1 w2 w3 (Werner links, w = (4F - 1)/3) and bob's record."""
+    qnic = QNIC(4, emission_fidelity=0.95)
+    alice = Node("alice", NodeType.COMP, (qnic,))
+    r1 = Node("r1", NodeType.REP1, (qnic, qnic))
+    r2 = Node("r2", NodeType.REP1, (qnic, qnic))
+    bob = Node("bob", NodeType.MEAS, measurement_basis="Z")
+    specs = [
+        LinkSpec(alice, r1, LinkType.MIM, Fibre(5.0), qnic_b=0),
+        LinkSpec(r1, r2, LinkType.MIM, Fibre(5.0), qnic_a=1, qnic_b=0),
+        LinkSpec(r2, bob, LinkType.MM, Fibre(5.0), qnic_a=1),
+    ]
+    below = hand_over(chain_rulesets("c.net", ["r1", "r2", "bob"]), "c")
+    top = chain_rulesets("c", ["alice", "r1", "bob"])
+    result = ChainSimulation(specs, top, seed=5, below=[below]).run(0.02)
+    w = [(4 * herald_model(s).fidelity - 1) / 3 for s in specs]
+    assert result.pairs > 100
+    for pair in result.delivered:
+        assert pair.fidelity == pytest.approx(0.25 + 0.75 * w[0] * w[1] * w[2], abs=TOL)
+        assert pair.records[0] is None
+        assert pair.records[1] is not None
+        assert pair.records[1][0] == "Z"
+
+
+@introspects_engine
+def test_a_free_from_below_reaches_a_pair_busy_in_a_purification_above() -> None:
+    """b handed two pairs up and, leading, began purifying them there (the kept one busy,
+    awaiting d's bits). d discarded its half of the kept pair below before handing it over:
+    its Free frees the busy half above, as a Free within one layer does; left waiting, the
+    half stayed busy for bits that never come and the Free waited for a pair that never
+    comes back (both until teardown)."""
+    engine = _border()
+    purifying = Rule("purify", (EnoughResources("d", 2),), Purify("d", "dejmps"))
+    engine.install(RuleSet("up", "b", (Stage((purifying,)), Stage((Rule("x", (), Deliver("d")),)))))
+    kept, spent = PairName("c", 7), PairName("c", 8)
+    assert engine.assign("low", kept, ("b/q", 1), "d", 10) == []
+    effects = engine.assign("low", spent, ("b/q", 2), "d", 11)
+    assert effects[0] == FreeQubit(("b/q", 2))  # measured out by the purification
+    assert engine._conns["up"].by_name[kept].busy
+    effects = engine.on_message("d", FreeResource("low", kept), 20)
+    assert effects == [FreeQubit(("b/q", 1))]
+    assert engine.holds("up") == 0
+    assert engine._conns["low"].waiting == {}
+
+
+def test_an_engine_refuses_hand_overs_that_go_round_a_loop() -> None:
+    """low hands to up and up to mid, installed; a mid that hands back to low would pass a
+    pair round for ever (a RecursionError mid-run before): refused when installed, naming
+    the loop, and the engine keeps what it had."""
+    engine = _border()
+    engine.install(
+        RuleSet("up", "b", (Stage((Rule("h", (EnoughResources("d"),), Deliver("d", to="mid")),)),))
+    )
+    back = RuleSet(
+        "mid", "b", (Stage((Rule("h", (EnoughResources("d"),), Deliver("d", to="low")),)),)
+    )
+    with pytest.raises(
+        RuleSetError,
+        match=r"'mid' hands its pairs round a loop at 'b': "
+        r"mid -> low -> up -> mid",
+    ):
+        engine.install(back)
+    assert engine.connections() == ["low", "up"]
+    engine.install(dataclasses.replace(back, stages=(_above().stages[0],)))  # no loop: fine
+    assert engine.connections() == ["low", "mid", "up"]
+
+
+@introspects_engine
+def test_a_free_from_below_follows_a_pair_passed_up_two_layers() -> None:
+    """A network whose only path between its borders is the virtual link of the network in
+    it passes that network's pairs on unchanged: "up" hands each pair it gets straight to
+    "top". A Free sent in the lowest layer then finds the pair two layers up."""
+    engine = _border()
+    passing = Rule("pass", (EnoughResources("d"),), Deliver("d", to="top"))
+    engine.install(RuleSet("up", "b", (Stage((passing,)),)))
+    engine.install(dataclasses.replace(_above(), connection="top"))
+    name = PairName("c", 7)
+    assert engine.assign("low", name, ("b/q", 3), "d", 10) == []
+    assert (engine.holds("low"), engine.holds("up"), engine.holds("top")) == (0, 0, 1)
+    effects = engine.on_message("d", FreeResource("low", name), 20)
+    assert effects == [FreeQubit(("b/q", 3))]
+    assert engine.holds("top") == 0
+    assert engine._conns["low"].waiting == {}

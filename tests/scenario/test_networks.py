@@ -217,6 +217,32 @@ def test_a_scenario_with_networks_runs_as_its_flat_twin_event_for_event() -> Non
             "(networks[0].links[0] joins them already)",
         ),
         (
+            "a link to itself",
+            lambda d: d["networks"][0]["links"].append({"a": "r2", "b": "r2"}),
+            "networks[0].links[2]",
+            "a link from 'isp1.r2' to itself",
+        ),
+        (
+            # a generated node has no name field: the network named like it is at fault
+            "generated like a network",
+            lambda d: d["networks"][1].update(networks=[{"name": "n1", "nodes": [{"name": "x"}]}]),
+            "networks[1].networks[0].name",
+            "'n1' names both a node and a network (networks[0]) (the topology's nodes",
+        ),
+        (
+            "border of a network around its one-node network",
+            lambda d: (
+                d["networks"][2]["networks"].append(
+                    {"name": "lab", "nodes": [{"name": "x", "type": "COMP"}]}
+                ),
+                d["networks"][2]["links"].append({"a": "gw", "b": "lab.x"}),
+                d["links"].append({"a": "isp3.lab.x", "b": "isp1.h1"}),
+                d["networks"][0]["nodes"][2].update(type="REP1"),
+            ),
+            "networks[2].networks[1].nodes[0].type",
+            "'isp3.lab.x' is a border of network 'isp3' (its link to 'isp1.h1' leaves it)",
+        ),
+        (
             "qnic",
             lambda d: d["networks"][1]["qnic"].update(t2_s=5.0, t1_s=1.0),
             "networks[1].qnic",
@@ -240,7 +266,7 @@ def test_a_network_not_linked_inside_is_refused_naming_its_pieces() -> None:
     data["links"].append({"a": "isp2.n1", "b": "isp1.h1"})
     data["networks"][0]["nodes"][2]["type"] = "REP1"  # a border now, and it relays
     err = _refused(data)
-    assert err.path == "networks"
+    assert err.path == "networks[0]"  # the network's own field, not the list of them
     assert err.message == (
         "network 'isp1' falls apart into 2 pieces not linked inside it (isp1.h1; isp1.r1, "
         "isp1.r2): a network's nodes reach each other within it"
@@ -278,3 +304,17 @@ def test_a_generated_interior_links_to_the_networks_inside_it() -> None:
     assert nodes["isp2.n1"].type == "RTR"  # typed by its three links
     link = listed.links[listed.link_fields.index("networks[1].links[0]")]
     assert (link.a, link.b, link.length_km) == ("isp2.n1", "isp2.lab.x", 2.0)
+
+
+def test_a_generated_top_level_node_named_like_a_network_names_the_network() -> None:
+    data = {
+        "topology": {"kind": "chain", "nodes": 3},
+        "networks": [{"name": "n1", "nodes": [{"name": "a", "type": "COMP"}]}],
+        "links": [{"a": "n2", "b": "n1.a"}],
+    }
+    err = _refused(data)
+    assert (err.path, err.message) == (
+        "networks[0].name",
+        "'n1' names both a node and a network (networks[0]) (the topology's nodes are named "
+        "n0, n1, ...)",
+    )

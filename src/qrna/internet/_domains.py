@@ -223,7 +223,8 @@ class Internetwork:
             what = f"network {network!r}" if network else "the internetwork"
             raise InternetError(
                 f"{what} falls apart into {len(parts)} pieces not linked inside it ({shown}): "
-                "a network's nodes reach each other within it"
+                "a network's nodes reach each other within it",
+                network,
             )
 
     def layer(self, network: str) -> nx.Graph[str]:

@@ -30,11 +30,13 @@ def hand_over(rulesets: Mapping[str, RuleSet], to: str) -> dict[str, RuleSet]:
     what they would deliver to connection ``to`` (the layer above) instead.
 
     Raises:
-        InternetError: naming it, if ``to`` is the connection itself, or the RuleSets do not
-            deliver at exactly two nodes (the two borders).
+        InternetError: naming it, if the RuleSets are not of one connection, ``to`` is that
+            connection, or the RuleSets do not deliver at exactly two nodes (the two borders).
     """
     ends = sorted(n for n, rs in rulesets.items() if _delivers(rs))
     connections = sorted({rs.connection for rs in rulesets.values()})
+    if len(connections) != 1:
+        raise InternetError(f"RuleSets of {connections}; a virtual link is one connection's")
     if to in connections:
         raise InternetError(f"connection {to!r} cannot hand its pairs over to itself")
     if len(ends) != 2:

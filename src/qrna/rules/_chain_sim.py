@@ -333,14 +333,15 @@ class ChainSimulation:
 
     def _stretches(self, below: Sequence[Mapping[str, RuleSet]]) -> set[int]:
         """Check the layers below and assign each link its connection; the positions of the
-        nodes inside some stretch (they run only the layers below)."""
-        spans: list[tuple[int, int, str]] = []
+        nodes inside some stretch (they run only the layers below). A layer runs on its
+        stretch's nodes but those inside a stretch nested in it (they run only that one)."""
+        spans: list[tuple[int, int, str, list[int]]] = []
         for k, layer in enumerate(below):
             names = {rs.connection for rs in layer.values()}
             if len(names) != 1 or not layer:
                 raise RuleSetError(f"below[{k}]: RuleSets of one connection, not {sorted(names)}")
             where = sorted(self.nodes.index(n) for n in layer if n in self.nodes)
-            if len(where) != len(layer) or where != list(range(where[0], where[-1] + 1)):
+            if len(where) != len(layer):
                 raise RuleSetError(
                     f"below[{k}]: RuleSets for {sorted(layer)}, not a stretch of the chain "
                     f"{self.nodes}"
@@ -349,13 +350,25 @@ class ChainSimulation:
                 raise RuleSetError(
                     f"below[{k}]: a stretch has two ends or more; got {sorted(layer)}"
                 )
-            spans.append((where[0], where[-1], names.pop()))
-        for (a0, a1, x), (b0, b1, y) in itertools.combinations(spans, 2):
+            spans.append((where[0], where[-1], names.pop(), where))
+        for (a0, a1, x, _), (b0, b1, y, _) in itertools.combinations(spans, 2):
             crossing = a0 < b0 < a1 < b1 or b0 < a0 < b1 < a1
             if crossing or (a0, a1) == (b0, b1) or x == y:
                 raise RuleSetError(f"stretches of {x!r} and {y!r} cross or coincide")
+        for k, (first, last, _, where) in enumerate(spans):
+            inner = {
+                i
+                for b0, b1, _, _ in spans
+                if first <= b0 and b1 <= last and (b0, b1) != (first, last)
+                for i in range(b0 + 1, b1)
+            }
+            if where != [i for i in range(first, last + 1) if i not in inner]:
+                raise RuleSetError(
+                    f"below[{k}]: RuleSets for {sorted(below[k])}, not a stretch of the chain "
+                    f"{self.nodes} (its nodes, less those inside a stretch nested in it)"
+                )
         hidden: set[int] = set()
-        for first, last, name in sorted(spans, key=lambda s: s[0] - s[1]):  # outermost first
+        for first, last, name, _ in sorted(spans, key=lambda s: s[0] - s[1]):  # outermost first
             for i in range(first, last):
                 self._link_connection[i] = name
             hidden.update(range(first + 1, last))

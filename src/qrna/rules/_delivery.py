@@ -67,7 +67,9 @@ class DeliveryLedger:
         self._unheld: dict[tuple[int, int], BellPair] = {}
         # connection -> its keys above that are link pairs (two MEAS ends), until delivered
         self._link_unheld: dict[str, set[tuple[int, int]]] = {}
-        self._origin: dict[tuple[str, str, PairName], tuple[int, int]] = {}
+        # (node, link pair) -> (origin, end, connection) of a MEAS node's record; not keyed
+        # by connection: a layer below may hand the record to the connection that delivers it.
+        self._origin: dict[tuple[str, PairName], tuple[int, int, str]] = {}
         self._app: dict[Qubit, str] = {}  # qubits applications hold -> connection
         self._matched: set[Qubit] = set()  # held by an application, pair already matched
 
@@ -81,7 +83,7 @@ class DeliveryLedger:
     ) -> None:
         """A MEAS node's record of link pair ``name`` (ground-truth pair ``origin``, read at
         ``end`` of its link) entered ``connection``."""
-        self._origin[(connection, node, name)] = (origin, end)
+        self._origin[(node, name)] = (origin, end, connection)
 
     def swapped(self, pair: BellPair) -> None:
         """A swap made ``pair``; if no qubit holds it (both far halves were measured on
@@ -103,7 +105,7 @@ class DeliveryLedger:
             qubit = self.held.pop(key)[0]
             if qubit is not None:
                 self.free(qubit)
-        for key3 in [k for k in self._origin if k[0] == connection]:
+        for key3 in [k for k, v in self._origin.items() if v[2] == connection]:
             del self._origin[key3]
         for key2 in self._link_unheld.pop(connection, set()):
             self._unheld.pop(key2, None)
@@ -131,7 +133,7 @@ class DeliveryLedger:
         origin, end = -1, -1
         if d.record is not None:
             assert d.link_pair is not None
-            origin, end = self._origin.pop((d.connection, node, d.link_pair))
+            origin, end, _ = self._origin.pop((node, d.link_pair))
         other = self.held.pop((d.connection, d.name), None)
         if other is None:
             self.held[(d.connection, d.name)] = (d.qubit, d.record, origin, end)

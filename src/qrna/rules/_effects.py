@@ -101,7 +101,7 @@ class PairDelivered:
     """Effect: the application receives this node's half of pair ``name`` with ``partner``:
     the qubit holding it, or at a MEAS node (``qubit`` None) the corrected ``record``
     (basis, bit) of the photon measured on arrival. ``link_pair`` is the link-level pair this
-    half entered the connection as."""
+    half entered the connection as (through a layer below, the one it entered that layer as)."""
 
     connection: str
     name: PairName

@@ -79,7 +79,9 @@ class _Resource:
     fidelity: float  # this node's estimate (link monitoring, then swap and purification math)
     busy: bool = False
     record: tuple[str, int] | None = None  # (basis, bit) read on arrival, Pauli-corrected
-    link_pair: PairName | None = None  # the name it entered with (set on entry)
+    # The link-level pair it entered as (set on entry; a hand-over to the layer above keeps
+    # it, so that a MEAS node's record is still found by the link pair it was read from).
+    link_pair: PairName | None = None
 
     def __deepcopy__(self, memo: dict[int, object]) -> _Resource:
         return _copied(self, memo)  # type: ignore[no-any-return]
@@ -181,10 +183,30 @@ class RuleEngine:
         if ruleset.connection in self._conns:
             raise RuleSetError(f"connection {ruleset.connection!r} is installed already")
         plan = _Plan(ruleset)
+        self._check_hand_overs(ruleset.connection, plan)
         conn = _Connection(ruleset, plan, [dict(s.variables) for s in ruleset.stages])
         self._conns[ruleset.connection] = conn
         for index in range(len(plan.rules)):
             self._wake(conn, index)
+
+    def _check_hand_overs(self, connection: str, plan: _Plan) -> None:
+        """Refuse a RuleSet whose hand-overs (``Deliver.to``) lead back to its own connection
+        through those installed here: a pair would be handed round the loop for ever."""
+        todo = [(to, [connection]) for to in plan.hands_to]
+        seen: set[str] = set()
+        while todo:
+            to, path = todo.pop()
+            if to == connection:
+                raise RuleSetError(
+                    f"connection {connection!r} hands its pairs round a loop at {self.node!r}: "
+                    + " -> ".join([*path, to])
+                    + "; Deliver.to names a layer above"
+                )
+            upper = self._conns.get(to)
+            if upper is None or to in seen:
+                continue
+            seen.add(to)
+            todo += [(nxt, [*path, to]) for nxt in upper.plan.hands_to]
 
     def uninstall(self, connection: str) -> list[EngineEffect]:
         """Remove a connection; every qubit it still holds is freed."""
@@ -244,7 +266,8 @@ class RuleEngine:
         if name in conn.by_name:
             raise RuleSetError(f"pair {name} is assigned to {connection!r} twice")
         effects: list[EngineEffect] = []
-        res.link_pair = name
+        if res.link_pair is None:
+            res.link_pair = name
         self._add(conn, res, effects)
         for message in conn.waiting.pop(name, []):
             self._apply(conn, message, effects)
@@ -413,19 +436,33 @@ class RuleEngine:
             effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
             return
         entered = _Resource(
-            res.name, res.qubit, res.partner, 0, self.now_ps, res.fidelity, record=res.record
+            res.name,
+            res.qubit,
+            res.partner,
+            0,
+            self.now_ps,
+            res.fidelity,
+            record=res.record,
+            link_pair=res.link_pair,
         )
         effects += self._enter(to, entered)
 
     def _freed_above(self, conn: _Connection, name: PairName, effects: list[EngineEffect]) -> bool:
         """A Free for a pair ``conn`` no longer holds because it handed it over: free it in
-        the RuleSet above, if still there, idle and under the same name."""
+        the RuleSet above, if still there under the same name, busy or not (as a Free within
+        one layer frees a pair busy in a purification: the partner's half is gone, so the
+        purification's result never comes). A layer that passed the pair on unchanged (its
+        only link was that pair) hands the Free on up too; install refuses hand-over loops."""
         for to in conn.plan.hands_to:
             upper = self._conns.get(to)
-            res = None if upper is None else upper.by_name.get(name)
-            if upper is not None and res is not None and not res.busy:
+            if upper is None:
+                continue
+            res = upper.by_name.get(name)
+            if res is not None:
                 self._free(upper, res, effects, tell=False)
                 self._evaluate(upper, effects)
+                return True
+            if upper.plan.hands_to and self._freed_above(upper, name, effects):
                 return True
         return False
 

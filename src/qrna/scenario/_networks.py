@@ -123,6 +123,7 @@ class _Lister:
         self.generated: list[bool] = []
         self.network_of: dict[str, str] = {}
         self.parents: dict[str, str] = {}
+        self.network_fields: dict[str, str] = {ROOT: "networks"}  # where each was declared
 
     def visit(
         self,
@@ -160,6 +161,7 @@ class _Lister:
         for i, sub in enumerate(networks):
             name = f"{network}.{sub.name}" if network else sub.name
             self.parents[name] = network
+            self.network_fields[name] = f"{where}networks[{i}]"
             inner = (sub.qnic, f"{where}networks[{i}].qnic") if sub.qnic is not None else qnic
             self.visit(
                 name,
@@ -187,9 +189,13 @@ class _Lister:
                 "(letters, digits, '_', '-'); its network's names make the rest",
             )
         if node.name in labels:
+            # A generated node has no name field of its own: the network's name is at fault.
             raise ScenarioError(
-                f"{field}.name",
-                f"{node.name!r} names both a node and a network (networks[{labels[node.name]}])",
+                f"{field.removesuffix('topology')}networks[{labels[node.name]}].name"
+                if generated
+                else f"{field}.name",
+                f"{node.name!r} names both a node and a network (networks[{labels[node.name]}])"
+                + (" (the topology's nodes are named n0, n1, ...)" if generated else ""),
             )
         full = f"{network}.{node.name}" if network else node.name
         own = node.qnic is not None
@@ -235,12 +241,15 @@ def listing(s: Scenario) -> Listing:
                     + "; a link names a node of the network listing it, or of a network in "
                     "it (e.g. 'metro.r1'), relative to that network",
                 )
+        if link.a == link.b:
+            raise ScenarioError(lister.link_fields[i], f"a link from {link.a!r} to itself")
     try:
         internet = Internetwork(
             lister.network_of, [(x.a, x.b) for x in lister.links], lister.parents
         )
     except InternetError as exc:
-        raise ScenarioError("networks", str(exc)) from None
+        where = lister.network_fields.get(exc.network or ROOT, "networks")
+        raise ScenarioError(where, str(exc)) from None
     nodes = lister.nodes
     kinds = {1: "COMP", 2: "REP1"}
     for j, node in enumerate(nodes):
@@ -248,12 +257,14 @@ def listing(s: Scenario) -> Listing:
             kind = kinds.get(internet.graph.degree(node.name), "RTR")
             nodes[j] = node.model_copy(update={"type": kind})
             continue
-        inner = lister.network_of[node.name]
-        if inner == ROOT or node.name not in internet.borders(inner):
+        if node.type in ("REP1", "RTR"):
             continue
-        inside = internet.nodes(inner)
-        # A border passes its network's traffic on, unless it is the whole network.
-        if node.type not in ("REP1", "RTR") and len(inside) > 1:
+        # A border passes its network's traffic on, unless it is the whole network: of a
+        # network around it too (a one-node network inside a larger one, linked out of both).
+        for inner in internet.chain(node.name)[:-1]:
+            inside = internet.nodes(inner)
+            if node.name not in internet.borders(inner) or len(inside) == 1:
+                continue
             out = next(m for m in internet.graph.neighbors(node.name) if m not in inside)
             raise ScenarioError(
                 f"{lister.node_fields[j]}.type",
