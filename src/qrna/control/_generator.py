@@ -267,8 +267,15 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
                 )
             fidelity, rate = _delivered(hops, swapped[key], e2e_scheme, e2e_rounds, memories)
             # Segment purification's own timing costs more than the rest: played only where
-            # the rate counts (a candidate, or best effort's), once per timing it needs.
+            # the rate counts (a candidate, or best effort's), once per timing it needs, and
+            # not for a plan that cannot be faster than a candidate even at the rate the
+            # timing without its rounds gives (it only holds memories longer; the slack
+            # covers sampling).
             wanted = fidelity >= request.fidelity or (request.best_effort and fidelity > 0.5)
+            best_rate = -min(candidates)[0][0] if prune and candidates else 0.0
+            if segment_ops and wanted and rate * _RATE_SLACK < best_rate:
+                wanted = False
+                rate = 0.0  # not a candidate: it cannot be chosen
             if rate > 0 and segment_ops and wanted:
                 if key not in factors:
                     factors[key] = _segment_factor(
