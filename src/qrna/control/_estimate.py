@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
 from qrna.control._messages import HopRecord, LinkState
+from qrna.control._segment_timing import segment_timing
 from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
 from qrna.physics import (
     SCHEMES,
@@ -240,11 +241,13 @@ def estimate(
     A segment a swap makes below the top is purified as a link is (``segment_rounds[k - 1]``
     rounds of ``segment_schemes[k - 1]`` at level k; DEJMPS by default): each round's inputs
     wait for each other and the bits (``_wait``), and the rate is multiplied by each level's
-    slowest p / pairs (the level's segments purify side by side). The timing model does not
-    see segment purification: its waits for the swaps above are those of unpurified
-    segments. A level pumped (``link_pumping``, ``segment_pumping[k - 1]``,
-    ``e2e_pumping``) is estimated by ``_pumped``. With ``twirl`` every purification round
-    twirls its inputs to Werner form first (``Purify.twirl``).
+    slowest p / pairs (the level's segments purify side by side). The rate of a plan that
+    purifies segments by recurrence comes from the waiting model that plays its rounds
+    (``_segment_factor``); the waits its states decohere over, for the swaps above and
+    before delivery, are still those of unpurified segments. A level pumped
+    (``link_pumping``, ``segment_pumping[k - 1]``, ``e2e_pumping``) is estimated by
+    ``_pumped``. With ``twirl`` every purification round twirls its inputs to Werner form
+    first (``Purify.twirl``).
     """
     links = _links(hops, link_scheme, link_rounds, memories, link_pumping, twirl)
     if links is None:
@@ -258,18 +261,32 @@ def estimate(
         )
     segments = tuple((r, scheme, pump) for (r, scheme), pump in zip(plan, pumped, strict=True))
     tree = _Tree.of(hops, swap_order)
+    e2e_held = _timed_rounds(e2e_rounds, e2e_pumping)
     swapped = _swapped(
         hops,
         links,
         tree,
         memories,
-        _timed_rounds(e2e_rounds, e2e_pumping),
+        e2e_held,
         link_rounds,
         segments,
         link_pumping=link_pumping,
         twirl=twirl,
     )
-    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping, twirl)
+    fidelity, rate = _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping, twirl)
+    if rate > 0:
+        rate *= _segment_factor(
+            hops,
+            links,
+            swapped[2],
+            swap_order,
+            memories,
+            e2e_held,
+            link_rounds,
+            segments,
+            link_pumping,
+        )
+    return fidelity, rate
 
 
 def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
@@ -386,10 +403,23 @@ def _timing(
     rounds: int,
     pumping: bool = False,
 ) -> ChainTiming:
-    """The waiting model's timing of the path (``qrna.control._waiting``): each link's bins
-    succeed with the link's per-attempt probability per round, scaled by what link
-    purification keeps (its pairs come at ``links``' rates); a purified pair's wait before
-    it is made is already in its state."""
+    """The waiting model's timing of the path (``qrna.control._waiting``) without segment
+    purification."""
+    timings = _link_timings(hops, links, memories, rounds, pumping)
+    return chain_timing(timings, swap_order, memories, e2e_rounds)
+
+
+def _link_timings(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    memories: int,
+    rounds: int,
+    pumping: bool = False,
+) -> tuple[LinkTiming, ...]:
+    """The path's links as the waiting model sees them: each link's bins succeed with the
+    link's per-attempt probability per round, scaled by what link purification keeps (its
+    pairs come at ``links``' rates); a purified pair's wait before it is made is already in
+    its state."""
     timings = []
     # Links alike (a long chain of one kind) are worked out once, as in ``_links``.
     seen: dict[tuple[LinkState, float], LinkTiming] = {}
@@ -412,7 +442,40 @@ def _timing(
             herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
         seen[(link, rate)] = LinkTiming(p, round_s, herald, link.latency_s, delay)
         timings.append(seen[(link, rate)])
-    return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
+    return tuple(timings)
+
+
+def _segment_factor(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    timing: ChainTiming,
+    swap_order: str,
+    memories: int,
+    e2e_rounds: int,
+    link_rounds: int,
+    segments: _Levels,
+    link_pumping: bool = False,
+) -> float:
+    """What segment purification's timing does to ``_swapped``'s rate: the rate out of the
+    swap tree with the segments purified (``qrna.control._segment_timing``: a round takes
+    the segment's next pairs and holds its ends' memories until the bits have gone there
+    and back) over the unpurified ``timing``'s rate divided by the pairs every round
+    consumes, which ``_swapped`` divided it by; each round's success probability stays
+    ``_swapped``'s. 1 without segment purification, or when the path's pairs are too many
+    to play (``segment_timing`` gives None): then the rate is the unpurified timing's less
+    the pairs the rounds consume, which ignores the memories the rounds hold (too fast). A
+    pumped level is not played (as 0 rounds here): ``_pumped`` gives its rate."""
+    depth = max(segment_levels(len(hops), swap_order).values(), default=0)
+    levels = tuple(
+        (0 if pump else r, SCHEMES[scheme].pairs) for r, scheme, pump in segments[:depth]
+    )
+    if not any(r for r, _ in levels) or timing.rate_hz <= 0:
+        return 1.0
+    timings = _link_timings(hops, links, memories, link_rounds, link_pumping)
+    played = segment_timing(timings, swap_order, memories, levels, e2e_rounds)
+    if played is None:
+        return 1.0
+    return float(played.rate_hz * math.prod(k**r for r, k in levels) / timing.rate_hz)
 
 
 def _swapped(

@@ -37,7 +37,7 @@ import numpy as np
 
 from qrna.rules._chain import swap_levels, swap_schedule
 
-__all__ = ["ChainTiming", "LinkTiming", "chain_timing"]
+__all__ = ["ChainTiming", "LinkTiming", "chain_timing", "rate_over_batches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,16 +188,21 @@ def _timing(
             if inputs is not None:  # the last round is over: the kept pair is delivered
                 _free_end_bins(nxt, inputs[1], inputs[2], inputs[0], period, p, rng)
     kept = total - warm
-    # The rate over whole batches: from the warm-up's last delivery time to the last one
-    # before the final time (pairs past the simulated ones may share that), the pairs
-    # delivered in between, each batch once (deliveries come in order).
-    start = done[warm]
-    end = float(np.max(done[done < done[-1]], initial=start))
-    counted = int(np.count_nonzero((done > start) & (done <= end)))
-    rate = float(counted / (end - start)) if end > start else 0.0
+    rate = rate_over_batches(done, warm)
     swaps = tuple((float(x / kept), float(y / kept)) for x, y in sw)
     rounds = tuple(float(x / max(c, 1)) for x, c in zip(e2e, e2e_n, strict=True))
     return ChainTiming(rate, swaps, float(deliver / kept), rounds)
+
+
+def rate_over_batches(done: np.ndarray, warm: int) -> float:
+    """Pairs per second of delivery times ``done`` (in order) past the first ``warm``, read
+    over whole batches: from the warm-up's last delivery time to the last one before the
+    final time (pairs past the simulated ones may share that), the pairs delivered in
+    between, each batch once."""
+    start = done[warm]
+    end = float(np.max(done[done < done[-1]], initial=start))
+    counted = int(np.count_nonzero((done > start) & (done <= end)))
+    return float(counted / (end - start)) if end > start else 0.0
 
 
 def _next_round(free: Any, period: Any) -> Any:
