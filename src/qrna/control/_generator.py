@@ -315,7 +315,6 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
                     link_rounds,
                     segments,
                     memo,
-                    link_pumping=link_pump,
                     twirl=twirl,
                 )
             fidelity, rate = _delivered(
@@ -342,7 +341,6 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
                         e2e_held,
                         link_rounds,
                         segments,
-                        link_pump,
                     )
                 rate *= factors[key]
         best = max(best, fidelity)

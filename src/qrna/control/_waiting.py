@@ -105,10 +105,12 @@ def _timing(
     if memories < e2e_rounds + 1 or any(link.p <= 0 for link in links):
         return stall
     if n == 2 and not e2e_rounds:
-        # One link, its pairs delivered at their heralds, at a round's end: every bin attempts
-        # every round, m·p pairs per round, each having waited only for its herald.
+        # One link, its pairs delivered when known (at their heralds, at a round's end, or
+        # ``delay_s`` later): a bin attempts 1/p rounds, is held for the delay and attempts
+        # again from the next round start on.
         (link,) = links
-        return ChainTiming(memories * link.p / link.round_s, stall.swap_waits, link.herald_s, ())
+        cycle = link.round_s / link.p + float(_next_round(link.delay_s, link.round_s))
+        return ChainTiming(memories / cycle, stall.swap_waits, link.herald_s, ())
     rng = np.random.default_rng(20_261_203)
     p = np.array([link.p for link in links])
     period = np.array([link.round_s for link in links])
