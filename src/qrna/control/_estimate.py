@@ -116,11 +116,12 @@ def estimate(
     Link purification: each round joins pairs made by the link's ``memories`` bins, which
     wait for each other and the partner's bits (``_wait``); the kept pairs come at the rate
     the bins allow, held while a round's pairs wait and its bits travel
-    (``_rounds.recurrence_link_rate``), not the raw rate × p / pairs. Swapping and delivery: ``qrna.control._waiting`` plays out the timing of
-    the protocol (bins that hold their pairs until swapped or delivered, swaps when a node
-    knows both pairs, swap results' way back, end-to-end rounds holding the end memories) and
-    gives the delivered rate and the mean time pairs wait before each swap, before delivery
-    and before each end-to-end round; both halves of each pair dephase and relax (each
+    (``_rounds.recurrence_link_rate``), not at the raw rate × p / pairs. Swapping and
+    delivery: ``qrna.control._waiting`` plays out the timing of the protocol (bins that hold
+    their pairs until swapped or delivered, swaps when a node knows both pairs, swap
+    results' way back, end-to-end rounds holding the end memories) and gives the delivered
+    rate and the mean time pairs wait before each swap, before delivery and before each
+    end-to-end round; both halves of each pair dephase and relax (each
     node's T1, T2) over those waits. A failed Bell measurement or purification loses pairs:
     the rate is multiplied by each swap's success probability and each round's p / pairs.
     A segment a swap makes below the top is purified as a link is (``segment_rounds[k - 1]``

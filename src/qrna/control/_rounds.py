@@ -199,13 +199,14 @@ def recurrence_link_rate(
     average per round, whatever the rate; those bins make nothing. The rate is the bins
     that attempt over that busy time:
 
-        (m − R·(k − 1)/2) / (N₀·T/p + Σ_r E_r·((k − 1)·(L + idle) + 2L + (1 − p_r)·idle))
+        (m − R·(k − 1)/2) / (N₀·T/p + Σ_r E_r·((k − 1)·(L + i) + 2L + (1 − p_r)·i))
 
     with N₀ = Π_r k/p_r raw pairs and E_r = Π_(s>r) (k/p_s) / p_r round-r purifications per
-    delivered pair (rounds counted from 1). Exact on average but for the waits' mean (taken
-    as the queue's uniform cycle; simultaneous heralds make it a little shorter) and for the
-    round start idles, taken as if every round-r purification happened when its last pair
-    was known (a herald, plus two latencies per round below): a few per cent slow.
+    delivered pair (rounds counted from 1), i a freed bin's wait for the next round start
+    (``_idle``). Exact on average but for the waits' mean (taken as the queue's uniform
+    cycle; simultaneous heralds make it a little shorter) and for the round start idles,
+    taken as if every round-r purification happened when its last pair was known (a
+    herald, plus two latencies per round below): a few per cent slow on few memories.
 
     Sure links, a latency of one round, 2 bins, one round that always succeeds: a
     purified pair takes 2 raw pairs' attempts (2 rounds), 1 latency of the sacrificed bin
