@@ -12,141 +12,26 @@ whole model; the generator calls its parts so that plans share what they have in
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
 from qrna.control._messages import HopRecord, LinkState
-from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
-from qrna.physics import (
-    SCHEMES,
-    BellDiagonal,
-    GateNoise,
-    decohere_half,
-    depolarize_half,
-    purify,
-    swap,
+from qrna.control._rounds import (
+    _age,
+    _noise,
+    _pumped,
+    _purified,
+    _recurrence,
+    recurrence_link_rate,
 )
+from qrna.control._segment_timing import segment_timing
+from qrna.control._waiting import ChainTiming, LinkTiming, chain_timing
+from qrna.physics import SCHEMES, BellDiagonal, GateNoise, depolarize_half, purify, swap
 from qrna.rules import segment_levels, segment_plan, swap_schedule
 
 __all__ = ["estimate", "held_rounds", "memories_needed", "pairs_used"]
-
-
-@functools.lru_cache(maxsize=4096)
-def _noise(hop: HopRecord) -> GateNoise:
-    """A hop's gate noise (cached: a long path's swaps ask for it once per plan weighed)."""
-    return GateNoise(
-        cnot_error=hop.gate_error,
-        single_qubit_error=hop.single_qubit_error,
-        readout_error=hop.readout_error,
-        swap_degradation=hop.swap_degradation,
-        swap_success_probability=hop.swap_success_probability,
-    )
-
-
-def _age(state: BellDiagonal, t_s: float, left: HopRecord, right: HopRecord) -> BellDiagonal:
-    """Both halves of a pair wait ``t_s`` in the memories of ``left`` and ``right``: T1/T2
-    decay, then depolarising with probability 1 − e^{−t/τ}, as the ground truth ages them."""
-    for hop in (left, right):
-        if t_s > 0 and (math.isfinite(hop.t1_s) or math.isfinite(hop.t2_s)):
-            # decohere(state, t_s, T1, T2, (half,)) without its checks (HopRecord checks its
-            # times; T2 is capped at 2·T1 here): the same numbers, and alike for either half.
-            state = decohere_half(state, t_s, hop.t1_s, min(hop.t2_s, 2 * hop.t1_s))
-        if t_s > 0 and math.isfinite(hop.depolarising_time_s):
-            state = depolarize_half(state, -math.expm1(-t_s / hop.depolarising_time_s))
-    return state
-
-
-def _purified(
-    state: BellDiagonal,
-    rate_hz: float,
-    rounds: int,
-    scheme: str,
-    ends: tuple[HopRecord, HopRecord],
-    latency_s: float,
-    memories: int,
-    pumping: bool = False,
-    twirl: bool = False,
-) -> tuple[BellDiagonal, float] | None:
-    """(state, output rate) after ``rounds`` recurrence rounds of a link's pairs, made at
-    ``rate_hz`` by its ``memories`` bins (None if a round cannot succeed). Before each round
-    both inputs wait for the round's pairs and the partner's bits (``_wait``); with
-    ``twirl`` each round's inputs are twirled to Werner form first. ``pumping`` (two rounds
-    or more): entanglement pumping instead (``_pumped``)."""
-    if pumping and rounds >= 2:
-        return _pumped(state, rate_hz, rounds, scheme, ends, latency_s, memories, twirl)
-    k = SCHEMES[scheme].pairs
-    noise = (_noise(ends[0]), _noise(ends[1]))
-    for _ in range(rounds):
-        state = _age(state, _wait(rate_hz, k, latency_s), *ends)
-        p, kept = purify(state, state if k == 2 else (state, state), scheme, noise, twirl=twirl)
-        if kept is None or p <= 0:
-            return None
-        state, rate_hz = kept, rate_hz * p / k
-    return state, rate_hz
-
-
-def _pumped(
-    state: BellDiagonal,
-    rate_hz: float,
-    rounds: int,
-    scheme: str,
-    ends: tuple[HopRecord, HopRecord],
-    latency_s: float,
-    memories: int,
-    twirl: bool = False,
-) -> tuple[BellDiagonal, float] | None:
-    """(state, output rate) after ``rounds`` rounds of entanglement pumping (``Purify``'s
-    ``pump_from``): one chain at a time seeds a kept pair from fresh pairs, then purifies it
-    with a fresh one per round; None if a round cannot succeed.
-
-    Each round takes the bits' way there and back (2 latencies) plus, when no fresh pair
-    came meanwhile, the wait for one (Poisson arrivals at ``rate_hz`` from the memories the
-    kept pair leaves free): the kept pair waits
-    that long between rounds. Fresh pairs queue while a chain runs: when the link makes
-    them faster than chains use them, the queue is full (the connection's memories less the
-    round's pairs) and each waits its length over the use rate, else about as long as a
-    recurrence round's inputs (``_wait``). Chains come one after another, so the output
-    rate is the lesser of the success probability over a chain's mean duration and the
-    fresh pairs' rate over the mean pairs a chain uses."""
-    k = SCHEMES[scheme].pairs
-    noise = (_noise(ends[0]), _noise(ends[1]))
-    # While a chain runs its kept pair holds one of the memories: the others make fresh ones.
-    fresh_hz = rate_hz * (memories - 1) / memories if memories > 1 else rate_hz
-    gap = math.exp(-2.0 * latency_s * fresh_hz) / fresh_hz  # a fresh pair not already there
-    period = 2.0 * latency_s + gap  # between two rounds of one chain
-    fresh_wait = _wait(rate_hz, k, latency_s)
-    result: tuple[BellDiagonal, float] | None = None
-    for _ in range(2):  # the fresh pairs' wait depends on how fast chains use them
-        fresh = _age(state, fresh_wait, *ends)
-        kept, reach, duration, used = fresh, 1.0, 0.0, 0.0
-        for r in range(rounds):
-            if r:
-                kept = _age(kept, period, *ends)
-            inputs = (fresh,) * (k - 1)
-            p, out = purify(kept, inputs[0] if k == 2 else inputs, scheme, noise, twirl=twirl)
-            if out is None or p <= 0:
-                return None
-            used += reach * (k if r == 0 else k - 1)
-            duration += reach * period
-            reach *= p
-            kept = out
-        rate = min(reach / duration, fresh_hz * reach / used)
-        result = (kept, rate)
-        use_hz = used / duration
-        queue = max(memories - k, 0)
-        if fresh_hz > use_hz and queue:
-            fresh_wait = latency_s + queue / use_hz
-    return result
-
-
-def _wait(rate_hz: float, pairs: int, latency_s: float) -> float:
-    """The mean time an input of a purification round waits in memory: pairs arrive about
-    1/``rate_hz`` apart, so of the round's ``pairs`` the i-th waits (pairs − i) gaps for the
-    last; then the partner's bits take one message latency."""
-    return (pairs - 1) / (2 * rate_hz) + latency_s
 
 
 def memories_needed(
@@ -230,21 +115,25 @@ def estimate(
 
     Link purification: each round joins pairs made by the link's ``memories`` bins, which
     wait for each other and the partner's bits (``_wait``); the kept pairs come at the rate
-    × p / pairs. Swapping and delivery: ``qrna.control._waiting`` plays out the timing of
-    the protocol (bins that hold their pairs until swapped or delivered, swaps when a node
-    knows both pairs, swap results' way back, end-to-end rounds holding the end memories) and
-    gives the delivered rate and the mean time pairs wait before each swap, before delivery
-    and before each end-to-end round; both halves of each pair dephase and relax (each
+    the bins allow, held while a round's pairs wait and its bits travel
+    (``_rounds.recurrence_link_rate``), not at the raw rate × p / pairs. Swapping and
+    delivery: ``qrna.control._waiting`` plays out the timing of the protocol (bins that hold
+    their pairs until swapped or delivered, swaps when a node knows both pairs, swap
+    results' way back, end-to-end rounds holding the end memories) and gives the delivered
+    rate and the mean time pairs wait before each swap, before delivery and before each
+    end-to-end round; both halves of each pair dephase and relax (each
     node's T1, T2) over those waits. A failed Bell measurement or purification loses pairs:
     the rate is multiplied by each swap's success probability and each round's p / pairs.
     A segment a swap makes below the top is purified as a link is (``segment_rounds[k - 1]``
     rounds of ``segment_schemes[k - 1]`` at level k; DEJMPS by default): each round's inputs
     wait for each other and the bits (``_wait``), and the rate is multiplied by each level's
-    slowest p / pairs (the level's segments purify side by side). The timing model does not
-    see segment purification: its waits for the swaps above are those of unpurified
-    segments. A level pumped (``link_pumping``, ``segment_pumping[k - 1]``,
-    ``e2e_pumping``) is estimated by ``_pumped``. With ``twirl`` every purification round
-    twirls its inputs to Werner form first (``Purify.twirl``).
+    slowest p / pairs (the level's segments purify side by side). The rate of a plan that
+    purifies segments by recurrence comes from the waiting model that plays its rounds
+    (``_segment_factor``); the waits its states decohere over, for the swaps above and
+    before delivery, are still those of unpurified segments. A level pumped
+    (``link_pumping``, ``segment_pumping[k - 1]``, ``e2e_pumping``) is estimated by
+    ``_pumped``. With ``twirl`` every purification round twirls its inputs to Werner form
+    first (``Purify.twirl``).
     """
     links = _links(hops, link_scheme, link_rounds, memories, link_pumping, twirl)
     if links is None:
@@ -258,18 +147,30 @@ def estimate(
         )
     segments = tuple((r, scheme, pump) for (r, scheme), pump in zip(plan, pumped, strict=True))
     tree = _Tree.of(hops, swap_order)
+    e2e_held = _timed_rounds(e2e_rounds, e2e_pumping)
     swapped = _swapped(
         hops,
         links,
         tree,
         memories,
-        _timed_rounds(e2e_rounds, e2e_pumping),
+        e2e_held,
         link_rounds,
         segments,
-        link_pumping=link_pumping,
         twirl=twirl,
     )
-    return _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping, twirl)
+    fidelity, rate = _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping, twirl)
+    if rate > 0:
+        rate *= _segment_factor(
+            hops,
+            links,
+            swapped[2],
+            swap_order,
+            memories,
+            e2e_held,
+            link_rounds,
+            segments,
+        )
+    return fidelity, rate
 
 
 def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
@@ -293,7 +194,8 @@ def _links(
     twirl: bool = False,
 ) -> list[_Segment] | None:
     """``estimate``'s purified link pairs, one per link, and their rates as made by the
-    connection's ``memories`` bins; None if a link cannot deliver."""
+    connection's ``memories`` bins, the link alone (recurrence: ``recurrence_link_rate``;
+    pumping: ``_pumped``); None if a link cannot deliver."""
     links = [h.link_in for h in hops[1:]]
     if not links or any(link is None for link in links):
         raise ControlError("every hop after the Initiator needs the link it was reached by")
@@ -321,17 +223,20 @@ def _links(
             state = BellDiagonal(*link.weights)
             if rounds:  # its halves have waited for the herald since they were emitted
                 state = _age(state, herald, *ends)
-            seen[key] = _purified(
-                state,
-                memories * p / round_s,
-                rounds,
-                scheme,
-                ends,
-                link.latency_s,
-                memories,
-                pumping,
-                twirl,
-            )
+            raw_hz = memories * p / round_s
+            if pumping and rounds >= 2:
+                args = (rounds, scheme, ends, link.latency_s, memories, twirl)
+                seen[key] = _pumped(state, raw_hz, *args)
+            else:
+                done = _recurrence(state, raw_hz, rounds, scheme, ends, link.latency_s, twirl)
+                if done is None:
+                    seen[key] = None
+                else:
+                    pairs = SCHEMES[scheme].pairs
+                    rate = recurrence_link_rate(
+                        p, round_s, link.latency_s, memories, pairs, done[1]
+                    )
+                    seen[key] = (done[0], rate)
         segment = seen[key]
         if segment is None:
             return None
@@ -384,12 +289,23 @@ def _timing(
     memories: int,
     e2e_rounds: int,
     rounds: int,
-    pumping: bool = False,
 ) -> ChainTiming:
-    """The waiting model's timing of the path (``qrna.control._waiting``): each link's bins
-    succeed with the link's per-attempt probability per round, scaled by what link
-    purification keeps (its pairs come at ``links``' rates); a purified pair's wait before
-    it is made is already in its state."""
+    """The waiting model's timing of the path (``qrna.control._waiting``) without segment
+    purification."""
+    timings = _link_timings(hops, links, memories, rounds)
+    return chain_timing(timings, swap_order, memories, e2e_rounds)
+
+
+def _link_timings(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    memories: int,
+    rounds: int,
+) -> tuple[LinkTiming, ...]:
+    """The path's links as the waiting model sees them: each link's bins succeed with the
+    link's per-attempt probability per round, scaled by what link purification keeps (its
+    pairs come at ``links``' rates); a purified pair's wait before it is made is already in
+    its state."""
     timings = []
     # Links alike (a long chain of one kind) are worked out once, as in ``_links``.
     seen: dict[tuple[LinkState, float], LinkTiming] = {}
@@ -403,16 +319,48 @@ def _timing(
         p, round_s, herald = _attempts(link, memories)
         delay = 0.0
         if rounds:
-            # A bin's pairs kept: the purified rate over the raw one. Each round's bits go
-            # there and back; the one-way part of that is already in the state. A round's
-            # first pair holds its bin while it waits for its partner, about half the time
-            # at each round: fewer bins attempt.
-            held = _timed_rounds(rounds, pumping)
-            p *= rate / (memories * p / round_s) * max(0.0, 1.0 - held / (2 * memories))
+            # The link alone makes a purified pair per memories / rate of bin time (``_links``,
+            # its rounds' waits, bits and sacrificed pairs in it), the last of it the kept
+            # pair's bits there and back, one round's per round (one-way: in the state). The
+            # model's bin attempts for the rest (its success probability per round) and is
+            # then held for that delay: the link alone gives the same rate (``_waiting``).
             herald, delay = rounds * link.latency_s, 2 * rounds * link.latency_s
+            p = min(1.0, round_s / max(memories / rate - delay, round_s))
         seen[(link, rate)] = LinkTiming(p, round_s, herald, link.latency_s, delay)
         timings.append(seen[(link, rate)])
-    return chain_timing(tuple(timings), swap_order, memories, e2e_rounds)
+    return tuple(timings)
+
+
+def _segment_factor(
+    hops: tuple[HopRecord, ...],
+    links: list[_Segment],
+    timing: ChainTiming,
+    swap_order: str,
+    memories: int,
+    e2e_rounds: int,
+    link_rounds: int,
+    segments: _Levels,
+) -> float:
+    """What segment purification's timing does to ``_swapped``'s rate: the rate out of the
+    swap tree with the segments purified (``qrna.control._segment_timing``: a round takes
+    the segment's next pairs and holds its ends' memories until the bits have gone there
+    and back) over the unpurified ``timing``'s rate divided by the pairs every round
+    consumes, which ``_swapped`` divided it by; each round's success probability stays
+    ``_swapped``'s. 1 without segment purification, or when the path's pairs are too many
+    to play (``segment_timing`` gives None): then the rate is the unpurified timing's less
+    the pairs the rounds consume, which ignores the memories the rounds hold (too fast). A
+    pumped level is not played (as 0 rounds here): ``_pumped`` gives its rate."""
+    depth = max(segment_levels(len(hops), swap_order).values(), default=0)
+    levels = tuple(
+        (0 if pump else r, SCHEMES[scheme].pairs) for r, scheme, pump in segments[:depth]
+    )
+    if not any(r for r, _ in levels) or timing.rate_hz <= 0:
+        return 1.0
+    timings = _link_timings(hops, links, memories, link_rounds)
+    played = segment_timing(timings, swap_order, memories, levels, e2e_rounds)
+    if played is None:
+        return 1.0
+    return float(played.rate_hz * math.prod(k**r for r, k in levels) / timing.rate_hz)
 
 
 def _swapped(
@@ -424,7 +372,6 @@ def _swapped(
     link_rounds: int = 0,
     segments: _Levels = (),
     memo: _Memo | None = None,
-    link_pumping: bool = False,
     twirl: bool = False,
 ) -> tuple[BellDiagonal, float, ChainTiming]:
     """``estimate``'s end-to-end pair after the last swap, before it waits for delivery; its
@@ -432,7 +379,7 @@ def _swapped(
     purification per swap level, level 1 first; ``memo`` (for one set of ``links``, one
     ``tree`` and one timing) keeps segments for later calls."""
     n = len(hops)
-    timing = _timing(hops, links, tree.order, memories, e2e_rounds, link_rounds, link_pumping)
+    timing = _timing(hops, links, tree.order, memories, e2e_rounds, link_rounds)
     done = {(i, i + 1): (state, 1.0, 1.0) for i, (state, _) in enumerate(links)}
     latency = tree.latency
     memo = {} if memo is None else memo

@@ -37,7 +37,7 @@ import numpy as np
 
 from qrna.rules._chain import swap_levels, swap_schedule
 
-__all__ = ["ChainTiming", "LinkTiming", "chain_timing"]
+__all__ = ["ChainTiming", "LinkTiming", "chain_timing", "rate_over_batches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +105,12 @@ def _timing(
     if memories < e2e_rounds + 1 or any(link.p <= 0 for link in links):
         return stall
     if n == 2 and not e2e_rounds:
-        # One link, its pairs delivered at their heralds, at a round's end: every bin attempts
-        # every round, m·p pairs per round, each having waited only for its herald.
+        # One link, its pairs delivered when known (at their heralds, at a round's end, or
+        # ``delay_s`` later): a bin attempts 1/p rounds, is held for the delay and attempts
+        # again from the next round start on.
         (link,) = links
-        return ChainTiming(memories * link.p / link.round_s, stall.swap_waits, link.herald_s, ())
+        cycle = link.round_s / link.p + float(_next_round(link.delay_s, link.round_s))
+        return ChainTiming(memories / cycle, stall.swap_waits, link.herald_s, ())
     rng = np.random.default_rng(20_261_203)
     p = np.array([link.p for link in links])
     period = np.array([link.round_s for link in links])
@@ -188,16 +190,21 @@ def _timing(
             if inputs is not None:  # the last round is over: the kept pair is delivered
                 _free_end_bins(nxt, inputs[1], inputs[2], inputs[0], period, p, rng)
     kept = total - warm
-    # The rate over whole batches: from the warm-up's last delivery time to the last one
-    # before the final time (pairs past the simulated ones may share that), the pairs
-    # delivered in between, each batch once (deliveries come in order).
-    start = done[warm]
-    end = float(np.max(done[done < done[-1]], initial=start))
-    counted = int(np.count_nonzero((done > start) & (done <= end)))
-    rate = float(counted / (end - start)) if end > start else 0.0
+    rate = rate_over_batches(done, warm)
     swaps = tuple((float(x / kept), float(y / kept)) for x, y in sw)
     rounds = tuple(float(x / max(c, 1)) for x, c in zip(e2e, e2e_n, strict=True))
     return ChainTiming(rate, swaps, float(deliver / kept), rounds)
+
+
+def rate_over_batches(done: np.ndarray, warm: int) -> float:
+    """Pairs per second of delivery times ``done`` (in order) past the first ``warm``, read
+    over whole batches: from the warm-up's last delivery time to the last one before the
+    final time (pairs past the simulated ones may share that), the pairs delivered in
+    between, each batch once."""
+    start = done[warm]
+    end = float(np.max(done[done < done[-1]], initial=start))
+    counted = int(np.count_nonzero((done > start) & (done <= end)))
+    return float(counted / (end - start)) if end > start else 0.0
 
 
 def _next_round(free: Any, period: Any) -> Any:
