@@ -38,7 +38,16 @@ class Parts:
     (and ``twirl``: every purification twirls its inputs), each computed on first use.
     Every answer is the one ``estimate`` computes for the same plan."""
 
-    __slots__ = ("_links", "_memos", "_swapped", "_trees", "hops", "memories", "twirl")
+    __slots__ = (
+        "_links",
+        "_memos",
+        "_swapped",
+        "_timings",
+        "_trees",
+        "hops",
+        "memories",
+        "twirl",
+    )
 
     def __init__(self, hops: tuple[HopRecord, ...], memories: int, twirl: bool) -> None:
         self.hops = hops
@@ -48,6 +57,7 @@ class Parts:
         self._trees: dict[str, _Tree] = {}
         self._memos: dict[tuple[LinkKey, str, int], _Memo] = {}
         self._swapped: dict[tuple[LinkKey, str, int, _Levels], _Swapped] = {}
+        self._timings: dict[tuple[LinkKey, str, int], ChainTiming] = {}
 
     def links(self, key: LinkKey) -> list[_Segment] | None:
         """Every link's purified (state, rate); None if a link cannot deliver."""
@@ -68,10 +78,14 @@ class Parts:
 
     def timing(self, key: LinkKey, order: str, e2e_held: int) -> ChainTiming:
         """The waiting model's timing ``_swapped`` uses for these links (which must deliver)."""
-        links = self.links(key)
-        assert links is not None
-        _, rounds, pump = key
-        return _timing(self.hops, links, order, self.memories, e2e_held, rounds, pump)
+        if (key, order, e2e_held) not in self._timings:
+            links = self.links(key)
+            assert links is not None
+            _, rounds, pump = key
+            self._timings[(key, order, e2e_held)] = _timing(
+                self.hops, links, order, self.memories, e2e_held, rounds, pump
+            )
+        return self._timings[(key, order, e2e_held)]
 
     def swapped(self, candidate: Candidate) -> _Swapped | None:
         """The end-to-end pair after the last swap, its rate and timing; None if a link

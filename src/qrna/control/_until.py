@@ -278,10 +278,15 @@ def _segments(
             first = _short(f"swap level {level}", reached, level_most, why, scheme, pump, working)
             if not best_effort:
                 break  # the plan is refused: the levels above need not be resolved
+        # Every trial goes into the memo: other working fidelities, and the plans the search
+        # weighs with the same rounds below, find them there.
+        for r, made in enumerate(tried):
+            plan = (*lower, (r, scheme, pump))
+            for (_, left, right), out in zip(steps, made, strict=True):
+                memo.setdefault((left, right, plan), out)
         segments = (*lower, (rounds, scheme, pump))
         for (_, left, right), out in zip(steps, tried[rounds], strict=True):
             done[(left, right)] = out
-            memo.setdefault((left, right, segments), out)
     return segments, first
 
 
