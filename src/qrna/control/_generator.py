@@ -9,7 +9,11 @@ scenario names one (``load_generator``, which decides what a name may import).
 (nested, sequential), purification of the segments each swap level makes (0–2 rounds per
 level, the nested scheme of Dür and Briegel: every combination where the path has up to three
 levels below the top, the same rounds at every level where it has more) and end-to-end
-purification rounds (0–2). For each it estimates, from the records alone, the delivered
+purification rounds (0–2); where a path has more than three levels below the top, also plans
+given by a working fidelity (``until_grid``: the target up to 0.99), resolved into rounds per
+level by ``qrna.control._until`` (the fewest that bring each level's estimate to it). A
+request's ``plan.until`` is resolved so, and nothing else weighed but its schemes, pumping
+and orders. For each it estimates, from the records alone, the delivered
 state — links purified, swapped in order with each swapping node's gate noise, segments
 purified, memory decoherence over the expected wait (see ``estimate``), end-to-end
 purification — and the rate. It picks the plan that reaches the requested fidelity at the

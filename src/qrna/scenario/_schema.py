@@ -309,8 +309,10 @@ class PlanConfig(_Strict):
             given = getattr(self, name)
             # Given without segment_rounds, even empty, is refused here as PlanRequest does
             # (with until, they list levels from 1 up without rounds).
-            if given is not None and self.until is None and (
-                self.segment_rounds is None or len(given) != len(self.segment_rounds)
+            if (
+                given is not None
+                and self.until is None
+                and (self.segment_rounds is None or len(given) != len(self.segment_rounds))
             ):
                 raise ValueError(
                     f"{name} has {len(given)} entries; give segment_rounds with one entry per level"
