@@ -132,7 +132,7 @@ def _short(
     why no more (``why``), and its aim."""
     how = f"{scheme} pumping" if pump else scheme
     rounds = "1 round" if most == 1 else f"{most} rounds"
-    return f"{level} reaches {reached:.4f} at most ({rounds} of {how}; {why}), below {aim}"
+    return f"{level} reaches {reached:.4f} at most (up to {rounds} of {how}; {why}), below {aim}"
 
 
 def _why(most: int, cap: int, memories: int) -> str:
