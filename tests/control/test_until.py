@@ -367,3 +367,25 @@ def test_resolved_rounds_are_minimal_at_every_level(
     if p.link_rounds:
         worst = min(_rounds(BellDiagonal(*w), p.link_rounds - 1).fidelity for w in weights)
         assert worst < until
+
+
+def test_until_rulesets_pass_every_interleaving_the_verifier_explores() -> None:
+    """Four nodes at working fidelity 0.9 (either order allowed): one link round (the raw
+    links, 0.86 to 0.90, are not all there; one DEJMPS round brings each above), one at the
+    single swap level below the top, none end to end for 0.8; the RuleSets pass the
+    verifier's exhaustive exploration."""
+    hops = _hops(WEIGHTS[:3])
+    plan = PlanRequest(link_pumping=False, e2e_pumping=False, until=0.9)
+    answer = _accepted(_request(hops, 0.8, plan))
+    p = answer.plan
+    assert (p.link_rounds, p.segment_rounds, p.e2e_rounds) == (1, (1,), 0)
+    states = [BellDiagonal(*w) for w in WEIGHTS[:3]]
+    assert _fewest(states, 0.9) == 1
+    nodes = [h.node for h in hops]
+    latencies = {
+        (a, b): LATENCY * abs(i - j)
+        for i, a in enumerate(nodes)
+        for j, b in enumerate(nodes)
+        if a != b
+    }
+    assert verify(answer.rulesets, latencies, chain=nodes, explore=True) == []
