@@ -10,18 +10,23 @@ after their swap with the swapping node's gate noise and the waits of the waitin
   has fidelity ≥ ``until``;
 - each swap level below the top, level 1 first, given the rounds resolved below it: the
   fewest rounds after which every segment the level's swaps make has fidelity ≥ ``until``;
-- end to end: the fewest rounds (0 to the spec's ``max_e2e_rounds``) that bring the
+- end to end: the fewest rounds (0 to ``Until.max_e2e_rounds``) that bring the
   delivered pair to the connection's fidelity.
 
 Every level purifies with the scheme and the method (recurrence or pumping) the plan gives
-it, and never holds more memories than the connection reserves (``memories_needed``). The
-resolved plan is a plain plan: ``chain_rulesets`` turns it into RuleSets whose Stages (spec
-§3.2: "a RuleSet consists of one or more Stages", run one after another as each level's
-pairs come) show the rounds, and results flow one way, up the levels toward the ends, as
-the spec's RuleSets pass them. A level that cannot reach its aim within the cap and the
-memories (a purification fixed point below it with noisy gates, or too few memories) is a
-shortfall: ``resolve`` names the level, the fidelity it reached and the aim, and with
-``best_effort`` takes the rounds that came nearest and goes on up.
+it, and never holds more memories than the connection reserves (``memories_needed``).
+
+Contract: the resolution happens once, at setup, where "RuleSets are created by the
+Responder" (spec §3.5); what it returns is a plain plan, and ``chain_rulesets`` turns it
+into ordinary fixed-round RuleSets whose Stages show the resolved rounds (spec §3.2:
+"Entangled states are allocated to a given Stage. [...] After one of the Rules in the Stage
+fires, the entangled state is either promoted to the next Stage or declared defunct [...]
+This ensures that the flow of qubits is unidirectional"): one Stage per round at each
+level, a level's pairs promoted up to the next level's Stages, never back. Nothing is
+measured against ``until`` at run time. A level that cannot reach its aim within the cap
+and the memories (a purification fixed point below it with noisy gates, or too few
+memories) is a shortfall: ``resolve`` names the level, the fidelity it reached and the aim,
+and with ``best_effort`` takes the rounds that came nearest and goes on up.
 """
 
 from __future__ import annotations
