@@ -421,3 +421,41 @@ def test_the_search_gives_a_deep_chain_rounds_per_level() -> None:
                 if fidelity >= 0.9:
                     uniform = max(uniform, rate)
     assert p.rate_hz > 2 * uniform > 0
+
+
+def test_an_end_to_end_level_short_of_the_target_is_refused_naming_it() -> None:
+    """Three nodes, three memories per QNIC: the links (0.90, 0.91) are above the working
+    fidelity 0.85 (no link rounds, no level below the top), and end to end two rounds fit
+    the memories; the swapped pair after two DEJMPS rounds is below the target 0.99."""
+    weights = (WEIGHTS[2], WEIGHTS[6])
+    hops = _hops(weights, memories=3)
+    top = swap(
+        BellDiagonal(*weights[0]),
+        BellDiagonal(*weights[1]),
+        GateNoise(swap_degradation=DEGRADATION),
+    )
+    reached = _rounds(top, 2).fidelity
+    assert _rounds(top, 1).fidelity < reached < 0.99
+    plan = PlanRequest(swap_order="nested", link_pumping=False, e2e_pumping=False, until=0.85)
+    answer = default_generator(_request(hops, 0.99, plan))
+    assert isinstance(answer, Rejected)
+    assert answer.detail == (
+        "the request's plan purifies each level until 0.85; on n0-n1-n2 (nested): end to end "
+        f"reaches {reached:.4f} at most (up to 2 rounds of dejmps; 3 memories per QNIC allow "
+        "no more), below the target 0.99"
+    )
+
+
+def test_until_with_a_meas_end_is_refused_saying_it_cannot_purify() -> None:
+    """A MEAS Responder holds no qubits to purify with: no level may purify, so links of
+    0.88 and 0.86 stay below the working fidelity 0.87 and the refusal says why."""
+    hops = list(_hops(WEIGHTS[:2]))
+    hops[-1] = HopRecord("n2", hops[-1].link_in, 20, 20, 0.0, 0.0, math.inf, math.inf, is_meas=True)
+    plan = PlanRequest(swap_order="nested", link_pumping=False, e2e_pumping=False, until=0.87)
+    answer = default_generator(_request(tuple(hops), 0.7, plan))
+    assert isinstance(answer, Rejected)
+    assert answer.detail == (
+        "the request's plan purifies each level until 0.87; on n0-n1-n2 (nested): the link "
+        "level reaches 0.8600 at most (up to 0 rounds of dejmps; no level may purify), below "
+        "the working fidelity 0.87 (n2 is a MEAS node: it holds no qubits to purify with)"
+    )

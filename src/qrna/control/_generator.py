@@ -313,6 +313,9 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             resolved[answer.candidate] = (spec.until, answer.shortfall)
     if forced and not resolved:
         spec, why = shortfalls[0]
+        if meas_end:
+            meas = next(h.node for h in (hops[0], hops[-1]) if h.is_meas)
+            why += f" ({meas} is a MEAS node: it holds no qubits to purify with)"
         return Rejected(
             RejectReason.FIDELITY_UNREACHABLE,
             f"the request's plan purifies each level until {spec.until:g}; on "

@@ -141,7 +141,10 @@ def _short(
 
 
 def _why(most: int, cap: int, memories: int) -> str:
-    """Why a level can take no more than ``most`` rounds: the cap, or the memories."""
+    """Why a level can take no more than ``most`` rounds: the cap (0: no level may purify),
+    or the memories."""
+    if not cap:
+        return "no level may purify"
     if most >= cap:
         return f"the cap is {cap}"
     return f"{memories} memories per QNIC allow no more"
@@ -169,12 +172,11 @@ def resolve(parts: Parts, spec: Until, target: float, best_effort: bool = False)
         )
 
     def most(cap: int, fits: Callable[[int], bool]) -> int:
-        return max((r for r in range(cap + 1) if fits(r)), default=-1)
+        # No rounds need one memory per QNIC, which a connection always reserves.
+        return max(r for r in range(cap + 1) if not r or fits(r))
 
     # The link level: every link's pair after its rounds.
     link_most = most(spec.max_rounds, lambda r: need(r, (), 0) <= parts.memories)
-    if link_most < 0:
-        return Resolved(None, f"one memory per QNIC is needed; {parts.memories} are reserved")
 
     def link_level(rounds: int) -> float:
         links = parts.links((spec.link_scheme, rounds, spec.link_pumping))
@@ -197,10 +199,17 @@ def resolve(parts: Parts, spec: Until, target: float, best_effort: bool = False)
     # the levels below resolved again for each (their timing holds the end memories longer).
     nearest: tuple[float, Candidate | None, str] = (-1.0, None, "")  # (fidelity, plan, why)
     e2e_most = most(spec.max_e2e_rounds, lambda r: need(link_rounds, (), r) <= parts.memories)
+    tried = 0  # the most end-to-end rounds weighed
     for e2e_rounds in range(e2e_most + 1):
         segments, short = _segments(parts, spec, link_key, e2e_rounds, need, best_effort)
         if short and not best_effort:
-            return Resolved(None, first or short)
+            if not e2e_rounds:
+                return Resolved(None, first or short)
+            # The end memories these rounds hold leave a level below short: the memories
+            # allow no more end-to-end rounds.
+            e2e_most = -1
+            break
+        tried = e2e_rounds
         candidate = (
             spec.link_scheme,
             link_rounds,
@@ -220,7 +229,7 @@ def resolve(parts: Parts, spec: Until, target: float, best_effort: bool = False)
     e2e = _short(
         "end to end",
         max(fidelity, 0.0),
-        max(e2e_most, 0),
+        tried,
         _why(e2e_most, spec.max_e2e_rounds, parts.memories),
         spec.e2e_scheme,
         spec.e2e_pumping,
