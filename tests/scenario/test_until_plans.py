@@ -264,3 +264,39 @@ def test_the_generator_s_answer_to_a_scenario_s_until_is_an_accepted_plan() -> N
     (other,) = without.network.plans.values()
     assert (plan.until, other.until) == (0.9, None)
     assert "until" not in without.summary["connections"][0]["plan"]
+
+
+def test_best_effort_under_until_takes_the_nearest_rounds_and_the_summary_says_which_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Four memories per QNIC on the noiseless five-node chain at working fidelity 0.99:
+    three link rounds (4 memories) reach it, leaving no memory for swap level 1, which falls
+    short. Best effort takes the plan, the connection is done, every pair has the closed
+    form's fidelity, and the summary's detail names the level and what it reached."""
+    installed = _installed(monkeypatch)
+    plan = {"swap_order": "nested", "link_pumping": False, "e2e_pumping": False, "until": 0.99}
+    scenario = _noiseless(plan, 0.7, "bell_diagonal")
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["traffic"][0].update(memories=4, best_effort=True)
+    results = run(Scenario.model_validate(data))
+    net = results.network
+    specs = {(s.a.address, s.b.address): s for p in net.ports.values() for s, _ in p.values()}
+    links = [herald_model(specs[f"n{i}", f"n{i + 1}"]).state for i in range(4)]
+    assert _fewest(links, 0.99) == 3
+    links = [_rounds(s, 3) for s in links]
+    noise = GateNoise(swap_degradation=DEGRADATION)
+    segments = [swap(links[0], links[1], noise), swap(links[2], links[3], noise)]
+    reached = min(s.fidelity for s in segments)
+    want = swap(segments[0], segments[1], noise).fidelity
+    (c,) = results.summary["connections"]
+    assert c["plan"]["link_purification"] == "3 x dejmps"
+    assert c["plan"]["segment_purification"] == []
+    assert (c["plan"]["best_effort"], c["plan"]["until"]) == (True, 0.99)
+    assert c["detail"] == (
+        f"best effort: purifying each level until 0.99, swap level 1 reaches {reached:.4f} at "
+        "most (up to 0 rounds of dejmps; 4 memories per QNIC allow no more), below the "
+        f"working fidelity 0.99; the plan taken is estimated at {want:.4f}"
+    )
+    assert _purify_partners(installed["n0"]) == ["n1", "n1", "n1"]
+    assert (c["status"], c["pairs_delivered"]) == ("done", 12)
+    assert c["fidelity_ci"] == pytest.approx([want, want], abs=1e-9)
