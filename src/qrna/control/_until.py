@@ -279,12 +279,10 @@ def _segments(
             for r in range(spec.max_rounds + 1)
             if not r or need(link_key[1], (*lower, (r, scheme, pump)), e2e_rounds) <= memories
         )
-        tried = [
-            _level(parts, tree, timing, memo, done, steps, (*lower, (r, scheme, pump)), joined)
-            for r in range(level_most + 1)
-        ]
-        # A purification that cannot succeed keeps nothing: no pair reaches the aim.
-        fidelities = (min(s.fidelity if kept > 0 else 0.0 for s, _, kept in made) for made in tried)
+        # Rounds are tried from none up, each only if the fewer did not reach the aim.
+        tried: list[list[_Made]] = []
+        plans = [(*lower, (r, scheme, pump)) for r in range(level_most + 1)]
+        fidelities = _trials(parts, tree, timing, memo, done, steps, plans, joined, tried)
         rounds, reached, ok = _fewest(fidelities, spec.until)
         if not ok and not first:
             working = f"the working fidelity {spec.until:g}"
@@ -302,6 +300,25 @@ def _segments(
         for (_, left, right), out in zip(steps, tried[rounds], strict=True):
             done[(left, right)] = out
     return segments, first
+
+
+def _trials(
+    parts: Parts,
+    tree: _Tree,
+    timing: ChainTiming,
+    memo: _Memo,
+    done: dict[tuple[int, int], _Made],
+    steps: list[tuple[int, int, int]],
+    plans: list[_Levels],
+    joined: dict[int, tuple[BellDiagonal, float]],
+    tried: list[list[_Made]],
+) -> Iterator[float]:
+    """One level's fidelity (its worst segment's) under each of ``plans`` in turn, as
+    ``_fewest`` asks for them; each plan's segments are appended to ``tried``."""
+    for plan in plans:
+        tried.append(_level(parts, tree, timing, memo, done, steps, plan, joined))
+        # A purification that cannot succeed keeps nothing: no pair reaches the aim.
+        yield min(s.fidelity if kept > 0 else 0.0 for s, _, kept in tried[-1])
 
 
 def _level(
