@@ -122,7 +122,6 @@ def _path_text(path: Sequence[str]) -> str:
     return f"{path[0]}-{path[1]}-...-{path[-2]}-{path[-1]} ({len(path) - 1} hops)"
 
 
-_Candidate = Candidate
 # How far the waiting model's sampled rate may lie above its links' rate (its sampling error
 # on a few hundred pairs is a few per cent).
 _RATE_SLACK = 1.25
@@ -181,7 +180,7 @@ def _too_deep(request: ConnectionSetupRequest, path: Sequence[str]) -> str:
     )
 
 
-def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
+def _space(request: ConnectionSetupRequest) -> list[Candidate]:
     """(link scheme, link rounds, link pumping, swap order, segment purification, e2e scheme,
     e2e rounds, e2e pumping) of every plan to weigh: the search space, narrowed to what the
     request's ``plan`` fixes."""
@@ -212,8 +211,9 @@ def _untils(request: ConnectionSetupRequest, meas_end: bool) -> list[Until]:
     pumping and order its plan allows (at most ``UNTIL_MAX_ROUNDS`` rounds per level); or,
     when the request fixes no rounds, ``until_grid``'s values on each order whose path has
     more than three levels below the top (where the search gives every level the same
-    rounds), purified by DEJMPS recurrence with the search's end-to-end rounds (0–2). On a
-    path with a MEAS end no level may purify."""
+    rounds), purified by recurrence (pumping only where the request says so) with the
+    schemes the request gives (default DEJMPS) and at most the search's end-to-end rounds
+    (2). On a path with a MEAS end no level may purify."""
     want = request.plan
     n = len(request.hops)
     cap = 0 if meas_end else UNTIL_MAX_ROUNDS
@@ -248,7 +248,9 @@ def _untils(request: ConnectionSetupRequest, meas_end: bool) -> list[Until]:
             until,
             swap_order=order,
             link_scheme=(want and want.link_scheme) or "dejmps",
+            link_pumping=bool(want and want.link_pumping),
             e2e_scheme=(want and want.e2e_scheme) or "dejmps",
+            e2e_pumping=bool(want and want.e2e_pumping),
             max_rounds=cap,
             max_e2e_rounds=min(cap, 2),
         )
@@ -303,7 +305,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     forced = want is not None and want.until is not None
     # Plans given by a working fidelity, resolved into rounds (the request's, or the search's
     # grid on a deep path): {plan: (working fidelity, a level's shortfall)}.
-    resolved: dict[_Candidate, tuple[float, str]] = {}
+    resolved: dict[Candidate, tuple[float, str]] = {}
     shortfalls: list[tuple[Until, str]] = []
     for spec in _untils(request, meas_end):
         answer = resolve(parts, spec, request.fidelity, forced and request.best_effort)
