@@ -27,6 +27,7 @@ from qrna.control import (
     default_generator,
     estimate,
 )
+from qrna.control._generator import _untils
 from qrna.control._until import UNTIL_MAX_ROUNDS, until_grid
 from qrna.physics import BellDiagonal, GateNoise, purify, swap
 from qrna.rules import Purify, RuleSet, verify
@@ -459,3 +460,22 @@ def test_until_with_a_meas_end_is_refused_saying_it_cannot_purify() -> None:
         "level reaches 0.8600 at most (up to 0 rounds of dejmps; no level may purify), below "
         "the working fidelity 0.87 (n2 is a MEAS node: it holds no qubits to purify with)"
     )
+
+
+def test_the_search_grid_follows_what_the_request_fixes() -> None:
+    """On a 33-node path (nested: four levels below the top; sequential: thirty) the grid
+    is weighed in both orders, at every grid value, with the request's pumping flags and
+    schemes; a request that fixes any rounds gets none, and a 9-node path nested (two
+    levels below the top) only in the sequential order (six)."""
+    hops = _hops(((0.985, 0.002, 0.003, 0.01),) * 32)
+    plan = PlanRequest(link_scheme="bbpssw", link_pumping=True, e2e_pumping=True)
+    specs = _untils(_request(hops, 0.9, plan), meas_end=False)
+    assert [(u.swap_order, u.until) for u in specs] == [
+        (order, u) for order in ("nested", "sequential") for u in until_grid(0.9)
+    ]
+    assert {(u.link_scheme, u.link_pumping, u.e2e_pumping, u.max_e2e_rounds) for u in specs} == {
+        ("bbpssw", True, True, 2)
+    }
+    assert _untils(_request(hops, 0.9, PlanRequest(e2e_rounds=1)), meas_end=False) == []
+    nine = _untils(_request(_hops(WEIGHTS), 0.9, PlanRequest()), meas_end=False)
+    assert {u.swap_order for u in nine} == {"sequential"}
