@@ -381,41 +381,76 @@ def _swapped(
     n = len(hops)
     timing = _timing(hops, links, tree.order, memories, e2e_rounds, link_rounds)
     done = {(i, i + 1): (state, 1.0, 1.0) for i, (state, _) in enumerate(links)}
-    latency = tree.latency
     memo = {} if memo is None else memo
     kept: dict[int, float] = {}  # per level, its slowest segment's purification yield
     for mid, left, right, level in tree.steps:
         key = (left, right, segments[:level])
         made = memo.get(key)
         if made is None:
-            (a, sa, _), (b, sb, _) = done[(left, mid)], done[(mid, right)]
-            noise = tree.noise[mid]
-            wait_a, wait_b = timing.swap_waits[mid]
-            a = _age(a, wait_a, hops[left], hops[mid])
-            b = _age(b, wait_b, hops[mid], hops[right])
-            # A failed Bell measurement loses both pairs: the segment gets a pair per success.
-            success = sa * sb * noise.swap_success_probability
-            # The right end corrects the Pauli frame (``chain_rulesets``' swaps name the
-            # left pair first): a physical correction adds its one-qubit error there.
-            made = (depolarize_half(swap(a, b, noise), hops[right].correction_error), success, 1.0)
-            rate = timing.rate_hz * success
-            if rate > 0 and level <= len(segments) and segments[level - 1][0]:
-                rounds, scheme, pump = segments[level - 1]
-                ends = (hops[left], hops[right])
-                span = latency[right] - latency[left]
-                purified = _purified(
-                    made[0], rate, rounds, scheme, ends, span, memories, pump, twirl
-                )
-                if purified is None:
-                    made = (made[0], success, 0.0)
-                else:
-                    made = (purified[0], success, purified[1] / rate)
+            state, success = _joined(hops, tree, timing, done, mid, left, right)
+            plan = segments[level - 1] if level <= len(segments) else None
+            made = _segment_purified(
+                hops, tree, timing, state, success, left, right, plan, memories, twirl
+            )
             memo[key] = made
         done[(left, right)] = made
         kept[level] = min(kept.get(level, 1.0), made[2])
     state, success, _ = done[(0, n - 1)]
     # A level's segments purify side by side: the slowest sets the pace.
     return state, timing.rate_hz * success * math.prod(kept.values()), timing
+
+
+def _joined(
+    hops: tuple[HopRecord, ...],
+    tree: _Tree,
+    timing: ChainTiming,
+    done: dict[tuple[int, int], tuple[BellDiagonal, float, float]],
+    mid: int,
+    left: int,
+    right: int,
+) -> tuple[BellDiagonal, float]:
+    """The segment (``left``, ``right``) that ``mid`` swaps from its halves in ``done``
+    (each (state, fraction of its swaps' successes, kept fraction)), before any segment
+    purification: its state, each half aged over its wait for the swap, and the fraction of
+    its swaps' successes."""
+    (a, sa, _), (b, sb, _) = done[(left, mid)], done[(mid, right)]
+    noise = tree.noise[mid]
+    wait_a, wait_b = timing.swap_waits[mid]
+    a = _age(a, wait_a, hops[left], hops[mid])
+    b = _age(b, wait_b, hops[mid], hops[right])
+    # A failed Bell measurement loses both pairs: the segment gets a pair per success.
+    success = sa * sb * noise.swap_success_probability
+    # The right end corrects the Pauli frame (``chain_rulesets``' swaps name the left pair
+    # first): a physical correction adds its one-qubit error there.
+    return depolarize_half(swap(a, b, noise), hops[right].correction_error), success
+
+
+def _segment_purified(
+    hops: tuple[HopRecord, ...],
+    tree: _Tree,
+    timing: ChainTiming,
+    state: BellDiagonal,
+    success: float,
+    left: int,
+    right: int,
+    plan: tuple[int, str, bool] | None,
+    memories: int,
+    twirl: bool = False,
+) -> tuple[BellDiagonal, float, float]:
+    """A swapped segment (``_joined``) after its level's purification ``plan`` ((rounds,
+    scheme, pumping); None: not purified): (state, fraction of its swaps' successes,
+    fraction its purification keeps; 0 if a round cannot succeed)."""
+    rate = timing.rate_hz * success
+    if rate <= 0 or plan is None or not plan[0]:
+        return state, success, 1.0
+    rounds, scheme, pump = plan
+    span = tree.latency[right] - tree.latency[left]
+    purified = _purified(
+        state, rate, rounds, scheme, (hops[left], hops[right]), span, memories, pump, twirl
+    )
+    if purified is None:
+        return state, success, 0.0
+    return purified[0], success, purified[1] / rate
 
 
 def _delivered(

@@ -9,7 +9,11 @@ scenario names one (``load_generator``, which decides what a name may import).
 (nested, sequential), purification of the segments each swap level makes (0–2 rounds per
 level, the nested scheme of Dür and Briegel: every combination where the path has up to three
 levels below the top, the same rounds at every level where it has more) and end-to-end
-purification rounds (0–2). For each it estimates, from the records alone, the delivered
+purification rounds (0–2); where a path has more than three levels below the top, also plans
+given by a working fidelity (``until_grid``: the target up to 0.99), resolved into rounds per
+level by ``qrna.control._until`` (the fewest that bring each level's estimate to it). A
+request's ``plan.until`` is resolved so, and nothing else weighed but its schemes, pumping
+and orders. For each it estimates, from the records alone, the delivered
 state — links purified, swapped in order with each swapping node's gate noise, segments
 purified, memory decoherence over the expected wait (see ``estimate``), end-to-end
 purification — and the rate. It picks the plan that reaches the requested fidelity at the
@@ -28,21 +32,14 @@ from dataclasses import dataclass
 
 from qrna.control._errors import ControlError
 from qrna.control._estimate import (
-    _delivered,
     _Levels,
-    _links,
-    _Memo,
-    _Segment,
-    _segment_factor,
-    _Swapped,
-    _swapped,
-    _timed_rounds,
-    _Tree,
     held_rounds,
     memories_needed,
     pairs_used,
 )
 from qrna.control._messages import ConnectionSetupRequest, PlanRequest, RejectReason
+from qrna.control._parts import Candidate, Parts
+from qrna.control._until import UNTIL_MAX_ROUNDS, Until, resolve, until_grid
 from qrna.physics import SCHEMES
 from qrna.rules import SWAP_ORDERS, RuleSet, chain_rulesets, segment_levels, segment_plan
 
@@ -78,6 +75,10 @@ class Plan:
     segment_pumping: tuple[bool, ...] = ()
     e2e_pumping: bool = False
     twirl: bool = False  # every purification twirls its inputs to Werner form first
+    # The working fidelity its rounds were resolved for (``qrna.control._until``; None: rounds
+    # given or searched), and, taken by best effort, the level that fell short of it.
+    until: float | None = None
+    shortfall: str = ""
 
     def __post_init__(self) -> None:
         for scheme in (self.link_scheme, self.e2e_scheme, *self.segment_schemes):
@@ -121,9 +122,6 @@ def _path_text(path: Sequence[str]) -> str:
     return f"{path[0]}-{path[1]}-...-{path[-2]}-{path[-1]} ({len(path) - 1} hops)"
 
 
-# (link scheme, link rounds, link pumping, swap order, segment purification, e2e scheme,
-# e2e rounds, e2e pumping)
-_Candidate = tuple[str, int, bool, str, _Levels, str, int, bool]
 # How far the waiting model's sampled rate may lie above its links' rate (its sampling error
 # on a few hundred pairs is a few per cent).
 _RATE_SLACK = 1.25
@@ -182,11 +180,13 @@ def _too_deep(request: ConnectionSetupRequest, path: Sequence[str]) -> str:
     )
 
 
-def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
+def _space(request: ConnectionSetupRequest) -> list[Candidate]:
     """(link scheme, link rounds, link pumping, swap order, segment purification, e2e scheme,
     e2e rounds, e2e pumping) of every plan to weigh: the search space, narrowed to what the
     request's ``plan`` fixes."""
     want = request.plan
+    if want is not None and want.until is not None:
+        return []  # every plan it allows is resolved from its working fidelity (``_untils``)
     link_schemes = ["dejmps"] if want is None or want.link_scheme is None else [want.link_scheme]
     e2e_schemes = ["dejmps"] if want is None or want.e2e_scheme is None else [want.e2e_scheme]
     link_rounds = range(4) if want is None or want.link_rounds is None else [want.link_rounds]
@@ -203,6 +203,60 @@ def _space(request: ConnectionSetupRequest) -> list[_Candidate]:
         for segments in _levels(n, order, want)
         for lp in _methods(lr, link_pump)
         for ep in _methods(er, e2e_pump)
+    ]
+
+
+def _untils(request: ConnectionSetupRequest, meas_end: bool) -> list[Until]:
+    """The working-fidelity plans to resolve: the request's ``until`` with every scheme,
+    pumping and order its plan allows (at most ``UNTIL_MAX_ROUNDS`` rounds per level); or,
+    when the request fixes no rounds, ``until_grid``'s values on each order whose path has
+    more than three levels below the top (where the search gives every level the same
+    rounds), purified by recurrence (pumping only where the request says so) with the
+    schemes the request gives (default DEJMPS) and at most the search's end-to-end rounds
+    (2). On a path with a MEAS end no level may purify."""
+    want = request.plan
+    n = len(request.hops)
+    cap = 0 if meas_end else UNTIL_MAX_ROUNDS
+    if want is not None and want.until is not None:
+        orders = SWAP_ORDERS if want.swap_order is None else (want.swap_order,)
+        link_pumps = [False, True] if want.link_pumping is None else [want.link_pumping]
+        e2e_pumps = [False, True] if want.e2e_pumping is None else [want.e2e_pumping]
+        return [
+            Until(
+                want.until,
+                want.link_scheme or "dejmps",
+                link_pump,
+                order,
+                want.segment_schemes or (),
+                want.segment_pumping or (),
+                want.e2e_scheme or "dejmps",
+                e2e_pump,
+                cap,
+                cap,
+            )
+            for order in orders
+            for link_pump in link_pumps
+            for e2e_pump in e2e_pumps
+        ]
+    if want is not None and not (
+        want.link_rounds is None and want.segment_rounds is None and want.e2e_rounds is None
+    ):
+        return []
+    orders = SWAP_ORDERS if want is None or want.swap_order is None else (want.swap_order,)
+    return [
+        Until(
+            until,
+            swap_order=order,
+            link_scheme=(want and want.link_scheme) or "dejmps",
+            link_pumping=bool(want and want.link_pumping),
+            e2e_scheme=(want and want.e2e_scheme) or "dejmps",
+            e2e_pumping=bool(want and want.e2e_pumping),
+            max_rounds=cap,
+            max_e2e_rounds=min(cap, 2),
+        )
+        for order in orders
+        if max(segment_levels(n, order).values(), default=0) > 3
+        for until in until_grid(request.fidelity)
     ]
 
 
@@ -243,15 +297,34 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     nearest: list[tuple[tuple[float, float], _Row, float, float]] = []
     best = 0.0
     fastest = 0.0  # the highest rate of a plan reaching the fidelity, whatever min_rate_hz
-    links: dict[tuple[str, int, bool], list[_Segment] | None] = {}
-    swapped: dict[tuple[str, int, bool, str, int, _Levels], _Swapped] = {}
-    memos: dict[tuple[str, int, bool, str, int], _Memo] = {}
-    factors: dict[tuple[str, int, bool, str, int, _Levels], float] = {}
-    trees: dict[str, _Tree] = {}
+    parts = Parts(hops, memories, twirl)
     meas_end = hops[0].is_meas or hops[-1].is_meas
     weighed = 0
     least = math.inf  # the fewest memories a plan allowed (and not purifying at a MEAS end) needs
     space = _space(request)
+    forced = want is not None and want.until is not None
+    # Plans given by a working fidelity, resolved into rounds (the request's, or the search's
+    # grid on a deep path): {plan: (working fidelity, a level's shortfall)}.
+    resolved: dict[Candidate, tuple[float, str]] = {}
+    shortfalls: list[tuple[Until, str]] = []
+    for spec in _untils(request, meas_end):
+        answer = resolve(parts, spec, request.fidelity, forced and request.best_effort)
+        if answer.candidate is None:
+            shortfalls.append((spec, answer.shortfall))
+        elif answer.candidate not in resolved:
+            resolved[answer.candidate] = (spec.until, answer.shortfall)
+    if forced and not resolved:
+        spec, why = shortfalls[0]
+        if meas_end:
+            meas = next(h.node for h in (hops[0], hops[-1]) if h.is_meas)
+            why += f" ({meas} is a MEAS node: it holds no qubits to purify with)"
+        return Rejected(
+            RejectReason.FIDELITY_UNREACHABLE,
+            f"the request's plan purifies each level until {spec.until:g}; on "
+            f"{_path_text(path)} ({spec.swap_order}): {why}",
+        )
+    known = set(space)
+    space += [candidate for candidate in resolved if candidate not in known]
     if not space:
         return Rejected(RejectReason.FIDELITY_UNREACHABLE, _too_deep(request, path))
     orders = {candidate[3] for candidate in space}
@@ -283,10 +356,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # estimate(hops, ..., memories, segment_rounds=..., segment_schemes=...), with the
         # parts the plans share computed once: link purification per scheme and rounds, the
         # swap tree per those, the order and the segment purification.
-        link_key = (link_scheme, link_rounds, link_pump)
-        if link_key not in links:
-            links[link_key] = _links(hops, link_scheme, link_rounds, memories, link_pump, twirl)
-        purified = links[link_key]
+        purified = parts.links((link_scheme, link_rounds, link_pump))
         fidelity, rate = 0.0, 0.0
         if purified is not None and prune and candidates:
             # A plan cannot beat the fastest candidate if even its links' rate, less every
@@ -298,28 +368,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
             if bound < -min(candidates)[0][0]:
                 continue
         if purified is not None:
-            # The timing, hence the states, depend on the end-to-end rounds the end memories
-            # are held for too (a pumped level: none, its rate counts its kept pair).
-            e2e_held = _timed_rounds(e2e_rounds, e2e_pump)
-            key = (*link_key, order, e2e_held, segments)
-            if key not in swapped:
-                if order not in trees:
-                    trees[order] = _Tree.of(hops, order)
-                memo = memos.setdefault((*link_key, order, e2e_held), {})
-                swapped[key] = _swapped(
-                    hops,
-                    purified,
-                    trees[order],
-                    memories,
-                    e2e_held,
-                    link_rounds,
-                    segments,
-                    memo,
-                    twirl=twirl,
-                )
-            fidelity, rate = _delivered(
-                hops, swapped[key], e2e_scheme, e2e_rounds, memories, e2e_pump, twirl
-            )
+            fidelity, rate = parts.delivered(candidate)
             # Segment purification's own timing costs more than the rest: played only where
             # the rate counts (a candidate, or best effort's), once per timing it needs, and
             # not for a plan that cannot be faster than a candidate even at the rate the
@@ -331,18 +380,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
                 wanted = False
                 rate = 0.0  # not a candidate: it cannot be chosen
             if rate > 0 and segment_ops and wanted:
-                if key not in factors:
-                    factors[key] = _segment_factor(
-                        hops,
-                        purified,
-                        swapped[key][2],
-                        order,
-                        memories,
-                        e2e_held,
-                        link_rounds,
-                        segments,
-                    )
-                rate *= factors[key]
+                rate *= parts.segment_factor(candidate)
         best = max(best, fidelity)
         # Ties: fewer operations, then nested first, then lower levels' rounds first, then the
         # schemes by name.
@@ -428,6 +466,10 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
     discard = 4.0 * latency + 4.0 * memories / rate
     if want is not None and want.discard_after_s is not None:
         discard = want.discard_after_s
+    until, shortfall = resolved.get(
+        (link_scheme, link_rounds, link_pump, order, segments, e2e_scheme, e2e_rounds, e2e_pump),
+        (None, ""),
+    )
     # Levels not purified at the top of the list are left off: the same plan, said once.
     while segments and not segments[-1][0]:
         segments = segments[:-1]
@@ -440,7 +482,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         discard,
         fidelity,
         rate,
-        best_effort=not candidates,
+        best_effort=not candidates or bool(shortfall),
         segment_rounds=tuple(r for r, _, _ in segments),
         segment_schemes=tuple(scheme for _, scheme, _ in segments),
         link_pumping=link_pump,
@@ -448,6 +490,8 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         segment_pumping=tuple(p for _, _, p in segments) if any(p for *_, p in segments) else (),
         e2e_pumping=e2e_pump,
         twirl=twirl,
+        until=until,
+        shortfall=shortfall,
     )
     rulesets = chain_rulesets(
         request.connection,

@@ -167,6 +167,11 @@ class HopRecord:
 OBJECTIVES: Final = ("rate", "fidelity")
 
 
+def _listed(value: object) -> object:
+    """A field's value as a message shows it: a tuple as the list JSON gave."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 @dataclass(frozen=True, slots=True)
 class PlanRequest:
     """What an application asks of the plan, beyond the fidelity (issue 12): each field
@@ -199,8 +204,25 @@ class PlanRequest:
     # Every purification of the plan twirls its input pairs to Werner form first
     # (``Purify.twirl``); not searched: the generator twirls only when asked.
     twirl: bool = False
+    # A working fidelity in (0.5, 1) instead of round counts (the nested scheme of Dür and
+    # Briegel): the link level and each swap level below the top are purified the fewest
+    # rounds that bring the level to it, end to end the fewest that reach the request's
+    # fidelity (``qrna.control._until``). It replaces link_rounds, segment_rounds and
+    # e2e_rounds; the schemes and pumping flags still say how each level purifies
+    # (segment_schemes and segment_pumping then list levels from 1 up, without rounds).
+    until: float | None = None
 
     def __post_init__(self) -> None:
+        if self.until is not None:
+            u: object = self.until  # JSON may carry anything here
+            if isinstance(u, bool) or not isinstance(u, int | float) or not 0.5 < u < 1.0:
+                raise ControlError(f"PlanRequest.until={u!r} must be a number in (0.5, 1)")
+            for name in ("link_rounds", "segment_rounds", "e2e_rounds"):
+                if getattr(self, name) is not None:
+                    raise ControlError(
+                        f"PlanRequest.until={u!r} and PlanRequest.{name}="
+                        f"{_listed(getattr(self, name))!r} both fix rounds: give one of them"
+                    )
         if not isinstance(self.twirl, bool):
             raise ControlError(f"PlanRequest.twirl={self.twirl!r} must be True or False")
         if self.objective is not None and self.objective not in OBJECTIVES:
@@ -234,8 +256,12 @@ class PlanRequest:
         for v in self.segment_rounds or ():
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ControlError(f"PlanRequest.segment_rounds has {v!r}; expected integers >= 0")
-        if self.segment_schemes is not None and (
-            self.segment_rounds is None or len(self.segment_rounds) != len(self.segment_schemes)
+        if (
+            self.segment_schemes is not None
+            and self.until is None
+            and (
+                self.segment_rounds is None or len(self.segment_rounds) != len(self.segment_schemes)
+            )
         ):
             raise ControlError(
                 f"PlanRequest.segment_schemes={list(self.segment_schemes)!r} needs "
@@ -251,7 +277,9 @@ class PlanRequest:
                     f"PlanRequest.segment_pumping={list(self.segment_pumping)!r} must list "
                     "true or false per level"
                 )
-            if self.segment_rounds is None or len(self.segment_rounds) != len(self.segment_pumping):
+            if self.until is None and (
+                self.segment_rounds is None or len(self.segment_rounds) != len(self.segment_pumping)
+            ):
                 raise ControlError(
                     f"PlanRequest.segment_pumping={list(self.segment_pumping)!r} needs "
                     "segment_rounds with one entry per flag"

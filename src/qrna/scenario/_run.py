@@ -376,7 +376,13 @@ def _connections(
                 if refused
                 else network.progress(cid) or "not started before the run ended"
             )
-        elif (plan := network.plans.get(cid)) is not None and plan.best_effort:
+        elif (plan := network.plans.get(cid)) is not None and plan.shortfall:
+            # Best effort on a working fidelity: the level that fell short, and the plan taken.
+            detail = (
+                f"best effort: purifying each level until {plan.until:g}, {plan.shortfall}; "
+                f"the plan taken is estimated at {plan.fidelity:.4f}"
+            )
+        elif plan is not None and plan.best_effort:
             # A request's plan narrows the search: other plans may reach the target.
             allows = "" if network._requests[cid].plan is None else " the request allows"
             detail = (
@@ -418,6 +424,9 @@ def _plan(network: Network, cid: str) -> dict[str, Any] | None:
     if plan is None:
         return None
     pumped = plan.segment_pumping or (False,) * len(plan.segment_rounds)
+    # The working fidelity the rounds were resolved for, only where there is one (the
+    # summaries of plans given or searched by rounds stay as they were).
+    until = {} if plan.until is None else {"until": plan.until}
     return {
         "link_purification": _rounds(plan.link_rounds, plan.link_scheme, plan.link_pumping),
         "swap_order": plan.swap_order,
@@ -433,6 +442,7 @@ def _plan(network: Network, cid: str) -> dict[str, Any] | None:
         "estimated_rate_hz": plan.rate_hz,
         "best_effort": plan.best_effort,
         "twirl": plan.twirl,
+        **until,
     }
 
 

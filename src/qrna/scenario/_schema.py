@@ -332,14 +332,31 @@ class PlanConfig(_Strict):
         description="Every purification first twirls its input pairs to the Werner state of "
         "their fidelity (BBPSSW's original protocol, for any scheme); default false.",
     )
+    until: Annotated[float, Field(gt=0.5, lt=1, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="Working fidelity instead of rounds (Dür-Briegel): the link level and each "
+        "swap level below the top are purified the fewest rounds (at most 4) that bring the "
+        "level's estimated fidelity to it, end to end the fewest that reach the connection's "
+        "fidelity; not with link_rounds, segment_rounds or e2e_rounds. segment_schemes and "
+        "segment_pumping then list levels from 1 up (past the list: dejmps, recurrence).",
+    )
 
     @model_validator(mode="after")
     def _one_scheme_per_level(self) -> PlanConfig:
+        for name in ("link_rounds", "segment_rounds", "e2e_rounds"):
+            if self.until is not None and getattr(self, name) is not None:
+                raise ValueError(
+                    f"until={self.until!r} and {name}={getattr(self, name)!r} both fix "
+                    "rounds: give one of them"
+                )
         for name in ("segment_schemes", "segment_pumping"):
             given = getattr(self, name)
-            # Given without segment_rounds, even empty, is refused here as PlanRequest does.
-            if given is not None and (
-                self.segment_rounds is None or len(given) != len(self.segment_rounds)
+            # Given without segment_rounds, even empty, is refused here as PlanRequest does
+            # (with until, they list levels from 1 up without rounds).
+            if (
+                given is not None
+                and self.until is None
+                and (self.segment_rounds is None or len(given) != len(self.segment_rounds))
             ):
                 raise ValueError(
                     f"{name} has {len(given)} entries; give segment_rounds with one entry per level"
