@@ -492,3 +492,27 @@ def test_the_search_grid_follows_what_the_request_fixes() -> None:
     assert _untils(_request(hops, 0.9, PlanRequest(e2e_rounds=1)), meas_end=False) == []
     nine = _untils(_request(_hops(WEIGHTS), 0.9, PlanRequest()), meas_end=False)
     assert {u.swap_order for u in nine} == {"sequential"}
+
+
+def test_pumping_asked_for_levels_resolved_to_one_round_or_none_is_recurrence() -> None:
+    """Pumping asked for at link level and end to end, but the links (0.90, 0.91) are above
+    the working fidelity 0.85 and the swapped pair above 0.8 (no rounds), or one end-to-end
+    round reaches 0.85: fewer than two rounds are the same either way, and the plan says
+    recurrence (as the search's plans do)."""
+    weights = (WEIGHTS[2], WEIGHTS[6])
+    hops = _hops(weights)
+    plan = PlanRequest(link_pumping=True, e2e_pumping=True, until=0.85)
+    top = swap(
+        BellDiagonal(*weights[0]),
+        BellDiagonal(*weights[1]),
+        GateNoise(swap_degradation=DEGRADATION),
+    )
+    assert 0.8 < top.fidelity < 0.85 < _rounds(top, 1).fidelity
+    for target, e2e in ((0.8, 0), (0.85, 1)):
+        p = _accepted(_request(hops, target, plan)).plan
+        assert (p.link_rounds, p.e2e_rounds, p.link_pumping, p.e2e_pumping) == (
+            0,
+            e2e,
+            False,
+            False,
+        )
