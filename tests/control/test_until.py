@@ -231,8 +231,10 @@ def test_a_fixed_point_below_the_working_fidelity_is_refused_naming_the_level() 
 def test_too_few_memories_for_a_level_are_refused_and_best_effort_takes_the_nearest() -> None:
     """Four memories per QNIC on five nodes at working fidelity 0.98: two link rounds
     (needing 3 memories) reach it, then swap level 1 may take one round more (4) and is
-    short. The refusal says so; best effort takes that round, marks the plan best effort
-    and keeps the shortfall for the report."""
+    short. The refusal says so; best effort takes that round and keeps the shortfall for
+    the report: the plan still reaches 0.9 (not best effort by its fidelity). For 0.95 no
+    resolution reaches the target; the nearest holds the end memories for one end-to-end
+    round instead (leaving swap level 1 none), and is taken as best effort."""
     weights = WEIGHTS[:4]
     hops = _hops(weights, memories=4)
     plan = PlanRequest(swap_order="nested", link_pumping=False, e2e_pumping=False, until=0.98)
@@ -255,11 +257,22 @@ def test_too_few_memories_for_a_level_are_refused_and_best_effort_takes_the_near
     assert answer.detail == (
         f"the request's plan purifies each level until 0.98; on n0-n1-n2-n3-n4 (nested): {why}"
     )
+    top = swap(_rounds(level[0], 1), _rounds(level[1], 1), noise)
     p = _accepted(_request(hops, 0.9, plan, best_effort=True)).plan
     assert (p.link_rounds, p.segment_rounds, p.e2e_rounds) == (2, (1,), 0)
-    assert (p.best_effort, p.shortfall, p.until) == (True, why, 0.98)
-    top = swap(_rounds(level[0], 1), _rounds(level[1], 1), noise)
+    assert (p.best_effort, p.shortfall, p.until) == (False, why, 0.98)
     assert p.fidelity == pytest.approx(top.fidelity, abs=1e-12)
+    assert 0.9 < top.fidelity < 0.95
+    p = _accepted(_request(hops, 0.95, plan, best_effort=True)).plan
+    once = _rounds(swap(level[0], level[1], noise), 1).fidelity
+    assert top.fidelity < once < 0.95
+    assert (p.link_rounds, p.segment_rounds, p.e2e_rounds) == (2, (), 1)
+    assert p.fidelity == pytest.approx(once, abs=1e-12)
+    assert (p.best_effort, p.until) == (True, 0.98)
+    assert p.shortfall == (
+        f"swap level 1 reaches {min(s.fidelity for s in level):.4f} at most (up to 0 rounds "
+        "of dejmps; 4 memories per QNIC allow no more), below the working fidelity 0.98"
+    )
 
 
 @pytest.mark.parametrize(
@@ -479,3 +492,27 @@ def test_the_search_grid_follows_what_the_request_fixes() -> None:
     assert _untils(_request(hops, 0.9, PlanRequest(e2e_rounds=1)), meas_end=False) == []
     nine = _untils(_request(_hops(WEIGHTS), 0.9, PlanRequest()), meas_end=False)
     assert {u.swap_order for u in nine} == {"sequential"}
+
+
+def test_pumping_asked_for_levels_resolved_to_one_round_or_none_is_recurrence() -> None:
+    """Pumping asked for at link level and end to end, but the links (0.90, 0.91) are above
+    the working fidelity 0.85 and the swapped pair above 0.8 (no rounds), or one end-to-end
+    round reaches 0.85: fewer than two rounds are the same either way, and the plan says
+    recurrence (as the search's plans do)."""
+    weights = (WEIGHTS[2], WEIGHTS[6])
+    hops = _hops(weights)
+    plan = PlanRequest(link_pumping=True, e2e_pumping=True, until=0.85)
+    top = swap(
+        BellDiagonal(*weights[0]),
+        BellDiagonal(*weights[1]),
+        GateNoise(swap_degradation=DEGRADATION),
+    )
+    assert 0.8 < top.fidelity < 0.85 < _rounds(top, 1).fidelity
+    for target, e2e in ((0.8, 0), (0.85, 1)):
+        p = _accepted(_request(hops, target, plan)).plan
+        assert (p.link_rounds, p.e2e_rounds, p.link_pumping, p.e2e_pumping) == (
+            0,
+            e2e,
+            False,
+            False,
+        )

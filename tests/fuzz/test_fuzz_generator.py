@@ -30,6 +30,7 @@ from qrna.control._messages import (
     PlanRequest,
     RejectReason,
 )
+from qrna.control._until import UNTIL_MAX_ROUNDS
 from qrna.rules import SWAP_ORDERS
 
 _EXPLORE = os.environ.get("HYPOTHESIS_PROFILE") == "explore"
@@ -45,6 +46,11 @@ REFUSALS = (
     (RejectReason.FIDELITY_UNREACHABLE, r"no plan delivers pairs on .*: its swaps never"),
     (RejectReason.FIDELITY_UNREACHABLE, r"no plan reaches fidelity \S+ at \S+ pairs/s or"),
     (RejectReason.FIDELITY_UNREACHABLE, r"fidelity \S+ is out of reach on .* the best plan"),
+    (
+        RejectReason.FIDELITY_UNREACHABLE,
+        r"the request's plan purifies each level until \S+; on .* \((nested|sequential)\): "
+        r"(the link level|swap level \d+|end to end) reaches \d\.\d{4} at most \(up to \d ",
+    ),
 )
 
 
@@ -141,12 +147,16 @@ def _maybe(strategy: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
 def plan_requests(draw: st.DrawFn) -> PlanRequest:
     """A request's plan: any field given or left open; segment rounds with or without their
     pumping flags (one per level)."""
+    until = draw(_maybe(st.floats(0.51, 0.99)))
     levels = draw(_maybe(st.lists(st.tuples(st.integers(0, 2), st.booleans()), max_size=4)))
+    if until is not None:  # a working fidelity instead of rounds
+        levels = None
     pumped = levels is not None and draw(st.booleans())
+    rounds = st.none() if until is not None else _maybe(st.integers(0, 3))
     return PlanRequest(
-        link_rounds=draw(_maybe(st.integers(0, 3))),
+        link_rounds=draw(rounds),  # type: ignore[arg-type]
         swap_order=draw(_maybe(st.sampled_from(SWAP_ORDERS))),
-        e2e_rounds=draw(_maybe(st.integers(0, 2))),
+        e2e_rounds=draw(rounds),  # type: ignore[arg-type]
         segment_rounds=None if levels is None else tuple(r for r, _ in levels),
         segment_pumping=tuple(p for _, p in levels) if levels is not None and pumped else None,
         link_pumping=draw(_maybe(st.booleans())),
@@ -154,6 +164,7 @@ def plan_requests(draw: st.DrawFn) -> PlanRequest:
         discard_after_s=draw(_maybe(_log_floats(1e-6, 10.0))),
         objective=draw(_maybe(st.sampled_from(("rate", "fidelity")))),
         min_rate_hz=draw(_maybe(st.one_of(st.just(0.0), _log_floats(1e-3, 1e6)))),
+        until=until,  # type: ignore[arg-type]
     )
 
 
@@ -227,6 +238,11 @@ def _check(
                 assert getattr(got, name) == (getattr(plan, name) and rounds >= 2), (got, plan)
         if plan.min_rate_hz is not None:
             assert rate >= plan.min_rate_hz, (got, plan)
+        if plan.until is not None:  # resolved: at most the cap's rounds at every level
+            assert got.until == plan.until, (got, plan)
+            levels = (got.link_rounds, *got.segment_rounds, got.e2e_rounds)
+            assert max(levels) <= UNTIL_MAX_ROUNDS, (got, plan)
+            assert not got.shortfall or best_effort, (got, plan)
     return "Accepted best effort" if got.best_effort else "Accepted"
 
 

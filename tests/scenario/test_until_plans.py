@@ -291,7 +291,9 @@ def test_best_effort_under_until_takes_the_nearest_rounds_and_the_summary_says_w
     (c,) = results.summary["connections"]
     assert c["plan"]["link_purification"] == "3 x dejmps"
     assert c["plan"]["segment_purification"] == []
-    assert (c["plan"]["best_effort"], c["plan"]["until"]) == (True, 0.99)
+    # Short of its working fidelity, the plan still reaches the connection's 0.7.
+    assert want > 0.7
+    assert (c["plan"]["best_effort"], c["plan"]["until"]) == (False, 0.99)
     assert c["detail"] == (
         f"best effort: purifying each level until 0.99, swap level 1 reaches {reached:.4f} at "
         "most (up to 0 rounds of dejmps; 4 memories per QNIC allow no more), below the "

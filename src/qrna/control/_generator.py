@@ -76,7 +76,8 @@ class Plan:
     e2e_pumping: bool = False
     twirl: bool = False  # every purification twirls its inputs to Werner form first
     # The working fidelity its rounds were resolved for (``qrna.control._until``; None: rounds
-    # given or searched), and, taken by best effort, the level that fell short of it.
+    # given or searched), and, taken by best effort, the level that fell short of it (the
+    # plan may still reach the requested fidelity: ``best_effort`` says whether it does).
     until: float | None = None
     shortfall: str = ""
 
@@ -482,7 +483,7 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         discard,
         fidelity,
         rate,
-        best_effort=not candidates or bool(shortfall),
+        best_effort=not candidates,
         segment_rounds=tuple(r for r, _, _ in segments),
         segment_schemes=tuple(scheme for _, scheme, _ in segments),
         link_pumping=link_pump,

@@ -192,7 +192,9 @@ def resolve(parts: Parts, spec: Until, target: float, best_effort: bool = False)
         )
     if first and not best_effort:
         return Resolved(None, first)
-    link_key = (spec.link_scheme, link_rounds, spec.link_pumping)
+    # Fewer than two rounds are the same by pumping or recurrence: a plan says recurrence
+    # then (as the search's plans do).
+    link_key = (spec.link_scheme, link_rounds, spec.link_pumping and link_rounds >= 2)
     if parts.links(link_key) is None:
         return Resolved(None, first or "a link delivers no pairs")
     # Up the levels, then end to end: the fewest end-to-end rounds that reach the target,
@@ -211,14 +213,12 @@ def resolve(parts: Parts, spec: Until, target: float, best_effort: bool = False)
             break
         tried = e2e_rounds
         candidate = (
-            spec.link_scheme,
-            link_rounds,
-            spec.link_pumping,
+            *link_key,
             spec.swap_order,
             segments,
             spec.e2e_scheme,
             e2e_rounds,
-            spec.e2e_pumping,
+            spec.e2e_pumping and e2e_rounds >= 2,
         )
         fidelity, _ = parts.delivered(candidate)
         if fidelity >= target:

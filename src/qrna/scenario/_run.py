@@ -377,7 +377,8 @@ def _connections(
                 else network.progress(cid) or "not started before the run ended"
             )
         elif (plan := network.plans.get(cid)) is not None and plan.shortfall:
-            # Best effort on a working fidelity: the level that fell short, and the plan taken.
+            # Best effort on a working fidelity: the level that fell short, and the plan
+            # taken (which may still reach the connection's fidelity).
             detail = (
                 f"best effort: purifying each level until {plan.until:g}, {plan.shortfall}; "
                 f"the plan taken is estimated at {plan.fidelity:.4f}"
