@@ -214,3 +214,30 @@ def test_an_application_asks_for_its_connection_at_its_start_time() -> None:
     pairs = [p for p in net.ledger.delivered if p.connection == app.connection]
     assert len(pairs) == 3
     assert min(p.created_ps for p in pairs) > 2 * 10**10
+
+
+def test_an_application_is_not_best_effort_unless_asked() -> None:
+    """Memories with T2 = 0.3 ms: no plan on a–b–c reaches 0.99. An application that does not
+    ask for best effort is refused with the generator's exact reason, naming the best plan's
+    estimate; one that asks runs that nearest plan (marked best effort) and gets its pairs."""
+    g = nx.path_graph(["a", "b", "c"])
+    reports = []
+    for extra in ({}, {"best_effort": True}):
+        net = Network(links_from_graph(g, qnic=QNIC(4, t2_s=3e-4)), seed=1)
+        app = App(net, "a", "c", fidelity=0.99, pairs=3, **extra)
+        net.run(0.05)
+        reports.append((net.reports()[app.connection], net.plans.get(app.connection)))
+    (refused, no_plan), (served, nearest) = reports
+    assert no_plan is None
+    assert nearest is not None
+    assert nearest.best_effort
+    assert 0.5 < nearest.fidelity < 0.99
+    assert (refused.status, refused.delivered) == ("failed", 0)
+    assert [(e.kind, e.detail) for e in refused.events] == [
+        (
+            "failed",
+            "fidelity_unreachable: fidelity 0.99 is out of reach on a-b-c with 4 memories per "
+            f"QNIC; the best plan gives {nearest.fidelity:.4f}",
+        )
+    ]
+    assert (served.status, served.delivered) == ("done", 3)
