@@ -2,7 +2,7 @@
 qDijkstra routing, and a network that runs them."""
 
 from qrna.control._errors import ControlError, GeneratorError
-from qrna.control._estimate import estimate, memories_needed
+from qrna.control._estimate import estimate, estimate_state, memories_needed
 from qrna.control._generator import (
     Accepted,
     Plan,
@@ -73,6 +73,7 @@ __all__ = [
     "Wake",
     "default_generator",
     "estimate",
+    "estimate_state",
     "line_network",
     "links_from_graph",
     "load_generator",

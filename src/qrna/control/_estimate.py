@@ -135,9 +135,48 @@ def estimate(
     ``_pumped``. With ``twirl`` every purification round twirls its inputs to Werner form
     first (``Purify.twirl``).
     """
+    state, rate = estimate_state(
+        hops,
+        link_scheme,
+        link_rounds,
+        swap_order,
+        e2e_scheme,
+        e2e_rounds,
+        memories,
+        segment_rounds=segment_rounds,
+        segment_schemes=segment_schemes,
+        link_pumping=link_pumping,
+        segment_pumping=segment_pumping,
+        e2e_pumping=e2e_pumping,
+        twirl=twirl,
+    )
+    return (0.0 if state is None else state.fidelity), rate
+
+
+def estimate_state(
+    hops: tuple[HopRecord, ...],
+    link_scheme: str,
+    link_rounds: int,
+    swap_order: str,
+    e2e_scheme: str,
+    e2e_rounds: int,
+    memories: int = 1,
+    *,
+    segment_rounds: Sequence[int] = (),
+    segment_schemes: Sequence[str] | None = None,
+    link_pumping: bool = False,
+    segment_pumping: Sequence[bool] | None = None,
+    e2e_pumping: bool = False,
+    twirl: bool = False,
+) -> tuple[BellDiagonal | None, float]:
+    """``estimate``'s delivered pair as a Bell-diagonal state (None when no pair ever comes)
+    and its rate: what a network offers one layer up as a virtual link's state (spec §5:
+    "its estimate of the performance of the path [...] is used to derive the performance
+    characteristics it reports when describing the virtual link"). ``estimate``'s fidelity
+    is this state's Φ+ weight."""
     links = _links(hops, link_scheme, link_rounds, memories, link_pumping, twirl)
     if links is None:
-        return 0.0, 0.0
+        return None, 0.0
     plan = segment_plan(tuple(segment_rounds), segment_schemes)
     pumped = (False,) * len(plan) if segment_pumping is None else tuple(segment_pumping)
     if len(pumped) != len(plan):
@@ -158,7 +197,9 @@ def estimate(
         segments,
         twirl=twirl,
     )
-    fidelity, rate = _delivered(hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping, twirl)
+    state, rate = _delivered_state(
+        hops, swapped, e2e_scheme, e2e_rounds, memories, e2e_pumping, twirl
+    )
     if rate > 0:
         rate *= _segment_factor(
             hops,
@@ -170,7 +211,7 @@ def estimate(
             link_rounds,
             segments,
         )
-    return fidelity, rate
+    return state, rate
 
 
 def _attempts(link: LinkState, memories: int) -> tuple[float, float, float]:
@@ -462,27 +503,41 @@ def _delivered(
     pumping: bool = False,
     twirl: bool = False,
 ) -> tuple[float, float]:
-    """``estimate``'s result from the swapped pair: it waits until both ends hold it, then
+    """``estimate``'s (fidelity, rate) from the swapped pair (``_delivered_state``)."""
+    state, rate = _delivered_state(hops, swapped, scheme, rounds, memories, pumping, twirl)
+    return (0.0 if state is None else state.fidelity), rate
+
+
+def _delivered_state(
+    hops: tuple[HopRecord, ...],
+    swapped: tuple[BellDiagonal, float, ChainTiming],
+    scheme: str,
+    rounds: int,
+    memories: int,
+    pumping: bool = False,
+    twirl: bool = False,
+) -> tuple[BellDiagonal | None, float]:
+    """``estimate_state``'s result from the swapped pair: it waits until both ends hold it, then
     end-to-end purification, each round's inputs waiting for their partners (the timing's
     waits) and its kept pair for the bits; or, ``pumping``, end-to-end pumping
     (``_pumped``) of the pairs at the swapped rate."""
     latency = _latencies(hops)[-1]
     state, rate, timing = swapped
     if rate <= 0:
-        return 0.0, 0.0  # no pair ever comes
+        return None, 0.0  # no pair ever comes
     ends = (hops[0], hops[-1])
     state = _age(state, timing.delivery_wait, *ends)
     if pumping and rounds >= 2:
         pumped = _pumped(state, rate, rounds, scheme, ends, latency, memories, twirl)
         if pumped is None:
-            return 0.0, 0.0
-        return _age(pumped[0], latency, *ends).fidelity, pumped[1]
+            return None, 0.0
+        return _age(pumped[0], latency, *ends), pumped[1]
     k = SCHEMES[scheme].pairs
     noise = (_noise(ends[0]), _noise(ends[1]))
     for wait in timing.e2e_waits[:rounds]:
         state = _age(state, wait, *ends)
         p, kept = purify(state, state if k == 2 else (state, state), scheme, noise, twirl=twirl)
         if kept is None or p <= 0:
-            return 0.0, 0.0
+            return None, 0.0
         state, rate = _age(kept, latency, *ends), rate * p / k
-    return state.fidelity, rate
+    return state, rate
