@@ -8,6 +8,7 @@ Example:
 
 from qrna.internet._domains import ROOT, Internetwork
 from qrna.internet._errors import InternetError
+from qrna.internet._offers import offer
 from qrna.internet._rewrite import hand_over
 
-__all__ = ["InternetError", "Internetwork", "ROOT", "hand_over"]
+__all__ = ["InternetError", "Internetwork", "ROOT", "hand_over", "offer"]
