@@ -9,6 +9,7 @@ import copy
 import re
 from typing import Any
 
+import networkx as nx
 import pytest
 
 from qrna.internet import ROOT
@@ -318,3 +319,19 @@ def test_a_generated_top_level_node_named_like_a_network_names_the_network() -> 
         "'n1' names both a node and a network (networks[0]) (the topology's nodes are named "
         "n0, n1, ...)",
     )
+
+
+def test_the_top_level_may_be_islands_as_a_flat_scenario_may() -> None:
+    """Two providers with no link between them: accepted (a flat scenario of two islands is),
+    and the top layer has two pieces; a network inside must still be linked inside."""
+    data = _three()
+    data["links"] = [x for x in data["links"] if x["b"] != "isp2.n0"]
+    data["traffic"] = []
+    listed = listing(Scenario.model_validate(data))
+    assert listed.internet is not None
+    top = listed.internet.layer(ROOT)
+    # isp1.r2 links out no more: not a border, so not in the top layer
+    assert sorted(sorted(p) for p in nx.connected_components(top)) == [
+        ["alice", "isp1.r1"],
+        ["isp2.n2", "isp3.gw"],
+    ]

@@ -66,7 +66,8 @@ class Internetwork:
             followed by one label, a network whose parent is unknown, a link to an unknown
             node or from a node to itself, or a network whose interior is not connected
             (its nodes would need a path outside it to reach each other, and no virtual link
-            could be offered over that).
+            could be offered over that). The whole internetwork may be islands, as a flat
+            network may: a connection joins nodes of one island.
     """
 
     def __init__(
@@ -112,7 +113,7 @@ class Internetwork:
         for name in self._children:
             self._inside[name] = frozenset(self._subtree_nodes(name))
         self._borders = {name: self._find_borders(name) for name in self._children}
-        for name in sorted(self._children):
+        for name in sorted(self._parent):  # the root may be islands, as a flat network may
             self._check_connected(name)
 
     # -- names --------------------------------------------------------------------------------
