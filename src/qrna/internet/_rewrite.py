@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from qrna.internet._errors import InternetError
-from qrna.rules import Deliver, Rule, RuleSet, Stage
+from qrna.rules import Deliver, RuleSet
 
 __all__ = ["hand_over"]
 
@@ -44,21 +44,8 @@ def hand_over(rulesets: Mapping[str, RuleSet], to: str) -> dict[str, RuleSet]:
             f"connection {', '.join(connections)}: its RuleSets deliver at {ends}; a virtual "
             "link's deliver at its two borders"
         )
-    return {node: _rewritten(rs, to) for node, rs in rulesets.items()}
+    return {node: rs.delivering_to(to) for node, rs in rulesets.items()}
 
 
 def _delivers(rs: RuleSet) -> bool:
     return any(isinstance(r.action, Deliver) for s in rs.stages for r in s.rules)
-
-
-def _rewritten(rs: RuleSet, to: str) -> RuleSet:
-    stages = []
-    for stage in rs.stages:
-        rules = tuple(
-            Rule(r.name, r.condition, Deliver(r.action.partner, to=to))
-            if isinstance(r.action, Deliver)
-            else r
-            for r in stage.rules
-        )
-        stages.append(Stage(rules, stage.variables))
-    return RuleSet(rs.connection, rs.node, tuple(stages), rs.version)

@@ -361,6 +361,31 @@ class RuleSet:
                         "a pump's fresh pairs wait in an earlier Stage"
                     )
 
+    def delivering_to(self, to: str | None) -> RuleSet:
+        """This RuleSet with every Deliver handing its pair to connection ``to`` (the layer
+        above, spec §5's rewriting at a border), or, for None, to the application; itself if
+        every Deliver does so already."""
+        if all(
+            r.action.to == to
+            for stage in self.stages
+            for r in stage.rules
+            if isinstance(r.action, Deliver)
+        ):
+            return self
+        stages = tuple(
+            Stage(
+                tuple(
+                    Rule(r.name, r.condition, Deliver(r.action.partner, to=to))
+                    if isinstance(r.action, Deliver)
+                    else r
+                    for r in stage.rules
+                ),
+                stage.variables,
+            )
+            for stage in self.stages
+        )
+        return RuleSet(self.connection, self.node, stages, self.version)
+
     def partners(self) -> set[str]:
         """Every node this RuleSet names as a partner."""
         out: set[str] = set()

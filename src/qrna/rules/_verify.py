@@ -54,11 +54,8 @@ from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetError
 from qrna.rules._messages import Message
 from qrna.rules._model import (
-    Deliver,
     Purify,
-    Rule,
     RuleSet,
-    Stage,
     Swap,
 )
 from qrna.rules._static import (
@@ -110,27 +107,8 @@ def verify(
     if explore is None:
         explore = len(order) <= 4
     if explore and not any(v.kind == "no-receiver" for v in out):
-        out += _explore({n: _delivering(rs) for n, rs in by_node.items()}, order)
+        out += _explore({n: rs.delivering_to(None) for n, rs in by_node.items()}, order)
     return out
-
-
-def _delivering(rs: RuleSet) -> RuleSet:
-    """``rs`` with every hand-over to the layer above (``Deliver.to``) a plain delivery."""
-    if not any(isinstance(r.action, Deliver) and r.action.to for s in rs.stages for r in s.rules):
-        return rs
-    stages = tuple(
-        Stage(
-            tuple(
-                Rule(r.name, r.condition, Deliver(r.action.partner))
-                if isinstance(r.action, Deliver)
-                else r
-                for r in stage.rules
-            ),
-            stage.variables,
-        )
-        for stage in rs.stages
-    )
-    return RuleSet(rs.connection, rs.node, stages, rs.version)
 
 
 # -- exhaustive exploration -----------------------------------------------------------------
