@@ -37,6 +37,7 @@ from qrna.control._network import ConnectionReport, Network, NetworkResult
 from qrna.control._plugins import load_generator
 from qrna.control._routing import METRICS, Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._topology import line_network, links_from_graph, random_graph
+from qrna.control._virtual import planned_link
 from qrna.link import PurificationPlan, purification_plan, seconds_per_pair  # re-exported
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "links_from_graph",
     "load_generator",
     "memories_needed",
+    "planned_link",
     "message_from_dict",
     "message_to_dict",
     "purification_plan",

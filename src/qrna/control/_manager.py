@@ -36,6 +36,7 @@ import numpy as np
 
 from qrna.control._errors import ControlError
 from qrna.control._generator import Accepted, RuleSetGenerator
+from qrna.control._layers import Layers, Step
 from qrna.control._messages import (
     ConnectionSetupReject,
     ConnectionSetupRequest,
@@ -47,7 +48,8 @@ from qrna.control._messages import (
     LinkStateAdvertisement,
     RejectReason,
 )
-from qrna.control._routing import RoutingDaemon, SendControl
+from qrna.control._routing import RoutingDaemon, SendControl, qdijkstra_cost
+from qrna.control._virtual import planned_link
 from qrna.kernel import s_to_ps
 from qrna.rules import EngineEffect, RuleEngine
 
@@ -91,6 +93,10 @@ class ConnectionEvent:
 
 ManagerEffect = SendControl | Reserve | Release | Wake | ConnectionEvent | EngineEffect
 
+# Free memories a node reports toward a virtual neighbour: none of its own are held there (the
+# connection of the network below holds them), so they bound nothing.
+_VIRTUAL_FREE = 10**9
+
 
 @dataclass
 class _Conn:
@@ -105,6 +111,10 @@ class _Conn:
     wait_from_ps: int = -1  # Initiator: when it began to wait for a route (-1: never)
     route_deadline_ps: int = -1  # ... and when that wait ends at the latest
     reasons: list[str] = field(default_factory=list)
+    lower: str = ""  # the connection this node embedded for its next hop (spec §5)
+    serves: str = ""  # at a lower connection's Initiator: the connection above it serves
+    via: str = ""  # ... and the network it crosses
+    climb: bool = False  # ... out of that network, to whichever border it reaches
 
 
 class ConnectionManager:
@@ -124,6 +134,12 @@ class ConnectionManager:
         converged_by: ``converged_by()`` → the time (ps) by which every advertisement sent so
             far has reached this node; a request that finds no route earlier waits for one
             until then (None: it never waits).
+        layers: in an internetwork, its routing per layer (``Layers``); ``routing`` is then
+            its innermost layer's daemon. A request is embedded where its next hop crosses a
+            network (``_embed``).
+        embed_fidelity: ``embed_fidelity(network, fidelity)`` → the fidelity a connection
+            across ``network`` is asked for, serving one that asks ``fidelity`` (default: the
+            same).
         backoff_s: the first back-off; after failed attempt k (1, 2, …) the next waits a
             time uniform in [0, backoff_s·2^(k−1)].
     """
@@ -140,6 +156,8 @@ class ConnectionManager:
         max_attempts: int = 6,
         backoff_s: float = 1e-3,
         converged_by: Callable[[], int] | None = None,
+        layers: Layers | None = None,
+        embed_fidelity: Callable[[str, float], float] | None = None,
     ) -> None:
         self.node = node
         self.routing = routing
@@ -154,6 +172,8 @@ class ConnectionManager:
         self.finished: set[str] = set()
         self.held: dict[str, int] = {}  # neighbour -> memories held or reserved by connections
         self._converged_by = converged_by
+        self.layers = layers
+        self._embed_fidelity = embed_fidelity or (lambda network, fidelity: fidelity)
         # connections waiting for a route (in the order they began to)
         self.waiting_for_routes: dict[str, None] = {}
 
@@ -187,8 +207,9 @@ class ConnectionManager:
         conn = self.conns[cid]
         assert conn.request is not None
         responder = conn.request.responder
-        nxt = self.routing.next_hop(responder, conn.request.fidelity)
-        if nxt is None and self._converged_by is not None:
+        step = self._step(conn.request)
+        nxt = None if step is None else step.next
+        if step is None and self._converged_by is not None and not conn.serves:
             if conn.route_deadline_ps < 0:  # the bound is set once: the wait cannot grow
                 conn.route_deadline_ps = self._converged_by()
             if t_ps < conn.route_deadline_ps:
@@ -199,12 +220,17 @@ class ConnectionManager:
         conn.attempts += 1
         conn.pending = True
         request = replace(conn.request, hops=(), attempt=conn.attempts)
-        if nxt is None:
+        if step is None:
             detail = f"no route to {responder} known"
             if conn.wait_from_ps >= 0:
                 waited = (conn.route_deadline_ps - conn.wait_from_ps) * 1e-12
                 detail += f" after waiting {waited:.3g} s for routing to converge"
             return self._rejected(cid, RejectReason.NO_ROUTE, detail, t_ps)
+        if step.via is not None:
+            conn.path = (self.node,)
+            hops = (self.hop_record(None, None, request.fidelity, out_virtual=True),)
+            return self._embed(cid, conn, replace(request, hops=hops), step, t_ps)
+        assert nxt is not None
         short = self._shortage(nxt, request.memories)
         if short:
             return self._rejected(cid, RejectReason.NO_RESOURCES, short, t_ps)
@@ -213,6 +239,69 @@ class ConnectionManager:
         )  # free memories as found, before holding
         self._hold(conn, nxt, request.memories)
         return [SendControl(nxt, replace(request, hops=hops))]
+
+    def _step(self, request: ConnectionSetupRequest) -> Step | None:
+        """The next step of ``request`` from this node (None: no route known)."""
+        if self.layers is None:
+            nxt = self.routing.next_hop(request.responder, request.fidelity)
+            return None if nxt is None else Step(nxt)
+        return self.layers.step(request.scope, request.responder, request.fidelity)
+
+    def _responds(self, request: ConnectionSetupRequest) -> bool:
+        if self.layers is None:
+            return request.responder == self.node
+        return self.layers.responds(request.scope, request.responder)
+
+    def hop_record(
+        self,
+        prev: str | None,
+        nxt: str | None,
+        fidelity: float,
+        link_in: LinkState | None = None,
+        via: str = "",
+        out_virtual: bool = False,
+    ) -> HopRecord:
+        """This node's ``HopRecord`` where a side may be a virtual link (``link_in`` from the
+        network below, or ``out_virtual``): that side names no QNIC and bounds no memories."""
+        record = self._record(
+            None if link_in is not None else prev, None if out_virtual else nxt, fidelity
+        )
+        if link_in is not None:
+            record = replace(
+                record,
+                link_in=link_in,
+                free_in=_VIRTUAL_FREE,
+                cost_s=qdijkstra_cost(link_in, fidelity),
+                via=via,
+            )
+        if out_virtual:
+            record = replace(record, free_out=_VIRTUAL_FREE)
+        return record
+
+    def _embed(
+        self, cid: str, conn: _Conn, request: ConnectionSetupRequest, step: Step, t_ps: int
+    ) -> list[ManagerEffect]:
+        """Spec §5: the next hop crosses a network: "it is embedded and passed to Layer k−1 by
+        the border router", which requests a connection across the network (to the next
+        node, or out of it for a climb) carrying ``request`` (with this node's record); the
+        far end passes it on at this layer (``_respond``)."""
+        assert step.via is not None
+        lower = f"{cid}@{self.node}" + (f"~{request.attempt}" if request.attempt > 1 else "")
+        conn.lower = lower
+        embedded = ConnectionSetupRequest(
+            lower,
+            self.node,
+            request.responder if step.next is None else step.next,
+            self._embed_fidelity(step.via, request.fidelity),
+            memories=request.memories,
+            scope=step.via,
+            upper=request,
+            plan=None,
+        )
+        self.conns[lower] = _Conn(
+            (), {}, request=embedded, serves=cid, via=step.via, climb=step.next is None
+        )
+        return self._attempt(lower, t_ps)
 
     def teardown(self, cid: str, t_ps: int, detail: str = "by request") -> list[ManagerEffect]:
         """End a connection this node initiated, now (mid-flight is fine)."""
@@ -260,14 +349,41 @@ class ConnectionManager:
         conn.pending = False
         conn.reasons.append(f"{reason.value}: {detail}")
         self._release_holds(conn)
+        out = self._end_lower(conn)
+        if conn.serves:  # a connection across a network for the one above: that one fails
+            del self.conns[cid]
+            self.finished.add(cid)
+            return [
+                *out,
+                ConnectionEvent(cid, "failed", t_ps, f"{reason.value}: {detail}"),
+                *self._refused_above(conn, reason, t_ps),
+            ]
         retry = reason in (RejectReason.NO_ROUTE, RejectReason.NO_RESOURCES)
         if retry and conn.attempts < self.max_attempts:
             wait = self.rng.uniform(0.0, self.backoff_s * 2.0 ** (conn.attempts - 1))
-            return [ConnectionEvent(cid, "rejected", t_ps, detail), Wake(s_to_ps(wait) + 1, cid)]
+            return [
+                *out,
+                ConnectionEvent(cid, "rejected", t_ps, detail),
+                Wake(s_to_ps(wait) + 1, cid),
+            ]
         del self.conns[cid]
         self.finished.add(cid)
         why = f"{reason.value}: {detail}" + (f" (after {conn.attempts} attempts)" if retry else "")
-        return [ConnectionEvent(cid, "failed", t_ps, why)]
+        return [*out, ConnectionEvent(cid, "failed", t_ps, why)]
+
+    def _refused_above(self, lower: _Conn, reason: RejectReason, t_ps: int) -> list[ManagerEffect]:
+        """The connection across network ``lower.via`` failed: the request it carried is
+        refused at this layer, naming the network and not its interior (spec §5: nothing of
+        a network's interior leaves it)."""
+        above = lower.serves
+        assert lower.request is not None
+        conn = self.conns.get(above)
+        if conn is None or conn.installed or conn.lower != lower.request.connection:
+            return []  # given up, or retried, meanwhile
+        where = "out of it" if lower.climb else f"from {self.node} to {lower.request.responder}"
+        detail = f"network {lower.via} cannot make the connection {where} ({reason.value})"
+        path = conn.path
+        return self._on_reject(ConnectionSetupReject(above, path, reason, detail), t_ps)
 
     def progress(self, cid: str) -> str:
         """Where a connection this node initiated stands while it is not up ("" if it is up,
@@ -303,9 +419,16 @@ class ConnectionManager:
     def _on_advertisement(
         self, src: str, lsa: LinkStateAdvertisement, t_ps: int
     ) -> list[ManagerEffect]:
-        version = self.routing.version
-        out: list[ManagerEffect] = self.routing.on_advertisement(src, lsa)  # type: ignore[assignment]
-        if self.waiting_for_routes and self.routing.version != version:
+        daemon = self.routing
+        if self.layers is not None:
+            # Flooded in its own layer only; one for a layer this node is not in is dropped.
+            found = self.layers.daemons.get(lsa.network)
+            if found is None:
+                return []
+            daemon = found
+        version = daemon.version
+        out: list[ManagerEffect] = daemon.on_advertisement(src, lsa)  # type: ignore[assignment]
+        if self.waiting_for_routes and daemon.version != version:
             out += self._route_changed(t_ps)
         return out
 
@@ -314,7 +437,13 @@ class ConnectionManager:
     ) -> tuple[list[str] | None, list[ManagerEffect]]:
         """``on_message`` for an advertisement, the network's fast path: the neighbours to
         pass it on to (None: it was not new) and what else follows (waiting connections)."""
-        onward = self.routing.flood(src, lsa)
+        daemon = self.routing
+        if self.layers is not None:
+            found = self.layers.daemons.get(lsa.network)
+            if found is None:  # a layer this node is not in: dropped
+                return None, []
+            daemon = found
+        onward = daemon.flood(src, lsa)
         if onward is None or not self.waiting_for_routes:
             return onward, []
         return onward, self._route_changed(t_ps)
@@ -331,20 +460,29 @@ class ConnectionManager:
         advertisements can be far dearer than the converged one (a near Responder's
         advertisement in, a cheaper path's farther relay's not yet). A route also needs the
         Responder's own advertisement (a link is used only when both its ends advertise it)."""
-        if not self.routing.lsdb.current():
+        if not (self.routing.lsdb.current() if self.layers is None else self.layers.current()):
             return []
         out: list[ManagerEffect] = []
         for cid in list(self.waiting_for_routes):
             request = self.conns[cid].request
             assert request is not None
-            if request.responder not in self.routing.lsdb:
+            if self.layers is None and request.responder not in self.routing.lsdb:
                 continue
-            if self.routing.next_hop(request.responder, request.fidelity) is not None:
+            if self._step(request) is not None:
                 del self.waiting_for_routes[cid]
                 out += self._attempt(cid, t_ps)
         return out
 
-    def _on_request(self, src: str, req: ConnectionSetupRequest, t_ps: int) -> list[ManagerEffect]:
+    def _on_request(
+        self,
+        src: str,
+        req: ConnectionSetupRequest,
+        t_ps: int,
+        link_in: LinkState | None = None,
+        via: str = "",
+    ) -> list[ManagerEffect]:
+        """A request from ``src``: over a physical link, or (``link_in``, made across the
+        network ``via``) over a virtual one, passed up by the network below."""
         cid = req.connection
         before = req.path  # built from the hop records: once (a path of N nodes: N of them)
         path = (*before, self.node)
@@ -355,51 +493,75 @@ class ConnectionManager:
                     ConnectionSetupReject(cid, path, RejectReason.NO_ROUTE, f"loop at {self.node}"),
                 )
             ]
-        is_responder = req.responder == self.node
-        nxt = None if is_responder else self.routing.next_hop(req.responder, req.fidelity)
+        is_responder = self._responds(req)
+        step = None if is_responder else self._step(req)
+        nxt = None if step is None else step.next
+        out_virtual = step is not None and step.via is not None
         reason, detail = None, ""
-        if not is_responder and nxt is None:
+        if not is_responder and step is None:
             reason, detail = RejectReason.NO_ROUTE, f"{self.node} knows no route to {req.responder}"
         elif nxt is not None and (nxt == src or nxt in before):
             # Routing tables disagree (link state still flooding): going on would loop.
             reason, detail = RejectReason.NO_ROUTE, f"routes disagree at {self.node} (loop)"
         else:
-            detail = self._shortage(src, req.memories) or (
-                "" if nxt is None else self._shortage(nxt, req.memories)
+            detail = ("" if link_in is not None else self._shortage(src, req.memories)) or (
+                "" if nxt is None or out_virtual else self._shortage(nxt, req.memories)
             )
             reason = RejectReason.NO_RESOURCES if detail else None
         if reason is not None:
             return [SendControl(src, ConnectionSetupReject(cid, before, reason, detail))]
         hops = (
             *req.hops,
-            self._record(src, nxt, req.fidelity),
+            self.hop_record(src, nxt, req.fidelity, link_in, via, out_virtual),
         )  # free memories as found, before holding
         conn = _Conn(path, {})
         self.conns[cid] = conn
-        self._hold(conn, src, req.memories)
-        if nxt is not None:
+        if link_in is None:
+            self._hold(conn, src, req.memories)
+        if nxt is not None and not out_virtual:
             self._hold(conn, nxt, req.memories)
         forwarded = replace(req, hops=hops)
+        if step is not None and step.via is not None:
+            return self._embed(cid, conn, forwarded, step, t_ps)
         if nxt is not None:
             return [SendControl(nxt, forwarded)]
         return self._respond(src, forwarded, t_ps)
 
     def _respond(self, src: str, req: ConnectionSetupRequest, t_ps: int) -> list[ManagerEffect]:
+        """The Responder: its generator's RuleSets go to every node of the path. A connection
+        across a network for the layer above (``req.upper``) is provisional (spec §5, Fig. 6:
+        "Each network constructs provisional RuleSets upon the connection request reaching
+        the corresponding Layer k−1 Responders"): its two ends hand their pairs to the
+        connection above (RuleSet rewriting), and this node passes the request above on, over
+        the virtual link its plan makes."""
         cid = req.connection
         answer = self.generator(req)
         path = req.path
-        if not isinstance(answer, Accepted):
+        link = None
+        if isinstance(answer, Accepted) and req.upper is not None:
+            link = planned_link(req.hops, answer.plan, answer.memories, path[0])
+        if not isinstance(answer, Accepted) or (req.upper is not None and link is None):
             self._release_holds(self.conns.pop(cid))
-            return [
-                SendControl(src, ConnectionSetupReject(cid, path, answer.reason, answer.detail))
-            ]
+            reason = (
+                answer.reason
+                if not isinstance(answer, Accepted)
+                else (RejectReason.FIDELITY_UNREACHABLE)
+            )
+            detail = answer.detail if not isinstance(answer, Accepted) else "no pairs planned"
+            return [SendControl(src, ConnectionSetupReject(cid, path, reason, detail))]
+        rulesets = answer.rulesets
+        if req.upper is not None:
+            rulesets = {n: rs.delivering_to(req.upper.connection) for n, rs in rulesets.items()}
         out: list[ManagerEffect] = []
         for node in path:
-            response = ConnectionSetupResponse(cid, path, answer.rulesets[node], answer.memories)
+            response = ConnectionSetupResponse(cid, path, rulesets[node], answer.memories)
             if node == self.node:
                 out += self._on_response(response, t_ps)
             else:
                 out.append(SendControl(node, response))
+        if req.upper is not None:
+            assert link is not None
+            out += self._on_request(path[0], req.upper, t_ps, link, req.scope)
         return out
 
     def _on_response(self, msg: ConnectionSetupResponse, t_ps: int) -> list[ManagerEffect]:
@@ -420,7 +582,7 @@ class ConnectionManager:
             conn.pending = False
             conn.up_ps = t_ps
             out.append(ConnectionEvent(msg.connection, "up", t_ps, "-".join(msg.path)))
-            if conn.request.duration_s is not None:
+            if conn.request.duration_s is not None and conn.request.upper is None:
                 out.append(Wake(s_to_ps(conn.request.duration_s), msg.connection))
         return out
 
@@ -433,7 +595,7 @@ class ConnectionManager:
         self._release_holds(conn)
         del self.conns[msg.connection]
         i = conn.path.index(self.node)
-        return [SendControl(conn.path[i - 1], msg)]
+        return [*self._end_lower(conn), SendControl(conn.path[i - 1], msg)]
 
     def _on_teardown(self, msg: ConnectionTeardown) -> list[ManagerEffect]:
         cid = msg.connection
@@ -471,12 +633,33 @@ class ConnectionManager:
             out += self.engine.uninstall(cid)
             out.append(Release(cid))
         self._release_holds(conn)
-        return out
+        return out + self._end_lower(conn)
 
-    def link_states(self, states: list[LinkState], t_ps: int = 0) -> list[ManagerEffect]:
+    def _end_lower(self, conn: _Conn) -> list[ManagerEffect]:
+        """A connection ends (or is refused) here: so does the connection this node embedded
+        for it across the network below, at every layer down (spec §5: teardown crosses
+        layers). Not up yet: its answer will find it finished and undo its setup."""
+        cid, conn.lower = conn.lower, ""
+        lower = self.conns.get(cid) if cid else None
+        if lower is None:
+            return []
+        out: list[ManagerEffect] = []
+        if lower.installed:
+            out.append(SendControl(lower.path[1], ConnectionTeardown(cid, lower.path)))
+        return out + self._finish(cid)
+
+    def link_states(
+        self, states: list[LinkState], t_ps: int = 0, network: str | None = None
+    ) -> list[ManagerEffect]:
         """Link monitoring has new estimates of this node's links (at ``t_ps``): advertise
-        them, and go on with a connection waiting for a route that its own links now give."""
-        out: list[ManagerEffect] = list(self.routing.set_links(states))
+        them (in the layer ``network``, in an internetwork), and go on with a connection
+        waiting for a route that its own links now give."""
+        daemon = (
+            self.routing
+            if network is None or self.layers is None
+            else (self.layers.daemons[network])
+        )
+        out: list[ManagerEffect] = list(daemon.set_links(states))
         if self.waiting_for_routes:
             out += self._route_changed(t_ps)
         return out

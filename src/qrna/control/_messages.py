@@ -140,6 +140,9 @@ class HopRecord:
     single_qubit_error: float = 0.0  # depolarising probability of its one-qubit gates
     depolarising_time_s: float = math.inf  # τ of depolarising memory noise (inf: none)
     correction_error: float = 0.0  # depolarising probability of its Pauli-frame correction
+    # The network a virtual link_in crosses (spec §5: a network's border-to-border path seen
+    # one layer up as one link); "" for a physical link.
+    via: str = ""
 
     def __post_init__(self) -> None:
         _address("HopRecord.node", self.node)
@@ -319,6 +322,11 @@ class ConnectionSetupRequest:
     attempt: int = 0
     plan: PlanRequest | None = None  # what the plan must be (None: the generator's choice)
     best_effort: bool = False  # no plan reaches the fidelity: take the best, not a refusal
+    # Recursion (spec §5): the network the request is routed in ("" the whole internetwork);
+    # a request embedded at a border carries the request of the layer above it serves, and
+    # its connection lives as long as that one (no demand of its own).
+    scope: str = ""
+    upper: ConnectionSetupRequest | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.connection, str) or not self.connection:
@@ -329,7 +337,16 @@ class ConnectionSetupRequest:
             raise ControlError(f"initiator and responder are both {self.initiator!r}")
         if not 0.25 <= self.fidelity <= 1.0:
             raise ControlError(f"fidelity={self.fidelity!r} is outside [0.25, 1]")
-        if (self.pairs is None) == (self.duration_s is None):
+        if self.upper is not None and not isinstance(self.upper, ConnectionSetupRequest):
+            raise ControlError(f"upper={self.upper!r} must be a ConnectionSetupRequest or None")
+        if not isinstance(self.scope, str):
+            raise ControlError(f"scope={self.scope!r} must be a network's name")
+        if self.upper is not None:
+            if self.pairs is not None or self.duration_s is not None:
+                raise ControlError(
+                    "an embedded request has no demand of its own: it serves the one above"
+                )
+        elif (self.pairs is None) == (self.duration_s is None):
             raise ControlError("a demand is either pairs=N or duration_s=T, exactly one")
         if self.pairs is not None and (isinstance(self.pairs, bool) or self.pairs < 1):
             raise ControlError(f"pairs={self.pairs!r} must be an integer >= 1")
@@ -418,6 +435,7 @@ class LinkStateAdvertisement:
     seq: int
     links: tuple[LinkState, ...]
     relay: bool = True  # whether connections may pass through the origin (repeaters, routers)
+    network: str = ""  # the layer it is flooded in (spec §5: routing per layer)
 
     def __post_init__(self) -> None:
         _address("LinkStateAdvertisement.origin", self.origin)
@@ -493,24 +511,8 @@ def message_from_dict(data: dict[str, Any]) -> ControlMessage:
     body = {k: v for k, v in data.items() if k not in ("type", "version")}
     try:
         if kind == "ConnectionSetupRequest":
-            body["hops"] = tuple(
-                HopRecord(
-                    **{
-                        **h,
-                        "link_in": None if h["link_in"] is None else _link(h["link_in"]),
-                        "t1_s": _num(h["t1_s"]),
-                        "t2_s": _num(h["t2_s"]),
-                        "cost_s": _num(h["cost_s"]),
-                        "depolarising_time_s": _num(h.get("depolarising_time_s", math.inf)),
-                    }
-                )
-                for h in body.get("hops", ())
-            )
-            if body.get("plan") is not None:
-                if not isinstance(body["plan"], dict):
-                    raise ControlError(f"$.plan: expected an object, got {body['plan']!r}")
-                body["plan"] = PlanRequest(**body["plan"])
-        elif kind == "ConnectionSetupResponse":
+            return _request(body)
+        if kind == "ConnectionSetupResponse":
             body["ruleset"] = ruleset_from_dict(body["ruleset"])
         elif kind == "LinkStateAdvertisement":
             body["links"] = tuple(_link(x) for x in body["links"])
@@ -518,3 +520,29 @@ def message_from_dict(data: dict[str, Any]) -> ControlMessage:
     except (TypeError, KeyError) as exc:
         raise ControlError(f"$: {kind} fields do not match: {exc}") from None
     return message
+
+
+def _request(body: dict[str, Any]) -> ConnectionSetupRequest:
+    """A ``ConnectionSetupRequest`` from its fields (the embedded request above included)."""
+    body["hops"] = tuple(
+        HopRecord(
+            **{
+                **h,
+                "link_in": None if h["link_in"] is None else _link(h["link_in"]),
+                "t1_s": _num(h["t1_s"]),
+                "t2_s": _num(h["t2_s"]),
+                "cost_s": _num(h["cost_s"]),
+                "depolarising_time_s": _num(h.get("depolarising_time_s", math.inf)),
+            }
+        )
+        for h in body.get("hops", ())
+    )
+    if body.get("plan") is not None:
+        if not isinstance(body["plan"], dict):
+            raise ControlError(f"$.plan: expected an object, got {body['plan']!r}")
+        body["plan"] = PlanRequest(**body["plan"])
+    if body.get("upper") is not None:
+        if not isinstance(body["upper"], dict):
+            raise ControlError(f"$.upper: expected an object, got {body['upper']!r}")
+        body["upper"] = _request(dict(body["upper"]))
+    return ConnectionSetupRequest(**body)

@@ -25,11 +25,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -43,6 +44,7 @@ from qrna.control._generator import (
     RuleSetGenerator,
     default_generator,
 )
+from qrna.control._layers import Layers
 from qrna.control._lsdb import LinkStateStore
 from qrna.control._manager import (
     ConnectionEvent,
@@ -83,6 +85,9 @@ from qrna.rules import (
     RuleEngine,
 )
 
+if TYPE_CHECKING:
+    from qrna.internet import Internetwork
+
 __all__ = ["ConnectionReport", "Network", "NetworkResult"]
 
 _UNLIMITED = 10**9  # "free memories" of a MEAS node, which needs none
@@ -114,6 +119,18 @@ class Network:
         message_log: keep a trace of every control message sent, ``(t_ps, src, dst, type,
             connection)``, in ``message_log`` (off by default: flooding alone sends N² of
             them, a million at 1000 nodes).
+        internet: the networks the nodes form (spec §5; default: one). Each network routes
+            in its own layer (``Internetwork.layer``), every node with one link-state daemon
+            per layer it is a vertex of; a network is seen one layer up as a virtual link per
+            pair of its borders, advertised by them with the network's offer (its own
+            generator's estimate for the path between them, ``qrna.internet.offer``); a
+            request whose next hop crosses a network is embedded there (``Layers``,
+            ``ConnectionManager``). Connection names may not hold "@" (the connections
+            across networks are named ``c@border``).
+        offer_fidelity: per network, the fidelity its connections for the layer above are
+            made at and its virtual links are offered at (default: a connection across it
+            is asked the fidelity of the one it serves, and its links are advertised as
+            planned for 0.5, unpurified).
 
     Link-state flooding (spec §4.2) runs message by message, an event per hop, only with
     ``jitter``, ``message_log`` or a classical hop of 0 ps (a fibre of 0 km); otherwise each
@@ -137,6 +154,8 @@ class Network:
         monitor_fraction: float = 0.0,
         monitor_interval_s: float = 0.01,
         message_log: bool = False,
+        internet: Internetwork | None = None,
+        offer_fidelity: Mapping[str, float] | None = None,
     ) -> None:
         if not links:
             raise ControlError("a network needs at least one link")
@@ -184,12 +203,32 @@ class Network:
         self.engines: dict[str, RuleEngine] = {}
         self.link_states = LinkStateStore()  # every daemon's advertisements, kept once
         self.managers: dict[str, ConnectionManager] = {}
+        self.internet = internet
+        self._offer_fidelity = dict(offer_fidelity or {})
+        self._vias: dict[str, dict[str, dict[str, str | None]]] = {}  # node -> layer -> ...
+        self._layer_graphs: dict[str, nx.Graph[str]] = {}
+        if internet is not None:
+            self._check_internet(internet, links)
+        stores: dict[str, LinkStateStore] = {}
         for name in sorted(self.nodes):
             engine = RuleEngine(name, NodeHardware(self, name))
             relay = self.nodes[name].type in (NodeType.REP1, NodeType.RTR)
-            routing = RoutingDaemon(
-                name, sorted(classical.neighbors(name)), metric, relay, self.link_states
-            )
+            layers = None
+            if internet is None:
+                routing = RoutingDaemon(
+                    name, sorted(classical.neighbors(name)), metric, relay, self.link_states
+                )
+            else:
+                daemons = {}
+                vias = self._vias[name] = {}
+                for layer in internet.layers_of(name):
+                    g = self._layer_graphs[layer]
+                    near = sorted(g.neighbors(name))
+                    store = stores.setdefault(layer, LinkStateStore())
+                    daemons[layer] = RoutingDaemon(name, near, metric, relay, store, layer)
+                    vias[layer] = {n: g.edges[name, n]["via"] for n in near}
+                routing = daemons[internet.layers_of(name)[0]]
+                layers = Layers(name, daemons, vias, internet)
             self.engines[name] = engine
             self.managers[name] = ConnectionManager(
                 name,
@@ -201,6 +240,8 @@ class Network:
                 self.streams.stream(f"control/{name}"),
                 max_attempts=max_attempts,
                 converged_by=lambda n=name: self._routing_converged_ps(n),  # type: ignore[misc]
+                layers=layers,
+                embed_fidelity=lambda via, f: self._offer_fidelity.get(via, f),
             )
         if not (0.0 <= monitor_fraction < 1.0 and monitor_interval_s > 0):
             raise ControlError(
@@ -238,7 +279,14 @@ class Network:
         self._advertised_ps = 0  # when a node last advertised its links
         self._flooding: Flooding | None = None
         self._wakes: dict[int, set[str]] = {}  # instant -> managers to wake for routes then
-        if not (jitter or message_log):  # every hop's latency is fixed: floods are foreseen
+        self._offers: dict[tuple[str, str, str], LinkState] = {}  # (network, border, border)
+        self._spread_ps: dict[str, int] = {}  # node -> its layers' flooding time, at most
+        self.segments: dict[str, list[ConnectionEvent]] = {}  # connections across networks
+        if internet is not None:
+            self._offers = self._make_offers(internet, generator)
+        # Every hop's latency is fixed: floods are foreseen (in one layer: an internetwork's
+        # layers flood message by message).
+        if not (jitter or message_log or internet is not None):
             hops = {
                 a: [(b, self._latency_ps(a, b)) for b in sorted(classical.neighbors(a))]
                 for a in sorted(self.nodes)
@@ -291,6 +339,114 @@ class Network:
             return answer
 
         return generate
+
+    # -- an internetwork's layers (spec §5) ----------------------------------------------------
+
+    def _check_internet(self, internet: Internetwork, links: Sequence[LinkSpec]) -> None:
+        """The internetwork must name exactly these nodes and links; its layers' graphs are
+        kept (``_layer_graphs``)."""
+        named = set(internet.nodes())
+        if named != set(self.nodes):
+            odd = sorted(named ^ set(self.nodes))[:5]
+            raise ControlError(f"the internetwork and the links name different nodes: {odd}")
+        ours = {frozenset((spec.a.address, spec.b.address)) for spec in links}
+        theirs = {frozenset(e) for e in internet.graph.edges}
+        if ours != theirs:
+            pairs = sorted(tuple(sorted(e)) for e in ours ^ theirs)[:5]
+            raise ControlError(f"the internetwork and the links join different nodes: {pairs}")
+        self._layer_graphs = {n: internet.layer(n) for n in internet.networks}
+
+    def _make_offers(
+        self, internet: Internetwork, generator: RuleSetGenerator
+    ) -> dict[tuple[str, str, str], LinkState]:
+        """Every network's offer of a virtual link per pair of its borders, innermost networks
+        first (a path may cross networks inside, whose offers it needs): the path qDijkstra
+        finds in its layer at the fidelity it offers, planned by ``generator`` (``offer``). A
+        pair it cannot serve is offered no link. Keyed by (network, from, to)."""
+        from qrna.internet import ROOT, offer  # the layer above control: imported when used
+
+        offers: dict[tuple[str, str, str], LinkState] = {}
+        deepest_first = sorted(
+            (n for n in internet.networks if n != ROOT), key=lambda n: (-n.count("."), n)
+        )
+        for network in deepest_first:
+            fidelity = self._offer_fidelity.get(network, 0.5)
+            g = self._layer_graphs[network]
+            for a, b in itertools.combinations(sorted(internet.borders(network)), 2):
+                path = self._layer_path(g, network, a, b, fidelity, offers)
+                if path is None:
+                    continue
+                hops = self._layer_records(network, path, fidelity, offers)
+                link = offer(hops, fidelity, generator)
+                if link is not None:
+                    offers[(network, b, a)] = link
+                    offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)
+        return offers
+
+    def _layer_link(
+        self, network: str, a: str, b: str, offers: Mapping[tuple[str, str, str], LinkState]
+    ) -> LinkState | None:
+        """What ``a`` knows of its link to ``b`` in ``network``'s layer: a physical link's
+        state, or the offer of the network a virtual link crosses (None: none made)."""
+        via = self._layer_graphs[network].edges[a, b]["via"]
+        if via is None:
+            return self.link_state(a, b)
+        return offers.get((via, a, b))
+
+    def _layer_path(
+        self,
+        g: nx.Graph[str],
+        network: str,
+        a: str,
+        b: str,
+        fidelity: float,
+        offers: Mapping[tuple[str, str, str], LinkState],
+    ) -> list[str] | None:
+        """The cheapest path from ``a`` to ``b`` in a layer (qDijkstra at ``fidelity``), not
+        through a node that does not relay."""
+
+        def cost(u: str, v: str, _: Any) -> float | None:
+            if v != b and self.nodes[v].type not in (NodeType.REP1, NodeType.RTR):
+                return None
+            link = self._layer_link(network, u, v, offers)
+            c = math.inf if link is None else qdijkstra_cost(link, fidelity)
+            return c if math.isfinite(c) else None
+
+        try:
+            return list(nx.dijkstra_path(g, a, b, weight=cost))
+        except nx.NetworkXNoPath:
+            return None
+
+    def _layer_records(
+        self,
+        network: str,
+        path: Sequence[str],
+        fidelity: float,
+        offers: Mapping[tuple[str, str, str], LinkState],
+    ) -> tuple[HopRecord, ...]:
+        """The hop records a request along ``path`` in ``network``'s layer would gather."""
+        g = self._layer_graphs[network]
+        out = []
+        for i, node in enumerate(path):
+            prev = path[i - 1] if i else None
+            nxt = path[i + 1] if i + 1 < len(path) else None
+            via_in = None if prev is None else g.edges[prev, node]["via"]
+            via_out = None if nxt is None else g.edges[node, nxt]["via"]
+            link_in = None
+            if via_in is not None:
+                assert prev is not None
+                link_in = offers[(via_in, node, prev)]
+            out.append(
+                self.managers[node].hop_record(
+                    prev, nxt, fidelity, link_in, via_in or "", via_out is not None
+                )
+            )
+        return tuple(out)
+
+    def layer_link(self, network: str, a: str, b: str) -> LinkState | None:
+        """What ``a`` advertises of its link to ``b`` in ``network``'s layer (an
+        internetwork's): its physical state, or the offer of the network it crosses."""
+        return self._layer_link(network, a, b, self._offers)
 
     # -- the nodes' view of their hardware ----------------------------------------------------
 
@@ -345,12 +501,35 @@ class Network:
     def _routing_converged_ps(self, node: str) -> int:
         """When every advertisement sent so far has reached ``node`` at the latest: flooding
         takes the shortest classical path (each hop's latency at most (1 + jitter) times its
-        delay, rounded to the picosecond: 1 ps per node covers the rounding)."""
-        spread = self.delay_s.eccentricity_s(node) * (1.0 + self.jitter)
-        return self._advertised_ps + s_to_ps(spread) + len(self.nodes)
+        delay, rounded to the picosecond: 1 ps per node covers the rounding); in an
+        internetwork, the shortest path in each of its layers, whose hops are classical
+        paths."""
+        if self.internet is None:
+            spread = self.delay_s.eccentricity_s(node) * (1.0 + self.jitter)
+            return self._advertised_ps + s_to_ps(spread) + len(self.nodes)
+        known = self._spread_ps.get(node)
+        if known is None:
+            far = 0.0
+            for layer in self.internet.layers_of(node):
+                lengths = nx.single_source_dijkstra_path_length(
+                    self._layer_graphs[layer],
+                    node,
+                    weight=lambda u, v, _: self.delay_s.delay_s(u, v),
+                )
+                far = max(far, *lengths.values())
+            known = self._spread_ps[node] = s_to_ps(far * (1.0 + self.jitter))
+        return self._advertised_ps + known + len(self.nodes)
 
     def _advertise(self, node: str) -> None:
         self._advertised_ps = self.scheduler.now_ps
+        if self.internet is not None:  # in each of its layers (those flood message by message)
+            layered: list[ManagerEffect] = []
+            for layer, near in self._vias[node].items():
+                found = [self.layer_link(layer, node, n) for n in sorted(near)]
+                states = [x for x in found if x is not None]
+                layered += self.managers[node].link_states(states, self.scheduler.now_ps, layer)
+            self._control(node, layered)
+            return
         states = [self.link_state(node, n) for n in sorted(self.ports[node])]
         effects = self.managers[node].link_states(states, self.scheduler.now_ps)
         flooding = self._flooding
@@ -412,7 +591,8 @@ class Network:
             return HopRecord(
                 node, link_in, free_in, free_out, 0.0, 0.0, math.inf, math.inf, True, cost_s=cost
             )
-        qnic = self._qnic(node, prev or nxt)  # type: ignore[arg-type]
+        # Both sides virtual (a node between two networks it crosses): its first QNIC's quality.
+        qnic = self._qnic(node, prev or nxt or min(self.ports[node]))
         noise = qnic.gate_noise
         return HopRecord(
             node,
@@ -471,6 +651,15 @@ class Network:
         cid = connection or f"c{self._count}"
         if cid in self._requests:
             raise ControlError(f"connection {cid!r} was requested already")
+        scope = ""
+        if self.internet is not None:
+            if "@" in cid:
+                raise ControlError(
+                    f"connection {cid!r}: in an internetwork a name may not hold '@' (it "
+                    "names the connections across networks)"
+                )
+            outer = self.internet.chain(responder)
+            scope = next(n for n in self.internet.chain(initiator) if n in outer)
         req = ConnectionSetupRequest(
             cid,
             initiator,
@@ -481,6 +670,7 @@ class Network:
             memories,
             plan=plan,
             best_effort=best_effort,
+            scope=scope,
         )
         self._requests[cid] = req
         self._events[cid] = []
@@ -587,7 +777,10 @@ class Network:
                     ),
                 )
             elif isinstance(eff, ConnectionEvent):
-                self._events[eff.connection].append(eff)
+                events = self._events.get(eff.connection)
+                if events is None:  # a connection across a network, for one above it
+                    events = self.segments.setdefault(eff.connection, [])
+                events.append(eff)
                 if eff.kind == "up":
                     self.paths[eff.connection] = mgr.conns[eff.connection].path
             else:
@@ -682,19 +875,23 @@ class Network:
             for cid, evs in self._events.items()
             if any(e.kind in ("done", "failed") and e.t_ps <= by for e in evs)
         }
+        # A connection across a network, ``c@border``, ends with the connection ``c`` it serves.
         for name, engine in self.engines.items():
-            for cid in set(engine.connections()) & finished:
-                out.append(f"{name}: RuleSet of {cid} still installed")
+            for cid in engine.connections():
+                if cid.split("@")[0] in finished:
+                    out.append(f"{name}: RuleSet of {cid} still installed")
         for name, mgr in self.managers.items():
-            for cid in set(mgr.conns) & finished:
-                out.append(f"{name}: connection {cid} still holds {mgr.conns[cid].holds}")
+            for cid in mgr.conns:
+                if cid.split("@")[0] in finished:
+                    out.append(f"{name}: connection {cid} still holds {mgr.conns[cid].holds}")
             owed: dict[str, int] = {}
             for conn in mgr.conns.values():
                 for neighbour, m in conn.holds.items():
                     owed[neighbour] = owed.get(neighbour, 0) + m
             if owed != mgr.held:
                 out.append(f"{name}: holds {mgr.held} but its connections account for {owed}")
-        return out + self.sublinks.leaks(finished)
+        below = {c for c in self.sublinks.connections() if c.split("@")[0] in finished}
+        return out + self.sublinks.leaks(finished | below)
 
 
 def _short(value: object) -> str:

@@ -77,6 +77,8 @@ class RoutingDaemon:
         relay: whether this node may be in the middle of a path (an end node may not).
         store: where the advertisements are kept, shared by a network's daemons
             (``LinkStateStore``); default: one of its own.
+        network: the layer it routes in (spec §5; "" the whole network): its advertisements
+            carry it, and are flooded to its neighbours in that layer.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class RoutingDaemon:
         metric: str | Metric = "qdijkstra",
         relay: bool = True,
         store: LinkStateStore | None = None,
+        network: str = "",
     ) -> None:
         if isinstance(metric, str):
             if metric not in METRICS:
@@ -96,6 +99,7 @@ class RoutingDaemon:
                 )
             metric = METRICS[metric]
         self.node = node
+        self.network = network
         self.relay = relay
         self.neighbours = sorted(set(neighbours))
         self.metric = metric
@@ -116,7 +120,7 @@ class RoutingDaemon:
     def set_links(self, links: Iterable[LinkState]) -> list[SendControl]:
         """This node's link states changed (link monitoring): advertise them."""
         self._seq += 1
-        lsa = LinkStateAdvertisement(self.node, self._seq, tuple(links), self.relay)
+        lsa = LinkStateAdvertisement(self.node, self._seq, tuple(links), self.relay, self.network)
         self.lsdb.offer(lsa)
         return [SendControl(n, lsa) for n in self.neighbours]
 

@@ -290,6 +290,10 @@ class SubLinks:
                 n, k = n + link.attempts, k + link.successes
         return n, k
 
+    def connections(self) -> set[str]:
+        """The connections whose memories are still here."""
+        return {c for _, _, c in self._bank_link.values()}
+
     def leaks(self, finished: set[str]) -> list[str]:
         """Qubits of finished connections not FREE, or still holding ground-truth pairs."""
         out = []

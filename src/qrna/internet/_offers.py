@@ -35,7 +35,7 @@ from qrna.control import (
     LinkState,
     RuleSetGenerator,
     default_generator,
-    estimate_state,
+    planned_link,
 )
 from qrna.internet._errors import InternetError
 
@@ -68,29 +68,4 @@ def offer(
     answer = generator(request)
     if not isinstance(answer, Accepted):
         return None
-    plan = answer.plan
-    state, rate = estimate_state(
-        hops,
-        plan.link_scheme,
-        plan.link_rounds,
-        plan.swap_order,
-        plan.e2e_scheme,
-        plan.e2e_rounds,
-        answer.memories,
-        segment_rounds=plan.segment_rounds,
-        segment_schemes=plan.segment_schemes,
-        link_pumping=plan.link_pumping,
-        segment_pumping=plan.segment_pumping or None,
-        e2e_pumping=plan.e2e_pumping,
-        twirl=plan.twirl,
-    )
-    if state is None or rate <= 0:
-        return None
-    links = [h.link_in for h in hops[1:] if h.link_in is not None]
-    return LinkState(
-        first,
-        rate,
-        (state.phi_plus, state.psi_minus, state.psi_plus, state.phi_minus),
-        sum(link.length_km for link in links),
-        sum(link.latency_s for link in links),
-    )
+    return planned_link(hops, answer.plan, answer.memories, first)
