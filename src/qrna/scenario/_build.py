@@ -15,7 +15,7 @@ from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkSpec, LinkType
 from qrna.physics import GateNoise
 from qrna.scenario._errors import ScenarioError
-from qrna.scenario._networks import listing
+from qrna.scenario._networks import Listing, listing
 from qrna.scenario._schema import LinkConfig, NodeConfig, QNICConfig, Scenario
 
 __all__ = ["build_links", "build_network"]
@@ -46,9 +46,10 @@ def _qnic(cfg: QNICConfig, link: LinkConfig) -> QNIC:
     )
 
 
-def build_links(s: Scenario) -> list[LinkSpec]:
-    """The scenario's links, with their nodes; errors name the field at fault."""
-    listed = listing(s)
+def build_links(s: Scenario, listed: Listing | None = None) -> list[LinkSpec]:
+    """The scenario's links, with their nodes (of its ``listing``, when given); errors name
+    the field at fault."""
+    listed = listing(s) if listed is None else listed
     nodes, links = listed.nodes, listed.links
     node_at, link_at = listed.node_fields, listed.link_fields
     configs: dict[str, NodeConfig] = {}
@@ -158,7 +159,8 @@ def build_network(s: Scenario, seed: int | None = None, *, allow_plugins: bool =
                 f"{t.start_s:g} s is not before the end of the run (simulation.duration_s = "
                 f"{s.simulation.duration_s:g} s)",
             )
-    links = build_links(s)
+    listed = listing(s)
+    links = build_links(s, listed)
     classical: nx.Graph[str] | None = None
     if s.classical_links:
         classical = nx.Graph()
@@ -185,6 +187,8 @@ def build_network(s: Scenario, seed: int | None = None, *, allow_plugins: bool =
             jitter=s.simulation.jitter,
             monitor_fraction=s.simulation.monitor_fraction,
             monitor_interval_s=s.simulation.monitor_interval_s,
+            internet=listed.internet,
+            offer_fidelity=listed.offer_fidelity,
         )
     except ValueError as exc:
         # The links were checked above (build_links), so what remains is the classical

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as _field
 
 import networkx as nx
 
@@ -87,6 +88,7 @@ class Listing:
     link_fields: tuple[str, ...]
     qnic_fields: tuple[str, ...]
     internet: Internetwork | None
+    offer_fidelity: Mapping[str, float] = _field(default_factory=dict)  # per network (full name)
 
     def qnic(self, j: int, default: QNICConfig) -> QNICConfig:
         """The QNIC settings of ``nodes[j]``."""
@@ -124,6 +126,7 @@ class _Lister:
         self.network_of: dict[str, str] = {}
         self.parents: dict[str, str] = {}
         self.network_fields: dict[str, str] = {ROOT: "networks"}  # where each was declared
+        self.offer_fidelity: dict[str, float] = {}
 
     def visit(
         self,
@@ -162,6 +165,8 @@ class _Lister:
             name = f"{network}.{sub.name}" if network else sub.name
             self.parents[name] = network
             self.network_fields[name] = f"{where}networks[{i}]"
+            if sub.offer_fidelity is not None:
+                self.offer_fidelity[name] = sub.offer_fidelity
             inner = (sub.qnic, f"{where}networks[{i}].qnic") if sub.qnic is not None else qnic
             self.visit(
                 name,
@@ -278,4 +283,5 @@ def listing(s: Scenario) -> Listing:
         tuple(lister.link_fields),
         tuple(lister.qnic_fields),
         internet,
+        lister.offer_fidelity,
     )

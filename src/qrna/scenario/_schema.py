@@ -260,6 +260,13 @@ class NetworkConfig(_Strict):
     networks: list[NetworkConfig] = Field(
         default_factory=list, description="The networks inside this one."
     )
+    offer_fidelity: Annotated[float, Field(gt=0.5, lt=1.0)] | None = Field(
+        default=None,
+        description="The fidelity of the pairs this network makes between two of its borders "
+        "for the layer above (its virtual links, spec §5: its policy; it purifies inside to "
+        "reach it). Default: a connection across it is asked the fidelity of the connection "
+        "it serves, and its virtual links are advertised as planned without purification.",
+    )
 
     @model_validator(mode="after")
     def _one_topology(self) -> NetworkConfig:
