@@ -15,9 +15,10 @@ and linked out of both).
 Every drawn scenario is either refused with a ``ScenarioError`` whose field exists in the
 file (or in the validated scenario, for a default such as the top-level ``qnic``), or it
 runs, and then: each connection ends with a status a user is told about; a ``done`` one met
-its fidelity target; nothing a finished connection had is left behind (``Network.leaks``,
-as the scenario fuzzer checks it); and the flat twin (every node under its full name with
-its resolved QNIC, every link by full names) runs event for event the same (trace digest).
+its fidelity target; nothing a finished connection had is left behind at any layer
+(``Network.leaks``, as the scenario fuzzer checks it); a second run is the same event for
+event (trace digest); and the flat twin (every node under its full name with its resolved
+QNIC, every link by full names) is a valid scenario that runs too.
 
 The chain part draws a laminar family of stretches (nested up to three layers below the
 top, or side by side) on a chain of 4-8 nodes, each layer purifying its links or its ends'
@@ -295,7 +296,7 @@ def _built(data: dict[str, Any]) -> tuple[Scenario | None, ScenarioError | None]
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(network_scenarios())
-def test_scenarios_with_networks_are_refused_by_field_or_run_as_their_flat_twin(
+def test_scenarios_with_networks_are_refused_by_field_or_run_recursively(
     drawn: tuple[dict[str, Any], str | None],
 ) -> None:
     data, mistake = drawn
@@ -342,12 +343,14 @@ def test_scenarios_with_networks_are_refused_by_field_or_run_as_their_flat_twin(
             lo, hi = c["fidelity_ci"]
             spread = 3 * (hi - lo) / (2 * 1.96)
             assert c["fidelity_mean"] >= c["fidelity_target"] - max(1e-6, spread), c
-    twin = TraceRecorder(keep=False)
-    twin_results = run(load_scenario(_flat_twin(scenario)), trace=twin)
-    assert twin.digest() == digest
-    assert [c["status"] for c in twin_results.summary["connections"]] == [
-        c["status"] for c in results.summary["connections"]
-    ]
+    again = TraceRecorder(keep=False)
+    run(scenario, trace=again)
+    assert again.digest() == digest  # recursive setup is reproducible, event for event
+    # The flat twin (one network over the same names) is a valid scenario of its own; it
+    # routes and plans the whole path at once, so its run differs from the recursive one.
+    twin_results = run(load_scenario(_flat_twin(scenario)))
+    for c in twin_results.summary["connections"]:
+        assert c["status"] in ("done", "up", "failed", "pending"), c
 
 
 # -- nested layers on a chain ---------------------------------------------------------------

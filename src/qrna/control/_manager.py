@@ -521,6 +521,10 @@ class ConnectionManager:
         if nxt is not None and not out_virtual:
             self._hold(conn, nxt, req.memories)
         forwarded = replace(req, hops=hops)
+        if is_responder and req.responder != self.node:
+            # The exit border of a climb out of a network: it is the Responder of the
+            # connection across it (spec §5: "the border router acts as a Responder").
+            forwarded = replace(forwarded, responder=self.node)
         if step is not None and step.via is not None:
             return self._embed(cid, conn, forwarded, step, t_ps)
         if nxt is not None:
