@@ -11,12 +11,13 @@ import pytest
 from qrna.control import (
     Accepted,
     ConnectionSetupRequest,
+    ControlError,
     HopRecord,
     LinkState,
     default_generator,
     estimate_state,
 )
-from qrna.internet import InternetError, offer
+from qrna.internet import offer
 from qrna.physics import BellDiagonal, swap
 
 INF = math.inf
@@ -60,7 +61,7 @@ def test_the_offer_is_the_generator_s_plan_as_one_link_naming_only_the_borders(
 
 def test_a_fidelity_the_network_cannot_reach_gets_no_offer() -> None:
     assert offer(_path(["b1", "x", "b2"], INSIDE[:2], t2_s=1e-4), 0.99) is None
-    with pytest.raises(InternetError, match="two borders or more; got 1"):
+    with pytest.raises(ControlError, match="two borders or more; got 1"):
         offer(_path(["b1"], ()), 0.8)
 
 

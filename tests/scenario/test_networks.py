@@ -13,7 +13,6 @@ import networkx as nx
 import pytest
 
 from qrna.internet import ROOT
-from qrna.kernel import TraceRecorder
 from qrna.scenario import Scenario, ScenarioError, build_links, listing, run
 
 THREE: dict[str, Any] = {
@@ -146,23 +145,35 @@ def test_borders_and_layers_of_the_resolved_internetwork() -> None:
     assert _edges(net.layer("isp3")) == {("isp3.gw", "isp3.metro.b1", None)}
 
 
-def test_a_scenario_with_networks_runs_as_its_flat_twin_event_for_event() -> None:
-    """Until recursive setup lands, networks run flat: the same run as the scenario written
-    out by hand with the full names and each node's resolved hardware."""
+def test_a_scenario_with_networks_runs_recursively_and_its_flat_twin_runs_flat() -> None:
+    """Networks run recursively (spec §5): the connection's path names only its ends and
+    the borders it crosses, each network crossed carries a connection of its own between
+    them, and the same nodes written flat (full names, each node's resolved hardware) route
+    through the interiors instead; both deliver their 30 pairs above the target."""
     flat = _three(networks=[], nodes=[], links=[])
     listed = listing(Scenario.model_validate(THREE))
     flat["nodes"] = [n.model_dump(exclude_none=True) for n in listed.nodes]
     flat["links"] = [x.model_dump(exclude_none=True) for x in listed.links]
-    twins = []
-    for data in (THREE, flat):
-        trace = TraceRecorder(keep=False)
-        results = run(Scenario.model_validate(data), trace=trace)
-        (conn,) = results.summary["connections"]
-        twins.append(
-            (trace.digest(), conn["status"], conn["pairs_delivered"], conn["fidelity_mean"])
-        )
-    assert twins[0] == twins[1]
-    assert twins[0][1:3] == ("done", 30)
+    nested = run(Scenario.model_validate(THREE))
+    (conn,) = nested.summary["connections"]
+    assert conn["path"] == [
+        "alice",
+        "isp1.r1",
+        "isp1.r2",
+        "isp2.n0",
+        "isp2.n2",
+        "isp3.gw",
+        "isp3.metro.e2",
+    ]
+    assert (conn["status"], conn["pairs_delivered"]) == ("done", 30)
+    assert conn["fidelity_ci"][0] >= conn["fidelity_target"]
+    paths = nested.network.paths
+    assert paths["c1@isp2.n0"] == ("isp2.n0", "isp2.n1", "isp2.n2")  # isp2's own connection
+    assert paths["c1@isp3.gw"] == ("isp3.gw", "isp3.metro.b1", "isp3.metro.e2")
+    assert paths["c1@isp3.gw@isp3.metro.b1"] == ("isp3.metro.b1", "isp3.metro.e2")
+    (twin,) = run(Scenario.model_validate(flat)).summary["connections"]
+    assert twin["path"][3:6] == ["isp2.n0", "isp2.n1", "isp2.n2"]  # one Responder, every hop
+    assert (twin["status"], twin["pairs_delivered"]) == ("done", 30)
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ from qrna.control._network import ConnectionReport, Network, NetworkResult
 from qrna.control._plugins import load_generator
 from qrna.control._routing import METRICS, Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._topology import line_network, links_from_graph, random_graph
-from qrna.control._virtual import planned_link
+from qrna.control._virtual import offer, planned_link
 from qrna.link import PurificationPlan, purification_plan, seconds_per_pair  # re-exported
 
 __all__ = [
@@ -79,9 +79,10 @@ __all__ = [
     "links_from_graph",
     "load_generator",
     "memories_needed",
-    "planned_link",
     "message_from_dict",
     "message_to_dict",
+    "offer",
+    "planned_link",
     "purification_plan",
     "qdijkstra_cost",
     "random_graph",

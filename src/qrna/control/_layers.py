@@ -33,18 +33,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import networkx as nx
+
 from qrna.control._routing import RoutingDaemon
 
 __all__ = ["Layers", "Names", "Step"]
 
 
 class Names(Protocol):
-    """What a node knows of the internetwork's names (``qrna.internet.Internetwork``)."""
+    """The internetwork's names and layers (``qrna.internet.Internetwork``, the layer above
+    this one, gives them): what a node knows of them is the names (a hierarchy, spec §3.1)
+    and which nodes are borders; the layers' graphs are what a network is built of."""
 
+    @property
+    def networks(self) -> tuple[str, ...]: ...
+    @property
+    def graph(self) -> nx.Graph[str]: ...
     def nodes(self, network: str = ...) -> frozenset[str]: ...
     def borders(self, network: str) -> frozenset[str]: ...
     def chain(self, node: str) -> tuple[str, ...]: ...
     def layers_of(self, node: str) -> tuple[str, ...]: ...
+    def layer(self, network: str) -> nx.Graph[str]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 
@@ -44,7 +44,7 @@ from qrna.control._generator import (
     RuleSetGenerator,
     default_generator,
 )
-from qrna.control._layers import Layers
+from qrna.control._layers import Layers, Names
 from qrna.control._lsdb import LinkStateStore
 from qrna.control._manager import (
     ConnectionEvent,
@@ -66,6 +66,7 @@ from qrna.control._plugins import BUILTIN_GENERATORS
 from qrna.control._reports import ConnectionReport, NetworkResult, connection_reports
 from qrna.control._routing import Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._sublinks import SubLinks
+from qrna.control._virtual import offer
 from qrna.hardware import (
     QNIC,
     Node,
@@ -84,9 +85,6 @@ from qrna.rules import (
     PairDelivered,
     RuleEngine,
 )
-
-if TYPE_CHECKING:
-    from qrna.internet import Internetwork
 
 __all__ = ["ConnectionReport", "Network", "NetworkResult"]
 
@@ -120,7 +118,7 @@ class Network:
             connection)``, in ``message_log`` (off by default: flooding alone sends N² of
             them, a million at 1000 nodes).
         internet: the networks the nodes form (spec §5; default: one). Each network routes
-            in its own layer (``Internetwork.layer``), every node with one link-state daemon
+            in its own layer (``qrna.internet.Internetwork.layer``), every node with one link-state daemon
             per layer it is a vertex of; a network is seen one layer up as a virtual link per
             pair of its borders, advertised by them with the network's offer (its own
             generator's estimate for the path between them, ``qrna.internet.offer``); a
@@ -154,7 +152,7 @@ class Network:
         monitor_fraction: float = 0.0,
         monitor_interval_s: float = 0.01,
         message_log: bool = False,
-        internet: Internetwork | None = None,
+        internet: Names | None = None,
         offer_fidelity: Mapping[str, float] | None = None,
     ) -> None:
         if not links:
@@ -342,7 +340,7 @@ class Network:
 
     # -- an internetwork's layers (spec §5) ----------------------------------------------------
 
-    def _check_internet(self, internet: Internetwork, links: Sequence[LinkSpec]) -> None:
+    def _check_internet(self, internet: Names, links: Sequence[LinkSpec]) -> None:
         """The internetwork must name exactly these nodes and links; its layers' graphs are
         kept (``_layer_graphs``)."""
         named = set(internet.nodes())
@@ -357,17 +355,15 @@ class Network:
         self._layer_graphs = {n: internet.layer(n) for n in internet.networks}
 
     def _make_offers(
-        self, internet: Internetwork, generator: RuleSetGenerator
+        self, internet: Names, generator: RuleSetGenerator
     ) -> dict[tuple[str, str, str], LinkState]:
         """Every network's offer of a virtual link per pair of its borders, innermost networks
         first (a path may cross networks inside, whose offers it needs): the path qDijkstra
         finds in its layer at the fidelity it offers, planned by ``generator`` (``offer``). A
         pair it cannot serve is offered no link. Keyed by (network, from, to)."""
-        from qrna.internet import ROOT, offer  # the layer above control: imported when used
-
         offers: dict[tuple[str, str, str], LinkState] = {}
         deepest_first = sorted(
-            (n for n in internet.networks if n != ROOT), key=lambda n: (-n.count("."), n)
+            (n for n in internet.networks if n), key=lambda n: (-n.count("."), n)
         )
         for network in deepest_first:
             fidelity = self._offer_fidelity.get(network, 0.5)

@@ -1,21 +1,39 @@
-"""A virtual link: what a network's plan for a path between two of its borders looks like one
-layer up (spec §5).
+"""A network's offer of a virtual link to the layer above (spec §5).
 
-"The border router rewrites the existing set of link information into a single hop [...] its
+"The border router rewrites the existing set of link information into a single hop, much like
+a single hop in BGP routing hides network internal topological information [...] its
 estimate of the performance of the path [...] is used to derive the performance
 characteristics it reports when describing the virtual link at a higher layer of
-recursion." The link is a ``LinkState`` like a physical link's: the plan's estimated rate
-and whole Bell-diagonal state (``estimate_state``), the path's length and classical latency,
-and as neighbour the far end only; no interior node is named.
+recursion." A network offers a pair of its borders as one link: the rate and Bell-diagonal
+state its own Responder's generator expects of its plan for the border-to-border path at
+the fidelity the network chooses to offer (its policy: a slower, higher-quality link by
+purifying inside, or a fast raw one). The offer is a ``LinkState`` like a physical link's,
+so the layer above routes (qDijkstra) and plans over it unchanged, and it names no node but
+the two borders: nothing of the interior leaves the network.
+
+Example:
+    >>> import math
+    >>> from qrna.control import HopRecord, LinkState
+    >>> inf = math.inf
+    >>> w = (0.95, 0.02, 0.02, 0.01)
+    >>> hops = (HopRecord("isp.b1", None, 4, 4, 0.0, 0.0, inf, inf),
+    ...         HopRecord("isp.x", LinkState("isp.b1", 1e3, w, 5.0, 2.5e-5), 4, 4, 0.0, 0.0,
+    ...                   inf, inf),
+    ...         HopRecord("isp.b2", LinkState("isp.x", 1e3, w, 5.0, 2.5e-5), 4, 4, 0.0, 0.0,
+    ...                   inf, inf))
+    >>> link = offer(hops, 0.85)
+    >>> link.neighbour, round(link.fidelity, 4), link.length_km
+    ('isp.b1', 0.9034, 10.0)
 """
 
 from __future__ import annotations
 
+from qrna.control._errors import ControlError
 from qrna.control._estimate import estimate_state
-from qrna.control._generator import Plan
-from qrna.control._messages import HopRecord, LinkState
+from qrna.control._generator import Accepted, Plan, RuleSetGenerator, default_generator
+from qrna.control._messages import ConnectionSetupRequest, HopRecord, LinkState
 
-__all__ = ["planned_link"]
+__all__ = ["offer", "planned_link"]
 
 
 def planned_link(
@@ -49,3 +67,32 @@ def planned_link(
         sum(link.length_km for link in links),
         sum(link.latency_s for link in links),
     )
+
+
+def offer(
+    hops: tuple[HopRecord, ...],
+    fidelity: float,
+    generator: RuleSetGenerator = default_generator,
+    memories: int = 4,
+) -> LinkState | None:
+    """The virtual link a network offers between the two ends of its interior path ``hops``
+    (the records its Responder would get, ingress border first), planned by ``generator``
+    for pairs of at least ``fidelity`` with ``memories`` memories per QNIC: seen from the
+    egress border, its neighbour is the ingress border; its rate and weights are the plan's
+    estimate (``planned_link``). None if the generator refuses (the network cannot offer
+    that fidelity there).
+
+    Raises:
+        ControlError: for a path of fewer than two records.
+    """
+    if len(hops) < 2:
+        raise ControlError(f"an offer needs a path of two borders or more; got {len(hops)}")
+    first, last = hops[0].node, hops[-1].node
+    # A demand is required of a request but does not change the plan: nominally 1 s.
+    request = ConnectionSetupRequest(
+        f"offer:{first}:{last}", first, last, fidelity, None, 1.0, memories, hops=hops
+    )
+    answer = generator(request)
+    if not isinstance(answer, Accepted):
+        return None
+    return planned_link(hops, answer.plan, answer.memories, first)
