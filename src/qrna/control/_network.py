@@ -117,9 +117,10 @@ class Network:
         message_log: keep a trace of every control message sent, ``(t_ps, src, dst, type,
             connection)``, in ``message_log`` (off by default: flooding alone sends N² of
             them, a million at 1000 nodes).
-        internet: the networks the nodes form (spec §5; default: one). Each network routes
-            in its own layer (``qrna.internet.Internetwork.layer``), every node with one link-state daemon
-            per layer it is a vertex of; a network is seen one layer up as a virtual link per
+        internet: the networks the nodes form (spec §5; a ``qrna.internet.Internetwork``;
+            default: one). Each network routes in its own layer (``Internetwork.layer``),
+            every node with one link-state daemon per layer it is a vertex of; a network is
+            seen one layer up as a virtual link per
             pair of its borders, advertised by them with the network's offer (its own
             generator's estimate for the path between them, ``qrna.internet.offer``); a
             request whose next hop crosses a network is embedded there (``Layers``,
