@@ -1,0 +1,368 @@
+"""Recursive two-pass setup across networks (issue 13, items 2-3; spec §5, Figs. 5-6).
+
+A request whose next hop crosses a network is embedded at the border: a connection across
+the network (``c@border``) carries it to the far border, whose Responder builds the
+network's provisional RuleSets and passes the request up; the final Responder plans the
+top layer over the networks' virtual links. These tests state the message flow of Fig. 6,
+the fidelity a three-level connection delivers against its target and its plan, the reject
+that names the network, that teardown and reject leave nothing at any layer, that no interior
+name leaves a network, and that every layer's rewritten RuleSets pass the verifier.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Iterator
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from qrna.control import ControlMessage, Network, message_to_dict
+from qrna.control._manager import ConnectionManager
+from qrna.control._topology import links_from_graph
+from qrna.hardware import QNIC
+from qrna.internet import Internetwork
+from qrna.physics import GateNoise
+from qrna.rules import RuleEngine, RuleSet, verify
+from qrna.scenario import Scenario, build_network
+
+# Fig. 6's shape: two hosts at the top joined across two networks x and y.
+FIG6 = [
+    ("e1", "x.r1"),
+    ("x.r1", "x.m"),
+    ("x.m", "x.r2"),
+    ("x.r2", "y.r3"),
+    ("y.r3", "y.m"),
+    ("y.m", "y.r4"),
+    ("y.r4", "e2"),
+]
+
+
+def _fig6(**kw: Any) -> Network:
+    g = nx.Graph(FIG6)
+    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
+    internet = Internetwork(nodes, FIG6, {"x": "", "y": ""})
+    qnic = QNIC(8, t2_s=1.0, gate_noise=GateNoise(0.002, 0.0, 0.001))
+    return Network(links_from_graph(g, length_km=5.0, qnic=qnic), internet=internet, **kw)
+
+
+def _three_level(b_qnic: dict[str, Any] | None = None, **net: Any) -> dict[str, Any]:
+    """Host A.campus.e1 (a network in a network) to C.e2, across A, B (a transit chain of 4)
+    and C; dephasing memories (T2) and noisy emission, so states are not Werner."""
+    b: dict[str, Any] = {
+        "name": "B",
+        "topology": {"kind": "chain", "nodes": 4, "link": {"length_km": 8.0}},
+    }
+    if b_qnic is not None:
+        b["qnic"] = b_qnic
+    return {
+        "name": "three-level",
+        "qnic": {
+            "memories": 6,
+            "t2_s": 0.2,
+            "cnot_error": 0.002,
+            "readout_error": 0.001,
+            "emission_fidelity": 0.96,
+        },
+        "networks": [
+            {
+                "name": "A",
+                "nodes": [{"name": "x", "type": "REP1"}, {"name": "b", "type": "REP1"}],
+                "links": [{"a": "campus.g", "b": "x"}, {"a": "x", "b": "b"}],
+                "networks": [
+                    {
+                        "name": "campus",
+                        "nodes": [{"name": "g", "type": "REP1"}, {"name": "e1", "type": "COMP"}],
+                        "links": [{"a": "e1", "b": "g"}],
+                    }
+                ],
+            },
+            b,
+            {
+                "name": "C",
+                "nodes": [
+                    {"name": "b", "type": "REP1"},
+                    {"name": "y", "type": "REP1"},
+                    {"name": "e2", "type": "COMP"},
+                ],
+                "links": [{"a": "b", "b": "y"}, {"a": "y", "b": "e2"}],
+            },
+        ],
+        "links": [{"a": "A.b", "b": "B.n0"}, {"a": "B.n3", "b": "C.b"}],
+        "simulation": {"duration_s": 1.0, **net},
+    }
+
+
+def _network(data: dict[str, Any], seed: int = 3) -> Network:
+    return build_network(Scenario.model_validate(data), seed=seed)
+
+
+# -- what crosses a border ---------------------------------------------------------------------
+
+
+def _captured(net: Network) -> list[tuple[str, str, object]]:
+    """Every control and RuleSet message ``net`` sends from now on, (src, dst, message)."""
+    seen: list[tuple[str, str, object]] = []
+    send = net._send_control
+
+    def control(src: str, dst: str, message: ControlMessage) -> None:
+        seen.append((src, dst, message))
+        send(src, dst, message)
+
+    net._send_control = control  # type: ignore[method-assign]
+    net.runtime.sent = lambda src, dst, message: seen.append((src, dst, message))
+    return seen
+
+
+def _text(message: object) -> str:
+    try:
+        return repr(message_to_dict(message))  # type: ignore[arg-type]
+    except (TypeError, AttributeError):
+        return repr(message)
+
+
+def _leaks(
+    internet: Internetwork, messages: list[tuple[str, str, object]], ends: set[str]
+) -> Iterator[str]:
+    """Each interior name (a node of a network, not its border, not an end of a connection)
+    found in a message that leaves that network; also under the underscore spelling link
+    nodes use (``bsa-x_m-x_r2``)."""
+    hidden = {
+        network: sorted(internet.nodes(network) - internet.borders(network) - ends)
+        for network in internet.networks[1:]
+    }
+    patterns = {
+        name: re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w.])|(?<!\w){re.escape(alias)}(?!\w)")
+        for names in hidden.values()
+        for name in names
+        for alias in [name.replace(".", "_")]
+    }
+    for src, dst, message in messages:
+        text = None
+        for network, names in hidden.items():
+            inside = internet.nodes(network)
+            if src not in inside or dst in inside:
+                continue
+            text = text or _text(message)
+            for name in names:
+                if patterns[name].search(text):
+                    yield f"{name} (inside {network}) in {type(message).__name__} {src}->{dst}"
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+
+def test_setup_follows_fig6_message_by_message() -> None:
+    """Spec Fig. 6: the request goes e1 -> x.r1, is embedded across x (x.r1 -> x.m -> x.r2),
+    whose Responder x.r2 sends x's provisional RuleSets back and passes the request up to
+    y.r3; the same across y; e2 answers every node of the top path; teardown crosses the
+    layers the same way."""
+    net = _fig6(message_log=True, seed=2)
+    c = net.request("e1", "e2", fidelity=0.8, pairs=20)
+    report = net.run(0.5).connections[c]
+    assert (report.status, report.delivered) == ("done", 20)
+    flow = [(s, d, k, cid) for _, s, d, k, cid in net.message_log if k != "LinkStateAdvertisement"]
+    req, resp, down = "ConnectionSetupRequest", "ConnectionSetupResponse", "ConnectionTeardown"
+    assert flow == [
+        ("e1", "x.r1", req, "c1"),
+        ("x.r1", "x.m", req, "c1@x.r1"),  # embedded: x's own Initiator and Responder
+        ("x.m", "x.r2", req, "c1@x.r1"),
+        ("x.r2", "x.r1", resp, "c1@x.r1"),  # x's provisional RuleSets, back along its path
+        ("x.r2", "x.m", resp, "c1@x.r1"),
+        ("x.r2", "y.r3", req, "c1"),  # the original request, passed up
+        ("y.r3", "y.m", req, "c1@y.r3"),
+        ("y.m", "y.r4", req, "c1@y.r3"),
+        ("y.r4", "y.r3", resp, "c1@y.r3"),
+        ("y.r4", "y.m", resp, "c1@y.r3"),
+        ("y.r4", "e2", req, "c1"),
+        ("e2", "e1", resp, "c1"),  # the top Responder: each network one hop
+        ("e2", "x.r1", resp, "c1"),
+        ("e2", "x.r2", resp, "c1"),
+        ("e2", "y.r3", resp, "c1"),
+        ("e2", "y.r4", resp, "c1"),
+        ("e1", "x.r1", down, "c1"),
+        ("x.r1", "x.r2", down, "c1"),
+        ("x.r1", "x.m", down, "c1@x.r1"),
+        ("x.m", "x.r2", down, "c1@x.r1"),
+        ("x.r2", "y.r3", down, "c1"),
+        ("y.r3", "y.r4", down, "c1"),
+        ("y.r3", "y.m", down, "c1@y.r3"),
+        ("y.m", "y.r4", down, "c1@y.r3"),
+        ("y.r4", "e2", down, "c1"),
+    ]
+    assert net.paths[c] == ("e1", "x.r1", "x.r2", "y.r3", "y.r4", "e2")
+    net.run(0.01)
+    assert net.leaks() == []
+
+
+def test_three_networks_deliver_the_target_and_leave_nothing_at_any_layer() -> None:
+    """A connection from a host in a network inside A, across B, to a host in C: accepted
+    with a path naming only its ends and the borders; every pair at least the target (mean
+    and 95 % interval), the mean within 0.02 of the top plan's estimate; afterwards no
+    RuleSet, hold, memory or ground-truth pair is left at any layer."""
+    net = _network(_three_level())
+    c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=60)
+    report = net.run(1.0).connections[c]
+    assert (report.status, report.delivered) == ("done", 60)
+    assert report.path == ("A.campus.e1", "A.b", "B.n0", "B.n3", "C.b", "C.e2")
+    fidelities = [p.fidelity for p in report.pairs]
+    mean = statistics.fmean(fidelities)
+    half = 1.96 * statistics.stdev(fidelities) / math.sqrt(len(fidelities))
+    assert mean - half >= 0.85
+    assert abs(mean - net.plans[c].fidelity) < 0.02
+    # Each network crossed ran a connection of its own, campus one inside A's.
+    assert net.paths["c1@A.campus.e1"] == ("A.campus.e1", "A.campus.g", "A.x", "A.b")
+    assert net.paths["c1@A.campus.e1@A.campus.e1"] == ("A.campus.e1", "A.campus.g")
+    assert net.paths["c1@B.n0"] == ("B.n0", "B.n1", "B.n2", "B.n3")
+    assert net.paths["c1@C.b"] == ("C.b", "C.y", "C.e2")
+    net.run(0.01)
+    assert net.leaks() == []
+    assert all(not e.connections() for e in net.engines.values())
+    assert all(not m.held and not m.conns for m in net.managers.values())
+
+
+def test_a_network_that_cannot_meet_the_target_is_named_and_nothing_stays() -> None:
+    """B's noisy interior cannot make pairs of 0.97 between its borders, which A and C (ideal
+    hardware) can: the connection fails naming B, with no name from inside B, and every
+    layer set up on the way (A's connection) is torn down."""
+    data = _three_level(b_qnic={"memories": 6, "t2_s": 0.05, "cnot_error": 0.02})
+    data["qnic"] = {"memories": 6}
+    net = _network(data)
+    c = net.request("A.campus.e1", "C.e2", fidelity=0.97, pairs=10)
+    report = net.run(0.05).connections[c]
+    assert report.status == "failed"
+    (failed,) = [e for e in report.events if e.kind == "failed"]
+    assert failed.detail.startswith(
+        "fidelity_unreachable: network B cannot make the connection from B.n0 to B.n3"
+    )
+    assert "B.n1" not in failed.detail
+    assert "B.n2" not in failed.detail
+    net.run(0.01)
+    assert net.leaks() == []
+    assert all(not m.held and not m.conns for m in net.managers.values())
+
+
+@pytest.mark.parametrize("build", ["fig6", "three-level"])
+def test_no_interior_name_leaves_a_network(build: str) -> None:
+    """Every control and RuleSet message that leaves a network names none of its interior
+    nodes (only its borders, and the ends of the connection): setup, RuleSets, swaps,
+    purifications, frees, teardown."""
+    net = _fig6(seed=4) if build == "fig6" else _network(_three_level())
+    seen = _captured(net)
+    ends = ("e1", "e2") if build == "fig6" else ("A.campus.e1", "C.e2")
+    c = net.request(*ends, fidelity=0.97 if build == "fig6" else 0.85, pairs=20)
+    assert net.run(1.0).connections[c].status == "done"
+    net.run(0.01)
+    assert internet_of(net) is not None
+    kinds = {type(m).__name__ for _, _, m in seen}
+    assert {"ConnectionSetupRequest", "ConnectionTeardown", "SwapResult"} <= kinds
+    if build == "three-level":
+        assert "PurificationResult" in kinds
+    assert list(_leaks(internet_of(net), seen, set(ends))) == []
+
+
+def internet_of(net: Network) -> Internetwork:
+    assert isinstance(net.internet, Internetwork)
+    return net.internet
+
+
+def test_the_border_check_finds_an_interior_name() -> None:
+    """The check above is not vacuous: a message from inside x to outside naming x.m (or its
+    link node's spelling) is reported; one naming only borders is not."""
+    net = _fig6()
+    internet = internet_of(net)
+    found = list(
+        _leaks(
+            internet,
+            [
+                ("x.r2", "y.r3", "pair bsa-x_m-x_r2@5 with x.r1"),
+                ("x.r2", "y.r3", "new partner x.m"),
+                ("x.r2", "y.r3", "x.r1 and x.r2 only"),
+                ("x.m", "x.r2", "x.m inside"),
+            ],
+            {"e1", "e2"},
+        )
+    )
+    assert found == [
+        "x.m (inside x) in str x.r2->y.r3",
+        "x.m (inside x) in str x.r2->y.r3",
+    ]
+
+
+def test_leaks_see_the_layers_below() -> None:
+    """Plant a bug: borders never tear down the connections they embedded. ``leaks`` names
+    each one left behind, at each of its nodes."""
+    net = _fig6(seed=5)
+    original = ConnectionManager._end_lower
+    try:
+        ConnectionManager._end_lower = lambda self, conn: []  # type: ignore[method-assign]
+        c = net.request("e1", "e2", fidelity=0.8, pairs=5)
+        assert net.run(0.2).connections[c].status == "done"
+    finally:
+        ConnectionManager._end_lower = original  # type: ignore[method-assign]
+    found = net.leaks()
+    for node in ("x.r1", "x.m", "x.r2"):
+        assert f"{node}: RuleSet of c1@x.r1 still installed" in found
+    for node in ("y.r3", "y.m", "y.r4"):
+        assert f"{node}: RuleSet of c1@y.r3 still installed" in found
+    assert not any("RuleSet of c1 " in x for x in found)  # the top one was torn down
+
+
+def test_teardown_before_the_setup_ends_leaves_nothing() -> None:
+    """Torn down while x's connection is up but the top one not yet: the answer finds it
+    finished and undoes every layer."""
+    net = _fig6(seed=6)
+    c = net.request("e1", "e2", fidelity=0.8, pairs=5, at_s=1e-3)
+    net.teardown(c, at_s=1e-3 + 8e-5)  # after x's Responder answered, before e2's answer
+    net.run(0.05)
+    report = net.reports()[c]
+    assert (report.status, report.delivered) == ("done", 0)
+    assert "c1@x.r1" in net.paths  # x's connection did come up
+    assert net.leaks() == []
+    assert all(not e.connections() for e in net.engines.values())
+
+
+def test_every_layer_rulesets_pass_the_verifier() -> None:
+    """Each connection's RuleSets as installed, the rewritten lower ones (handing their pairs
+    up) and the top one over virtual links, pass ``verify`` with the network's latencies:
+    stage exits, receivers and discard timers for all, every interleaving for the short
+    ones."""
+    net = _network(_three_level())
+    installed: dict[str, dict[str, RuleSet]] = {}
+    original = RuleEngine.install
+
+    def keep(self: RuleEngine, ruleset: RuleSet) -> None:
+        installed.setdefault(ruleset.connection, {})[ruleset.node] = ruleset
+        original(self, ruleset)
+
+    try:
+        RuleEngine.install = keep  # type: ignore[method-assign]
+        c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=10)
+        assert net.run(1.0).connections[c].status == "done"
+    finally:
+        RuleEngine.install = original  # type: ignore[method-assign]
+    assert sorted(installed) == [
+        "c1",
+        "c1@A.campus.e1",
+        "c1@A.campus.e1@A.campus.e1",
+        "c1@B.n0",
+        "c1@C.b",
+    ]
+    for cid, rulesets in installed.items():
+        path = net.paths[cid]
+        latencies = {(a, b): net.delay_s.delay_s(a, b) for a in path for b in path if a != b}
+        # Exhaustively explored where short (a 4-node stretch purifying twice per link
+        # passes the explorer's million states); the static checks everywhere.
+        explore = len(path) <= 3
+        assert verify([rulesets[n] for n in path], latencies, path, explore) == [], cid
+        hands = {
+            r.action.to
+            for rs in rulesets.values()
+            for s in rs.stages
+            for r in s.rules
+            if getattr(r.action, "to", None)
+        }
+        assert hands == (set() if cid == "c1" else {cid.rsplit("@", 1)[0]}), cid
