@@ -1,23 +1,30 @@
-"""Routing state per node in a network of networks, against the flat network (issue 13).
+"""The price of hiding (issue 13): a network of networks run recursively against the same
+nodes and links run flat, and the routing state each node holds.
 
 Builds a three-level internetwork as a scenario (``networks``): ``--isps`` providers joined
 in a ring at the top, each a ring of ``--routers`` routers holding ``--metros`` metro
 networks, each metro a star of ``--hosts`` end hosts around a hub that links to one router of
-its provider (the hub is the metro's border). It resolves the scenario
-(``qrna.scenario.listing``) and measures, per node, the routing state a per-layer routing
-protocol holds: the vertices of every layer the node takes part in
-(``Internetwork.layers_of``), against the whole internetwork's node count, which flat
-link-state routing holds at every node.
+its provider (the hub is the metro's border). The flat twin is the same nodes and links with
+their full names in one network.
 
-What it shows today is the layer graphs' size, not yet routing daemons per layer (issue 13,
-item 2 builds those on these layers): an interior node holds its own network's layer; a
-border also the layer above, where each network is only its borders.
+Routing state: once link-state flooding has converged (``--converge-s``), each node's
+advertisements held, summed over its routing daemons (one per layer it is a vertex of, its
+own network's and, at a border, the one above), against the flat network's (every node's).
+Routing messages: advertisements sent until then (both flood message by message here).
 
-Prints one JSON line last:
-    {"internet": {"nodes": ..., "networks": ..., "levels": 3, "flat_entries": ...,
-     "entries": {"max": ..., "mean": ..., "by_kind": {...}}, "build_s": ..., "layers_s": ...}}
+The price of hiding: ``--connections`` connections between hosts of different providers
+(each to the host ``--isps // 2`` providers on), at ``--fidelity`` for ``--pairs`` pairs,
+the same requests in both runs (seed ``--seed``): each one's setup time (request to up),
+end-to-end rate and mean fidelity, and the path length in physical hops (the recursive
+path's networks crossed counted by their own connections' hops).
 
-Usage: python bench/internet.py [--isps 4] [--routers 5] [--metros 2] [--hosts 20]
+Prints a table and one JSON line last:
+    {"internet": {"nodes": ..., "networks": ..., "state": {"flat": ..., "recursive":
+     {"max": ..., "mean": ..., "interior max": ..., "border max": ...}}, "lsa_messages":
+     {...}, "connections": {"flat": {...}, "recursive": {...}}, "wall_s": {...}}}
+
+Usage: python bench/internet.py [--isps 4] [--routers 5] [--metros 2] [--hosts 25]
+                                [--connections 4] [--pairs 50] [--fidelity 0.8]
 """
 
 from __future__ import annotations
@@ -28,7 +35,18 @@ import statistics
 import time
 from typing import Any
 
-from qrna.scenario import Scenario, listing
+from qrna.control import Network
+from qrna.scenario import Scenario, build_links, listing
+
+# Dephasing memories and noisy emission: connections across providers need the generator to
+# choose purification somewhere.
+HARDWARE = {
+    "memories": 8,
+    "t2_s": 0.5,
+    "cnot_error": 0.002,
+    "readout_error": 0.001,
+    "emission_fidelity": 0.97,
+}
 
 
 def scenario(isps: int, routers: int, metros: int, hosts: int) -> dict[str, Any]:
@@ -56,7 +74,87 @@ def scenario(isps: int, routers: int, metros: int, hosts: int) -> dict[str, Any]
             }
         )
     top = [{"a": f"isp{i}.n{routers - 1}", "b": f"isp{(i + 1) % isps}.n0"} for i in range(isps)]
-    return {"name": "internet-bench", "networks": networks, "links": top}
+    return {"name": "internet-bench", "qnic": HARDWARE, "networks": networks, "links": top}
+
+
+def flat_twin(data: dict[str, Any]) -> dict[str, Any]:
+    """The same nodes (typed and equipped as resolved) and links, by full name, in one
+    network."""
+    listed = listing(Scenario.model_validate(data))
+    return {
+        "name": "internet-bench-flat",
+        "qnic": HARDWARE,
+        "nodes": [n.model_dump(exclude_none=True) for n in listed.nodes],
+        "links": [x.model_dump(exclude_none=True) for x in listed.links],
+    }
+
+
+def _state(net: Network) -> dict[str, int]:
+    """Advertisements each node's routing holds, over all its layers."""
+    out = {}
+    for name, mgr in net.managers.items():
+        daemons = mgr.layers.daemons.values() if mgr.layers is not None else [mgr.routing]
+        out[name] = sum(len(d.lsdb) for d in daemons)
+    return out
+
+
+def _run(
+    data: dict[str, Any], requests: list[tuple[str, str]], args: argparse.Namespace
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    s = Scenario.model_validate(data)
+    listed = listing(s)
+    # Message by message (``message_log``), so that advertisements are counted in both.
+    net = Network(
+        build_links(s, listed),
+        seed=args.seed,
+        internet=listed.internet,
+        offer_fidelity=listed.offer_fidelity,
+        message_log=True,
+    )
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    net.run(args.converge_s)
+    state = _state(net)
+    lsas = sum(1 for m in net.message_log if m[3] == "LinkStateAdvertisement")
+    ids = [
+        net.request(a, b, args.fidelity, pairs=args.pairs, memories=2, at_s=args.converge_s)
+        for a, b in requests
+    ]
+    reports = net.run(args.run_s).connections
+    wall = time.perf_counter() - t0
+    conns = {}
+    for cid in ids:
+        r = reports[cid]
+        up = next((e.t_ps for e in r.events if e.kind == "up"), None)
+        done = next((e.t_ps for e in r.events if e.kind == "done"), None)
+        fs = [p.fidelity for p in r.pairs]
+        hops = _physical_hops(net, cid)
+        conns[cid] = {
+            "status": r.status,
+            "pairs": r.delivered,
+            "setup_ms": None if up is None else round((up * 1e-12 - args.converge_s) * 1e3, 3),
+            "rate_hz": None
+            if done is None or up is None or not fs
+            else round(len(fs) / ((done - up) * 1e-12), 1),
+            "fidelity": round(statistics.fmean(fs), 4) if fs else None,
+            "hops": hops,
+        }
+    return {"state": state, "lsas": lsas, "conns": conns, "build_s": build_s, "wall_s": wall}
+
+
+def _physical_hops(net: Network, cid: str) -> int:
+    """Physical links on a connection's path: its own, and those of the connections across
+    the networks it crosses (named ``cid@border``), recursively."""
+    path = net.paths.get(cid, ())
+    total = 0
+    for a, b in zip(path, path[1:], strict=False):
+        if b in net.ports.get(a, {}):
+            total += 1
+        else:
+            below = f"{cid}@{a}"
+            total += _physical_hops(net, below) if below in net.paths else 0
+    return total
 
 
 def main() -> None:
@@ -65,38 +163,67 @@ def main() -> None:
     parser.add_argument("--routers", type=int, default=5)
     parser.add_argument("--metros", type=int, default=2)
     parser.add_argument("--hosts", type=int, default=25)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--pairs", type=int, default=50)
+    parser.add_argument("--fidelity", type=float, default=0.8)
+    parser.add_argument("--converge-s", type=float, default=0.005)
+    parser.add_argument("--run-s", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     data = scenario(args.isps, args.routers, args.metros, args.hosts)
-    t0 = time.perf_counter()
-    listed = listing(Scenario.model_validate(data))
-    build_s = time.perf_counter() - t0
-    net = listed.internet
-    assert net is not None
-    t0 = time.perf_counter()
-    size = {n: net.layer(n).number_of_nodes() for n in net.networks}
-    layers_s = time.perf_counter() - t0
-    nodes = sorted(net.nodes())
-    entries = {v: sum(size[n] for n in net.layers_of(v)) for v in nodes}
-    kinds: dict[str, list[int]] = {}
-    for v in nodes:
-        depth = len(net.layers_of(v))
-        kind = {1: "interior", 2: "border", 3: "border of two levels"}.get(depth, "deeper")
-        kinds.setdefault(kind, []).append(entries[v])
-    for kind, values in sorted(kinds.items()):
-        print(f"{kind:>22}: {len(values):4d} nodes, {max(values):4d} entries at most")
-    print(f"{'flat':>22}: {len(nodes):4d} nodes, {len(nodes):4d} entries each")
-    out = {
-        "nodes": len(nodes),
-        "networks": len(net.networks) - 1,
-        "levels": 3,
-        "flat_entries": len(nodes),
-        "entries": {
-            "max": max(entries.values()),
-            "mean": round(statistics.fmean(entries.values()), 2),
-            "by_kind": {k: max(v) for k, v in sorted(kinds.items())},
+    requests = [
+        (
+            f"isp{k % args.isps}.metro{k % args.metros}.h{k % args.hosts}",
+            f"isp{(k + args.isps // 2) % args.isps}.metro{(k + 1) % args.metros}."
+            f"h{(k + 1) % args.hosts}",
+        )
+        for k in range(args.connections)
+    ]
+    runs = {"flat": _run(flat_twin(data), requests, args), "recursive": _run(data, requests, args)}
+    internet = listing(Scenario.model_validate(data)).internet
+    assert internet is not None
+    flat_state = runs["flat"]["state"]
+    state = runs["recursive"]["state"]
+    interior = [v for n, v in state.items() if len(internet.layers_of(n)) == 1]
+    border = [v for n, v in state.items() if len(internet.layers_of(n)) > 1]
+    summary = {
+        "flat": max(flat_state.values()),
+        "recursive": {
+            "max": max(state.values()),
+            "mean": round(statistics.fmean(state.values()), 2),
+            "interior max": max(interior),
+            "border max": max(border),
         },
-        "build_s": round(build_s, 4),
-        "layers_s": round(layers_s, 4),
+    }
+    print(f"nodes {len(state)}, networks {len(internet.networks) - 1}")
+    print(
+        f"routing state (advertisements held): flat {summary['flat']} at every node; "
+        f"recursive interior <= {summary['recursive']['interior max']}, "
+        f"border <= {summary['recursive']['border max']}"
+    )
+    print(
+        f"advertisements sent to converge: flat {runs['flat']['lsas']}, "
+        f"recursive {runs['recursive']['lsas']}"
+    )
+    print(
+        f"{'connection':>10} {'run':>9} {'status':>7} {'setup ms':>9} {'rate/s':>8} "
+        f"{'F':>7} {'hops':>5}"
+    )
+    for cid in runs["flat"]["conns"]:
+        for kind in ("flat", "recursive"):
+            c = runs[kind]["conns"][cid]
+            print(
+                f"{cid:>10} {kind:>9} {c['status']:>7} {c['setup_ms']!s:>9} "
+                f"{c['rate_hz']!s:>8} {c['fidelity']!s:>7} {c['hops']:>5}"
+            )
+    out = {
+        "nodes": len(state),
+        "networks": len(internet.networks) - 1,
+        "state": summary,
+        "lsa_messages": {k: runs[k]["lsas"] for k in runs},
+        "connections": {k: runs[k]["conns"] for k in runs},
+        "wall_s": {k: round(runs[k]["wall_s"], 2) for k in runs},
+        "build_s": {k: round(runs[k]["build_s"], 2) for k in runs},
     }
     print(json.dumps({"internet": out}))
 

@@ -61,7 +61,9 @@ def _three_level(b_qnic: dict[str, Any] | None = None, **net: Any) -> dict[str, 
     return {
         "name": "three-level",
         "qnic": {
-            "memories": 6,
+            # A node holds memories for each layer it runs there: A.campus.e1 for the top
+            # connection, A's connection and campus's, 4 each on its one QNIC.
+            "memories": 12,
             "t2_s": 0.2,
             "cnot_error": 0.002,
             "readout_error": 0.001,
@@ -228,8 +230,8 @@ def test_a_network_that_cannot_meet_the_target_is_named_and_nothing_stays() -> N
     """B's noisy interior cannot make pairs of 0.97 between its borders, which A and C (ideal
     hardware) can: the connection fails naming B, with no name from inside B, and every
     layer set up on the way (A's connection) is torn down."""
-    data = _three_level(b_qnic={"memories": 6, "t2_s": 0.05, "cnot_error": 0.02})
-    data["qnic"] = {"memories": 6}
+    data = _three_level(b_qnic={"memories": 12, "t2_s": 0.05, "cnot_error": 0.02})
+    data["qnic"] = {"memories": 12}
     net = _network(data)
     c = net.request("A.campus.e1", "C.e2", fidelity=0.97, pairs=10)
     report = net.run(0.05).connections[c]

@@ -58,11 +58,14 @@ __all__ = ["ConnectionEvent", "ConnectionManager", "ManagerEffect", "Release", "
 
 @dataclass(frozen=True, slots=True)
 class Reserve:
-    """Effect: ``memories`` memories of the QNIC toward ``neighbour`` now serve ``connection``."""
+    """Effect: ``memories`` memories of the QNIC toward ``neighbour`` now serve ``connection``;
+    toward a virtual neighbour (a network between), those of the QNIC toward ``port``, the
+    physical neighbour the connection below it starts with (pairs it hands over move there)."""
 
     connection: str
     neighbour: str
     memories: int
+    port: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +96,6 @@ class ConnectionEvent:
 
 ManagerEffect = SendControl | Reserve | Release | Wake | ConnectionEvent | EngineEffect
 
-# Free memories a node reports toward a virtual neighbour: none of its own are held there (the
-# connection of the network below holds them), so they bound nothing.
-_VIRTUAL_FREE = 10**9
-
 
 @dataclass
 class _Conn:
@@ -115,6 +114,10 @@ class _Conn:
     serves: str = ""  # at a lower connection's Initiator: the connection above it serves
     via: str = ""  # ... and the network it crosses
     climb: bool = False  # ... out of that network, to whichever border it reaches
+    # A virtual side's memories: side ("in"/"out") -> (the physical neighbour whose QNIC
+    # holds them, how many); a side whose connection below has not left yet is not here.
+    virtual: dict[str, tuple[str, int]] = field(default_factory=dict)
+    port_in: str = ""  # the physical neighbour its pairs come in by, this layer or below
 
 
 class ConnectionManager:
@@ -228,17 +231,34 @@ class ConnectionManager:
             return self._rejected(cid, RejectReason.NO_ROUTE, detail, t_ps)
         if step.via is not None:
             conn.path = (self.node,)
-            hops = (self.hop_record(None, None, request.fidelity, out_virtual=True),)
+            hops = (
+                self.hop_record(
+                    None, None, request.fidelity, out_virtual=True, memories=request.memories
+                ),
+            )
             return self._embed(cid, conn, replace(request, hops=hops), step, t_ps)
         assert nxt is not None
-        short = self._shortage(nxt, request.memories)
+        above = self._awaiting_port(conn)
+        short = self._shortage(nxt, request.memories * (1 + len(above)))
         if short:
             return self._rejected(cid, RejectReason.NO_RESOURCES, short, t_ps)
         hops = (
             self._record(None, nxt, request.fidelity),
         )  # free memories as found, before holding
         self._hold(conn, nxt, request.memories)
+        for upper in above:  # their pairs come out of the network by this QNIC too
+            self._hold_virtual(upper, "out", nxt, request.memories)
         return [SendControl(nxt, replace(request, hops=hops))]
+
+    def _awaiting_port(self, conn: _Conn) -> list[_Conn]:
+        """The connections above ``conn`` at this node (it serves them, each its Initiator
+        here) still waiting to learn which QNIC their virtual out-side's memories are on."""
+        out = []
+        upper = self.conns.get(conn.serves) if conn.serves else None
+        while upper is not None and "out" not in upper.virtual:
+            out.append(upper)
+            upper = self.conns.get(upper.serves) if upper.serves else None
+        return out
 
     def _step(self, request: ConnectionSetupRequest) -> Step | None:
         """The next step of ``request`` from this node (None: no route known)."""
@@ -260,9 +280,11 @@ class ConnectionManager:
         link_in: LinkState | None = None,
         via: str = "",
         out_virtual: bool = False,
+        memories: int = 0,
     ) -> HopRecord:
         """This node's ``HopRecord`` where a side may be a virtual link (``link_in`` from the
-        network below, or ``out_virtual``): that side names no QNIC and bounds no memories."""
+        network below, or ``out_virtual``): that side names no QNIC, and has the ``memories``
+        the connection holds for it (checked where its physical QNIC is known)."""
         record = self._record(
             None if link_in is not None else prev, None if out_virtual else nxt, fidelity
         )
@@ -270,12 +292,12 @@ class ConnectionManager:
             record = replace(
                 record,
                 link_in=link_in,
-                free_in=_VIRTUAL_FREE,
+                free_in=memories,
                 cost_s=qdijkstra_cost(link_in, fidelity),
                 via=via,
             )
         if out_virtual:
-            record = replace(record, free_out=_VIRTUAL_FREE)
+            record = replace(record, free_out=memories)
         return record
 
     def _embed(
@@ -480,9 +502,11 @@ class ConnectionManager:
         t_ps: int,
         link_in: LinkState | None = None,
         via: str = "",
+        port: str = "",
     ) -> list[ManagerEffect]:
         """A request from ``src``: over a physical link, or (``link_in``, made across the
-        network ``via``) over a virtual one, passed up by the network below."""
+        network ``via``) over a virtual one, passed up by the network below, whose pairs
+        come in by the QNIC toward ``port``."""
         cid = req.connection
         before = req.path  # built from the hop records: once (a path of N nodes: N of them)
         path = (*before, self.node)
@@ -504,7 +528,9 @@ class ConnectionManager:
             # Routing tables disagree (link state still flooding): going on would loop.
             reason, detail = RejectReason.NO_ROUTE, f"routes disagree at {self.node} (loop)"
         else:
-            detail = ("" if link_in is not None else self._shortage(src, req.memories)) or (
+            # A virtual in-side holds its memories on the QNIC its pairs come in by, beside
+            # those of the connection below (checked together when that one set out).
+            detail = self._shortage(port or src, req.memories) or (
                 "" if nxt is None or out_virtual else self._shortage(nxt, req.memories)
             )
             reason = RejectReason.NO_RESOURCES if detail else None
@@ -512,12 +538,14 @@ class ConnectionManager:
             return [SendControl(src, ConnectionSetupReject(cid, before, reason, detail))]
         hops = (
             *req.hops,
-            self.hop_record(src, nxt, req.fidelity, link_in, via, out_virtual),
+            self.hop_record(src, nxt, req.fidelity, link_in, via, out_virtual, req.memories),
         )  # free memories as found, before holding
-        conn = _Conn(path, {})
+        conn = _Conn(path, {}, port_in=port or src)
         self.conns[cid] = conn
         if link_in is None:
             self._hold(conn, src, req.memories)
+        else:
+            self._hold_virtual(conn, "in", port, req.memories)
         if nxt is not None and not out_virtual:
             self._hold(conn, nxt, req.memories)
         forwarded = replace(req, hops=hops)
@@ -565,7 +593,8 @@ class ConnectionManager:
                 out.append(SendControl(node, response))
         if req.upper is not None:
             assert link is not None
-            out += self._on_request(path[0], req.upper, t_ps, link, req.scope)
+            here = self.conns[cid]
+            out += self._on_request(path[0], req.upper, t_ps, link, req.scope, here.port_in)
         return out
 
     def _on_response(self, msg: ConnectionSetupResponse, t_ps: int) -> list[ManagerEffect]:
@@ -582,6 +611,10 @@ class ConnectionManager:
             Reserve(msg.connection, n, min(msg.memories, held))
             for n, held in sorted(conn.holds.items())
         ]
+        i = msg.path.index(self.node)
+        for side, (port, held) in sorted(conn.virtual.items()):
+            neighbour = msg.path[i - 1] if side == "in" else msg.path[i + 1]
+            out.append(Reserve(msg.connection, neighbour, min(msg.memories, held), port))
         if conn.request is not None:
             conn.pending = False
             conn.up_ps = t_ps
@@ -621,12 +654,17 @@ class ConnectionManager:
         conn.holds[neighbour] = memories
         self.held[neighbour] = self.held.get(neighbour, 0) + memories
 
+    def _hold_virtual(self, conn: _Conn, side: str, port: str, memories: int) -> None:
+        conn.virtual[side] = (port, memories)
+        self.held[port] = self.held.get(port, 0) + memories
+
     def _release_holds(self, conn: _Conn) -> None:
-        for neighbour, m in conn.holds.items():
+        for neighbour, m in [*conn.holds.items(), *conn.virtual.values()]:
             self.held[neighbour] -= m
             if not self.held[neighbour]:
                 del self.held[neighbour]
         conn.holds = {}
+        conn.virtual = {}
 
     def _finish(self, cid: str) -> list[ManagerEffect]:
         conn = self.conns.pop(cid)

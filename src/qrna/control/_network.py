@@ -733,6 +733,12 @@ class Network:
         """An application is done with a half it held."""
         self.ledger.release(qubit)
 
+    def hand_over(self, node: str, qubit: Qubit, to: str, partner: str) -> Qubit | None:
+        """A network's connection hands a pair up at ``node`` (a border): its half moves into
+        a memory connection ``to`` holds there for its virtual link to ``partner`` (None: all
+        of them busy; ``SubLinks.hand_over``)."""
+        return self.sublinks.hand_over(node, qubit, to, partner)
+
     def send_classical(self, src: str, dst: str, deliver: Callable[[], object]) -> None:
         """Run ``deliver`` at ``dst`` after the classical latency from ``src``."""
         self.scheduler.schedule(self._latency_ps(src, dst), deliver)
@@ -883,7 +889,7 @@ class Network:
                     out.append(f"{name}: connection {cid} still holds {mgr.conns[cid].holds}")
             owed: dict[str, int] = {}
             for conn in mgr.conns.values():
-                for neighbour, m in conn.holds.items():
+                for neighbour, m in [*conn.holds.items(), *conn.virtual.values()]:
                     owed[neighbour] = owed.get(neighbour, 0) + m
             if owed != mgr.held:
                 out.append(f"{name}: holds {mgr.held} but its connections account for {owed}")

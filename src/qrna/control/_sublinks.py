@@ -54,7 +54,10 @@ class SubLinks:
         # (connection, node, neighbour) -> that end's link layer, when monitoring
         self.endpoints: dict[tuple[str, str, str], LinkEndpoint] = {}
         self.banks: dict[str, MemoryBank] = {}
-        self._bank_link: dict[str, tuple[HeraldedLink, int, str]] = {}  # link, end, connection
+        # bank -> its link (None: a virtual link's bank), which end, its connection
+        self._bank_link: dict[str, tuple[HeraldedLink | None, int, str]] = {}
+        self._virtual: dict[tuple[str, str, str], str] = {}  # (connection, node, partner) -> bank
+        self._virtual_node: dict[str, str] = {}  # a virtual link's bank -> its node
         self.links: dict[tuple[str, frozenset[str]], HeraldedLink] = {}
         self._reserved: dict[tuple[str, frozenset[str]], dict[str, int]] = {}
         self._released: set[tuple[str, str]] = set()
@@ -66,7 +69,13 @@ class SubLinks:
         self._past_results: dict[tuple[str, str], LinkMonitor] = {}
 
     def reserve(self, node: str, eff: Reserve) -> None:
-        """``node`` reserved memories toward a neighbour; start the link when both ends have."""
+        """``node`` reserved memories toward a neighbour; start the link when both ends have.
+        Toward a virtual neighbour (``eff.port`` set) the memories are a bank of their own on
+        the QNIC toward the port, with no link: the pairs the network below hands over move
+        into them (``hand_over``)."""
+        if eff.port:
+            self._reserve_virtual(node, eff)
+            return
         key = (eff.connection, frozenset((node, eff.neighbour)))
         self._keys.setdefault(eff.connection, set()).add(key)
         ends = self._reserved.setdefault(key, {})
@@ -115,6 +124,38 @@ class SubLinks:
                 )
         self.links[key] = link
         link.start()
+
+    def _reserve_virtual(self, node: str, eff: Reserve) -> None:
+        spec, end = self.net.ports[node][eff.port]
+        index = spec.qnic_b if end else spec.qnic_a
+        n = self.net.nodes[node]
+        qnic = dataclasses.replace(n.qnics[index], memories=eff.memories, buffer_memories=0)
+        bank = MemoryBank(f"{n.qnic_address(index)}:{eff.connection}:{eff.neighbour}", qnic)
+        self.banks[bank.address] = bank
+        self._bank_link[bank.address] = (None, 0, eff.connection)
+        self._virtual[(eff.connection, node, eff.neighbour)] = bank.address
+        self._virtual_node[bank.address] = node
+
+    def hand_over(self, node: str, qubit: Qubit, to: str, partner: str) -> Qubit | None:
+        """Move the half in ``qubit`` into a free memory of connection ``to``'s bank at
+        ``node`` for its virtual link to ``partner``; None if there is none (all busy, or
+        ``to`` released there). The move is a memory-to-memory transfer of the half, noise
+        free here (the transfer gates' error is not modelled)."""
+        address = self._virtual.get((to, node, partner))
+        if address is None or (to, node) in self._released:
+            return None
+        bank = self.banks[address]
+        free = bank.indices(QubitStatus.FREE)
+        if not free:
+            return None
+        target = (address, free[0])
+        store = self.net.store
+        pair = store.pair_of(qubit)
+        store.transfer(qubit, target, self.net.scheduler.now_ps, pair.memories[pair.half_of(qubit)])
+        self.net.book.abort(qubit)
+        bank.move(free[0], QubitStatus.ENTANGLED)  # it holds a half now, as if heralded,
+        bank.move(free[0], QubitStatus.ASSIGNED)  # and belongs to the connection
+        return target
 
     def _handler(self, cid: str, spec: LinkSpec):  # type: ignore[no-untyped-def]
         nodes = (spec.a.address, spec.b.address)
@@ -256,6 +297,10 @@ class SubLinks:
             bank = self.banks[address]
             if bank.count(QubitStatus.FREE) == len(bank):
                 del self.banks[address], self._bank_link[address]
+                self._virtual_node.pop(address, None)
+        for virtual in [v for v in self._virtual if v[0] == cid]:
+            if self._virtual[virtual] not in self.banks:
+                del self._virtual[virtual]
         for ends in [e for e in self.endpoints if e[0] == cid]:
             endpoint = self.endpoints.pop(ends)
             self._past_results.setdefault((ends[1], ends[2]), LinkMonitor()).absorb(
@@ -263,8 +308,16 @@ class SubLinks:
             )
 
     def free(self, qubit: Qubit) -> None:
-        """Reset a qubit and give its memory back to its link."""
-        link, end, _ = self._bank_link[qubit[0]]
+        """Reset a qubit and give its memory back to its link (a virtual link's: to its bank)."""
+        link, end, cid = self._bank_link[qubit[0]]
+        if link is None:
+            self.net.store.discard(qubit)
+            self.net.book.abort(qubit)
+            self.banks[qubit[0]].move(qubit[1], QubitStatus.FREE)
+            # A pair the layer below holds for it, waiting for a memory, may come up now.
+            node = self._virtual_node[qubit[0]]
+            self.net.runtime.apply(node, self.net.engines[node].room(cid))
+            return
         free_memory(self.net.store, self.net.book, self.banks[qubit[0]], link, end, qubit)
 
     def generated(self, a: str, b: str) -> int:

@@ -112,6 +112,7 @@ class _Truth(Protocol):
     def scheduler(self) -> Scheduler: ...
     @property
     def ledger(self) -> DeliveryLedger: ...
+    def hand_over(self, node: str, qubit: Qubit, to: str, partner: str) -> Qubit | None: ...
 
 
 def free_memory(
@@ -137,6 +138,7 @@ class NodeHardware:
 
     def __init__(self, sim: _Truth, node: str) -> None:
         self.sim = sim
+        self.node = node
         self.rng = sim.streams.stream(f"hardware/{node}")
 
     def _noise(self, qubit: Qubit) -> GateNoise:
@@ -186,6 +188,9 @@ class NodeHardware:
         )
         store.release(qubit)
         return basis, bit
+
+    def hand_over(self, qubit: Qubit, to: str, partner: str) -> Qubit | None:
+        return self.sim.hand_over(self.node, qubit, to, partner)
 
 
 class ChainSimulation:
@@ -418,6 +423,11 @@ class ChainSimulation:
         if self._jitter:
             latency += self._jitter * latency * float(self._jitter_rng.random())
         return s_to_ps(latency)
+
+    def hand_over(self, node: str, qubit: Qubit, to: str, partner: str) -> Qubit | None:
+        """A stretch's end hands a pair to the layer above: on a chain the layers share the
+        node's memories (the half stays where it is)."""
+        return qubit
 
     def _free(self, qubit: Qubit) -> None:
         link_index, end = self._end_of[qubit[0]]

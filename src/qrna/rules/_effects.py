@@ -71,6 +71,12 @@ class EngineHardware(Protocol):
         """Measure a qubit in "X", "Y", "Z" or "random"; returns the basis used and the bit."""
         ...
 
+    def hand_over(self, qubit: Qubit, to: str, partner: str) -> Qubit | None:
+        """A half a layer below hands to connection ``to`` (its pair with ``partner``): the
+        qubit that holds it for ``to`` now (moved into a memory of ``to``'s own, or the same
+        one), or None when ``to`` has no memory free for it (the pair is then discarded)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Send:

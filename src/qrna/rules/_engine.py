@@ -424,20 +424,29 @@ class RuleEngine:
             effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
 
     def _hand_over(
-        self, conn: _Connection, res: _Resource, to: str, effects: list[EngineEffect]
+        self,
+        conn: _Connection,
+        res: _Resource,
+        to: str,
+        qubit: Qubit | None,
+        effects: list[EngineEffect],
     ) -> None:
         """``Deliver.to``: the pair enters the first Stage of this node's RuleSet of ``to`` as
         a link pair with the same partner, name and estimate (spec §5: what a lower layer
-        delivers are the links of the layer above). Without that RuleSet here (not yet
-        installed, or torn down first) the pair is discarded and the partner told, as a
-        Discard would."""
+        delivers are the links of the layer above), its half moved into a memory of ``to``'s
+        own (``hardware.hand_over``: each layer has its memories, so the layer above holding
+        pairs never starves the one below of the memories it works with). Without that
+        RuleSet here (not yet installed, or torn down first), or without a memory of it free,
+        the pair is discarded and the partner told, as a Discard would."""
         if to not in self._conns:
             effects += _freed(res)
             effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
             return
+        if qubit != res.qubit:
+            effects += _freed(res)  # its memory (the layer below's) is free again
         entered = _Resource(
             res.name,
-            res.qubit,
+            qubit,
             res.partner,
             0,
             self.now_ps,
@@ -446,6 +455,18 @@ class RuleEngine:
             link_pair=res.link_pair,
         )
         effects += self._enter(to, entered)
+
+    def room(self, connection: str) -> list[EngineEffect]:
+        """A memory of ``connection`` freed up at this node: the connections below that hand
+        it their pairs try again with any pair waiting (``Deliver.to``)."""
+        effects: list[EngineEffect] = []
+        for conn in list(self._conns.values()):
+            if connection in conn.plan.hands_to:
+                for index, (_, rule) in enumerate(conn.plan.rules):
+                    if isinstance(rule.action, Deliver) and rule.action.to == connection:
+                        self._wake(conn, index)
+                self._evaluate(conn, effects)
+        return effects
 
     def _freed_above(self, conn: _Connection, name: PairName, effects: list[EngineEffect]) -> bool:
         """A Free for a pair ``conn`` no longer holds because it handed it over: free it in
@@ -788,6 +809,14 @@ class RuleEngine:
         elif isinstance(action, Discard):
             self._free(conn, res, effects, tell=True)
         elif isinstance(action, Deliver):
+            moved = res.qubit
+            if action.to is not None and action.to in self._conns and res.qubit is not None:
+                moved = self.hardware.hand_over(res.qubit, action.to, res.partner)
+                if moved is None:
+                    # The layer above has no memory free: the pair waits here (flow
+                    # control) until it has (``room``), rather than be discarded at this end
+                    # only while the other end may already have handed its half up.
+                    return False
             self._remove(conn, res)
             if action.to is None:
                 effects.append(
@@ -802,7 +831,7 @@ class RuleEngine:
                     )
                 )
             else:
-                self._hand_over(conn, res, action.to, effects)
+                self._hand_over(conn, res, action.to, moved, effects)
         elif isinstance(action, Measure):
             if res.qubit is None:  # read on arrival, in the MEAS node's own basis
                 assert res.record is not None

@@ -133,6 +133,9 @@ class _SymbolicHardware:
     def measure(self, qubit: tuple[str, int], basis: str) -> tuple[str, int]:
         return ("Z" if basis == "random" else basis), 0
 
+    def hand_over(self, qubit: tuple[str, int], to: str, partner: str) -> tuple[str, int] | None:
+        return qubit
+
 
 # A resource's stage and partner are the ``by_key`` bucket it sits in.
 _RESOURCE_KEY = operator.attrgetter(
