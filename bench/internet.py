@@ -30,6 +30,7 @@ Usage: python bench/internet.py [--isps 4] [--routers 5] [--metros 2] [--hosts 2
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import time
@@ -148,7 +149,7 @@ def _physical_hops(net: Network, cid: str) -> int:
     the networks it crosses (named ``cid@border``), recursively."""
     path = net.paths.get(cid, ())
     total = 0
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         if b in net.ports.get(a, {}):
             total += 1
         else:
