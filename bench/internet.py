@@ -13,7 +13,8 @@ own network's and, at a border, the one above), against the flat network's (ever
 Routing messages: advertisements sent until then (both flood message by message here).
 
 The price of hiding: ``--connections`` connections between hosts of different providers
-(each to the host ``--isps // 2`` providers on), at ``--fidelity`` for ``--pairs`` pairs,
+(each to the host ``--isps // 2`` providers on), at ``--fidelity`` for ``--pairs`` pairs with
+``--memories`` memories,
 the same requests in both runs (seed ``--seed``): each one's setup time (request to up),
 end-to-end rate and mean fidelity, and the path length in physical hops (the recursive
 path's networks crossed counted by their own connections' hops).
@@ -24,7 +25,8 @@ Prints a table and one JSON line last:
      {...}, "connections": {"flat": {...}, "recursive": {...}}, "wall_s": {...}}}
 
 Usage: python bench/internet.py [--isps 4] [--routers 5] [--metros 2] [--hosts 25]
-                                [--connections 4] [--pairs 50] [--fidelity 0.8]
+                                [--connections 4] [--pairs 50] [--fidelity 0.75]
+                                [--memories 2]
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from qrna.scenario import Scenario, build_links, listing
 # Dephasing memories and noisy emission: connections across providers need the generator to
 # choose purification somewhere.
 HARDWARE = {
-    "memories": 8,
+    # A host in a metro in a provider holds, for one connection of 2 memories, 2 for the
+    # metro's connection and 4 each for the provider's and the top one's virtual links.
+    "memories": 12,
     "t2_s": 0.5,
     "cnot_error": 0.002,
     "readout_error": 0.001,
@@ -119,7 +123,9 @@ def _run(
     state = _state(net)
     lsas = sum(1 for m in net.message_log if m[3] == "LinkStateAdvertisement")
     ids = [
-        net.request(a, b, args.fidelity, pairs=args.pairs, memories=2, at_s=args.converge_s)
+        net.request(
+            a, b, args.fidelity, pairs=args.pairs, memories=args.memories, at_s=args.converge_s
+        )
         for a, b in requests
     ]
     reports = net.run(args.run_s).connections
@@ -166,7 +172,8 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=25)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--pairs", type=int, default=50)
-    parser.add_argument("--fidelity", type=float, default=0.8)
+    parser.add_argument("--fidelity", type=float, default=0.75)
+    parser.add_argument("--memories", type=int, default=2)
     parser.add_argument("--converge-s", type=float, default=0.005)
     parser.add_argument("--run-s", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)

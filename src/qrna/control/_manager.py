@@ -96,6 +96,14 @@ class ConnectionEvent:
 
 ManagerEffect = SendControl | Reserve | Release | Wake | ConnectionEvent | EngineEffect
 
+# A virtual link's memories at each end, per memory the connection asks: the two ends learn of
+# a pair the network below hands up at different times (each when its own rules finish), so
+# with exactly as many memories as the plan uses, one end's can fill with pairs the other has
+# not taken yet and both wait (measured: a connection across three providers with 2 memories
+# delivered 6 pairs in 0.5 s, mean F 0.732 against its plan's 0.753; with twice as many, its
+# 50 pairs at 0.758 in under 0.5 s).
+_VIRTUAL_SLACK = 2
+
 
 @dataclass
 class _Conn:
@@ -239,7 +247,7 @@ class ConnectionManager:
             return self._embed(cid, conn, replace(request, hops=hops), step, t_ps)
         assert nxt is not None
         above = self._awaiting_port(conn)
-        short = self._shortage(nxt, request.memories * (1 + len(above)))
+        short = self._shortage(nxt, request.memories * (1 + _VIRTUAL_SLACK * len(above)))
         if short:
             return self._rejected(cid, RejectReason.NO_RESOURCES, short, t_ps)
         hops = (
@@ -530,9 +538,9 @@ class ConnectionManager:
         else:
             # A virtual in-side holds its memories on the QNIC its pairs come in by, beside
             # those of the connection below (checked together when that one set out).
-            detail = self._shortage(port or src, req.memories) or (
-                "" if nxt is None or out_virtual else self._shortage(nxt, req.memories)
-            )
+            detail = self._shortage(
+                port or src, req.memories * (_VIRTUAL_SLACK if link_in is not None else 1)
+            ) or ("" if nxt is None or out_virtual else self._shortage(nxt, req.memories))
             reason = RejectReason.NO_RESOURCES if detail else None
         if reason is not None:
             return [SendControl(src, ConnectionSetupReject(cid, before, reason, detail))]
@@ -614,7 +622,8 @@ class ConnectionManager:
         i = msg.path.index(self.node)
         for side, (port, held) in sorted(conn.virtual.items()):
             neighbour = msg.path[i - 1] if side == "in" else msg.path[i + 1]
-            out.append(Reserve(msg.connection, neighbour, min(msg.memories, held), port))
+            memories = _VIRTUAL_SLACK * min(msg.memories, held // _VIRTUAL_SLACK)
+            out.append(Reserve(msg.connection, neighbour, memories, port))
         if conn.request is not None:
             conn.pending = False
             conn.up_ps = t_ps
@@ -655,8 +664,9 @@ class ConnectionManager:
         self.held[neighbour] = self.held.get(neighbour, 0) + memories
 
     def _hold_virtual(self, conn: _Conn, side: str, port: str, memories: int) -> None:
-        conn.virtual[side] = (port, memories)
-        self.held[port] = self.held.get(port, 0) + memories
+        held = _VIRTUAL_SLACK * memories
+        conn.virtual[side] = (port, held)
+        self.held[port] = self.held.get(port, 0) + held
 
     def _release_holds(self, conn: _Conn) -> None:
         for neighbour, m in [*conn.holds.items(), *conn.virtual.values()]:
