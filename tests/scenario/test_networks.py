@@ -150,11 +150,16 @@ def test_a_scenario_with_networks_runs_recursively_and_its_flat_twin_runs_flat()
     the borders it crosses, each network crossed carries a connection of its own between
     them, and the same nodes written flat (full names, each node's resolved hardware) route
     through the interiors instead; both deliver their 30 pairs above the target."""
+    # A node holds memories for each layer it runs: isp3.metro.e2 runs three (metro's, isp3's
+    # and the top one), 3 memories each, and the virtual links' ends up to twice as many.
+    three = copy.deepcopy(THREE)
+    three["qnic"]["memories"] = 12
+    three["networks"][2]["networks"][0]["nodes"][0]["qnic"] = {"memories": 12}
     flat = _three(networks=[], nodes=[], links=[])
-    listed = listing(Scenario.model_validate(THREE))
+    listed = listing(Scenario.model_validate(three))
     flat["nodes"] = [n.model_dump(exclude_none=True) for n in listed.nodes]
     flat["links"] = [x.model_dump(exclude_none=True) for x in listed.links]
-    nested = run(Scenario.model_validate(THREE))
+    nested = run(Scenario.model_validate(three))
     (conn,) = nested.summary["connections"]
     assert conn["path"] == [
         "alice",

@@ -682,6 +682,21 @@ class Network:
         self.scheduler.schedule_at(max(self.scheduler.now_ps, s_to_ps(at_s)), start)
         return cid
 
+    def below(self, connection: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """The connections across networks that served ``connection`` (spec §5: its path per
+        layer), each with the network it crossed (the innermost holding its path) and its
+        path, by name (``c1@isp2.n0``, then the ones inside it, ``c1@isp2.n0@...``). Empty in
+        a network of one layer, and for a connection never set up."""
+        if self.internet is None:
+            return []
+        out = []
+        for cid in sorted(c for c in self.paths if c.startswith(connection + "@")):
+            path = self.paths[cid]
+            chains = [self.internet.chain(n) for n in path]
+            network = next(n for n in chains[0] if all(n in c for c in chains[1:]))
+            out.append((cid, network, path))
+        return out
+
     def progress(self, connection: str) -> str:
         """Where a connection that is not up stands ("" if it is up or over)."""
         req = self._requests[connection]

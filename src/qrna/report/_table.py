@@ -61,6 +61,12 @@ def print_summary(s: dict[str, Any], console: Console | None = None) -> None:
     for (cid, *rest), path in zip(figures, paths, strict=True):
         table.add_row(cid, path, *rest)
     console.print(table)
+    for c in s["connections"]:  # in a network of networks, the path in each one crossed
+        for layer in c.get("layers", []):
+            console.print(
+                f"{c['id']} across {layer['network']}: " + "→".join(layer["path"]),
+                highlight=False,
+            )
     for c in s["connections"]:
         if c["detail"]:
             console.print(f"{c['id']} {c['status']}: {c['detail']}", highlight=False)

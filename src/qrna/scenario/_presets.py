@@ -139,5 +139,112 @@ _RANDOM: dict[str, Any] = {
     "simulation": {"duration_s": 1.0, "seed": 2},
 }
 
-PRESETS: Final[dict[str, dict[str, Any]]] = {"metro": _METRO, "chain": _CHAIN, "random": _RANDOM}
+# Recursion (spec §5): three networks of different technologies and one inside one of them.
+# A node holds memories for each layer it runs, and a virtual link's ends up to twice the
+# connection's: 16 per QNIC serve three connections of 2 through one border.
+_INTERNET_QNIC: dict[str, Any] = _NOISY_QNIC | {"memories": 16}
+_INTERNET: dict[str, Any] = {
+    "name": "internet",
+    "description": (
+        "Networks of networks: a campus (MIM links) with a lab inside it (MM links, its own "
+        "memories), a backbone provider of entangled-photon-source links (MSM) and a city "
+        "network (MIM, shorter-lived memories), joined by border routers, and eve at the "
+        "top; three connections cross two or three networks, each set up recursively (spec "
+        "§5): every network crossed runs a connection of its own between its borders, "
+        "planned by its own Responder and hidden from the layer above."
+    ),
+    "qnic": _INTERNET_QNIC,
+    "nodes": [{"name": "eve", "type": "COMP"}],
+    "networks": [
+        {
+            "name": "uni",
+            "nodes": [
+                {"name": "gw", "type": "REP1"},
+                {"name": "r", "type": "RTR"},
+                {"name": "carol", "type": "COMP"},
+            ],
+            "links": [
+                {"a": "lab.hub", "b": "r", "length_km": 2} | _NOISY_LINK,
+                {"a": "r", "b": "gw", "length_km": 4} | _NOISY_LINK,
+                {"a": "carol", "b": "r", "length_km": 3} | _NOISY_LINK,
+            ],
+            "networks": [
+                {
+                    "name": "lab",
+                    "qnic": _INTERNET_QNIC | {"t2_s": 2.0, "emission_fidelity": 0.99},
+                    "nodes": [{"name": "hub", "type": "REP1"}, {"name": "alice", "type": "COMP"}],
+                    "links": [{"a": "alice", "b": "hub", "type": "MM", "length_km": 0.5}],
+                }
+            ],
+        },
+        {
+            "name": "telco",
+            "nodes": [
+                {"name": "t0", "type": "REP1"},
+                {"name": "t1", "type": "RTR"},
+                {"name": "t2", "type": "REP1"},
+            ],
+            "links": [
+                {"a": "t0", "b": "t1", "type": "MSM", "length_km": 15} | _NOISY_LINK,
+                {"a": "t1", "b": "t2", "type": "MSM", "length_km": 15} | _NOISY_LINK,
+            ],
+        },
+        {
+            "name": "city",
+            "qnic": _INTERNET_QNIC | {"t2_s": 0.5},
+            "nodes": [
+                {"name": "gw", "type": "RTR"},
+                {"name": "c1", "type": "REP1"},
+                {"name": "bob", "type": "COMP"},
+                {"name": "dave", "type": "COMP"},
+            ],
+            "links": [
+                {"a": "gw", "b": "c1", "length_km": 5} | _NOISY_LINK,
+                {"a": "c1", "b": "bob", "length_km": 4} | _NOISY_LINK,
+                {"a": "gw", "b": "dave", "length_km": 6} | _NOISY_LINK,
+            ],
+        },
+    ],
+    "links": [
+        {"a": "uni.gw", "b": "telco.t0", "length_km": 10} | _NOISY_LINK,
+        {"a": "telco.t2", "b": "city.gw", "length_km": 10} | _NOISY_LINK,
+        {"a": "eve", "b": "telco.t1", "type": "MM", "length_km": 3} | _NOISY_LINK,
+    ],
+    "traffic": [
+        {
+            "name": "alice-eve",
+            "initiator": "uni.lab.alice",
+            "responder": "eve",
+            "fidelity": 0.75,
+            "pairs": 200,
+            "memories": 2,
+        },
+        {
+            "name": "carol-dave",
+            "initiator": "uni.carol",
+            "responder": "city.dave",
+            "fidelity": 0.75,
+            "pairs": 200,
+            "memories": 2,
+            "start_s": 0.002,
+        },
+        {
+            "name": "eve-bob",
+            "initiator": "eve",
+            "responder": "city.bob",
+            "fidelity": 0.75,
+            "pairs": 200,
+            "memories": 2,
+            "start_s": 0.003,
+        },
+    ],
+    "simulation": {"duration_s": 0.5, "seed": 1},
+}
+
+PRESETS: Final[dict[str, dict[str, Any]]] = {
+    "metro": _METRO,
+    "chain": _CHAIN,
+    "random": _RANDOM,
+    "internet": _INTERNET,
+}
 DEFAULT_PRESET: Final = "metro"

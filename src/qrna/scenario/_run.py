@@ -397,6 +397,10 @@ def _connections(
                 "initiator": r.initiator,
                 "responder": r.responder,
                 "path": list(r.path),
+                "layers": [
+                    {"connection": below, "network": where, "path": list(path)}
+                    for below, where, path in network.below(cid)
+                ],
                 "status": r.status,
                 "detail": detail,
                 "attempts": r.attempts,
