@@ -11,22 +11,27 @@ name leaves a network, and that every layer's rewritten RuleSets pass the verifi
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 import re
 import statistics
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
+from typer.testing import CliRunner
 
+from qrna.cli import app
 from qrna.control import ControlMessage, Network, message_to_dict
 from qrna.control._manager import ConnectionManager
 from qrna.control._topology import links_from_graph
 from qrna.hardware import QNIC
 from qrna.internet import Internetwork
 from qrna.physics import GateNoise
-from qrna.rules import RuleEngine, RuleSet, verify
+from qrna.rules import RuleEngine, RuleSet, ruleset_to_dict, verify
 from qrna.scenario import Scenario, build_network
 
 # Fig. 6's shape: two hosts at the top joined across two networks x and y.
@@ -333,7 +338,7 @@ def test_teardown_before_the_setup_ends_leaves_nothing() -> None:
     assert all(not e.connections() for e in net.engines.values())
 
 
-def test_every_layer_rulesets_pass_the_verifier() -> None:
+def test_every_layer_rulesets_pass_the_verifier(tmp_path: Path) -> None:
     """Each connection's RuleSets as installed, the rewritten lower ones (handing their pairs
     up) and the top one over virtual links, pass ``verify`` with the network's latencies:
     stage exits, receivers and discard timers for all, every interleaving for the short
@@ -374,3 +379,23 @@ def test_every_layer_rulesets_pass_the_verifier() -> None:
             if getattr(r.action, "to", None)
         }
         assert hands == (set() if cid == "c1" else {cid.rsplit("@", 1)[0]}), cid
+    # And through ``qrna verify``, as a user would check them: B's, rewritten.
+    path = net.paths["c1@B.n0"]
+    case = tmp_path / "b.json"
+    case.write_text(
+        json.dumps(
+            {
+                "rulesets": [ruleset_to_dict(installed["c1@B.n0"][n]) for n in path],
+                "chain": list(path),
+                "latencies_s": [
+                    {"a": a, "b": b, "seconds": net.delay_s.delay_s(a, b)}
+                    for a, b in itertools.combinations(path, 2)
+                ],
+            }
+        )
+    )
+    out = CliRunner().invoke(app, ["verify", str(case), "--no-explore"])
+    assert (out.exit_code, out.output.strip()) == (
+        0,
+        "OK: 4 RuleSets of connection 'c1@B.n0', no violation",
+    )
