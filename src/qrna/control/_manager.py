@@ -552,8 +552,8 @@ class ConnectionManager:
             # Routing tables disagree (link state still flooding): going on would loop.
             reason, detail = RejectReason.NO_ROUTE, f"routes disagree at {self.node} (loop)"
         else:
-            # A virtual in-side holds its memories on the QNIC its pairs come in by, beside
-            # those of the connection below (checked together when that one set out).
+            # A virtual in-side holds its memories on the QNIC its pairs come in by (``port``),
+            # beside those the connection below holds there.
             detail = self._shortage(port or src, req.memories, cid) or (
                 "" if nxt is None or out_virtual else self._shortage(nxt, req.memories, cid)
             )
