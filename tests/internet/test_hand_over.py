@@ -18,9 +18,11 @@ from qrna.physics import purify, swap
 from qrna.rules import (
     ChainSimulation,
     Deliver,
+    Discard,
     EnoughResources,
     FreeQubit,
     FreeResource,
+    HandedOver,
     Purify,
     Rule,
     RuleEngine,
@@ -116,7 +118,9 @@ def test_a_handed_pair_enters_the_layer_above_under_its_name_and_estimate() -> N
     engine.install(_above())
     name = PairName("c", 7)
     effects = engine.assign("low", name, ("b/q", 3), "d", 10, fidelity=0.875)
-    assert effects == []  # no delivery to an application, no free, no message
+    # No delivery to an application, no free; b, first by address, tells d to hand its half
+    # up too.
+    assert effects == [Send("d", HandedOver("low", name))]
     assert engine.holds("low") == 0
     assert engine.holds("up") == 1
     held = engine._conns["up"].by_name[name]
@@ -269,9 +273,9 @@ def test_a_free_from_below_reaches_a_pair_busy_in_a_purification_above() -> None
     purifying = Rule("purify", (EnoughResources("d", 2),), Purify("d", "dejmps"))
     engine.install(RuleSet("up", "b", (Stage((purifying,)), Stage((Rule("x", (), Deliver("d")),)))))
     kept, spent = PairName("c", 7), PairName("c", 8)
-    assert engine.assign("low", kept, ("b/q", 1), "d", 10) == []
+    assert engine.assign("low", kept, ("b/q", 1), "d", 10) == [Send("d", HandedOver("low", kept))]
     effects = engine.assign("low", spent, ("b/q", 2), "d", 11)
-    assert effects[0] == FreeQubit(("b/q", 2))  # measured out by the purification
+    assert effects[:2] == [Send("d", HandedOver("low", spent)), FreeQubit(("b/q", 2))]
     assert engine._conns["up"].by_name[kept].busy
     effects = engine.on_message("d", FreeResource("low", kept), 20)
     assert effects == [FreeQubit(("b/q", 1))]
@@ -311,9 +315,38 @@ def test_a_free_from_below_follows_a_pair_passed_up_two_layers() -> None:
     engine.install(RuleSet("up", "b", (Stage((passing,)),)))
     engine.install(dataclasses.replace(_above(), connection="top"))
     name = PairName("c", 7)
-    assert engine.assign("low", name, ("b/q", 3), "d", 10) == []
+    assert engine.assign("low", name, ("b/q", 3), "d", 10) == [
+        Send("d", HandedOver("low", name)),
+        Send("d", HandedOver("up", name)),
+    ]
     assert (engine.holds("low"), engine.holds("up"), engine.holds("top")) == (0, 0, 1)
     effects = engine.on_message("d", FreeResource("low", name), 20)
     assert effects == [FreeQubit(("b/q", 3))]
     assert engine.holds("top") == 0
     assert engine._conns["low"].waiting == {}
+
+
+def test_the_end_second_by_address_hands_up_what_the_first_did_in_its_order() -> None:
+    """At d (after b by address) a pair reaching its hand-over waits until b says it handed
+    its half up (``HandedOver``), and the pairs go up in b's order, not d's: so both ends'
+    memories above hold the same pairs (each end taking whichever pairs it had room for,
+    they filled with different ones and a purification above waited for ever)."""
+    engine = RuleEngine("d", _Hardware())  # type: ignore[arg-type]
+    handing = Rule("deliver", (EnoughResources("b"),), Deliver("b", to="up"))
+    engine.install(RuleSet("low", "d", (Stage((handing,)),)))
+    hold = Rule("hold", (EnoughResources("b", 9),), Discard("b"))
+    engine.install(RuleSet("up", "d", (Stage((hold,)),)))
+    one, two = PairName("c", 7), PairName("c", 8)
+    assert engine.assign("low", one, ("d/q", 1), "b", 10) == []
+    assert engine.assign("low", two, ("d/q", 2), "b", 11) == []
+    assert (engine.holds("low"), engine.holds("up")) == (2, 0)  # waiting for b
+    assert engine.on_message("b", HandedOver("low", two), 20) == []
+    assert (engine.holds("low"), engine.holds("up")) == (1, 1)
+    assert two in engine._conns["up"].by_name  # b's choice, not the older one
+    engine.on_message("b", HandedOver("low", one), 21)
+    assert (engine.holds("low"), engine.holds("up")) == (0, 2)
+    # A notice ahead of its pair (b's swap result to d still on its way) waits for it.
+    three = PairName("c", 9)
+    engine.on_message("b", HandedOver("low", three), 22)
+    assert engine.assign("low", three, ("d/q", 3), "b", 23) == []
+    assert (engine.holds("low"), engine.holds("up")) == (0, 3)

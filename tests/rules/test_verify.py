@@ -149,6 +149,7 @@ def test_the_exploration_state_key_reads_every_field_of_the_engine() -> None:
         "by_key",
         "by_stage",  # in the key when a Stage-wide discard can fire at t = 0
         "waiting",
+        "cleared",  # pairs the partner handed up, this end to follow: in the key
         "purifications",
         "requests",
         "timers",

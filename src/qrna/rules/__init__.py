@@ -28,7 +28,13 @@ from qrna.rules._effects import (
 )
 from qrna.rules._engine import RuleEngine
 from qrna.rules._errors import RuleSetDecodeError, RuleSetError
-from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
+from qrna.rules._messages import (
+    FreeResource,
+    HandedOver,
+    Message,
+    PurificationResult,
+    SwapResult,
+)
 from qrna.rules._model import (
     ACTIONS,
     ANY_PARTNER,
@@ -71,6 +77,7 @@ __all__ = [
     "EnoughResources",
     "FreeQubit",
     "FreeResource",
+    "HandedOver",
     "Increment",
     "Measure",
     "MeasurementDone",

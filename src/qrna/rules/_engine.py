@@ -45,7 +45,13 @@ from qrna.rules._effects import (
     werner_swap_fidelity,
 )
 from qrna.rules._errors import RuleSetError
-from qrna.rules._messages import FreeResource, Message, PurificationResult, SwapResult
+from qrna.rules._messages import (
+    FreeResource,
+    HandedOver,
+    Message,
+    PurificationResult,
+    SwapResult,
+)
 from qrna.rules._model import (
     ANY_PARTNER,
     Deliver,
@@ -113,6 +119,8 @@ class _Connection:
     # discards; a dict keeps that order and removes in O(1).
     by_stage: dict[int, dict[PairName, _Resource]] = field(default_factory=dict)
     waiting: dict[PairName, list[Message]] = field(default_factory=dict)
+    # Pairs the partner first by address handed up, which this end hands up too (HandedOver).
+    cleared: set[PairName] = field(default_factory=set)
     # Purifications this node began, awaiting the partner's bits (with the Stage the kept
     # pair goes to); and the partner's requests this node will act second on once it holds
     # the named pairs.
@@ -456,6 +464,23 @@ class RuleEngine:
         )
         effects += self._enter(to, entered)
 
+    def _handable(
+        self, conn: _Connection, stage: int, partner: str, first: bool
+    ) -> _Resource | None:
+        """The pair to hand up next: the oldest idle one, at the end first by address; at the
+        other, the oldest the first has handed up (None: none yet)."""
+        if first:
+            return self._oldest_idle(conn, stage, partner)
+        held = (
+            conn.by_stage.get(stage, {}).values()
+            if partner == ANY_PARTNER
+            else conn.by_key.get((stage, partner), ())
+        )
+        for r in held:
+            if not r.busy and r.name in conn.cleared:
+                return r
+        return None
+
     def room(self, connection: str) -> list[EngineEffect]:
         """A memory of ``connection`` freed up at this node: the connections below that hand
         it their pairs try again with any pair waiting (``Deliver.to``)."""
@@ -512,6 +537,11 @@ class RuleEngine:
             self._add(conn, res, effects)
             for waiting in conn.waiting.pop(msg.new_name, []):
                 self._apply(conn, waiting, effects)
+        elif isinstance(msg, HandedOver):
+            conn.cleared.add(msg.name)
+            for index, (_, rule) in enumerate(conn.plan.rules):
+                if isinstance(rule.action, Deliver) and rule.action.to is not None:
+                    self._wake(conn, index)
         elif isinstance(msg, FreeResource):
             res = conn.by_name.get(msg.name)
             if res is None:
@@ -810,13 +840,25 @@ class RuleEngine:
             self._free(conn, res, effects, tell=True)
         elif isinstance(action, Deliver):
             moved = res.qubit
-            if action.to is not None and action.to in self._conns and res.qubit is not None:
-                moved = self.hardware.hand_over(res.qubit, action.to, res.partner)
-                if moved is None:
-                    # The layer above has no memory free: the pair waits here (flow
-                    # control) until it has (``room``), rather than be discarded at this end
-                    # only while the other end may already have handed its half up.
+            first = self.node < res.partner
+            if action.to is not None and action.to in self._conns:
+                # Both ends hand up the same pairs, in the order the end first by address
+                # does (``HandedOver``): otherwise, each end taking whichever pairs its free
+                # memories allow, the two could fill with different pairs and wait for ever.
+                handed = self._handable(conn, stage, action.partner, first)
+                if handed is None:
                     return False
+                res = handed
+                if res.qubit is not None:
+                    moved = self.hardware.hand_over(res.qubit, action.to, res.partner)
+                    if moved is None:
+                        # The layer above has no memory free: the pair waits here (flow
+                        # control) until it has (``room``), not discarded at one end only.
+                        return False
+                if first:
+                    effects.append(Send(res.partner, HandedOver(cid, res.name)))
+                else:
+                    conn.cleared.discard(res.name)
             self._remove(conn, res)
             if action.to is None:
                 effects.append(

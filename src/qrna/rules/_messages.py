@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from qrna.link import PairName
 from qrna.rules._errors import RuleSetError
 
-__all__ = ["FreeResource", "Message", "PurificationResult", "SwapResult"]
+__all__ = ["FreeResource", "HandedOver", "Message", "PurificationResult", "SwapResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +62,15 @@ class FreeResource:
     name: PairName
 
 
-Message = SwapResult | PurificationResult | FreeResource
+@dataclass(frozen=True, slots=True)
+class HandedOver:
+    """The sender handed its half of pair ``name`` to the layer above (``Deliver.to``): the
+    receiver, the pair's other end, hands its own up too. The end whose address sorts first
+    decides, as it chooses the pairs of a purification, so that both ends hand up the same
+    pairs in the same order (spec §5, RuleSet rewriting at a border)."""
+
+    connection: str
+    name: PairName
+
+
+Message = SwapResult | PurificationResult | FreeResource | HandedOver

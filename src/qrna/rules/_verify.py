@@ -164,6 +164,7 @@ def _local_key(engine: RuleEngine, connection: str) -> tuple[object, ...]:
         engine._last_stamp,
         tuple((where, tuple(map(_RESOURCE_KEY, rs))) for where, rs in sorted(conn.by_key.items())),
         tuple(sorted((name, tuple(ms)) for name, ms in conn.waiting.items())),
+        tuple(sorted(conn.cleared)),
         tuple(sorted(conn.purifications.items())),
         tuple(conn.requests.items()),
         tuple(tuple(sorted(v.items())) for v in conn.variables),
