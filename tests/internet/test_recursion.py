@@ -324,6 +324,28 @@ def test_leaks_see_the_layers_below() -> None:
     assert not any("RuleSet of c1 " in x for x in found)  # the top one was torn down
 
 
+def test_a_half_delivered_beyond_a_virtual_hop_completes_its_pair() -> None:
+    """x.r2 to y.e, a node inside y: the top path x.r2-y.r3=(y)=y.e has one physical link
+    (x.r2-y.r3), and y.e is reached over y's virtual link alone. Its half of the last pair
+    comes after both ends of that link have ended the connection (the Initiator counted
+    its 20th half and tore down); the ledger must still pair it, not drop the Initiator's
+    half when the physical link's ends are done: every pair is checked at both ends."""
+    edges = [*FIG6[:4], ("y.r3", "y.m"), ("y.m", "y.n"), ("y.n", "y.e")]
+    g = nx.Graph(edges)
+    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
+    internet = Internetwork(nodes, edges, {"x": "", "y": ""})
+    qnic = QNIC(8, t2_s=1.0, gate_noise=GateNoise(0.002, 0.0, 0.001))
+    net = Network(links_from_graph(g, length_km=5.0, qnic=qnic), internet=internet, seed=1)
+    c = net.request("x.r2", "y.e", fidelity=0.8, pairs=20)
+    report = net.run(0.5).connections[c]
+    assert (report.status, report.delivered) == ("done", 20)
+    assert net.paths[c] == ("x.r2", "y.r3", "y.e")
+    pairs = [p for p in net.ledger.delivered if p.connection == c]
+    assert len(pairs) == 20  # was 19: the last half at y.e found its partner forgotten
+    assert sum(p.fidelity for p in pairs) / len(pairs) >= 0.8
+    assert net.leaks() == []
+
+
 def test_teardown_before_the_setup_ends_leaves_nothing() -> None:
     """Torn down while x's connection is up but the top one not yet: the answer finds it
     finished and undoes every layer."""
