@@ -346,6 +346,64 @@ def test_a_half_delivered_beyond_a_virtual_hop_completes_its_pair() -> None:
     assert net.leaks() == []
 
 
+def _nested(memories: int) -> dict[str, Any]:
+    """Hosts h0, h1 at the top across X, which holds Y, which holds Z; Z's host ze sits
+    between Z's two borders (X.xa - Y.ya - Z.za - zm - Z.zb - Y.yb - X.xb)."""
+
+    def relays(*labels: str) -> list[dict[str, str]]:
+        return [{"name": x, "type": "REP1"} for x in labels]
+
+    z = {
+        "name": "Z",
+        "nodes": [
+            *relays("za", "zb"),
+            {"name": "zm", "type": "RTR"},
+            {"name": "ze", "type": "COMP"},
+        ],
+        "links": [{"a": "za", "b": "zm"}, {"a": "zm", "b": "zb"}, {"a": "zm", "b": "ze"}],
+    }
+    y = {
+        "name": "Y",
+        "nodes": relays("ya", "yb"),
+        "links": [{"a": "ya", "b": "Z.za"}, {"a": "Z.zb", "b": "yb"}],
+        "networks": [z],
+    }
+    return {
+        "name": "nested",
+        "qnic": {"memories": memories, "t2_s": 1.0, "cnot_error": 0.002},
+        "nodes": [{"name": "h0", "type": "COMP"}, {"name": "h1", "type": "COMP"}],
+        "networks": [
+            {
+                "name": "X",
+                "nodes": relays("xa", "xb"),
+                "links": [{"a": "xa", "b": "Y.ya"}, {"a": "Y.yb", "b": "xb"}],
+                "networks": [y],
+            }
+        ],
+        "links": [{"a": "h0", "b": "X.xa"}, {"a": "X.xb", "b": "h1"}],
+        "simulation": {"duration_s": 0.2},
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hot-potato climb: ze leaves X by the border nearest inside (X.xa, ties broken by "
+    "name), whose route to h1 crosses X again, through the nodes the climb used; the two "
+    "crossings hold the same QNICs, so with 4 memories a 3-memory connection is refused "
+    "(the other direction and the flat twin deliver)",
+)
+def test_a_climb_out_of_nested_networks_does_not_cross_them_twice() -> None:
+    """ze (inside Z inside Y inside X) to h1, beyond X.xb. The climb takes Z's, Y's, then
+    X's nearest border: X.xa; the top layer's route from there to h1 goes across X to X.xb,
+    through Y and Z again. The connection must not hold a QNIC twice: it should be made."""
+    net = _network(_nested(memories=4), seed=0)
+    c = net.request("X.Y.Z.ze", "h1", fidelity=0.6, pairs=10, memories=3)
+    back = net.request("h1", "X.Y.Z.ze", fidelity=0.6, pairs=10, memories=3, at_s=0.1)
+    reports = net.run(0.2).connections
+    assert (reports[back].status, reports[back].delivered) == ("done", 10)  # the other way
+    assert (reports[c].status, reports[c].delivered) == ("done", 10), reports[c].events[-1]
+
+
 def test_teardown_before_the_setup_ends_leaves_nothing() -> None:
     """Torn down while x's connection is up but the top one not yet: the answer finds it
     finished and undoes every layer."""
