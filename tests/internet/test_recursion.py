@@ -237,6 +237,29 @@ def test_three_networks_deliver_the_target_and_leave_nothing_at_any_layer() -> N
     assert all(not m.held and not m.conns for m in net.managers.values())
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the top plan's estimate is optimistic by 0.01-0.015 in recursion: a connection "
+    "across a network hands over pairs worse than its plan (B: 0.9525, planned 0.9596; run "
+    "alone it delivers 0.9617), probably as its pairs wait for the top layer's swap in its "
+    "own memories, leaving its link purification fewer than planned; with every "
+    "memory asked (8 of 8) the top plan keeps a margin of 0.011 and delivers 0.846 < 0.85",
+)
+def test_three_networks_meet_the_target_with_every_memory_asked() -> None:
+    """The three-level connection with 8 memories per QNIC, all 8 asked: done, and its
+    pairs at least the target (mean and 95 % interval)."""
+    data = _three_level()
+    data["qnic"]["memories"] = 8
+    net = _network(data)
+    c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=60, memories=8)
+    report = net.run(1.0).connections[c]
+    assert (report.status, report.delivered) == ("done", 60)
+    fidelities = [p.fidelity for p in report.pairs]
+    mean = statistics.fmean(fidelities)
+    half = 1.96 * statistics.stdev(fidelities) / math.sqrt(len(fidelities))
+    assert mean - half >= 0.85, (mean, half, net.plans[c].fidelity)
+
+
 def test_a_network_that_cannot_meet_the_target_is_named_and_nothing_stays() -> None:
     """B's noisy interior cannot make pairs of 0.97 between its borders, which A and C (ideal
     hardware) can: the connection fails naming B, with no name from inside B, and every
