@@ -239,19 +239,15 @@ def test_three_networks_deliver_the_target_and_leave_nothing_at_any_layer() -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the top plan's estimate is optimistic by 0.01-0.015 in recursion: a connection "
-    "across a network hands over pairs worse than its plan (B: 0.9525, planned 0.9596; run "
-    "alone it delivers 0.9617), probably as its pairs wait for the top layer's swap in its "
-    "own memories, leaving its link purification fewer than planned; with every "
-    "memory asked (8 of 8) the top plan keeps a margin of 0.011 and delivers 0.846 < 0.85",
+    reason="the top plan's estimate is optimistic in recursion (0.888 here, with its margin "
+    "for hand-overs): asked 6 of 20 memories the connection is done at a mean of 0.848-0.854 "
+    "(seeds 1, 2, 4), the interval's lower end 0.842-0.849, under the target of 0.85",
 )
-def test_three_networks_meet_the_target_with_every_memory_asked() -> None:
-    """The three-level connection with 8 memories per QNIC, all 8 asked: done, and its
-    pairs at least the target (mean and 95 % interval)."""
-    data = _three_level()
-    data["qnic"]["memories"] = 8
-    net = _network(data)
-    c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=60, memories=8)
+def test_three_networks_meet_the_target_with_more_memories_asked() -> None:
+    """The three-level connection asking 6 memories (20 per QNIC): done, and its pairs at
+    least the target (mean and 95 % interval), as with 4."""
+    net = _network(_three_level(), seed=4)
+    c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=60, memories=6)
     report = net.run(1.0).connections[c]
     assert (report.status, report.delivered) == ("done", 60)
     fidelities = [p.fidelity for p in report.pairs]
@@ -411,17 +407,17 @@ def _nested(memories: int) -> dict[str, Any]:
 @pytest.mark.xfail(
     strict=True,
     reason="hot-potato climb: ze leaves X by the border nearest inside (X.xa, ties broken by "
-    "name), whose route to h1 crosses X again, through the nodes the climb used; the two "
-    "crossings hold the same QNICs, so with 4 memories a 3-memory connection is refused "
-    "(the other direction and the flat twin deliver)",
+    "name), whose route to h1 crosses X again; the climb is refused after 6 attempts "
+    "('no_route: X.xa knows no route to h1'), with 12 to 24 memories per QNIC, while h1 to "
+    "ze and the flat twin deliver",
 )
 def test_a_climb_out_of_nested_networks_does_not_cross_them_twice() -> None:
     """ze (inside Z inside Y inside X) to h1, beyond X.xb. The climb takes Z's, Y's, then
     X's nearest border: X.xa; the top layer's route from there to h1 goes across X to X.xb,
-    through Y and Z again. The connection must not hold a QNIC twice: it should be made."""
-    net = _network(_nested(memories=4), seed=0)
-    c = net.request("X.Y.Z.ze", "h1", fidelity=0.6, pairs=10, memories=3)
-    back = net.request("h1", "X.Y.Z.ze", fidelity=0.6, pairs=10, memories=3, at_s=0.1)
+    through Y and Z again. The connection should be made as the other way is."""
+    net = _network(_nested(memories=16), seed=0)
+    c = net.request("X.Y.Z.ze", "h1", fidelity=0.6, pairs=10, memories=2)
+    back = net.request("h1", "X.Y.Z.ze", fidelity=0.6, pairs=10, memories=2, at_s=0.1)
     reports = net.run(0.2).connections
     assert (reports[back].status, reports[back].delivered) == ("done", 10)  # the other way
     assert (reports[c].status, reports[c].delivered) == ("done", 10), reports[c].events[-1]
