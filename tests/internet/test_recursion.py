@@ -404,23 +404,25 @@ def _nested(memories: int) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hot-potato climb: ze leaves X by the border nearest inside (X.xa, ties broken by "
-    "name), whose route to h1 crosses X again; the climb is refused after 6 attempts "
-    "('no_route: X.xa knows no route to h1'), with 12 to 24 memories per QNIC, while h1 to "
-    "ze and the flat twin deliver",
-)
-def test_a_climb_out_of_nested_networks_does_not_cross_them_twice() -> None:
-    """ze (inside Z inside Y inside X) to h1, beyond X.xb. The climb takes Z's, Y's, then
-    X's nearest border: X.xa; the top layer's route from there to h1 goes across X to X.xb,
-    through Y and Z again. The connection should be made as the other way is."""
+def test_a_network_holding_networks_offers_its_transit() -> None:
+    """X holds Y, which holds Z: Y's path between its borders crosses Z, X's crosses Y. Each
+    offers a virtual link between its borders (the records of a virtual side count the
+    memories the offer plans with; with none free, the generator refused every offer whose
+    path crosses a network, so nothing could cross X: 'no route to h1 known'). h0 to h1
+    across X, and the climb from ze out of Z, Y and X to h1, deliver."""
     net = _network(_nested(memories=16), seed=0)
-    c = net.request("X.Y.Z.ze", "h1", fidelity=0.6, pairs=10, memories=2)
-    back = net.request("h1", "X.Y.Z.ze", fidelity=0.6, pairs=10, memories=2, at_s=0.1)
-    reports = net.run(0.2).connections
-    assert (reports[back].status, reports[back].delivered) == ("done", 10)  # the other way
-    assert (reports[c].status, reports[c].delivered) == ("done", 10), reports[c].events[-1]
+    for layer, a, b in (("X", "X.Y.ya", "X.Y.yb"), ("", "X.xa", "X.xb")):  # Y's, X's
+        link = net.layer_link(layer, a, b)
+        assert link is not None, (a, b)
+        assert (link.neighbour, link.fidelity > 0.9) == (b, True)
+    across = net.request("h0", "h1", fidelity=0.6, pairs=10, memories=2)
+    climb = net.request("X.Y.Z.ze", "h1", fidelity=0.6, pairs=10, memories=2, at_s=0.1)
+    reports = net.run(0.3).connections
+    assert (reports[across].status, reports[across].delivered) == ("done", 10)
+    assert reports[across].path == ("h0", "X.xa", "X.xb", "h1")
+    assert (reports[climb].status, reports[climb].delivered) == ("done", 10)
+    net.run(0.01)
+    assert net.leaks() == []
 
 
 def test_teardown_before_the_setup_ends_leaves_nothing() -> None:
