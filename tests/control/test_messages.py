@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import typing
@@ -69,6 +70,34 @@ HOP = HopRecord(
         ConnectionSetupReject("c1", ("a", "b"), RejectReason.NO_RESOURCES, "busy"),
         ConnectionTeardown("c1", ("a", "b", "c")),
         LinkStateAdvertisement("a", 7, (LINK,)),
+        # Recursion (spec §5): a request embedded at a border carries the one above (here two
+        # layers of it), routed in a network's scope; a hop over a virtual link names the
+        # network it crosses; an advertisement names its layer; a lower layer's RuleSet hands
+        # its pairs to the connection above.
+        ConnectionSetupRequest(
+            "c1@x.b@x.y.b",
+            "x.y.b",
+            "x.y.c",
+            0.95,
+            memories=2,
+            scope="x.y",
+            upper=ConnectionSetupRequest(
+                "c1@x.b",
+                "x.b",
+                "x.c",
+                0.9,
+                memories=2,
+                scope="x",
+                hops=(dataclasses.replace(HOP, via="x.y", free_in=10**9),),
+                upper=ConnectionSetupRequest(
+                    "c1", "a", "z", 0.8, pairs=5, memories=2, hops=(HOP,), attempt=3
+                ),
+            ),
+        ),
+        LinkStateAdvertisement("x.b", 2, (LINK,), relay=True, network="x"),
+        ConnectionSetupResponse(
+            "c1@a", ("a", "b"), chain_rulesets("c1@a", ["a", "b"])["b"].delivering_to("c1"), 2
+        ),
     ],
 )
 def test_round_trip_through_json(message: object) -> None:

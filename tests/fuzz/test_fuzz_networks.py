@@ -5,7 +5,8 @@ The scenario part draws a tree of networks up to three deep, each with listed no
 in a chain or a star by its own links) or a generated chain or star, sometimes its own
 default QNIC, and links, listed by the network holding both ends with names relative to it,
 that join its own nodes and its networks' nodes at any depth (links between networks at
-different levels). Two hosts at the top link to nodes anywhere. Listed nodes are typed by
+different levels). Two hosts at the top link to nodes anywhere; one asks the other for pairs,
+and the other a node anywhere (a descent into the networks). Listed nodes are typed by
 their links, as generated ones are. A third of the drawn scenarios get one mistake (an
 unknown or outward link end, a node named like a network or with a dot, a network listed
 twice, a network not linked inside, a relaying border typed COMP, a link to itself, a
@@ -179,7 +180,16 @@ def network_scenarios(draw: st.DrawFn) -> tuple[dict[str, Any], str | None]:
         "networks": [_dump(t, degree, "") for t in tops],
         "links": [{"a": a, "b": b} for a, b in root_links],
         "traffic": [
-            {"initiator": "h0", "responder": "h1", "fidelity": 0.6, "pairs": 4, "memories": 2}
+            {"initiator": "h0", "responder": "h1", "fidelity": 0.6, "pairs": 4, "memories": 2},
+            # into the networks: a descent to a node anywhere (an end inside, or a border)
+            {
+                "initiator": "h1",
+                "responder": draw(st.sampled_from(everything)),
+                "fidelity": 0.6,
+                "pairs": 4,
+                "memories": 1,
+                "start_s": 0.002,
+            },
         ],
         "simulation": {
             "duration_s": 0.05,

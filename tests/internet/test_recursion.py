@@ -237,6 +237,25 @@ def test_three_networks_deliver_the_target_and_leave_nothing_at_any_layer() -> N
     assert all(not m.held and not m.conns for m in net.managers.values())
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the top plan's estimate is optimistic in recursion (0.888 here, with its margin "
+    "for hand-overs): asked 6 of 20 memories the connection is done at a mean of 0.848-0.854 "
+    "(seeds 1, 2, 4), the interval's lower end 0.842-0.849, under the target of 0.85",
+)
+def test_three_networks_meet_the_target_with_more_memories_asked() -> None:
+    """The three-level connection asking 6 memories (20 per QNIC): done, and its pairs at
+    least the target (mean and 95 % interval), as with 4."""
+    net = _network(_three_level(), seed=4)
+    c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=60, memories=6)
+    report = net.run(1.0).connections[c]
+    assert (report.status, report.delivered) == ("done", 60)
+    fidelities = [p.fidelity for p in report.pairs]
+    mean = statistics.fmean(fidelities)
+    half = 1.96 * statistics.stdev(fidelities) / math.sqrt(len(fidelities))
+    assert mean - half >= 0.85, (mean, half, net.plans[c].fidelity)
+
+
 def test_a_network_that_cannot_meet_the_target_is_named_and_nothing_stays() -> None:
     """B's noisy interior cannot make pairs of 0.97 between its borders, which A and C (ideal
     hardware) can: the connection fails naming B, with no name from inside B, and every
@@ -322,6 +341,88 @@ def test_leaks_see_the_layers_below() -> None:
     for node in ("y.r3", "y.m", "y.r4"):
         assert f"{node}: RuleSet of c1@y.r3 still installed" in found
     assert not any("RuleSet of c1 " in x for x in found)  # the top one was torn down
+
+
+def test_a_half_delivered_beyond_a_virtual_hop_completes_its_pair() -> None:
+    """x.r2 to y.e, a node inside y: the top path x.r2-y.r3=(y)=y.e has one physical link
+    (x.r2-y.r3), and y.e is reached over y's virtual link alone. Its half of the last pair
+    comes after both ends of that link have ended the connection (the Initiator counted
+    its 20th half and tore down); the ledger must still pair it, not drop the Initiator's
+    half when the physical link's ends are done: every pair is checked at both ends."""
+    edges = [*FIG6[:4], ("y.r3", "y.m"), ("y.m", "y.n"), ("y.n", "y.e")]
+    g = nx.Graph(edges)
+    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
+    internet = Internetwork(nodes, edges, {"x": "", "y": ""})
+    qnic = QNIC(8, t2_s=1.0, gate_noise=GateNoise(0.002, 0.0, 0.001))
+    net = Network(links_from_graph(g, length_km=5.0, qnic=qnic), internet=internet, seed=1)
+    c = net.request("x.r2", "y.e", fidelity=0.8, pairs=20)
+    report = net.run(0.5).connections[c]
+    assert (report.status, report.delivered) == ("done", 20)
+    assert net.paths[c] == ("x.r2", "y.r3", "y.e")
+    pairs = [p for p in net.ledger.delivered if p.connection == c]
+    assert len(pairs) == 20  # was 19: the last half at y.e found its partner forgotten
+    assert sum(p.fidelity for p in pairs) / len(pairs) >= 0.8
+    assert net.leaks() == []
+
+
+def _nested(memories: int) -> dict[str, Any]:
+    """Hosts h0, h1 at the top across X, which holds Y, which holds Z; Z's host ze sits
+    between Z's two borders (X.xa - Y.ya - Z.za - zm - Z.zb - Y.yb - X.xb)."""
+
+    def relays(*labels: str) -> list[dict[str, str]]:
+        return [{"name": x, "type": "REP1"} for x in labels]
+
+    z = {
+        "name": "Z",
+        "nodes": [
+            *relays("za", "zb"),
+            {"name": "zm", "type": "RTR"},
+            {"name": "ze", "type": "COMP"},
+        ],
+        "links": [{"a": "za", "b": "zm"}, {"a": "zm", "b": "zb"}, {"a": "zm", "b": "ze"}],
+    }
+    y = {
+        "name": "Y",
+        "nodes": relays("ya", "yb"),
+        "links": [{"a": "ya", "b": "Z.za"}, {"a": "Z.zb", "b": "yb"}],
+        "networks": [z],
+    }
+    return {
+        "name": "nested",
+        "qnic": {"memories": memories, "t2_s": 1.0, "cnot_error": 0.002},
+        "nodes": [{"name": "h0", "type": "COMP"}, {"name": "h1", "type": "COMP"}],
+        "networks": [
+            {
+                "name": "X",
+                "nodes": relays("xa", "xb"),
+                "links": [{"a": "xa", "b": "Y.ya"}, {"a": "Y.yb", "b": "xb"}],
+                "networks": [y],
+            }
+        ],
+        "links": [{"a": "h0", "b": "X.xa"}, {"a": "X.xb", "b": "h1"}],
+        "simulation": {"duration_s": 0.2},
+    }
+
+
+def test_a_network_holding_networks_offers_its_transit() -> None:
+    """X holds Y, which holds Z: Y's path between its borders crosses Z, X's crosses Y. Each
+    offers a virtual link between its borders (the records of a virtual side count the
+    memories the offer plans with; with none free, the generator refused every offer whose
+    path crosses a network, so nothing could cross X: 'no route to h1 known'). h0 to h1
+    across X, and the climb from ze out of Z, Y and X to h1, deliver."""
+    net = _network(_nested(memories=16), seed=0)
+    for layer, a, b in (("X", "X.Y.ya", "X.Y.yb"), ("", "X.xa", "X.xb")):  # Y's, X's
+        link = net.layer_link(layer, a, b)
+        assert link is not None, (a, b)
+        assert (link.neighbour, link.fidelity > 0.9) == (b, True)
+    across = net.request("h0", "h1", fidelity=0.6, pairs=10, memories=2)
+    climb = net.request("X.Y.Z.ze", "h1", fidelity=0.6, pairs=10, memories=2, at_s=0.1)
+    reports = net.run(0.3).connections
+    assert (reports[across].status, reports[across].delivered) == ("done", 10)
+    assert reports[across].path == ("h0", "X.xa", "X.xb", "h1")
+    assert (reports[climb].status, reports[climb].delivered) == ("done", 10)
+    net.run(0.01)
+    assert net.leaks() == []
 
 
 def test_teardown_before_the_setup_ends_leaves_nothing() -> None:

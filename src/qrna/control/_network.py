@@ -93,6 +93,9 @@ _UNLIMITED = 10**9  # "free memories" of a MEAS node, which needs none
 # (scheduler priority): a read in the very picosecond it arrives sees it, flooded hop by hop
 # as when worked out when read (``Flooding``), whatever the order events were queued in.
 _FLOOD = -1
+# The memories per QNIC a network's offer is planned with, on its virtual sides too: without
+# them a side crossing a network inside reports none free and no offer is made.
+_OFFER_MEMORIES = 4
 
 
 class Network:
@@ -374,7 +377,7 @@ class Network:
                 if path is None:
                     continue
                 hops = self._layer_records(network, path, fidelity, offers)
-                link = offer(hops, fidelity, generator)
+                link = offer(hops, fidelity, generator, _OFFER_MEMORIES)
                 if link is not None:
                     offers[(network, b, a)] = link
                     offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)
@@ -435,7 +438,13 @@ class Network:
                 link_in = offers[(via_in, node, prev)]
             out.append(
                 self.managers[node].hop_record(
-                    prev, nxt, fidelity, link_in, via_in or "", via_out is not None
+                    prev,
+                    nxt,
+                    fidelity,
+                    link_in,
+                    via_in or "",
+                    via_out is not None,
+                    _OFFER_MEMORIES,
                 )
             )
         return tuple(out)

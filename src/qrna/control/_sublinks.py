@@ -271,8 +271,14 @@ class SubLinks:
             link = self.links.get(key)
             if link is not None and node in key[1]:
                 link.stop()
-        path = {n for key in keys for n in key[1]}
-        if all((cid, n) in self._released for n in path):
+        linked = {n for key in keys for n in key[1]}
+        # An end reached over a virtual hop alone (a network's border-to-border path, spec
+        # §5) has no link of the connection here but delivers halves too: while it holds
+        # the RuleSet, its halves may still come, and the pairs they complete must count.
+        ends = set(self.net.paths.get(cid, ())) - linked
+        if all((cid, n) in self._released for n in linked) and not any(
+            (cid, n) not in self._released and self.net.engines[n].is_installed(cid) for n in ends
+        ):
             self.net.ledger.forget(cid)
             # Heralds already in flight land within a round period; then the connection's
             # links, banks and bookkeeping can go (a long run would otherwise keep them all).
@@ -293,6 +299,8 @@ class SubLinks:
             self._reserved.pop(key, None)
             for node in key[1]:
                 self._released.discard((cid, node))
+        for node in self.net.paths.get(cid, ()):
+            self._released.discard((cid, node))
         for address in [a for a, (_, _, c) in self._bank_link.items() if c == cid]:
             bank = self.banks[address]
             if bank.count(QubitStatus.FREE) == len(bank):
