@@ -47,6 +47,7 @@ def _summary(
         plans={} if plan is None else {report.connection: plan},
         sublinks=SimpleNamespace(connection_counts=lambda cid: (0, 0)),
         engines={},
+        below=lambda cid: [],  # one network: no layers below
     )
     mine = {} if pairs is None else {report.connection: pairs}
     (line,) = _connections(network, {report.connection: ("pairs", None)}, mine)  # type: ignore[arg-type]

@@ -694,12 +694,20 @@ class Network:
     def below(self, connection: str) -> list[tuple[str, str, tuple[str, ...]]]:
         """The connections across networks that served ``connection`` (spec §5: its path per
         layer), each with the network it crossed (the innermost holding its path) and its
-        path, by name (``c1@isp2.n0``, then the ones inside it, ``c1@isp2.n0@...``). Empty in
-        a network of one layer, and for a connection never set up."""
+        path, by name (``c1@isp2.n0``, then the ones inside it, ``c1@isp2.n0@...``), those of
+        its last attempt. Empty in a network of one layer, and for a connection none of
+        whose requests crossed a network."""
         if self.internet is None:
             return []
+
+        def attempt(cid: str) -> int:  # ``c1@b~3``: embedded by the third attempt of c1
+            first = cid[len(connection) + 1 :].split("@")[0]
+            return int(first.rsplit("~", 1)[1]) if "~" in first else 1
+
+        below = [c for c in self.paths if c.startswith(connection + "@")]
+        last = max(map(attempt, below), default=1)
         out = []
-        for cid in sorted(c for c in self.paths if c.startswith(connection + "@")):
+        for cid in sorted(c for c in below if attempt(c) == last):  # the last attempt's
             path = self.paths[cid]
             chains = [self.internet.chain(n) for n in path]
             network = next(n for n in chains[0] if all(n in c for c in chains[1:]))
