@@ -736,7 +736,8 @@ def test_missing_file_and_unknown_preset_and_bad_override(tmp_path: Path) -> Non
     result = runner.invoke(app, ["run", "nosuch"])
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: nosuch: $: no such file, and not a preset; presets: chain, metro, random\n"
+        "error: nosuch: $: no such file, and not a preset; presets: "
+        "chain, internet, metro, random\n"
     )
     result = runner.invoke(app, ["validate", "chain", "--set", "topology.nodes=1"])
     assert result.exit_code == 2

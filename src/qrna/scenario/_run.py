@@ -390,6 +390,15 @@ def _connections(
                 f"best effort: no plan{allows} reaches {r.fidelity_target:g}; the nearest, "
                 f"taken, is estimated at {plan.fidelity:.4f}"
             )
+        elif fidelity_ci[1] < r.fidelity_target:
+            # The pairs' own interval lies under the target: said, not left to a reader of F
+            # (the plan promised it; in a network of networks the estimates run high).
+            lo, hi = fidelity_ci
+            detail = (
+                f"the pairs fell short of the target: mean F {fidelity:.4f} (95 % interval "
+                f"{lo:.4f}-{hi:.4f}) against {r.fidelity_target:g}"
+                + ("" if plan is None else f"; the plan estimated {plan.fidelity:.4f}")
+            )
         out.append(
             {
                 "id": cid,
