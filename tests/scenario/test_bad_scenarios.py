@@ -674,6 +674,16 @@ CASES: list[Bad] = [
         "links[0]: link a~b: single_click heralding needs a MIM link",
     ),
     Bad(
+        "a demand of both a number of pairs and a duration",
+        _with("traffic.0.duration_s", 0.001),
+        "traffic[0]: give pairs or duration_s, not both",
+    ),
+    Bad(
+        "no links, no topology, no networks",
+        {k: v for k, v in _base().items() if k not in ("nodes", "links")},
+        "$: a scenario needs links (or a topology, or networks)",
+    ),
+    Bad(
         "more memories than a QNIC has",
         _with("traffic.0.memories", 50),
         "traffic[0].memories: 50 memories per QNIC asked, but 'a' has at most 8",
