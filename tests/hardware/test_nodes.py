@@ -110,12 +110,37 @@ def test_unmodelled_node_types_are_refused(kwargs: dict[str, object], message: s
             lambda: OpticalSwitch(ports=1),
             r"OpticalSwitch: ports=1 is invalid; expected an integer >= 2",
         ),
+        (
+            lambda: QNIC(1, reinit_s=-1.0),
+            r"^QNIC: reinit_s=-1.0 must be a finite number of seconds >= 0$",
+        ),
+        (
+            lambda: QNIC(1, reinit_s=True),
+            r"^QNIC: reinit_s=True must be a finite number of seconds >= 0$",
+        ),
+        (lambda: QNIC(1, gate_noise="x"), r"^QNIC: gate_noise='x' is not a GateNoise$"),  # type: ignore[arg-type]
+        (
+            lambda: QNIC(1, memory_noise="weird"),
+            r"^QNIC: memory_noise='weird' is not a memory noise model; expected one of t1t2, "
+            r"depolarising$",
+        ),
+        (
+            lambda: QNIC(1, frame_correction_gate=1),
+            r"^QNIC: frame_correction_gate=1 must be True or False$",
+        ),
     ],
 )
 def test_bad_hardware_is_refused_by_name_field_and_range(make, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(HardwareError, match=message) as info:
         make()
     assert isinstance(info.value, QrnaError)
+
+
+def test_an_optical_switch_passes_ten_to_the_minus_loss_over_ten() -> None:
+    assert OpticalSwitch(2, insertion_loss_db=3.0).transmittance == pytest.approx(
+        10**-0.3, rel=1e-15
+    )
+    assert OpticalSwitch(2, insertion_loss_db=0.0).transmittance == 1.0
 
 
 def test_memory_life_cycle() -> None:

@@ -261,6 +261,18 @@ def test_model_refuses_bad_values() -> None:
             lambda: Measure("a b"),
             "Measure: partner='a b' is not a node address (dotted labels, e.g. 'isp1.r4')",
         ),
+        (lambda: Deliver("bob", to=""), "Deliver: to='' must name a connection"),
+        (lambda: Deliver("bob", to=5), "Deliver: to=5 must name a connection"),
+        (
+            lambda: Rule("r", ("bob",), Deliver("bob")),
+            "Rule 'r': 'bob' is not a condition clause",
+        ),
+        (lambda: Stage(("r",)), "Stage: 'r' is not a Rule"),
+        (
+            lambda: RuleSet("c", "alice", (Stage(()),), version=2),
+            "RuleSet: version=2 is not supported; this qrna reads 1",
+        ),
+        (lambda: RuleSet("c", "alice", (Stage(()), "s")), "RuleSet: stages[1] is not a Stage"),
     ],
 )
 def test_clauses_and_actions_refuse_bad_values_by_name(build, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -659,6 +659,31 @@ CASES: list[Bad] = [
         ),
     ),
     Bad(
+        "a node without a link",
+        {**_base(), "nodes": [*_base()["nodes"], {"name": "d", "type": "COMP"}]},
+        "nodes[3]: node 'd' has no link",
+    ),
+    Bad(
+        "a classical link to an unknown node",
+        {**_base(), "classical_links": [{"a": "a", "b": "zz", "delay_s": 0.001}]},
+        "classical_links[0].b: unknown node 'zz'",
+    ),
+    Bad(
+        "single-click heralding on a link without a midpoint station",
+        _with("links.0", {"a": "a", "b": "b", "type": "MM", "heralding": "single_click"}),
+        "links[0]: link a~b: single_click heralding needs a MIM link",
+    ),
+    Bad(
+        "a demand of both a number of pairs and a duration",
+        _with("traffic.0.duration_s", 0.001),
+        "traffic[0]: give pairs or duration_s, not both",
+    ),
+    Bad(
+        "no links, no topology, no networks",
+        {k: v for k, v in _base().items() if k not in ("nodes", "links")},
+        "$: a scenario needs links (or a topology, or networks)",
+    ),
+    Bad(
         "more memories than a QNIC has",
         _with("traffic.0.memories", 50),
         "traffic[0].memories: 50 memories per QNIC asked, but 'a' has at most 8",

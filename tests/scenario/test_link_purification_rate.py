@@ -18,7 +18,7 @@ import math
 
 import pytest
 
-from qrna.control import estimate
+from qrna.control import ControlError, estimate
 from qrna.control._rounds import recurrence_link_rate
 from qrna.scenario import build_network, load_scenario, run
 
@@ -116,3 +116,24 @@ def test_failures_and_idle_round_starts() -> None:
 def test_memories_all_waiting_deliver_nothing() -> None:
     assert recurrence_link_rate(1.0, 1.0, 1.0, 1, 3, (1.0,)) == 0.0
     assert math.isfinite(recurrence_link_rate(0.01, 1e-4, 5e-5, 2, 2, (0.5,)))
+
+
+@pytest.mark.parametrize(
+    ("p", "memories", "pairs"), [(0.0, 2, 2), (1.5, 2, 2), (1.0, 0, 2), (1.0, 2, 1)]
+)
+def test_the_bin_time_model_refuses_impossible_links(p: float, memories: int, pairs: int) -> None:
+    with pytest.raises(ControlError) as info:
+        recurrence_link_rate(p, 1.0, 1.0, memories, pairs, (1.0,))
+    assert str(info.value) == (
+        f"recurrence_link_rate(p={p!r}, memories={memories!r}, pairs={pairs!r}) needs "
+        "0 < p <= 1, a memory and at least 2 pairs per round"
+    )
+
+
+@pytest.mark.parametrize("yields", [(0.0,), (1.0, 1.2), (0.5, -0.1)])
+def test_the_bin_time_model_refuses_a_round_yield_outside_zero_one(
+    yields: tuple[float, ...],
+) -> None:
+    with pytest.raises(ControlError) as info:
+        recurrence_link_rate(1.0, 1.0, 1.0, 2, 2, yields)
+    assert str(info.value) == f"recurrence_link_rate: yields={list(yields)!r} must be in (0, 1]"
