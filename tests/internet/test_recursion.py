@@ -237,25 +237,6 @@ def test_three_networks_deliver_the_target_and_leave_nothing_at_any_layer() -> N
     assert all(not m.held and not m.conns for m in net.managers.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the top plan's estimate is optimistic in recursion (0.888 here, with its margin "
-    "for hand-overs): asked 6 of 20 memories the connection is done at a mean of 0.848-0.854 "
-    "(seeds 1, 2, 4), the interval's lower end 0.842-0.849, under the target of 0.85",
-)
-def test_three_networks_meet_the_target_with_more_memories_asked() -> None:
-    """The three-level connection asking 6 memories (20 per QNIC): done, and its pairs at
-    least the target (mean and 95 % interval), as with 4."""
-    net = _network(_three_level(), seed=4)
-    c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=60, memories=6)
-    report = net.run(1.0).connections[c]
-    assert (report.status, report.delivered) == ("done", 60)
-    fidelities = [p.fidelity for p in report.pairs]
-    mean = statistics.fmean(fidelities)
-    half = 1.96 * statistics.stdev(fidelities) / math.sqrt(len(fidelities))
-    assert mean - half >= 0.85, (mean, half, net.plans[c].fidelity)
-
-
 def test_a_network_that_cannot_meet_the_target_is_named_and_nothing_stays() -> None:
     """B's noisy interior cannot make pairs of 0.97 between its borders, which A and C (ideal
     hardware) can: the connection fails naming B, with no name from inside B, and every
@@ -505,7 +486,9 @@ def test_every_layer_rulesets_pass_the_verifier(tmp_path: Path) -> None:
 def test_pairs_under_their_target_are_said_so() -> None:
     """Where the recursive estimate runs high (asked 6 memories, seed 4: the top plan
     estimates 0.888, the pairs come out at 0.828), the connection is done, and its summary
-    says the pairs fell short of the target, with their interval and the estimate."""
+    says the pairs fell short of the target, with their interval and the estimate. A known
+    defect (seeds 1 and 2 fall short too, 0.848-0.854): this test fails once the estimate
+    holds, and is then to state that the target is met."""
     data = _three_level()
     data["traffic"] = [
         {
