@@ -465,13 +465,9 @@ class ConnectionManager:
     def _on_advertisement(
         self, src: str, lsa: LinkStateAdvertisement, t_ps: int
     ) -> list[ManagerEffect]:
-        daemon = self.routing
-        if self.layers is not None:
-            # Flooded in its own layer only; one for a layer this node is not in is dropped.
-            found = self.layers.daemons.get(lsa.network)
-            if found is None:
-                return []
-            daemon = found
+        daemon = self._daemon(lsa.network)
+        if daemon is None:
+            return []
         version = daemon.version
         out: list[ManagerEffect] = daemon.on_advertisement(src, lsa)  # type: ignore[assignment]
         if self.waiting_for_routes and daemon.version != version:
@@ -483,16 +479,21 @@ class ConnectionManager:
     ) -> tuple[list[str] | None, list[ManagerEffect]]:
         """``on_message`` for an advertisement, the network's fast path: the neighbours to
         pass it on to (None: it was not new) and what else follows (waiting connections)."""
-        daemon = self.routing
-        if self.layers is not None:
-            found = self.layers.daemons.get(lsa.network)
-            if found is None:  # a layer this node is not in: dropped
-                return None, []
-            daemon = found
+        daemon = self._daemon(lsa.network)
+        if daemon is None:
+            return None, []
         onward = daemon.flood(src, lsa)
         if onward is None or not self.waiting_for_routes:
             return onward, []
         return onward, self._route_changed(t_ps)
+
+    def _daemon(self, network: str) -> RoutingDaemon | None:
+        """Its routing daemon of the layer ``network`` (a flat network's one daemon for any);
+        None for a layer this node is not in (an advertisement of it is dropped: it is
+        flooded in its own layer only)."""
+        if self.layers is None:
+            return self.routing
+        return self.layers.daemons.get(network)
 
     def on_routes(self, t_ps: int) -> list[ManagerEffect]:
         """The routing database may have changed without a message arriving (a network that
@@ -738,11 +739,9 @@ class ConnectionManager:
         """Link monitoring has new estimates of this node's links (at ``t_ps``): advertise
         them (in the layer ``network``, in an internetwork), and go on with a connection
         waiting for a route that its own links now give."""
-        daemon = (
-            self.routing
-            if network is None or self.layers is None
-            else (self.layers.daemons[network])
-        )
+        daemon = self.routing if network is None else self._daemon(network)
+        if daemon is None:
+            raise ControlError(f"{self.node} routes in no layer {network!r}")
         out: list[ManagerEffect] = list(daemon.set_links(states))
         if self.waiting_for_routes:
             out += self._route_changed(t_ps)

@@ -285,7 +285,7 @@ class Network:
         self._spread_ps: dict[str, int] = {}  # node -> its layers' flooding time, at most
         self.segments: dict[str, list[ConnectionEvent]] = {}  # connections across networks
         if internet is not None:
-            self._offers = self._make_offers(internet, generator)
+            self._make_offers(internet, generator)
         # Every hop's latency is fixed: floods are foreseen (in one layer: an internetwork's
         # layers flood message by message).
         if not (jitter or message_log or internet is not None):
@@ -358,14 +358,13 @@ class Network:
             raise ControlError(f"the internetwork and the links join different nodes: {pairs}")
         self._layer_graphs = {n: internet.layer(n) for n in internet.networks}
 
-    def _make_offers(
-        self, internet: Names, generator: RuleSetGenerator
-    ) -> dict[tuple[str, str, str], LinkState]:
-        """Every network's offer of a virtual link per pair of its borders, innermost networks
-        first (a path may cross networks inside, whose offers it needs): the path qDijkstra
-        finds in its layer at the fidelity it offers, planned by ``generator`` (``offer``). A
-        pair it cannot serve is offered no link. Keyed by (network, from, to)."""
-        offers: dict[tuple[str, str, str], LinkState] = {}
+    def _make_offers(self, internet: Names, generator: RuleSetGenerator) -> None:
+        """Every network's offer of a virtual link per pair of its borders (``_offers``, by
+        (network, from, to)), innermost networks first (a path may cross networks inside,
+        whose offers it needs): the path qDijkstra finds in its layer at the fidelity it
+        offers, planned by ``generator`` (``offer``). A pair it cannot serve is offered no
+        link."""
+        offers = self._offers
         deepest_first = sorted(
             (n for n in internet.networks if n), key=lambda n: (-n.count("."), n)
         )
@@ -373,25 +372,23 @@ class Network:
             fidelity = self._offer_fidelity.get(network, 0.5)
             g = self._layer_graphs[network]
             for a, b in itertools.combinations(sorted(internet.borders(network)), 2):
-                path = self._layer_path(g, network, a, b, fidelity, offers)
+                path = self._layer_path(g, network, a, b, fidelity)
                 if path is None:
                     continue
-                hops = self._layer_records(network, path, fidelity, offers)
+                hops = self._layer_records(network, path, fidelity)
                 link = offer(hops, fidelity, generator, _OFFER_MEMORIES)
                 if link is not None:
                     offers[(network, b, a)] = link
                     offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)
-        return offers
 
-    def _layer_link(
-        self, network: str, a: str, b: str, offers: Mapping[tuple[str, str, str], LinkState]
-    ) -> LinkState | None:
-        """What ``a`` knows of its link to ``b`` in ``network``'s layer: a physical link's
-        state, or the offer of the network a virtual link crosses (None: none made)."""
+    def layer_link(self, network: str, a: str, b: str) -> LinkState | None:
+        """What ``a`` advertises of its link to ``b`` in ``network``'s layer (an
+        internetwork's): a physical link's state, or the offer of the network a virtual link
+        crosses (None: none made)."""
         via = self._layer_graphs[network].edges[a, b]["via"]
         if via is None:
             return self.link_state(a, b)
-        return offers.get((via, a, b))
+        return self._offers.get((via, a, b))
 
     def _layer_path(
         self,
@@ -400,7 +397,6 @@ class Network:
         a: str,
         b: str,
         fidelity: float,
-        offers: Mapping[tuple[str, str, str], LinkState],
     ) -> list[str] | None:
         """The cheapest path from ``a`` to ``b`` in a layer (qDijkstra at ``fidelity``), not
         through a node that does not relay."""
@@ -408,7 +404,7 @@ class Network:
         def cost(u: str, v: str, _: Any) -> float | None:
             if v != b and self.nodes[v].type not in (NodeType.REP1, NodeType.RTR):
                 return None
-            link = self._layer_link(network, u, v, offers)
+            link = self.layer_link(network, u, v)
             c = math.inf if link is None else qdijkstra_cost(link, fidelity)
             return c if math.isfinite(c) else None
 
@@ -422,7 +418,6 @@ class Network:
         network: str,
         path: Sequence[str],
         fidelity: float,
-        offers: Mapping[tuple[str, str, str], LinkState],
     ) -> tuple[HopRecord, ...]:
         """The hop records a request along ``path`` in ``network``'s layer would gather."""
         g = self._layer_graphs[network]
@@ -435,7 +430,7 @@ class Network:
             link_in = None
             if via_in is not None:
                 assert prev is not None
-                link_in = offers[(via_in, node, prev)]
+                link_in = self._offers[(via_in, node, prev)]
             out.append(
                 self.managers[node].hop_record(
                     prev,
@@ -448,11 +443,6 @@ class Network:
                 )
             )
         return tuple(out)
-
-    def layer_link(self, network: str, a: str, b: str) -> LinkState | None:
-        """What ``a`` advertises of its link to ``b`` in ``network``'s layer (an
-        internetwork's): its physical state, or the offer of the network it crosses."""
-        return self._layer_link(network, a, b, self._offers)
 
     # -- the nodes' view of their hardware ----------------------------------------------------
 

@@ -318,15 +318,11 @@ class SubLinks:
     def free(self, qubit: Qubit) -> None:
         """Reset a qubit and give its memory back to its link (a virtual link's: to its bank)."""
         link, end, cid = self._bank_link[qubit[0]]
+        free_memory(self.net.store, self.net.book, self.banks[qubit[0]], link, end, qubit)
         if link is None:
-            self.net.store.discard(qubit)
-            self.net.book.abort(qubit)
-            self.banks[qubit[0]].move(qubit[1], QubitStatus.FREE)
             # A pair the layer below holds for it, waiting for a memory, may come up now.
             node = self._virtual_node[qubit[0]]
             self.net.runtime.apply(node, self.net.engines[node].room(cid))
-            return
-        free_memory(self.net.store, self.net.book, self.banks[qubit[0]], link, end, qubit)
 
     def generated(self, a: str, b: str) -> int:
         """Pairs link a-b generated, over every connection."""

@@ -119,17 +119,19 @@ def free_memory(
     store: PairStore,
     book: PurificationBook,
     bank: MemoryBank,
-    link: HeraldedLink,
+    link: HeraldedLink | None,
     end: int,
     qubit: Qubit,
 ) -> None:
     """Reset ``qubit`` (held at ``end`` of ``link``, in ``bank``) and give it back to the link:
     its half leaves the ground truth, any purification it began is forgotten, and the memory
-    is FREE and attempting again. Every driver of the rule engine frees qubits this way."""
+    is FREE and attempting again (without a link, a virtual link's memory: FREE only). Every
+    driver of the rule engine frees qubits this way."""
     store.discard(qubit)
     book.abort(qubit)
     bank.move(qubit[1], QubitStatus.FREE)
-    link.memories_freed(end, [qubit[1]])
+    if link is not None:
+        link.memories_freed(end, [qubit[1]])
 
 
 class NodeHardware:

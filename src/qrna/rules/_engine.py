@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -99,6 +100,13 @@ def _copied(obj: Any, memo: dict[int, object]) -> Any:
     calling ``__init__``. The verifier copies engines (``qrna.rules.verify``)."""
     fields = dataclasses.fields(obj)
     return type(obj)(**{f.name: copy.deepcopy(getattr(obj, f.name), memo) for f in fields})
+
+
+def _held(conn: _Connection, stage: int, partner: str) -> Iterable[_Resource]:
+    """The bucket's resources (the Stage's, for ``ANY_PARTNER``), in the order they entered."""
+    if partner == ANY_PARTNER:
+        return conn.by_stage.get(stage, {}).values()
+    return conn.by_key.get((stage, partner), ())
 
 
 def _freed(res: _Resource) -> list[EngineEffect]:
@@ -401,12 +409,7 @@ class RuleEngine:
     def _oldest_idle(self, conn: _Connection, stage: int, partner: str) -> _Resource | None:
         """The oldest resource of the bucket (of the Stage, for ``ANY_PARTNER``) not busy in
         a purification; buckets and Stages list resources in the order they entered."""
-        held = (
-            conn.by_stage.get(stage, {}).values()
-            if partner == ANY_PARTNER
-            else conn.by_key.get((stage, partner), ())
-        )
-        for r in held:  # a loop, not next() over a generator: half the cost on this hot path
+        for r in _held(conn, stage, partner):  # a loop, not next(): half the cost on this path
             if not r.busy:
                 return r
         return None
@@ -471,12 +474,7 @@ class RuleEngine:
         other, the oldest the first has handed up (None: none yet)."""
         if first:
             return self._oldest_idle(conn, stage, partner)
-        held = (
-            conn.by_stage.get(stage, {}).values()
-            if partner == ANY_PARTNER
-            else conn.by_key.get((stage, partner), ())
-        )
-        for r in held:
+        for r in _held(conn, stage, partner):
             if not r.busy and r.name in conn.cleared:
                 return r
         return None
@@ -487,11 +485,16 @@ class RuleEngine:
         effects: list[EngineEffect] = []
         for conn in list(self._conns.values()):
             if connection in conn.plan.hands_to:
-                for index, (_, rule) in enumerate(conn.plan.rules):
-                    if isinstance(rule.action, Deliver) and rule.action.to == connection:
-                        self._wake(conn, index)
+                self._wake_hand_overs(conn, connection)
                 self._evaluate(conn, effects)
         return effects
+
+    def _wake_hand_overs(self, conn: _Connection, to: str | None = None) -> None:
+        """Wake ``conn``'s rules that hand pairs up (to ``to``, or to any layer above)."""
+        for index, (_, rule) in enumerate(conn.plan.rules):
+            action = rule.action
+            if isinstance(action, Deliver) and action.to is not None and to in (None, action.to):
+                self._wake(conn, index)
 
     def _freed_above(self, conn: _Connection, name: PairName, effects: list[EngineEffect]) -> bool:
         """A Free for a pair ``conn`` no longer holds because it handed it over: free it in
@@ -539,9 +542,7 @@ class RuleEngine:
                 self._apply(conn, waiting, effects)
         elif isinstance(msg, HandedOver):
             conn.cleared.add(msg.name)
-            for index, (_, rule) in enumerate(conn.plan.rules):
-                if isinstance(rule.action, Deliver) and rule.action.to is not None:
-                    self._wake(conn, index)
+            self._wake_hand_overs(conn)
         elif isinstance(msg, FreeResource):
             res = conn.by_name.get(msg.name)
             if res is None:
