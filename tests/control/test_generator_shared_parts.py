@@ -10,6 +10,7 @@ import dataclasses
 import itertools
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -167,3 +168,42 @@ def test_skipping_plans_that_cannot_be_faster_chooses_the_same_plan(
         assert pruned.plan == full.plan
     else:
         assert isinstance(full, Rejected) or full.plan.best_effort
+
+
+def test_a_round_off_the_bottleneck_is_not_skipped_as_too_slow() -> None:
+    """One DEJMPS round on the sequential order's first segment (n0–n2, links of 2.2 and
+    1.7 kHz) takes two of its pairs per pair kept, but the path's bottleneck is n3–n4
+    (370 Hz): the timing played gives over half the unpurified rate, 1.7× the rate the
+    pairs alone suggest (not at most 1.25×, as the pruning once assumed), and that plan,
+    the fastest to reach F 0.6334 with 2 memories, is chosen with pruning as without."""
+
+    def hop(i: int, rate: float, weights: tuple[float, ...], t1: float, t2: float) -> HopRecord:
+        link = LinkState(f"n{i - 1}", rate, weights, 10.0, 5e-5) if i else None
+        gate = 0.01 if i == 2 else 0.0
+        return HopRecord(f"n{i}", link, 8, 8, gate, 0.005 if i < 3 else 0.0, t1, t2)
+
+    hops = (
+        hop(0, 0.0, (), 0.5, 0.88),
+        hop(1, 2191.0, (0.8307, 0.0540, 0.0704, 0.0449), math.inf, 0.26),
+        hop(2, 1714.0, (0.9343, 0.0048, 0.0305, 0.0304), 0.5, 0.5),
+        hop(3, 1000.0, (0.9136, 0.0428, 0.0149, 0.0287), 0.5, 0.47),
+        hop(4, 368.5, (0.9327, 0.0384, 0.0228, 0.0061), 0.5, 0.58),
+        hop(5, 742.8, (0.95, 0.0076, 0.0209, 0.0215), 5.0, 0.91),
+    )
+    _, plain = estimate(hops, "dejmps", 0, "sequential", "dejmps", 0, 2)
+    fidelity, rate = estimate(
+        hops, "dejmps", 0, "sequential", "dejmps", 0, 2, segment_rounds=(1, 0, 0)
+    )
+    # The round takes two pairs per pair kept and can fail, yet costs the path < 45 % of
+    # its rate.
+    assert 0.55 * plain < rate < plain
+    request = ConnectionSetupRequest("c", "n0", "n5", 0.6334, pairs=5, memories=2, hops=hops)
+    pruned = default_generator(request)
+    full = default_generator(dataclasses.replace(request, best_effort=True))
+    assert isinstance(pruned, Accepted)
+    assert isinstance(full, Accepted)
+    assert pruned.plan == full.plan
+    assert pruned.plan.segment_rounds == (1,)
+    assert pruned.plan.rate_hz == pytest.approx(rate, rel=1e-9)
+    assert pruned.plan.fidelity == pytest.approx(fidelity, rel=1e-9)
+    assert fidelity > 0.6334

@@ -372,6 +372,44 @@ def _link_timings(
     return tuple(timings)
 
 
+def segment_factor_limit(segments: _Levels) -> float:
+    """The most ``_segment_factor`` can be for the segment purification ``segments``: the
+    pairs its played levels' rounds consume (a pumped level is not played). Played, the
+    rate out of the swap tree cannot exceed the unpurified timing's (the rounds only take
+    pairs and hold memories), so the factor, that rate times these pairs over the
+    unpurified rate, is at most these pairs, up to the waiting model's sampling. It can
+    exceed 1 by far: a round on a segment that is not the path's bottleneck costs the path
+    little of its rate, while ``_swapped`` divides the whole path's rate by the pairs.
+
+    >>> segment_factor_limit(((1, "dejmps", False), (2, "dejmps", False), (3, "dejmps", True)))
+    8.0
+    """
+    return float(math.prod(SCHEMES[scheme].pairs ** r for r, scheme, pump in segments if not pump))
+
+
+def segment_ceiling(link_rates: Sequence[float], order: str, segments: _Levels) -> float:
+    """The most end-to-end pairs per second the links at ``link_rates`` (link i joins
+    nodes i and i + 1) can feed through the segment purification ``segments`` in ``order``,
+    every round and swap succeeding: each end-to-end pair takes, of every link, the pairs
+    the rounds of the segments around it take (``pairs_used`` per level), so the path is
+    no faster than its slowest link over those pairs. A round on a segment off the
+    bottleneck costs nothing here, which is what makes it a bound.
+
+    >>> segment_ceiling([100.0, 100.0, 30.0], "sequential", ((1, "dejmps", False),))
+    30.0
+    >>> segment_ceiling([100.0, 100.0, 30.0], "sequential", ((2, "dejmps", False),))
+    25.0
+    """
+    taken = [1] * len(link_rates)
+    levels = segment_levels(len(link_rates) + 1, order)
+    for (left, right), level in levels.items():
+        if level <= len(segments):
+            rounds, scheme, pump = segments[level - 1]
+            for link in range(left, right):
+                taken[link] *= pairs_used(SCHEMES[scheme].pairs, rounds, pump)
+    return min(rate / k for rate, k in zip(link_rates, taken, strict=True))
+
+
 def _segment_factor(
     hops: tuple[HopRecord, ...],
     links: list[_Segment],

@@ -36,6 +36,8 @@ from qrna.control._estimate import (
     held_rounds,
     memories_needed,
     pairs_used,
+    segment_ceiling,
+    segment_factor_limit,
 )
 from qrna.control._messages import ConnectionSetupRequest, PlanRequest, RejectReason
 from qrna.control._parts import Candidate, Parts
@@ -359,25 +361,28 @@ def default_generator(request: ConnectionSetupRequest) -> Accepted | Rejected:
         # swap tree per those, the order and the segment purification.
         purified = parts.links((link_scheme, link_rounds, link_pump))
         fidelity, rate = 0.0, 0.0
-        if purified is not None and prune and candidates:
-            # A plan cannot beat the fastest candidate if even its links' rate, less every
-            # swap's and purification round's losses, is below it: skip its waiting model.
-            # (Its estimate could only be slower; the slack covers the model's sampling.)
-            bound = min(r for _, r in purified) * swap_success * _RATE_SLACK
-            bound /= pairs_used(pairs[1], e2e_rounds, e2e_pump)
-            bound /= math.prod(pairs_used(SCHEMES[x].pairs, r, p) for r, x, p in segments)
-            if bound < -min(candidates)[0][0]:
+        best_rate = -min(candidates)[0][0] if prune and candidates else 0.0
+        ceiling = math.inf
+        if purified is not None and best_rate:
+            # A plan cannot beat the fastest candidate if even its links' rates, over the
+            # pairs the purification takes of each and less every swap's losses, are below
+            # it: skip its waiting model. (Its estimate could only be slower; the slack
+            # covers the model's sampling.)
+            ceiling = segment_ceiling([r for _, r in purified], order, segments)
+            ceiling *= swap_success * _RATE_SLACK / pairs_used(pairs[1], e2e_rounds, e2e_pump)
+            if ceiling < best_rate:
                 continue
         if purified is not None:
             fidelity, rate = parts.delivered(candidate)
             # Segment purification's own timing costs more than the rest: played only where
             # the rate counts (a candidate, or best effort's), once per timing it needs, and
-            # not for a plan that cannot be faster than a candidate even at the rate the
-            # timing without its rounds gives (it only holds memories longer; the slack
+            # not for a plan that cannot be faster than a candidate even at the most its
+            # timing can give: the unpurified timing's rate, none of the played rounds'
+            # pairs taken from it (segment_factor_limit), nor above the ceiling (the slack
             # covers sampling).
             wanted = fidelity >= request.fidelity or (request.best_effort and fidelity > 0.5)
-            best_rate = -min(candidates)[0][0] if prune and candidates else 0.0
-            if segment_ops and wanted and rate * _RATE_SLACK < best_rate:
+            most = min(rate * segment_factor_limit(segments) * _RATE_SLACK, ceiling)
+            if segment_ops and wanted and most < best_rate:
                 wanted = False
                 rate = 0.0  # not a candidate: it cannot be chosen
             if rate > 0 and segment_ops and wanted:
