@@ -114,23 +114,29 @@ def _above() -> RuleSet:
 
 
 def test_a_handed_pair_enters_the_layer_above_under_its_name_and_estimate() -> None:
+    """b, first by address, hands its half up at once, but the pair enters the layer
+    above's rules only when d says it handed its half up too: used before, it could join a
+    purification whose partner half d discards while waiting for a memory."""
     engine = _border()
     engine.install(_above())
     name = PairName("c", 7)
     effects = engine.assign("low", name, ("b/q", 3), "d", 10, fidelity=0.875)
-    # No delivery to an application, no free; b, first by address, tells d to hand its half
-    # up too.
+    # No delivery to an application, no free; b tells d to hand its half up too.
     assert effects == [Send("d", HandedOver("low", name))]
     assert engine.holds("low") == 0
-    assert engine.holds("up") == 1
+    assert engine.holds("up") == 1  # in the layer above's memory, not yet in its Stages
+    assert engine._conns["up"].by_name == {}
+    assert engine.on_message("d", HandedOver("low", name, reply=True), 30) == []
     held = engine._conns["up"].by_name[name]
     assert (held.qubit, held.partner, held.stage, held.since_ps, held.fidelity) == (
         ("b/q", 3),
         "d",
         0,
-        10,
+        30,  # a link pair of the layer above from when both ends hold it
         0.875,
     )
+    assert engine._conns["up"].pending == {}
+    assert engine.uninstall("up") == [FreeQubit(("b/q", 3))]
 
 
 def test_without_the_layer_above_a_handed_pair_is_discarded_and_its_partner_told() -> None:
@@ -151,6 +157,10 @@ def test_a_free_from_below_reaches_the_pair_handed_above() -> None:
     effects = engine.on_message("d", FreeResource("low", name), 20)
     assert effects == [FreeQubit(("b/q", 3))]  # no Free sent back: d knows
     assert engine.holds("up") == 0
+    assert engine._conns["up"].pending == {}
+    # d's answer for a pair this end no longer holds finds nothing to admit
+    assert engine.on_message("d", HandedOver("low", name, reply=True), 25) == []
+    assert engine._conns["up"].by_name == {}
     assert engine._conns["low"].waiting == {}  # nothing left waiting for a pair to come
     # a Free for a pair neither layer holds still waits, as before: it may be on its way
     engine.on_message("d", FreeResource("low", PairName("c", 8)), 30)
@@ -263,24 +273,26 @@ def test_a_meas_border_hands_its_record_up_and_the_ledger_finds_its_link_pair() 
 
 
 @introspects_engine
-def test_a_free_from_below_reaches_a_pair_busy_in_a_purification_above() -> None:
-    """b handed two pairs up and, leading, began purifying them there (the kept one busy,
-    awaiting d's bits). d discarded its half of the kept pair below before handing it over:
-    its Free frees the busy half above, as a Free within one layer does; left waiting, the
-    half stayed busy for bits that never come and the Free waited for a pair that never
-    comes back (both until teardown)."""
+def test_a_pair_handed_up_waits_for_the_other_end_before_a_purification_takes_it() -> None:
+    """b handed two pairs up; d discarded its half of one below before handing it over.
+    Nothing above began with either meanwhile (once, b began purifying them at once, and
+    the kept half stayed busy for bits that never came, until its discard timer: measured,
+    a three-level connection's pairs at 0.828 against its 0.85 target); d's Free frees the
+    one from the layer above's memory, and d's answer admits the other alone."""
     engine = _border()
     purifying = Rule("purify", (EnoughResources("d", 2),), Purify("d", "dejmps"))
     engine.install(RuleSet("up", "b", (Stage((purifying,)), Stage((Rule("x", (), Deliver("d")),)))))
-    kept, spent = PairName("c", 7), PairName("c", 8)
+    kept, lost = PairName("c", 7), PairName("c", 8)
     assert engine.assign("low", kept, ("b/q", 1), "d", 10) == [Send("d", HandedOver("low", kept))]
-    effects = engine.assign("low", spent, ("b/q", 2), "d", 11)
-    assert effects[:2] == [Send("d", HandedOver("low", spent)), FreeQubit(("b/q", 2))]
-    assert engine._conns["up"].by_name[kept].busy
-    effects = engine.on_message("d", FreeResource("low", kept), 20)
-    assert effects == [FreeQubit(("b/q", 1))]
-    assert engine.holds("up") == 0
+    assert engine.assign("low", lost, ("b/q", 2), "d", 11) == [Send("d", HandedOver("low", lost))]
+    assert engine._conns["up"].by_name == {}  # no purification began
+    assert (engine.holds("low"), engine.holds("up")) == (0, 2)
+    assert engine.on_message("d", FreeResource("low", lost), 20) == [FreeQubit(("b/q", 2))]
     assert engine._conns["low"].waiting == {}
+    assert engine.on_message("d", HandedOver("low", kept, reply=True), 21) == []
+    assert list(engine._conns["up"].by_name) == [kept]
+    assert not engine._conns["up"].by_name[kept].busy  # one pair: nothing to purify yet
+    assert engine.holds("up") == 1
 
 
 def test_an_engine_refuses_hand_overs_that_go_round_a_loop() -> None:
@@ -309,21 +321,22 @@ def test_an_engine_refuses_hand_overs_that_go_round_a_loop() -> None:
 def test_a_free_from_below_follows_a_pair_passed_up_two_layers() -> None:
     """A network whose only path between its borders is the virtual link of the network in
     it passes that network's pairs on unchanged: "up" hands each pair it gets straight to
-    "top". A Free sent in the lowest layer then finds the pair two layers up."""
+    "top", once d's answer lets it in. A Free d then sends in "up" (its half discarded
+    there before it handed it on) finds the pair waiting in "top"."""
     engine = _border()
     passing = Rule("pass", (EnoughResources("d"),), Deliver("d", to="top"))
     engine.install(RuleSet("up", "b", (Stage((passing,)),)))
     engine.install(dataclasses.replace(_above(), connection="top"))
     name = PairName("c", 7)
-    assert engine.assign("low", name, ("b/q", 3), "d", 10) == [
-        Send("d", HandedOver("low", name)),
-        Send("d", HandedOver("up", name)),
+    assert engine.assign("low", name, ("b/q", 3), "d", 10) == [Send("d", HandedOver("low", name))]
+    assert engine.on_message("d", HandedOver("low", name, reply=True), 15) == [
+        Send("d", HandedOver("up", name))
     ]
     assert (engine.holds("low"), engine.holds("up"), engine.holds("top")) == (0, 0, 1)
-    effects = engine.on_message("d", FreeResource("low", name), 20)
+    effects = engine.on_message("d", FreeResource("up", name), 20)
     assert effects == [FreeQubit(("b/q", 3))]
     assert engine.holds("top") == 0
-    assert engine._conns["low"].waiting == {}
+    assert engine._conns["up"].waiting == {}
 
 
 def test_the_end_second_by_address_hands_up_what_the_first_did_in_its_order() -> None:
@@ -340,13 +353,18 @@ def test_the_end_second_by_address_hands_up_what_the_first_did_in_its_order() ->
     assert engine.assign("low", one, ("d/q", 1), "b", 10) == []
     assert engine.assign("low", two, ("d/q", 2), "b", 11) == []
     assert (engine.holds("low"), engine.holds("up")) == (2, 0)  # waiting for b
-    assert engine.on_message("b", HandedOver("low", two), 20) == []
+    # Each handed up, d says so, and it enters d's layer above at once.
+    assert engine.on_message("b", HandedOver("low", two), 20) == [
+        Send("b", HandedOver("low", two, reply=True))
+    ]
     assert (engine.holds("low"), engine.holds("up")) == (1, 1)
     assert two in engine._conns["up"].by_name  # b's choice, not the older one
     engine.on_message("b", HandedOver("low", one), 21)
     assert (engine.holds("low"), engine.holds("up")) == (0, 2)
     # A notice ahead of its pair (b's swap result to d still on its way) waits for it.
     three = PairName("c", 9)
-    engine.on_message("b", HandedOver("low", three), 22)
-    assert engine.assign("low", three, ("d/q", 3), "b", 23) == []
+    assert engine.on_message("b", HandedOver("low", three), 22) == []
+    assert engine.assign("low", three, ("d/q", 3), "b", 23) == [
+        Send("b", HandedOver("low", three, reply=True))
+    ]
     assert (engine.holds("low"), engine.holds("up")) == (0, 3)

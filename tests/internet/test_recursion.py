@@ -68,9 +68,8 @@ def _three_level(b_qnic: dict[str, Any] | None = None, **net: Any) -> dict[str, 
     return {
         "name": "three-level",
         "qnic": {
-            # A node holds memories for each layer it runs there: A.campus.e1 4 for campus's
-            # connection, and for A's and the top one twice 4 each (a virtual link's ends
-            # hold twice the memories a connection asks), on its one QNIC.
+            # A node holds memories for each layer it runs there: A.campus.e1 those of
+            # campus's connection, A's and the top one, on its one QNIC.
             "memories": 20,
             "t2_s": 0.2,
             "cnot_error": 0.002,
@@ -483,12 +482,33 @@ def test_every_layer_rulesets_pass_the_verifier(tmp_path: Path) -> None:
     )
 
 
-def test_pairs_under_their_target_are_said_so() -> None:
-    """Where the recursive estimate runs high (asked 6 memories, seed 4: the top plan
-    estimates 0.888, the pairs come out at 0.828), the connection is done, and its summary
-    says the pairs fell short of the target, with their interval and the estimate. A known
-    defect (seeds 1 and 2 fall short too, 0.848-0.854): this test fails once the estimate
-    holds, and is then to state that the target is met."""
+def test_the_layers_a_node_runs_never_hold_more_memories_than_its_qnic_has() -> None:
+    """A.campus.e1 runs campus's connection, A's and the top one on its one QNIC of 20
+    memories, 6 each: 18 held. (The virtual sides once took up to twice the connection's
+    memories while free, the first layer up taking the slack the next one needed: 24 held
+    of 20, memories made from nothing.)"""
+    net = _network(_three_level())
+    c = net.request("A.campus.e1", "C.e2", fidelity=0.85, pairs=20, memories=6)
+    for until in (0.004, 0.01, 0.03):
+        net.run(until - net.now_ps * 1e-12)
+        for node, mgr in net.managers.items():
+            for port in mgr.held:
+                assert mgr.available(port) >= 0, (node, port, mgr.held[port])
+    assert net.managers["A.campus.e1"].held == {"A.campus.g": 18}
+    assert net.reports()[c].delivered >= 5  # held while it delivers
+
+
+def test_a_three_level_connection_meets_its_target_and_its_estimate() -> None:
+    """Asked 6 memories (seed 4), the connection across A (holding campus), B and C once
+    delivered its pairs at 0.828 against its 0.85 target (the plan estimated 0.888): a
+    border first by address used a pair it handed up at once, and when the other end's
+    half was discarded below while waiting for a memory, the purification it had joined
+    held its partner pair until the discard timer (56 ms), filling the memories above.
+    Now: done, the pairs' 95 % interval above the target, their mean within 0.015 of the
+    estimate on either side (measured 0.880 against 0.888 over seeds 1-5: 0.878-0.886),
+    and the rate at least the estimate's (the virtual links' waiting model counts a
+    freed memory as waiting for the network below, which has pairs ready: measured
+    1.4-1.9 times the estimate) and at most 2.5 times it."""
     data = _three_level()
     data["traffic"] = [
         {
@@ -501,10 +521,8 @@ def test_pairs_under_their_target_are_said_so() -> None:
     ]
     data["simulation"]["seed"] = 4
     (c,) = run(Scenario.model_validate(data)).summary["connections"]
-    assert (c["status"], c["pairs_delivered"]) == ("done", 60)
-    lo, hi = c["fidelity_ci"]
-    assert hi < 0.85
-    assert c["detail"] == (
-        f"the pairs fell short of the target: mean F {c['fidelity_mean']:.4f} (95 % interval "
-        f"{lo:.4f}-{hi:.4f}) against 0.85; the plan estimated {c['plan']['estimated_fidelity']:.4f}"
-    )
+    assert (c["status"], c["pairs_delivered"], c["detail"]) == ("done", 60, "")
+    assert c["fidelity_ci"][0] > 0.85
+    plan = c["plan"]
+    assert c["fidelity_mean"] == pytest.approx(plan["estimated_fidelity"], abs=0.015)
+    assert plan["estimated_rate_hz"] <= c["rate_hz"] <= 2.5 * plan["estimated_rate_hz"]

@@ -150,6 +150,7 @@ def test_the_exploration_state_key_reads_every_field_of_the_engine() -> None:
         "by_stage",  # in the key when a Stage-wide discard can fire at t = 0
         "waiting",
         "cleared",  # pairs the partner handed up, this end to follow: in the key
+        "pending",  # pairs handed up here, the partner's word awaited: in the key
         "purifications",
         "requests",
         "timers",

@@ -21,13 +21,20 @@ def _short() -> dict[str, Any]:
 
 
 def test_connections_cross_two_or_three_networks_each_meeting_its_target() -> None:
-    """Every connection is done above its target (95 % interval); the layers below each are
-    the networks it crossed, with their own paths, and the lab's inside the campus's."""
+    """Every connection is done above its target (95 % interval), its pairs within 0.005
+    of its plan's estimate either way (measured within 0.0012; a border that used a pair it
+    handed up before the other end had took 0.03 off, and plans were asked 0.05 more to
+    make up for it) and its rate from 0.8 to 2 times the estimate's (the virtual links'
+    waiting model is cautious: measured 1.04-1.25 over three seeds); the layers below each
+    are the networks it crossed, with their own paths, and the lab's inside the campus's."""
     results = run(Scenario.model_validate(_short()))
     by_id = {c["id"]: c for c in results.summary["connections"]}
     for c in by_id.values():
         assert (c["status"], c["pairs_delivered"]) == ("done", 20), c["detail"]
         assert c["fidelity_ci"][0] >= c["fidelity_target"]
+        plan = c["plan"]
+        assert abs(c["fidelity_mean"] - plan["estimated_fidelity"]) <= 0.005, c["id"]
+        assert 0.8 * plan["estimated_rate_hz"] <= c["rate_hz"] <= 2 * plan["estimated_rate_hz"]
     crossed = {cid: [x["network"] for x in c["layers"]] for cid, c in by_id.items()}
     assert crossed == {
         "alice-eve": ["telco", "uni", "uni.lab"],

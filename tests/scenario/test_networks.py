@@ -151,7 +151,7 @@ def test_a_scenario_with_networks_runs_recursively_and_its_flat_twin_runs_flat()
     them, and the same nodes written flat (full names, each node's resolved hardware) route
     through the interiors instead; both deliver their 30 pairs above the target."""
     # A node holds memories for each layer it runs: isp3.metro.e2 runs three (metro's, isp3's
-    # and the top one), 3 memories each, and the virtual links' ends up to twice as many.
+    # and the top one), 3 memories each.
     three = copy.deepcopy(THREE)
     three["qnic"]["memories"] = 12
     three["networks"][2]["networks"][0]["nodes"][0]["qnic"] = {"memories": 12}

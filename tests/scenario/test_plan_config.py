@@ -5,12 +5,15 @@ says so, and a plan that changes nothing changes no number of the run."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from qrna.control import Accepted, Rejected, default_generator
+from qrna.control._messages import ConnectionSetupRequest
 from qrna.scenario import Scenario, load_scenario, run
 
 BASE: dict[str, Any] = {
@@ -219,3 +222,37 @@ def test_objective_and_discard_timer_from_a_scenario_reach_the_generator() -> No
     data["traffic"][0]["plan"] = {"objective": "cost"}
     with pytest.raises(ValueError, match="objective"):
         Scenario.model_validate(data)
+
+
+def boasting(request: ConnectionSetupRequest) -> Accepted | Rejected:
+    """A plugin generator that plans without purification whatever the target and claims
+    the target plus 0.01 as its estimate (for the summary's shortfall check)."""
+    answer = default_generator(dataclasses.replace(request, fidelity=0.55))
+    if isinstance(answer, Rejected):
+        return answer
+    plan = dataclasses.replace(answer.plan, fidelity=request.fidelity + 0.01)
+    return Accepted(answer.rulesets, plan, answer.memories)
+
+
+def test_pairs_whose_interval_lies_under_the_target_are_said_so() -> None:
+    """A generator's estimate is a claim, not a delivery: where the pairs' 95 % interval
+    lies under the target, the connection is done (its pairs came) and its summary says
+    they fell short, with their mean, interval and the plan's estimate; where the
+    interval reaches the target, nothing is said."""
+    data = copy.deepcopy(BASE)
+    data["traffic"] = [
+        {"initiator": "a", "responder": "c", "pairs": 30, "fidelity": 0.97, "memories": 4},
+        {"initiator": "a", "responder": "c", "pairs": 30, "fidelity": 0.6, "memories": 4},
+    ]
+    data["simulation"]["generator"] = f"{__name__}:boasting"
+    short, met = run(Scenario.model_validate(data), allow_plugins=True).summary["connections"]
+    for c in (short, met):
+        assert (c["status"], c["pairs_delivered"]) == ("done", 30)
+    lo, hi = short["fidelity_ci"]
+    assert 0.8 < lo < hi < 0.96  # raw links swapped once: far under 0.97
+    assert short["detail"] == (
+        f"the pairs fell short of the target: mean F {short['fidelity_mean']:.4f} (95 % "
+        f"interval {lo:.4f}-{hi:.4f}) against 0.97; the plan estimated 0.9800"
+    )
+    assert met["fidelity_ci"][0] > 0.6
+    assert met["detail"] == ""

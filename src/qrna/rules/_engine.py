@@ -129,6 +129,10 @@ class _Connection:
     waiting: dict[PairName, list[Message]] = field(default_factory=dict)
     # Pairs the partner first by address handed up, which this end hands up too (HandedOver).
     cleared: set[PairName] = field(default_factory=set)
+    # Pairs a layer below handed up here, the end first by address, whose other end has not
+    # said it handed its half up too (HandedOver.reply): in this RuleSet's memories, not yet
+    # in its Stages.
+    pending: dict[PairName, _Resource] = field(default_factory=dict)
     # Purifications this node began, awaiting the partner's bits (with the Stage the kept
     # pair goes to); and the partner's requests this node will act second on once it holds
     # the named pairs.
@@ -229,11 +233,13 @@ class RuleEngine:
         conn = self._conns.pop(connection, None)
         if conn is None:
             raise RuleSetError(f"connection {connection!r} is not installed at {self.node!r}")
-        return [FreeQubit(r.qubit) for r in conn.by_name.values() if r.qubit is not None]
+        held = [*conn.by_name.values(), *conn.pending.values()]
+        return [FreeQubit(r.qubit) for r in held if r.qubit is not None]
 
     def holds(self, connection: str) -> int:
-        """Number of resources the connection holds here."""
-        return len(self._conns[connection].by_name)
+        """Number of resources the connection holds here (pending hand-overs included)."""
+        conn = self._conns[connection]
+        return len(conn.by_name) + len(conn.pending)
 
     def connections(self) -> list[str]:
         """The installed connections."""
@@ -441,14 +447,17 @@ class RuleEngine:
         to: str,
         qubit: Qubit | None,
         effects: list[EngineEffect],
+        pending: bool = False,
     ) -> None:
         """``Deliver.to``: the pair enters the first Stage of this node's RuleSet of ``to`` as
         a link pair with the same partner, name and estimate (spec §5: what a lower layer
         delivers are the links of the layer above), its half moved into a memory of ``to``'s
         own (``hardware.hand_over``: each layer has its memories, so the layer above holding
-        pairs never starves the one below of the memories it works with). Without that
-        RuleSet here (not yet installed, or torn down first), or without a memory of it free,
-        the pair is discarded and the partner told, as a Discard would."""
+        pairs never starves the one below of the memories it works with); ``pending``: it
+        waits in that memory until the other end says it handed its half up too
+        (``HandedOver.reply``). Without that RuleSet here (not yet installed, or torn down
+        first), or without a memory of it free, the pair is discarded and the partner told,
+        as a Discard would."""
         if to not in self._conns:
             effects += _freed(res)
             effects.append(Send(res.partner, FreeResource(conn.ruleset.connection, res.name)))
@@ -465,7 +474,22 @@ class RuleEngine:
             record=res.record,
             link_pair=res.link_pair,
         )
-        effects += self._enter(to, entered)
+        if pending:
+            self._conns[to].pending[res.name] = entered
+        else:
+            effects += self._enter(to, entered)
+
+    def _admit(self, conn: _Connection, name: PairName, effects: list[EngineEffect]) -> None:
+        """The other end handed its half of ``name`` up too: the pair this end handed up
+        first enters the RuleSet above, from now (a pair it lost meanwhile, or a RuleSet
+        torn down, is not found: nothing to do)."""
+        for to in conn.plan.hands_to:
+            upper = self._conns.get(to)
+            res = None if upper is None else upper.pending.pop(name, None)
+            if res is not None:
+                res.since_ps = self.now_ps
+                effects += self._enter(to, res)
+                return
 
     def _handable(
         self, conn: _Connection, stage: int, partner: str, first: bool
@@ -506,6 +530,10 @@ class RuleEngine:
             upper = self._conns.get(to)
             if upper is None:
                 continue
+            waiting = upper.pending.pop(name, None)
+            if waiting is not None:  # the other end never handed its half up
+                effects += _freed(waiting)
+                return True
             res = upper.by_name.get(name)
             if res is not None:
                 self._free(upper, res, effects, tell=False)
@@ -541,8 +569,11 @@ class RuleEngine:
             for waiting in conn.waiting.pop(msg.new_name, []):
                 self._apply(conn, waiting, effects)
         elif isinstance(msg, HandedOver):
-            conn.cleared.add(msg.name)
-            self._wake_hand_overs(conn)
+            if msg.reply:
+                self._admit(conn, msg.name, effects)
+            else:
+                conn.cleared.add(msg.name)
+                self._wake_hand_overs(conn)
         elif isinstance(msg, FreeResource):
             res = conn.by_name.get(msg.name)
             if res is None:
@@ -856,10 +887,9 @@ class RuleEngine:
                         # The layer above has no memory free: the pair waits here (flow
                         # control) until it has (``room``), not discarded at one end only.
                         return False
-                if first:
-                    effects.append(Send(res.partner, HandedOver(cid, res.name)))
-                else:
+                if not first:
                     conn.cleared.discard(res.name)
+                effects.append(Send(res.partner, HandedOver(cid, res.name, reply=not first)))
             self._remove(conn, res)
             if action.to is None:
                 effects.append(
@@ -874,7 +904,7 @@ class RuleEngine:
                     )
                 )
             else:
-                self._hand_over(conn, res, action.to, moved, effects)
+                self._hand_over(conn, res, action.to, moved, effects, pending=first)
         elif isinstance(action, Measure):
             if res.qubit is None:  # read on arrival, in the MEAS node's own basis
                 assert res.record is not None

@@ -64,13 +64,19 @@ class FreeResource:
 
 @dataclass(frozen=True, slots=True)
 class HandedOver:
-    """The sender handed its half of pair ``name`` to the layer above (``Deliver.to``): the
-    receiver, the pair's other end, hands its own up too. The end whose address sorts first
-    decides, as it chooses the pairs of a purification, so that both ends hand up the same
-    pairs in the same order (spec §5, RuleSet rewriting at a border)."""
+    """The sender handed its half of pair ``name`` to the layer above (``Deliver.to``).
+
+    The end whose address sorts first decides, as it chooses the pairs of a purification, so
+    that both ends hand up the same pairs in the same order (spec §5, RuleSet rewriting at a
+    border): its message asks the receiver, the pair's other end, to hand its half up too.
+    That end's answer (``reply``) tells the first that it did: only then does the pair enter
+    the first end's RuleSet above, as a link pair both ends hold (as a herald tells both
+    ends of a link). Used at once, it could join a purification whose partner never comes:
+    the other end's half may wait for a free memory and be discarded meanwhile."""
 
     connection: str
     name: PairName
+    reply: bool = False
 
 
 Message = SwapResult | PurificationResult | FreeResource | HandedOver

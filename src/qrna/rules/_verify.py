@@ -165,6 +165,7 @@ def _local_key(engine: RuleEngine, connection: str) -> tuple[object, ...]:
         tuple((where, tuple(map(_RESOURCE_KEY, rs))) for where, rs in sorted(conn.by_key.items())),
         tuple(sorted((name, tuple(ms)) for name, ms in conn.waiting.items())),
         tuple(sorted(conn.cleared)),
+        tuple((name, _RESOURCE_KEY(r)) for name, r in sorted(conn.pending.items())),
         tuple(sorted(conn.purifications.items())),
         tuple(conn.requests.items()),
         tuple(tuple(sorted(v.items())) for v in conn.variables),
