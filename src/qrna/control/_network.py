@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -44,7 +43,8 @@ from qrna.control._generator import (
     RuleSetGenerator,
     default_generator,
 )
-from qrna.control._layers import Layers, Names
+from qrna.control._layering import Layering
+from qrna.control._layers import Names
 from qrna.control._lsdb import LinkStateStore
 from qrna.control._manager import (
     ConnectionEvent,
@@ -66,7 +66,6 @@ from qrna.control._plugins import BUILTIN_GENERATORS
 from qrna.control._reports import ConnectionReport, NetworkResult, connection_reports
 from qrna.control._routing import Metric, RoutingDaemon, SendControl, qdijkstra_cost
 from qrna.control._sublinks import SubLinks
-from qrna.control._virtual import offer
 from qrna.hardware import (
     QNIC,
     Node,
@@ -93,9 +92,6 @@ _UNLIMITED = 10**9  # "free memories" of a MEAS node, which needs none
 # (scheduler priority): a read in the very picosecond it arrives sees it, flooded hop by hop
 # as when worked out when read (``Flooding``), whatever the order events were queued in.
 _FLOOD = -1
-# The memories per QNIC a network's offer is planned with, on its virtual sides too: without
-# them a side crossing a network inside reports none free and no offer is made.
-_OFFER_MEMORIES = 4
 
 
 class Network:
@@ -133,6 +129,10 @@ class Network:
             made at and its virtual links are offered at (default: a connection across it
             is asked the fidelity of the one it serves, and its links are advertised as
             planned for 0.5, unpurified).
+        generators, metrics: per network of ``internet`` (full name; "" the top layer), the
+            generator its Responders run (its connections' plans and its offers) and the
+            metric its layer routes by; a network not named runs ``generator`` and
+            ``metric`` (``Layering``).
 
     Link-state flooding (spec §4.2) runs message by message, an event per hop, only with
     ``jitter``, ``message_log`` or a classical hop of 0 ps (a fibre of 0 km); otherwise each
@@ -158,6 +158,8 @@ class Network:
         message_log: bool = False,
         internet: Names | None = None,
         offer_fidelity: Mapping[str, float] | None = None,
+        generators: Mapping[str, RuleSetGenerator] | None = None,
+        metrics: Mapping[str, str | Metric] | None = None,
     ) -> None:
         if not links:
             raise ControlError("a network needs at least one link")
@@ -206,31 +208,39 @@ class Network:
         self.link_states = LinkStateStore()  # every daemon's advertisements, kept once
         self.managers: dict[str, ConnectionManager] = {}
         self.internet = internet
-        self._offer_fidelity = dict(offer_fidelity or {})
-        self._vias: dict[str, dict[str, dict[str, str | None]]] = {}  # node -> layer -> ...
-        self._layer_graphs: dict[str, nx.Graph[str]] = {}
+        self.layering: Layering | None = None
         if internet is not None:
-            self._check_internet(internet, links)
-        stores: dict[str, LinkStateStore] = {}
+            self.layering = Layering(
+                self,
+                internet,
+                links,
+                offer_fidelity or {},
+                generator,
+                metric,
+                generators or {},
+                metrics or {},
+            )
+        elif generators or metrics:
+            raise ControlError("generators and metrics per network need an internetwork")
+        generate = self._recording(generator)
+        if self.layering is not None:
+            # A request is planned by the generator of the network it crosses (its scope).
+            layering = self.layering
+            recorded = {
+                n: self._recording(layering.generator(n)) for n in layering.internet.networks
+            }
+            generate = lambda request: recorded[request.scope](request)  # noqa: E731
         for name in sorted(self.nodes):
             engine = RuleEngine(name, NodeHardware(self, name))
             relay = self.nodes[name].type in (NodeType.REP1, NodeType.RTR)
             layers = None
-            if internet is None:
+            if self.layering is None:
                 routing = RoutingDaemon(
                     name, sorted(classical.neighbors(name)), metric, relay, self.link_states
                 )
             else:
-                daemons = {}
-                vias = self._vias[name] = {}
-                for layer in internet.layers_of(name):
-                    g = self._layer_graphs[layer]
-                    near = sorted(g.neighbors(name))
-                    store = stores.setdefault(layer, LinkStateStore())
-                    daemons[layer] = RoutingDaemon(name, near, metric, relay, store, layer)
-                    vias[layer] = {n: g.edges[name, n]["via"] for n in near}
-                routing = daemons[internet.layers_of(name)[0]]
-                layers = Layers(name, daemons, vias, internet)
+                layers = self.layering.routing(name)
+                routing = layers.daemons[self.layering.internet.layers_of(name)[0]]
             self.engines[name] = engine
             self.managers[name] = ConnectionManager(
                 name,
@@ -238,12 +248,12 @@ class Network:
                 engine,
                 lambda nbr, n=name: self._memories(n, nbr),  # type: ignore[misc]
                 lambda prev, nxt, f, n=name: self._hop(n, prev, nxt, f),  # type: ignore[misc]
-                self._recording(generator),
+                generate,
                 self.streams.stream(f"control/{name}"),
                 max_attempts=max_attempts,
                 converged_by=lambda n=name: self._routing_converged_ps(n),  # type: ignore[misc]
                 layers=layers,
-                embed_fidelity=lambda via, f: self._offer_fidelity.get(via, f),
+                embed_fidelity=None if self.layering is None else self.layering.embed_fidelity,
             )
         if not (0.0 <= monitor_fraction < 1.0 and monitor_interval_s > 0):
             raise ControlError(
@@ -281,11 +291,9 @@ class Network:
         self._advertised_ps = 0  # when a node last advertised its links
         self._flooding: Flooding | None = None
         self._wakes: dict[int, set[str]] = {}  # instant -> managers to wake for routes then
-        self._offers: dict[tuple[str, str, str], LinkState] = {}  # (network, border, border)
-        self._spread_ps: dict[str, int] = {}  # node -> its layers' flooding time, at most
         self.segments: dict[str, list[ConnectionEvent]] = {}  # connections across networks
-        if internet is not None:
-            self._make_offers(internet, generator)
+        if self.layering is not None:
+            self.layering.make_offers()
         # Every hop's latency is fixed: floods are foreseen (in one layer: an internetwork's
         # layers flood message by message).
         if not (jitter or message_log or internet is not None):
@@ -344,105 +352,13 @@ class Network:
 
     # -- an internetwork's layers (spec §5) ----------------------------------------------------
 
-    def _check_internet(self, internet: Names, links: Sequence[LinkSpec]) -> None:
-        """The internetwork must name exactly these nodes and links; its layers' graphs are
-        kept (``_layer_graphs``)."""
-        named = set(internet.nodes())
-        if named != set(self.nodes):
-            odd = sorted(named ^ set(self.nodes))[:5]
-            raise ControlError(f"the internetwork and the links name different nodes: {odd}")
-        ours = {frozenset((spec.a.address, spec.b.address)) for spec in links}
-        theirs = {frozenset(e) for e in internet.graph.edges}
-        if ours != theirs:
-            pairs = sorted(tuple(sorted(e)) for e in ours ^ theirs)[:5]
-            raise ControlError(f"the internetwork and the links join different nodes: {pairs}")
-        self._layer_graphs = {n: internet.layer(n) for n in internet.networks}
-
-    def _make_offers(self, internet: Names, generator: RuleSetGenerator) -> None:
-        """Every network's offer of a virtual link per pair of its borders (``_offers``, by
-        (network, from, to)), innermost networks first (a path may cross networks inside,
-        whose offers it needs): the path qDijkstra finds in its layer at the fidelity it
-        offers, planned by ``generator`` (``offer``). A pair it cannot serve is offered no
-        link."""
-        offers = self._offers
-        deepest_first = sorted(
-            (n for n in internet.networks if n), key=lambda n: (-n.count("."), n)
-        )
-        for network in deepest_first:
-            fidelity = self._offer_fidelity.get(network, 0.5)
-            g = self._layer_graphs[network]
-            for a, b in itertools.combinations(sorted(internet.borders(network)), 2):
-                path = self._layer_path(g, network, a, b, fidelity)
-                if path is None:
-                    continue
-                hops = self._layer_records(network, path, fidelity)
-                link = offer(hops, fidelity, generator, _OFFER_MEMORIES)
-                if link is not None:
-                    offers[(network, b, a)] = link
-                    offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)
-
     def layer_link(self, network: str, a: str, b: str) -> LinkState | None:
         """What ``a`` advertises of its link to ``b`` in ``network``'s layer (an
         internetwork's): a physical link's state, or the offer of the network a virtual link
         crosses (None: none made)."""
-        via = self._layer_graphs[network].edges[a, b]["via"]
-        if via is None:
-            return self.link_state(a, b)
-        return self._offers.get((via, a, b))
-
-    def _layer_path(
-        self,
-        g: nx.Graph[str],
-        network: str,
-        a: str,
-        b: str,
-        fidelity: float,
-    ) -> list[str] | None:
-        """The cheapest path from ``a`` to ``b`` in a layer (qDijkstra at ``fidelity``), not
-        through a node that does not relay."""
-
-        def cost(u: str, v: str, _: Any) -> float | None:
-            if v != b and self.nodes[v].type not in (NodeType.REP1, NodeType.RTR):
-                return None
-            link = self.layer_link(network, u, v)
-            c = math.inf if link is None else qdijkstra_cost(link, fidelity)
-            return c if math.isfinite(c) else None
-
-        try:
-            return list(nx.dijkstra_path(g, a, b, weight=cost))
-        except nx.NetworkXNoPath:
-            return None
-
-    def _layer_records(
-        self,
-        network: str,
-        path: Sequence[str],
-        fidelity: float,
-    ) -> tuple[HopRecord, ...]:
-        """The hop records a request along ``path`` in ``network``'s layer would gather."""
-        g = self._layer_graphs[network]
-        out = []
-        for i, node in enumerate(path):
-            prev = path[i - 1] if i else None
-            nxt = path[i + 1] if i + 1 < len(path) else None
-            via_in = None if prev is None else g.edges[prev, node]["via"]
-            via_out = None if nxt is None else g.edges[node, nxt]["via"]
-            link_in = None
-            if via_in is not None:
-                assert prev is not None
-                link_in = self._offers[(via_in, node, prev)]
-            out.append(
-                self.managers[node].hop_record(
-                    prev,
-                    nxt,
-                    fidelity,
-                    link_in,
-                    via_in or "",
-                    via_out is not None,
-                    _OFFER_MEMORIES,
-                )
-            )
-        return tuple(out)
+        if self.layering is None:
+            raise ControlError("a network of one layer has no layers to look up")
+        return self.layering.link(network, a, b)
 
     # -- the nodes' view of their hardware ----------------------------------------------------
 
@@ -500,31 +416,16 @@ class Network:
         delay, rounded to the picosecond: 1 ps per node covers the rounding); in an
         internetwork, the shortest path in each of its layers, whose hops are classical
         paths."""
-        if self.internet is None:
-            spread = self.delay_s.eccentricity_s(node) * (1.0 + self.jitter)
-            return self._advertised_ps + s_to_ps(spread) + len(self.nodes)
-        known = self._spread_ps.get(node)
-        if known is None:
-            far = 0.0
-            for layer in self.internet.layers_of(node):
-                lengths = nx.single_source_dijkstra_path_length(
-                    self._layer_graphs[layer],
-                    node,
-                    weight=lambda u, v, _: self.delay_s.delay_s(u, v),
-                )
-                far = max(far, *lengths.values())
-            known = self._spread_ps[node] = s_to_ps(far * (1.0 + self.jitter))
-        return self._advertised_ps + known + len(self.nodes)
+        if self.layering is None:
+            spread = s_to_ps(self.delay_s.eccentricity_s(node) * (1.0 + self.jitter))
+        else:
+            spread = self.layering.spread_ps(node)
+        return self._advertised_ps + spread + len(self.nodes)
 
     def _advertise(self, node: str) -> None:
         self._advertised_ps = self.scheduler.now_ps
-        if self.internet is not None:  # in each of its layers (those flood message by message)
-            layered: list[ManagerEffect] = []
-            for layer, near in self._vias[node].items():
-                found = [self.layer_link(layer, node, n) for n in sorted(near)]
-                states = [x for x in found if x is not None]
-                layered += self.managers[node].link_states(states, self.scheduler.now_ps, layer)
-            self._control(node, layered)
+        if self.layering is not None:  # in each of its layers (flooded message by message)
+            self._control(node, self.layering.advertise(node, self.scheduler.now_ps))
             return
         states = [self.link_state(node, n) for n in sorted(self.ports[node])]
         effects = self.managers[node].link_states(states, self.scheduler.now_ps)
@@ -648,14 +549,13 @@ class Network:
         if cid in self._requests:
             raise ControlError(f"connection {cid!r} was requested already")
         scope = ""
-        if self.internet is not None:
+        if self.layering is not None:
             if "@" in cid:
                 raise ControlError(
                     f"connection {cid!r}: in an internetwork a name may not hold '@' (it "
                     "names the connections across networks)"
                 )
-            outer = self.internet.chain(responder)
-            scope = next(n for n in self.internet.chain(initiator) if n in outer)
+            scope = self.layering.scope(initiator, responder)
         req = ConnectionSetupRequest(
             cid,
             initiator,
@@ -687,7 +587,7 @@ class Network:
         path, by name (``c1@isp2.n0``, then the ones inside it, ``c1@isp2.n0@...``), those of
         its last attempt. Empty in a network of one layer, and for a connection none of
         whose requests crossed a network."""
-        if self.internet is None:
+        if self.layering is None:
             return []
 
         def attempt(cid: str) -> int:  # ``c1@b~3``: embedded by the third attempt of c1
@@ -699,9 +599,7 @@ class Network:
         out = []
         for cid in sorted(c for c in below if attempt(c) == last):  # the last attempt's
             path = self.paths[cid]
-            chains = [self.internet.chain(n) for n in path]
-            network = next(n for n in chains[0] if all(n in c for c in chains[1:]))
-            out.append((cid, network, path))
+            out.append((cid, self.layering.network_of(path), path))
         return out
 
     def progress(self, connection: str) -> str:
