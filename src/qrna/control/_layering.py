@@ -143,7 +143,7 @@ class Layering:
                 if path is None:
                     continue
                 hops = self._records(network, path, fidelity)
-                link = offer(hops, fidelity, self.generator(network), OFFER_MEMORIES)
+                link = offer(hops, fidelity, self.generator(network), OFFER_MEMORIES, network)
                 if link is not None:
                     self.offers[(network, b, a)] = link
                     self.offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)

@@ -74,10 +74,12 @@ def offer(
     fidelity: float,
     generator: RuleSetGenerator = default_generator,
     memories: int = 4,
+    scope: str = "",
 ) -> LinkState | None:
     """The virtual link a network offers between the two ends of its interior path ``hops``
-    (the records its Responder would get, ingress border first), planned by ``generator``
-    for pairs of at least ``fidelity`` with ``memories`` memories per QNIC: seen from the
+    (the records its Responder would get, ingress border first, in the layer of the network
+    ``scope``), planned by ``generator`` for pairs of at least ``fidelity`` with
+    ``memories`` memories per QNIC: seen from the
     egress border, its neighbour is the ingress border; its rate and weights are the plan's
     estimate (``planned_link``). None if the generator refuses (the network cannot offer
     that fidelity there).
@@ -90,7 +92,15 @@ def offer(
     first, last = hops[0].node, hops[-1].node
     # A demand is required of a request but does not change the plan: nominally 1 s.
     request = ConnectionSetupRequest(
-        f"offer:{first}:{last}", first, last, fidelity, None, 1.0, memories, hops=hops
+        f"offer:{first}:{last}",
+        first,
+        last,
+        fidelity,
+        None,
+        1.0,
+        memories,
+        hops=hops,
+        scope=scope,
     )
     answer = generator(request)
     if not isinstance(answer, Accepted):

@@ -176,6 +176,12 @@ def build_network(s: Scenario, seed: int | None = None, *, allow_plugins: bool =
         generator = load_generator(s.simulation.generator, allow_plugins=allow_plugins)
     except ControlError as exc:
         raise ScenarioError("simulation.generator", str(exc)) from None
+    generators = {}
+    for network, (name, field) in listed.generators.items():
+        try:
+            generators[network] = load_generator(name, allow_plugins=allow_plugins)
+        except ControlError as exc:
+            raise ScenarioError(field, str(exc)) from None
     try:
         return Network(
             links,
@@ -189,6 +195,8 @@ def build_network(s: Scenario, seed: int | None = None, *, allow_plugins: bool =
             monitor_interval_s=s.simulation.monitor_interval_s,
             internet=listed.internet,
             offer_fidelity=listed.offer_fidelity,
+            generators=generators,
+            metrics=dict(listed.metrics),
         )
     except ValueError as exc:
         # The links were checked above (build_links), so what remains is the classical

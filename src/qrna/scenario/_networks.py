@@ -89,6 +89,9 @@ class Listing:
     qnic_fields: tuple[str, ...]
     internet: Internetwork | None
     offer_fidelity: Mapping[str, float] = _field(default_factory=dict)  # per network (full name)
+    # Per network that sets one or is inside one that does: (generator, its field path).
+    generators: Mapping[str, tuple[str, str]] = _field(default_factory=dict)
+    metrics: Mapping[str, str] = _field(default_factory=dict)  # ... the metric of its layer
 
     def qnic(self, j: int, default: QNICConfig) -> QNICConfig:
         """The QNIC settings of ``nodes[j]``."""
@@ -127,6 +130,8 @@ class _Lister:
         self.parents: dict[str, str] = {}
         self.network_fields: dict[str, str] = {ROOT: "networks"}  # where each was declared
         self.offer_fidelity: dict[str, float] = {}
+        self.generators: dict[str, tuple[str, str]] = {}
+        self.metrics: dict[str, str] = {}
 
     def visit(
         self,
@@ -167,6 +172,15 @@ class _Lister:
             self.network_fields[name] = f"{where}networks[{i}]"
             if sub.offer_fidelity is not None:
                 self.offer_fidelity[name] = sub.offer_fidelity
+            # Settings a network does not give are its enclosing network's.
+            if sub.generator is not None:
+                self.generators[name] = (sub.generator, f"{where}networks[{i}].generator")
+            elif network in self.generators:
+                self.generators[name] = self.generators[network]
+            if sub.metric is not None:
+                self.metrics[name] = sub.metric
+            elif network in self.metrics:
+                self.metrics[name] = self.metrics[network]
             inner = (sub.qnic, f"{where}networks[{i}].qnic") if sub.qnic is not None else qnic
             self.visit(
                 name,
@@ -284,4 +298,6 @@ def listing(s: Scenario) -> Listing:
         tuple(lister.qnic_fields),
         internet,
         lister.offer_fidelity,
+        lister.generators,
+        lister.metrics,
     )

@@ -267,6 +267,17 @@ class NetworkConfig(_Strict):
         "reach it). Default: a connection across it is asked the fidelity of the connection "
         "it serves, and its virtual links are advertised as planned without purification.",
     )
+    generator: GeneratorName | None = Field(
+        default=None,
+        description="The RuleSet generator its Responders run: the plans of connections "
+        "across it and of its offers (names as simulation.generator). Default: the enclosing "
+        "network's (at the top, simulation.generator).",
+    )
+    metric: Literal["qdijkstra", "hops", "length"] | None = Field(
+        default=None,
+        description="The routing cost in its layer (as simulation.metric). Default: the "
+        "enclosing network's (at the top, simulation.metric).",
+    )
 
     @model_validator(mode="after")
     def _one_topology(self) -> NetworkConfig:
