@@ -4,6 +4,7 @@ the fidelities actually delivered, and a topology legend for node and link types
 
 from __future__ import annotations
 
+import copy
 import html
 import itertools
 import json
@@ -16,6 +17,8 @@ import pytest
 
 from qrna.report import (
     fidelity_figure,
+    layer_paths,
+    layers_figure,
     report_html,
     throughput_figure,
     topology_figure,
@@ -321,6 +324,45 @@ def test_topology_legend_names_node_and_link_types(
     markers = {h.get_label(): (h.get_marker(), h.get_color()) for h in nodes.legend_handles}
     assert markers["COMP"] != markers["RTR"]
     plt.close(fig)
+
+
+def test_a_network_of_networks_draws_each_layer(
+    tmp_path: Path, three_apps: tuple[Results, _Tables, str]
+) -> None:
+    """The internet preset: a panel per layer, the top first, each network's after it; the
+    paths each layer ran (a connection's own in the innermost network holding it, those of
+    the connections across networks that served it, a host's climb out of its network
+    included); layers.png in the report. A network of one layer has no such figure."""
+    data = copy.deepcopy(PRESETS["internet"])
+    for t in data["traffic"]:
+        t["pairs"] = 5
+    results = run(load_scenario(data))
+    paths = layer_paths(results)
+    assert sorted(paths) == ["", "city", "telco", "uni", "uni.lab"]
+    assert paths["uni.lab"] == [("alice-eve", ["uni.lab.alice", "uni.lab.hub"])]
+    assert paths["city"] == [
+        ("carol-dave", ["city.gw", "city.dave"]),
+        ("eve-bob", ["city.gw", "city.c1", "city.bob"]),
+    ]
+    assert ("eve-bob", ["eve", "telco.t1", "telco.t2", "city.gw", "city.bob"]) in paths[""]
+    fig = layers_figure(results)
+    assert fig is not None
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == [
+        "top layer",
+        "network city",
+        "network telco",
+        "network uni",
+        "network uni.lab",
+    ]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()][:3] == ["alice-eve", "carol-dave", "eve-bob"]
+    plt.close(fig)
+    folder = write_results(results, tmp_path / "out")
+    assert (folder / "layers.png").stat().st_size > 10_000
+    assert (folder / "report.html").read_text().count("data:image/png;base64,") == 4
+    flat, _, _ = three_apps
+    assert layers_figure(flat) is None
 
 
 def _sixty() -> dict[str, Any]:

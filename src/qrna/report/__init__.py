@@ -10,6 +10,7 @@ from qrna.report._folder import (
     write_results,
 )
 from qrna.report._html import report_html
+from qrna.report._layers import layer_paths, layers_figure
 from qrna.report._plots import fidelity_figure, save_figures, throughput_figure, topology_figure
 from qrna.report._table import print_summary
 
@@ -18,6 +19,8 @@ __all__ = [
     "check_folder",
     "default_folder",
     "fidelity_figure",
+    "layer_paths",
+    "layers_figure",
     "print_summary",
     "report_html",
     "save_figures",

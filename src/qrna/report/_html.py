@@ -309,6 +309,9 @@ _CAPTIONS = {
     "throughput": "Pairs delivered per second over simulated time, per connection.",
     "fidelity": "True fidelity of the delivered pairs (stacked); dashed lines: the targets.",
     "topology": "Nodes by type, links by type, and the busiest connections' paths.",
+    "layers": "Each layer of the network of networks: its nodes and the borders of the "
+    "networks in it, its links and virtual links (dashed, named by the network crossed), "
+    "and the path each of the busiest connections took there.",
 }
 
 _STYLE = """

@@ -292,15 +292,21 @@ def _crossings(edges: list[tuple[str, str]], pos: dict[str, tuple[float, float]]
 
 
 def save_figures(results: Results, folder: Path) -> dict[str, Path]:
-    """Write the three PNGs into ``folder``; returns {name: path}."""
+    """Write the PNGs into ``folder``: the three plots, and for a network of networks its
+    layers (``layers_figure``); returns {name: path}."""
+    from qrna.report._layers import layers_figure  # it draws with this module's helpers
+
     out: dict[str, Path] = {}
     makers: dict[str, Any] = {
         "throughput": throughput_figure,
         "fidelity": fidelity_figure,
         "topology": topology_figure,
+        "layers": layers_figure,
     }
     for name, make in makers.items():
         fig = make(results)
+        if fig is None:
+            continue
         path = folder / f"{name}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
