@@ -31,6 +31,7 @@ from qrna.rules import (
     Send,
     Stage,
     Swap,
+    _verify,
     chain_rulesets,
     ruleset_from_json,
     ruleset_to_json,
@@ -368,3 +369,77 @@ def test_the_end_second_by_address_hands_up_what_the_first_did_in_its_order() ->
         Send("b", HandedOver("low", three, reply=True))
     ]
     assert (engine.holds("low"), engine.holds("up")) == (0, 3)
+
+
+def _to_an_application(rs: RuleSet) -> RuleSet:
+    """``rs`` with its hand-overs made deliveries to an application (a rewriting missed)."""
+    stages = tuple(
+        dataclasses.replace(
+            stage,
+            rules=tuple(
+                dataclasses.replace(r, action=Deliver(r.action.partner))
+                if isinstance(r.action, Deliver)
+                else r
+                for r in stage.rules
+            ),
+        )
+        for stage in rs.stages
+    )
+    return dataclasses.replace(rs, stages=stages)
+
+
+@pytest.mark.parametrize(
+    "above",
+    [{}, {"swap_order": "sequential"}, {"e2e_rounds": 1}],
+    ids=["nested", "sequential", "e2e-purified"],
+)
+def test_the_composed_layers_explore_clean(above: dict[str, object]) -> None:
+    """The network b-c-d's rewritten RuleSets below the connection a-b-d-e, explored
+    together (spec §5, the composed whole): every interleaving of both layers' heralds and
+    messages, hand-overs at both borders included, ends with the top's two ends delivering
+    the same pairs and nothing left in either layer. The chain is filled in from the
+    layers: the same as given."""
+    names, _, lower, upper = _layers(above=above)
+    a, b, c, d, e = names
+    assert verify(upper, below=[lower], explore=True) == []
+    assert _verify._last_run["states"] > 10_000  # the layers' interleavings, not one
+    assert verify(upper, below=[lower], chain=[a, b, c, d, e], explore=True) == []
+
+
+def test_the_composed_exploration_finds_a_border_that_does_not_hand_up() -> None:
+    """d delivers its pairs of the network to an application instead of handing them up:
+    each layer on its own passes, the composed whole leaves a's first link pair waiting for
+    a swap at b that never comes."""
+    names, _, lower, upper = _layers()
+    a, b = names[:2]
+    broken = dict(lower, n3=_to_an_application(lower["n3"]))
+    assert verify(broken) == []  # alone, a hand-over is a delivery
+    (found,) = verify(upper, below=[broken], explore=True)
+    assert (found.kind, found.node) == ("leftover", a)
+    assert f"with partner {b!r} is left in Stage 0" in found.message
+    assert any("of c1.net reaches n3" in step for step in found.trace)
+
+
+def test_the_composed_exploration_finds_a_hand_over_never_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted engine bug: the first border never lets in what it handed up (the other
+    end's answer ignored). Each layer explored alone cannot see it (a hand-over is a
+    delivery there); the composed whole ends with pairs left over."""
+    _, _, lower, upper = _layers()
+    monkeypatch.setattr(RuleEngine, "_admit", lambda self, conn, name, effects: None)
+    assert verify(lower) == []
+    found = verify(upper, below=[lower], explore=True)
+    assert [v.kind for v in found] == ["leftover"]
+
+
+def test_layers_below_must_join_neighbours_of_the_layer_above() -> None:
+    names, _, lower, _ = _layers()
+    a, b, c, d, e = names
+    with pytest.raises(RuleSetError, match=r"'n0' and 'n2' are not neighbours"):
+        verify(chain_rulesets("c1", [a, c, e]), below=[lower], chain=names, explore=True)
+    with pytest.raises(RuleSetError, match="each layer below is one connection"):
+        verify(
+            chain_rulesets("c1", [a, b, d, e]),
+            below=[{**lower, "x": chain_rulesets("z", ["x", "y"])["x"]}],
+        )

@@ -77,20 +77,30 @@ def verify(
     latencies_s: Mapping[tuple[str, str], float] | None = None,
     chain: Sequence[str] | None = None,
     explore: bool | None = None,
+    below: Sequence[Sequence[RuleSet] | Mapping[str, RuleSet]] = (),
 ) -> list[Violation]:
     """Check one connection's RuleSets; an empty list means none was found.
 
     A layer's RuleSets that hand their pairs to the layer above (``Deliver.to``, a network's
     virtual link) are checked as the connection they are on their own: a hand-over counts as
-    a delivery (the layer above is the hand-over's application).
+    a delivery (the layer above is the hand-over's application). With ``below``, the
+    connections across networks that make the virtual links of ``rulesets`` (each handing
+    its pairs to it), the static checks run on every layer and the exploration on the
+    composed whole (spec §5: the rewritten RuleSets together): the lower layers' link pairs,
+    their hand-overs both ends, and the connection above using what they hand up, every
+    interleaving; every layer must end with nothing left over (no pair handed up at one end
+    only, no notice of a hand-over waiting for its pair).
 
     Args:
         rulesets: one RuleSet per node.
         latencies_s: one-way classical latency between nodes, either order of the key; needed
             for the discard-timer check (skipped for pairs without one).
         chain: the nodes in chain order, for the exploration's link pairs (default: the order
-            given, which ``chain_rulesets`` keeps).
-        explore: run the exhaustive exploration (default: for up to 4 nodes).
+            given, which ``chain_rulesets`` keeps; with ``below``, every layer's nodes in
+            the order of the physical chain, which the default fills in from the layers).
+        explore: run the exhaustive exploration (default: for up to 4 nodes of the chain).
+        below: the layers below, one connection's RuleSets each, each between two
+            consecutive nodes of a layer above (its virtual link).
     """
     by_node = dict(rulesets) if isinstance(rulesets, Mapping) else {r.node: r for r in rulesets}
     if not by_node:
@@ -98,16 +108,37 @@ def verify(
     connections = {rs.connection for rs in by_node.values()}
     if len(connections) != 1:
         raise RuleSetError(f"verify takes one connection; got {sorted(connections)}")
-    order = list(chain) if chain is not None else list(by_node)
+    layers = [dict(x) if isinstance(x, Mapping) else {r.node: r for r in x} for x in below]
     out: list[Violation] = []
-    out += stage_exits(by_node)
-    out += receivers(by_node)
-    out += discard_races(by_node, latencies_s or {})
-    out += discard_order(by_node, latencies_s or {})
+    for layer in [by_node, *layers]:
+        names = {rs.connection for rs in layer.values()}
+        if len(names) != 1:
+            raise RuleSetError(f"each layer below is one connection; got {sorted(names)}")
+        out += stage_exits(layer)
+        out += receivers(layer)
+        out += discard_races(layer, latencies_s or {})
+        out += discard_order(layer, latencies_s or {})
+    order = list(chain) if chain is not None else _chain(list(by_node), layers)
     if explore is None:
         explore = len(order) <= 4
     if explore and not any(v.kind == "no-receiver" for v in out):
-        out += _explore({n: rs.delivering_to(None) for n, rs in by_node.items()}, order)
+        if not layers:  # a layer alone: what it hands up is its delivery
+            by_node = {n: rs.delivering_to(None) for n, rs in by_node.items()}
+        out += _explore(by_node, order, layers=layers)
+    return out
+
+
+def _chain(order: list[str], layers: Sequence[Mapping[str, RuleSet]]) -> list[str]:
+    """The physical chain: ``order`` with each layer below's interior put between its two
+    ends (recursively, for a layer below a layer below)."""
+    out = [order[0]]
+    for a, b in itertools.pairwise(order):
+        stretch = next((list(x) for x in layers if {next(iter(x)), list(x)[-1]} == {a, b}), None)
+        if stretch is not None:
+            inner = _chain(stretch, [x for x in layers if list(x) != stretch])
+            out += (inner if inner[0] == a else inner[::-1])[1:]
+        else:
+            out.append(b)
     return out
 
 
@@ -188,10 +219,11 @@ class _Network:
 
     def __init__(
         self,
-        by_node: Mapping[str, RuleSet],
-        heralds: Mapping[tuple[str, int], list[tuple[PairName, str]]],
+        connection: str,
+        by_node: Mapping[str, Sequence[RuleSet]],
+        heralds: Mapping[tuple[str, int], list[tuple[PairName, str, str]]],
     ) -> None:
-        self.connection = next(iter(by_node.values())).connection
+        self.connection = connection  # the one that delivers (the others hand up)
         self.nodes = list(by_node)
         index = {node: i for i, node in enumerate(self.nodes)}
         self.channels = [(s, d) for s in self.nodes for d in self.nodes if s != d]
@@ -213,9 +245,10 @@ class _Network:
         self.locals: list[tuple[RuleEngine, tuple[tuple[PairName, str], ...]]] = []
         self._local_ids: dict[object, int] = {}
         engines = []
-        for node, rs in by_node.items():
+        for node, rulesets in by_node.items():
             engine = RuleEngine(node, _SymbolicHardware())
-            engine.install(rs)
+            for rs in rulesets:
+                engine.install(rs)
             engines.append(self._local(engine, ()))
         sizes = [len(items) for _, items in sorted(heralds.items())]
         queues = [tuple(range(sum(sizes[:i]), sum(sizes[: i + 1]))) for i in range(len(sizes))]
@@ -244,8 +277,9 @@ class _Network:
         node = self.nodes[self.consumer[q]]
         item = self.contents[state[len(self.nodes) + q]][0]
         if q < self.n_heralds:
-            name, partner = self.herald_items[item]
-            return f"herald of link pair {name} reaches {node} (partner {partner})"
+            name, partner, connection = self.herald_items[item]
+            of = "" if connection == self.connection else f" of {connection}"
+            return f"herald of link pair {name}{of} reaches {node} (partner {partner})"
         src, message = self.channels[q - self.n_heralds][0], self.messages[item]
         return f"{type(message).__name__} from {src} reaches {node}: {_describe(message)}"
 
@@ -257,9 +291,9 @@ class _Network:
         node, (engine, delivered) = self.nodes[x], self.locals[local]
         engine = copy.deepcopy(engine)
         if q < self.n_heralds:
-            name, partner = self.herald_items[item]
+            name, partner, connection = self.herald_items[item]
             qubit = (f"{node}/{name.creator}", name.t_ps)
-            effects = engine.assign(self.connection, name, qubit, partner, 0)
+            effects = engine.assign(connection, name, qubit, partner, 0)
         else:
             src = self.channels[q - self.n_heralds][0]
             effects = engine.on_message(src, self.messages[item], 0)
@@ -280,7 +314,8 @@ class _Network:
         return _id(self._content_ids, self.contents, items, items)
 
     def _local(self, engine: RuleEngine, delivered: tuple[tuple[PairName, str], ...]) -> int:
-        key = (engine.node, _local_key(engine, self.connection), delivered)
+        state = tuple(_local_key(engine, c) for c in sorted(engine._conns))
+        key = (engine.node, state, delivered)
         return _id(self._local_ids, self.locals, key, (engine, delivered))
 
 
@@ -311,22 +346,12 @@ def _pairs_per_link(rs: RuleSet, neighbour: str) -> int:
     return took
 
 
-def _explore(
-    by_node: Mapping[str, RuleSet], order: Sequence[str], sleep_sets: bool = True
-) -> list[Violation]:
-    """Run every interleaving to its end; the violations of the first bad end found.
-
-    ``sleep_sets=False`` is the plain search the reduction must agree with (tests compare).
-    """
-    swappers = sum(
-        any(isinstance(r.action, Swap) for st in rs.stages for r in st.rules)
-        for rs in by_node.values()
-    )
-    copies = 2 if swappers >= 2 else 1
-    # Purification between non-neighbours (end to end, or of a segment at a swap level)
-    # multiplies the link pairs each link it spans must supply, level upon level: one
-    # end-to-end pair takes, on link i, the product over every purifying pair of nodes that
-    # spans it. Supplying more on one link than the others can use would leave pairs behind.
+def _spans(by_node: Mapping[str, RuleSet], order: Sequence[str]) -> list[int]:
+    """Per link of ``order`` (one connection's path), how many end-to-end pairs' worth of
+    it one end-to-end pair takes: purification between non-neighbours (end to end, or of a
+    segment at a swap level) multiplies the link pairs each link it spans must supply,
+    level upon level, by the product over every purifying pair of nodes that spans it.
+    Supplying more on one link than the others can use would leave pairs behind."""
     position = {node: k for k, node in enumerate(order)}
     spans = [1] * max(len(order) - 1, 0)
     for a, b in itertools.combinations(order, 2):
@@ -335,15 +360,63 @@ def _explore(
             rounds = max(_pairs_per_link(by_node[a], b), _pairs_per_link(by_node[b], a))
             for k in range(i, j):
                 spans[k] *= rounds
-    # Two upper-level pairs already give a second swap a choice, as ``copies`` would.
-    copies = copies if max(spans, default=1) == 1 else 1
-    heralds = {}
-    for i, (a, b) in enumerate(itertools.pairwise(order)):
-        link = max(_pairs_per_link(by_node[a], b), _pairs_per_link(by_node[b], a))
-        names = [PairName(f"link{i}", k) for k in range(copies * spans[i] * link)]
-        heralds[(a, i)] = [(n, b) for n in names]
-        heralds[(b, i)] = [(n, a) for n in names]
-    net = _Network(by_node, heralds)
+    return spans
+
+
+def _link_pairs(by_node: Mapping[str, RuleSet], order: Sequence[str]) -> list[int]:
+    """Per link of ``order``, the link pairs one end-to-end pair takes of it: its span
+    (``_spans``) times what the link's own purification takes."""
+    return [
+        span * max(_pairs_per_link(by_node[a], b), _pairs_per_link(by_node[b], a))
+        for span, (a, b) in zip(_spans(by_node, order), itertools.pairwise(order), strict=True)
+    ]
+
+
+def _explore(
+    by_node: Mapping[str, RuleSet],
+    order: Sequence[str],
+    sleep_sets: bool = True,
+    layers: Sequence[Mapping[str, RuleSet]] = (),
+) -> list[Violation]:
+    """Run every interleaving to its end; the violations of the first bad end found.
+    ``by_node`` runs on ``order``'s nodes with the ``layers`` below making its virtual links
+    (``verify``).
+
+    ``sleep_sets=False`` is the plain search the reduction must agree with (tests compare).
+    """
+    swappers = sum(
+        any(isinstance(r.action, Swap) for st in rs.stages for r in st.rules)
+        for rs in by_node.values()
+    )
+    top_order = [n for n in order if n in by_node]
+    # Two upper-level pairs already give a second swap a choice, as two copies would.
+    copies = 2 if swappers >= 2 and max(_spans(by_node, top_order), default=1) == 1 else 1
+    position = {node: k for k, node in enumerate(order)}
+    running: dict[str, list[RuleSet]] = {node: [] for node in order}
+    heralds: dict[tuple[str, int], list[tuple[PairName, str, str]]] = {}
+
+    def supply(rulesets: Mapping[str, RuleSet], path: Sequence[str], pairs: int) -> None:
+        for node, rs in rulesets.items():
+            running[node].append(rs)
+        cid = next(iter(rulesets.values())).connection
+        for (a, b), k in zip(itertools.pairwise(path), _link_pairs(rulesets, path), strict=True):
+            stretch = next((x for x in layers if {next(iter(x)), list(x)[-1]} == {a, b}), None)
+            if stretch is not None:  # a virtual link: the layer below makes its pairs
+                supply(stretch, sorted(stretch, key=position.__getitem__), pairs * k)
+                continue
+            i = min(position[a], position[b])
+            if abs(position[a] - position[b]) != 1:
+                raise RuleSetError(
+                    f"{cid}: {a!r} and {b!r} are not neighbours on the chain {list(order)} "
+                    "and no layer below joins them"
+                )
+            names = [PairName(f"link{i}", j) for j in range(pairs * k)]
+            heralds[(a, i)] = [(n, b, cid) for n in names]
+            heralds[(b, i)] = [(n, a, cid) for n in names]
+
+    supply(by_node, top_order, copies)
+    connection = next(iter(by_node.values())).connection
+    net = _Network(connection, {n: rs for n, rs in running.items() if rs}, heralds)
     # Depth-first, with sleep sets (see the module docstring). Each stacked entry carries the
     # state it was reached from and by which transition: ``path`` holds those of the current
     # state's ancestors (the root's first, a dummy), for the trace.
@@ -399,21 +472,39 @@ def _check_end(net: _Network, state: _State, trace: list[str]) -> list[Violation
     delivered = {}
     for node, i in sorted(zip(net.nodes, state[: len(net.nodes)], strict=True)):
         engine, pairs = net.locals[i]
-        conn = engine._conns[net.connection]
-        found += [
-            (
-                "leftover",
-                node,
-                f"a resource named {res.name} with partner {res.partner!r} is left in Stage "
-                f"{res.stage}: no rule takes it out (leapfrogging, a Stage without an exit for "
-                "that partner, or a missing transfer)",
-            )
-            for res in conn.by_name.values()
-        ]
-        found += [
-            ("no-receiver", node, f"{len(ms)} message(s) about {name} never found their pair")
-            for name, ms in conn.waiting.items()
-        ]
+        for cid, conn in sorted(engine._conns.items()):
+            of = "" if cid == net.connection else f" of {cid}"
+            found += [
+                (
+                    "leftover",
+                    node,
+                    f"a resource{of} named {res.name} with partner {res.partner!r} is left in "
+                    f"Stage {res.stage}: no rule takes it out (leapfrogging, a Stage without an "
+                    "exit for that partner, or a missing transfer)",
+                )
+                for res in conn.by_name.values()
+            ]
+            found += [
+                (
+                    "leftover",
+                    node,
+                    f"a pair{of} named {name} was handed up here, but its other end never "
+                    "said it handed its half up too",
+                )
+                for name in conn.pending
+            ]
+            found += [
+                (
+                    "no-receiver",
+                    node,
+                    f"{len(ms)} message(s){of} about {name} never found their pair",
+                )
+                for name, ms in conn.waiting.items()
+            ]
+            found += [
+                ("no-receiver", node, f"notice{of}: {name} handed up, never found here")
+                for name in conn.cleared
+            ]
         if pairs:
             delivered[node] = sorted(str(name) for name, _ in pairs)
     ends = sorted(delivered)
