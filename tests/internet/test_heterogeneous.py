@@ -118,3 +118,30 @@ def test_a_network_s_generator_that_cannot_be_loaded_is_refused_by_its_field() -
         build_network(Scenario.model_validate(data))
     with pytest.raises(ValueError, match="metric"):
         Scenario.model_validate(_two_ways(metric="fastest"))
+
+
+def test_a_network_offers_anew_when_what_it_knows_of_its_interior_moves() -> None:
+    """Link monitoring inside B reports its clean way's middle link worse (as
+    ``set_link_estimate`` takes it): B plans its offer again and its borders advertise the
+    new one in the layer above, where h0's daemon has it once the flood has come; h0's own
+    network (the top) knows nothing of B's interior still."""
+    net = build_network(Scenario.model_validate(_two_ways()))
+    net.run(0.001)
+    before = net.layer_link("", "B.n0", "B.n3")
+    assert before is not None
+    top = net.managers["h0"].layers
+    assert top is not None
+
+    def advertised() -> float:
+        lsa = top.daemons[""].lsdb["B.n0"]
+        (link,) = [x for x in lsa.links if x.neighbour == "B.n3"]
+        return link.fidelity
+
+    assert advertised() == before.fidelity
+    net.set_link_estimate("B.m1", "B.m2", 2000.0, (0.8, 0.1, 0.05, 0.05))
+    after = net.layer_link("", "B.n0", "B.n3")
+    assert after is not None
+    assert after.fidelity < before.fidelity - 0.05
+    net.run(0.001)
+    assert advertised() == after.fidelity
+    assert not any(n.startswith("B.m") for n in top.daemons[""].lsdb)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -133,20 +133,38 @@ class Layering:
         (network, from, to)), innermost networks first (a path may cross networks inside,
         whose offers it needs): the path its layer's metric finds at the fidelity it offers,
         planned by its generator (``offer``). A pair it cannot serve is offered no link."""
-        deepest_first = sorted(
-            (n for n in self.internet.networks if n), key=lambda n: (-n.count("."), n)
-        )
-        for network in deepest_first:
-            fidelity = self.offer_fidelity.get(network, 0.5)
-            for a, b in itertools.combinations(sorted(self.internet.borders(network)), 2):
-                path = self._path(network, a, b, fidelity)
-                if path is None:
-                    continue
-                hops = self._records(network, path, fidelity)
-                link = offer(hops, fidelity, self.generator(network), OFFER_MEMORIES, network)
-                if link is not None:
-                    self.offers[(network, b, a)] = link
-                    self.offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)
+        for network in _deepest_first(n for n in self.internet.networks if n):
+            self._offer(network)
+
+    def reoffer(self, moved: Sequence[str]) -> list[str]:
+        """What ``moved`` nodes know of their links changed (link monitoring): every network
+        holding one of them plans its offers again, innermost first (a network around it
+        may cross it), and the borders whose offers changed are returned, to advertise them
+        in the layer above (spec §5: an offer is the network's own estimate, kept current
+        as its interior's are)."""
+        networks = {n for node in moved for n in self.internet.chain(node) if n}
+        changed: set[str] = set()
+        for network in _deepest_first(networks):
+            before = {k: v for k, v in self.offers.items() if k[0] == network}
+            self._offer(network)
+            after = {k: v for k, v in self.offers.items() if k[0] == network}
+            changed |= {k[1] for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+        return sorted(changed)
+
+    def _offer(self, network: str) -> None:
+        """``network``'s offers, one per pair of its borders its layer joins."""
+        for key in [k for k in self.offers if k[0] == network]:
+            del self.offers[key]
+        fidelity = self.offer_fidelity.get(network, 0.5)
+        for a, b in itertools.combinations(sorted(self.internet.borders(network)), 2):
+            path = self._path(network, a, b, fidelity)
+            if path is None:
+                continue
+            hops = self._records(network, path, fidelity)
+            link = offer(hops, fidelity, self.generator(network), OFFER_MEMORIES, network)
+            if link is not None:
+                self.offers[(network, b, a)] = link
+                self.offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)
 
     def link(self, network: str, a: str, b: str) -> LinkState | None:
         """What ``a`` advertises of its link to ``b`` in ``network``'s layer: a physical
@@ -231,3 +249,7 @@ class Layering:
         """The innermost network holding every node of ``path``."""
         chains = [self.internet.chain(n) for n in path]
         return next(n for n in chains[0] if all(n in c for c in chains[1:]))
+
+
+def _deepest_first(networks: Iterable[str]) -> list[str]:
+    return sorted(networks, key=lambda n: (-n.count("."), n))

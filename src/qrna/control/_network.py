@@ -403,7 +403,18 @@ class Network:
             # Monitoring measures the rate and the state; the rest is the link's hardware.
             calibrated = self._calibrated(x, y)
             self._estimates[(x, y)] = dataclasses.replace(calibrated, rate_hz=rate_hz, weights=w)
-            self._advertise(x)
+        self.estimates_moved([a, b])
+
+    def estimates_moved(self, nodes: Sequence[str]) -> None:
+        """What ``nodes`` know of their links changed: they advertise it; in an
+        internetwork, the networks holding them plan their offers again and the borders
+        whose offers changed advertise them in the layer above (``Layering.reoffer``)."""
+        for node in nodes:
+            self._advertise(node)
+        if self.layering is not None:
+            for border in self.layering.reoffer(nodes):
+                if border not in nodes:
+                    self._advertise(border)
 
     def _latency_bound(self, a: str, b: str) -> float:
         """The longest a classical message from ``a`` to ``b`` can take (jitter included):

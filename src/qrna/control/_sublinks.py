@@ -245,6 +245,7 @@ class SubLinks:
         """Each node turns its link monitoring into link state (``Network``'s
         ``monitor_fraction``); runs every monitoring interval."""
         net = self.net
+        movers: list[str] = []
         for node in sorted(net.ports):
             changed = False
             for neighbour in sorted(net.ports[node]):
@@ -260,7 +261,9 @@ class SubLinks:
                     )
                     changed = True
             if changed:
-                net._advertise(node)
+                movers.append(node)
+        if movers:
+            net.estimates_moved(movers)
         net.scheduler.schedule(net._monitor_ps, self.monitor_tick)
 
     def release(self, node: str, cid: str) -> None:
