@@ -145,3 +145,19 @@ def test_a_network_offers_anew_when_what_it_knows_of_its_interior_moves() -> Non
     net.run(0.001)
     assert advertised() == after.fidelity
     assert not any(n.startswith("B.m") for n in top.daemons[""].lsdb)
+
+
+def test_a_network_that_cannot_make_its_offer_is_named_when_no_route_is_found() -> None:
+    """B's policy asks 0.9999 of its pairs for the layer above, which no plan reaches: it
+    offers no virtual link, so nothing crosses it, and the connection fails saying so, by
+    B's name and borders only (not a bare 'no route')."""
+    data = _two_ways(offer_fidelity=0.9999)
+    data["simulation"]["duration_s"] = 0.05
+    (c,) = run(Scenario.model_validate(data)).summary["connections"]
+    assert c["status"] == "failed"
+    assert c["detail"].startswith("no_route: no route to h1 known")
+    assert c["detail"].endswith(
+        "; network B offers no link between its borders B.n0 and B.n3 (no plan reaches its "
+        "offer fidelity 0.9999)"
+    )
+    assert "B.m1" not in c["detail"]

@@ -98,6 +98,8 @@ class Layering:
         # node -> layer -> neighbour in that layer -> the network the link crosses (or None)
         self.vias: dict[str, dict[str, dict[str, str | None]]] = {}
         self.offers: dict[tuple[str, str, str], LinkState] = {}  # (network, border, border)
+        # (network, border, border) -> the fidelity its generator could not offer there
+        self.refused: dict[tuple[str, str, str], float] = {}
         self._stores: dict[str, LinkStateStore] = {}
         self._spread_ps: dict[str, int] = {}  # node -> its layers' flooding time, at most
 
@@ -153,8 +155,9 @@ class Layering:
 
     def _offer(self, network: str) -> None:
         """``network``'s offers, one per pair of its borders its layer joins."""
-        for key in [k for k in self.offers if k[0] == network]:
-            del self.offers[key]
+        for offers in (self.offers, self.refused):
+            for key in [k for k in offers if k[0] == network]:
+                del offers[key]
         fidelity = self.offer_fidelity.get(network, 0.5)
         for a, b in itertools.combinations(sorted(self.internet.borders(network)), 2):
             path = self._path(network, a, b, fidelity)
@@ -165,6 +168,19 @@ class Layering:
             if link is not None:
                 self.offers[(network, b, a)] = link
                 self.offers[(network, a, b)] = dataclasses.replace(link, neighbour=b)
+            else:
+                self.refused[(network, a, b)] = fidelity
+
+    def why_no_route(self) -> str:
+        """What a request that found no route may have missed: the virtual links networks
+        could not offer (named by network and borders only; "" if none)."""
+        said = [
+            f"network {n} offers no link between its borders {a} and {b} (no plan reaches "
+            f"its offer fidelity {f:g})"
+            for (n, a, b), f in sorted(self.refused.items())
+        ]
+        more = f"; and {len(said) - 3} more" if len(said) > 3 else ""
+        return "; ".join(said[:3]) + more
 
     def link(self, network: str, a: str, b: str) -> LinkState | None:
         """What ``a`` advertises of its link to ``b`` in ``network``'s layer: a physical

@@ -711,6 +711,10 @@ class Network:
                     ),
                 )
             elif isinstance(eff, ConnectionEvent):
+                if self.layering is not None and "no route to" in eff.detail:
+                    why = self.layering.why_no_route()
+                    if why:
+                        eff = dataclasses.replace(eff, detail=f"{eff.detail}; {why}")
                 events = self._events.get(eff.connection)
                 if events is None:  # a connection across a network, for one above it
                     events = self.segments.setdefault(eff.connection, [])
