@@ -48,7 +48,7 @@ from qrna._version import __version__
 from qrna.errors import InputError
 from qrna.hardware import BSA, EPPS, QNIC, Fibre, Node, NodeType
 from qrna.link import LinkRunResult, LinkSimulation, LinkSpec, LinkType
-from qrna.rules import RuleSet, RuleSetDecodeError, ruleset_from_dict, verify
+from qrna.rules import RuleSet, RuleSetDecodeError, RuleSetError, ruleset_from_dict, verify
 
 if TYPE_CHECKING:
     from qrna.scenario import Results, Scenario
@@ -326,10 +326,29 @@ def links_command(
     typer.echo(f"{result['events']} events in {result['wall_time_s']:.2f} s wall time")
 
 
+def _read_layer(entries: object, where: str) -> list[RuleSet]:
+    """One connection's RuleSets from the JSON array at ``where``; ``InputError`` if not."""
+    if not isinstance(entries, list):
+        raise InputError(f"{where}: expected an array of RuleSets; got {entries!r}")
+    rulesets = []
+    for i, r in enumerate(entries):
+        try:
+            rulesets.append(ruleset_from_dict(r, f"{where}[{i}]"))
+        except RuleSetDecodeError as exc:  # the decoder's only error (tests/rules/test_codec.py)
+            raise InputError(str(exc)) from None
+    connections = sorted({r.connection for r in rulesets})
+    if len(connections) != 1:
+        raise InputError(
+            f"{where}: expected the RuleSets of one connection; got {connections or 'none'}"
+        )
+    return rulesets
+
+
 def _read_rulesets(
     path: Path,
-) -> tuple[list[RuleSet], dict[tuple[str, str], float], list[str] | None]:
-    """The RuleSets, latencies and chain a ``qrna verify`` file holds; ``InputError`` if not."""
+) -> tuple[list[RuleSet], dict[tuple[str, str], float], list[str] | None, list[list[RuleSet]]]:
+    """The RuleSets, latencies, chain and layers below a ``qrna verify`` file holds;
+    ``InputError`` if not."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -342,18 +361,18 @@ def _read_rulesets(
         data = {"rulesets": data}
     if not isinstance(data, dict) or not isinstance(data.get("rulesets"), list):
         raise InputError("$: expected an array of RuleSets or an object with a 'rulesets' array")
-    unknown = sorted(set(data) - {"rulesets", "latencies_s", "chain"})
+    unknown = sorted(set(data) - {"rulesets", "latencies_s", "chain", "below"})
     if unknown:
         raise InputError(
-            f"$: unknown key {unknown[0]!r}; expected 'rulesets', 'latencies_s' and 'chain'"
+            f"$: unknown key {unknown[0]!r}; expected 'rulesets', 'latencies_s', 'chain' and "
+            "'below'"
         )
-    rulesets = []
-    for i, r in enumerate(data["rulesets"]):
-        try:
-            rulesets.append(ruleset_from_dict(r, f"$.rulesets[{i}]"))
-        except RuleSetDecodeError as exc:  # the decoder's only error (tests/rules/test_codec.py)
-            raise InputError(str(exc)) from None
-    nodes = {r.node for r in rulesets}
+    rulesets = _read_layer(data["rulesets"], "$.rulesets")
+    layers = data.get("below", [])
+    if not isinstance(layers, list):
+        raise InputError(f"$.below: expected a list of arrays of RuleSets; got {layers!r}")
+    below = [_read_layer(x, f"$.below[{j}]") for j, x in enumerate(layers)]
+    nodes = {r.node for r in [*rulesets, *(r for layer in below for r in layer)]}
     latencies = {}
     entries = data.get("latencies_s", [])
     if not isinstance(entries, list):
@@ -384,11 +403,6 @@ def _read_rulesets(
                     f"{', '.join(sorted(nodes))}"
                 )
         latencies[(e["a"], e["b"])] = float(seconds)
-    connections = sorted({r.connection for r in rulesets})
-    if len(connections) != 1:
-        raise InputError(
-            f"$.rulesets: expected the RuleSets of one connection; got {connections or 'none'}"
-        )
     chain = data.get("chain")
     if chain is not None:
         if not isinstance(chain, list):
@@ -400,7 +414,7 @@ def _read_rulesets(
             raise InputError(
                 f"$.chain: expected the RuleSets' nodes in chain order: {sorted(nodes)}"
             )
-    return rulesets, latencies, chain
+    return rulesets, latencies, chain, below
 
 
 @app.command("verify")
@@ -418,7 +432,10 @@ def verify_command(
     """Check one connection's RuleSets statically (spec §6).
 
     The file holds either a JSON array of RuleSets or an object with "rulesets", and
-    optionally "chain" (node order) and "latencies_s" (a list of {"a", "b", "seconds"}).
+    optionally "chain" (node order), "latencies_s" (a list of {"a", "b", "seconds"}) and
+    "below" (the layers below: an array of RuleSets per connection across a network that
+    makes a virtual link of "rulesets"; every layer is checked, and the exploration runs on
+    the composed whole).
     Exit code 0: no violation; 1: violations (each printed with its trace); 2: bad input;
     3: a fault in qrna.
     """
@@ -427,11 +444,16 @@ def verify_command(
         + ([] if explore is None else [f"--{'' if explore else 'no-'}explore"])
     )
     with _exit_codes(str(path), case, debug):
-        rulesets, latencies, chain = _read_rulesets(path)
-        violations = verify(rulesets, latencies, chain=chain, explore=explore)
+        rulesets, latencies, chain, below = _read_rulesets(path)
+        try:
+            violations = verify(rulesets, latencies, chain=chain, explore=explore, below=below)
+        except RuleSetError as exc:  # layers that do not compose, or too many states
+            raise InputError(str(exc)) from None
     if not violations:
+        layers = f" over {len(below)} layer(s) below" if below else ""
         typer.echo(
-            f"OK: {len(rulesets)} RuleSets of connection {rulesets[0].connection!r}, no violation"
+            f"OK: {len(rulesets)} RuleSets of connection {rulesets[0].connection!r}{layers}, "
+            "no violation"
         )
         return
     for v in violations:

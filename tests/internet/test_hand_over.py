@@ -8,9 +8,13 @@ otherwise), however the messages of both layers are reordered."""
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from qrna.cli import app
 from qrna.hardware import QNIC, Fibre, Node, NodeType
 from qrna.internet import InternetError, hand_over
 from qrna.link import LinkSpec, LinkType, PairName, herald_model
@@ -34,6 +38,7 @@ from qrna.rules import (
     _verify,
     chain_rulesets,
     ruleset_from_json,
+    ruleset_to_dict,
     ruleset_to_json,
     verify,
 )
@@ -443,3 +448,31 @@ def test_layers_below_must_join_neighbours_of_the_layer_above() -> None:
             chain_rulesets("c1", [a, b, d, e]),
             below=[{**lower, "x": chain_rulesets("z", ["x", "y"])["x"]}],
         )
+
+
+def test_qrna_verify_checks_the_composed_layers(tmp_path: Path) -> None:
+    """``qrna verify`` with "below": the layers together, as a user checks them."""
+    _, _, lower, upper = _layers()
+
+    def write(name: str, below: dict[str, RuleSet]) -> str:
+        case = tmp_path / name
+        case.write_text(
+            json.dumps(
+                {
+                    "rulesets": [ruleset_to_dict(r) for r in upper.values()],
+                    "below": [[ruleset_to_dict(r) for r in below.values()]],
+                }
+            )
+        )
+        return str(case)
+
+    out = CliRunner().invoke(app, ["verify", write("ok.json", lower), "--explore"])
+    assert (out.exit_code, out.output.strip()) == (
+        0,
+        "OK: 4 RuleSets of connection 'c1' over 1 layer(s) below, no violation",
+    )
+    broken = dict(lower, n3=_to_an_application(lower["n3"]))
+    out = CliRunner().invoke(app, ["verify", write("broken.json", broken), "--explore"])
+    assert out.exit_code == 1
+    assert out.output.startswith("[leftover] n0: a resource named link0@0 with partner 'n1'")
+    assert out.output.endswith("1 violation(s)\n")

@@ -938,7 +938,17 @@ def test_verify_input_errors_name_the_file_and_field(tmp_path: Path) -> None:
         ),
         "unknown-key.json": (
             json.dumps({"rulesets": rulesets("c1"), "latency_s": []}).encode(),
-            "$: unknown key 'latency_s'; expected 'rulesets', 'latencies_s' and 'chain'",
+            "$: unknown key 'latency_s'; expected 'rulesets', 'latencies_s', 'chain' and 'below'",
+        ),
+        "below-not-a-list.json": (
+            json.dumps({"rulesets": rulesets("c1"), "below": {"x": 1}}).encode(),
+            "$.below: expected a list of arrays of RuleSets; got {'x': 1}",
+        ),
+        "below-two-connections.json": (
+            json.dumps(
+                {"rulesets": rulesets("c1"), "below": [rulesets("c2")[:1] + rulesets("c3")[1:]]}
+            ).encode(),
+            "$.below[0]: expected the RuleSets of one connection; got ['c2', 'c3']",
         ),
     }
     for name, (content, message) in cases.items():
