@@ -96,6 +96,7 @@ class ConnectionEvent:
 
 ManagerEffect = SendControl | Reserve | Release | Wake | ConnectionEvent | EngineEffect
 
+
 @dataclass
 class _Conn:
     path: tuple[str, ...]
