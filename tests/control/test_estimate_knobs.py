@@ -101,3 +101,17 @@ def test_hop_records_carry_the_knobs_on_the_wire_and_refuse_bad_values() -> None
         dataclasses.replace(hops[0], depolarising_time_s=0.0)
     with pytest.raises(ControlError, match=r"HopRecord\.correction_error=1\.5"):
         dataclasses.replace(hops[0], correction_error=1.5)
+
+
+def test_link_rounds_that_fill_every_memory_estimate_no_pair_not_a_division_by_zero() -> None:
+    """Two recurrence rounds hold a memory at each end while the pairs of a round wait (on
+    average half a pair per round), so with one memory no bin is left to attempt: the link
+    delivers nothing. ``estimate`` once divided by that rate of 0 in the waiting model's
+    link timing (ZeroDivisionError); it now says no pair comes, as for a link that cannot
+    purify. One round still fits: half a bin attempts."""
+    hops = _path(2, (0.9, 0.05, 0.03, 0.02))
+    assert estimate(hops, "dejmps", 2, "nested", "dejmps", 0, 1) == (0.0, 0.0)
+    assert estimate(hops, "dejmps", 3, "sequential", "dejmps", 1, 1) == (0.0, 0.0)
+    fidelity, rate = estimate(hops, "dejmps", 1, "nested", "dejmps", 0, 1)
+    assert 0.85 < fidelity < 1.0
+    assert 0 < rate < 1000.0 / 2

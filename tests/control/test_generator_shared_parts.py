@@ -9,20 +9,29 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import unittest.mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qrna.control import LinkState, estimate, memories_needed
-from qrna.control._estimate import held_rounds
+from qrna.control import _generator as generator
+from qrna.control._estimate import (
+    held_rounds,
+    pairs_used,
+    segment_ceiling,
+    segment_factor_limit,
+)
 from qrna.control._generator import (
+    _RATE_SLACK,
     SWAP_ORDERS,
     Accepted,
     Rejected,
     default_generator,
 )
-from qrna.control._messages import ConnectionSetupRequest, HopRecord
+from qrna.control._messages import ConnectionSetupRequest, HopRecord, PlanRequest
+from qrna.control._parts import Parts
 from qrna.rules import segment_levels
 
 
@@ -207,3 +216,123 @@ def test_a_round_off_the_bottleneck_is_not_skipped_as_too_slow() -> None:
     assert pruned.plan.rate_hz == pytest.approx(rate, rel=1e-9)
     assert pruned.plan.fidelity == pytest.approx(fidelity, rel=1e-9)
     assert fidelity > 0.6334
+
+
+@st.composite
+def _long_paths(draw: st.DrawFn) -> tuple[HopRecord, ...]:
+    """Paths of 3-9 nodes, as ``_paths`` draws them, with links of 10 Hz to 5 kHz (slow
+    bottlenecks make the segment rounds off them cheap)."""
+    n = draw(st.integers(3, 9))
+    hops = []
+    for i in range(n):
+        link = None
+        if i:
+            rate = draw(st.floats(50.0, 5000.0) | st.floats(10.0, 100.0))
+            link = LinkState(f"n{i - 1}", rate, draw(_weights()), 10.0, draw(st.floats(1e-6, 1e-4)))
+        hops.append(
+            HopRecord(
+                f"n{i}",
+                link,
+                8,
+                8,
+                draw(st.sampled_from([0.0, 0.01])),
+                draw(st.sampled_from([0.0, 0.005])),
+                draw(st.sampled_from([math.inf, 0.5, 5.0])),
+                draw(st.floats(0.01, 1.0)),
+            )
+        )
+    return tuple(hops)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    hops=_long_paths(),
+    memories=st.integers(1, 8),
+    order=st.sampled_from(SWAP_ORDERS),
+    levels=st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=3),
+    link=st.tuples(st.integers(0, 3), st.booleans()),
+    e2e=st.tuples(st.integers(0, 2), st.booleans()),
+)
+def test_the_pruning_bounds_lie_above_the_estimate(
+    hops: tuple[HopRecord, ...],
+    memories: int,
+    order: str,
+    levels: list[tuple[int, bool]],
+    link: tuple[int, bool],
+    e2e: tuple[int, bool],
+) -> None:
+    """What the generator skips a plan by must bound what ``estimate`` gives it, up to the
+    slack it allows the waiting model's sampling (1.25): the rate is at most
+    ``segment_ceiling`` (each link's rate over the pairs the segment rounds around it take)
+    times the swaps' success over the end-to-end pairs, and segment purification's own
+    timing multiplies the rate by at most ``segment_factor_limit``; on paths of up to 9
+    nodes, any swap order, recurrence or pumping at every level."""
+    depth = max(segment_levels(len(hops), order).values(), default=0)
+    segments = tuple((r, "dejmps", pump and r >= 2) for r, pump in levels[:depth])
+    link_rounds, link_pump = link[0], link[1] and link[0] >= 2
+    e2e_rounds, e2e_pump = e2e[0], e2e[1] and e2e[0] >= 2
+    parts = Parts(hops, memories, False)
+    purified = parts.links(("dejmps", link_rounds, link_pump))
+    if purified is None:
+        return
+    candidate = ("dejmps", link_rounds, link_pump, order, segments, "dejmps", e2e_rounds, e2e_pump)
+    _, rate = parts.delivered(candidate)
+    factor = parts.segment_factor(candidate) if rate > 0 else 1.0
+    assert 0 <= factor <= segment_factor_limit(segments) * _RATE_SLACK
+    swaps = math.prod(h.swap_success_probability for h in hops[1:-1])
+    ceiling = segment_ceiling([r for _, r in purified], order, segments) * swaps
+    ceiling /= pairs_used(2, e2e_rounds, e2e_pump)
+    assert rate * factor <= ceiling * _RATE_SLACK
+    # and ``Parts`` answers as ``estimate`` does
+    assert (
+        rate * factor
+        == estimate(
+            hops,
+            "dejmps",
+            link_rounds,
+            order,
+            "dejmps",
+            e2e_rounds,
+            memories,
+            segment_rounds=[r for r, _, _ in segments],
+            link_pumping=link_pump,
+            segment_pumping=[p for _, _, p in segments],
+            e2e_pumping=e2e_pump,
+        )[1]
+    )
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    hops=_long_paths(),
+    target=st.floats(0.5, 0.9),
+    memories=st.integers(1, 8),
+    order=st.sampled_from(SWAP_ORDERS),
+    levels=st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=3),
+    pumping=st.tuples(st.none() | st.booleans(), st.none() | st.booleans()),
+)
+def test_pruning_chooses_as_weighing_every_plan_on_long_paths_with_a_plan_request(
+    hops: tuple[HopRecord, ...],
+    target: float,
+    memories: int,
+    order: str,
+    levels: list[tuple[int, bool]],
+    pumping: tuple[bool | None, bool | None],
+) -> None:
+    """Requests fixing the swap order, segment rounds and their pumping (and maybe link and
+    end-to-end pumping) on paths of up to 9 nodes with up to 8 memories: the generator's
+    answer is the same as with no plan skipped (the slack infinite, so no bound prunes)."""
+    plan = PlanRequest(
+        swap_order=order,
+        segment_rounds=tuple(r for r, _ in levels),
+        segment_pumping=tuple(p for _, p in levels),
+        link_pumping=pumping[0],
+        e2e_pumping=pumping[1],
+    )
+    request = ConnectionSetupRequest(
+        "c", hops[0].node, hops[-1].node, target, pairs=5, memories=memories, hops=hops, plan=plan
+    )
+    pruned = default_generator(request)
+    with unittest.mock.patch.object(generator, "_RATE_SLACK", math.inf):
+        full = default_generator(request)
+    assert pruned == full

@@ -35,6 +35,7 @@ from qrna.rules import (
     Send,
     Stage,
     Swap,
+    SwapResult,
     _verify,
     chain_rulesets,
     ruleset_from_json,
@@ -476,3 +477,39 @@ def test_qrna_verify_checks_the_composed_layers(tmp_path: Path) -> None:
     assert out.exit_code == 1
     assert out.output.startswith("[leftover] n0: a resource named link0@0 with partner 'n1'")
     assert out.output.endswith("1 violation(s)\n")
+
+
+@introspects_engine
+def test_messages_above_that_overtake_the_answer_wait_for_the_pair_it_admits() -> None:
+    """Jitter may bring d's messages in the layer above about a pair before d's answer in
+    the layer below: a swap result renaming it and a Free wait (they name a pair b does not
+    hold above yet), and the answer admits the pair under its new name and then frees it;
+    nothing stays pending or waiting, and the memory above is given back once."""
+    engine = _border()
+    engine.install(
+        RuleSet("up", "b", (Stage((Rule("hold", (EnoughResources("a", 9),), Discard("a")),)),))
+    )
+    name, renamed = PairName("c", 7), PairName("up", 1)
+    assert engine.assign("low", name, ("b/q", 3), "d", 10) == [Send("d", HandedOver("low", name))]
+    swapped = SwapResult("up", name, renamed, "a", "I", False, 0.8)
+    assert engine.on_message("d", swapped, 12) == []
+    assert engine.on_message("d", FreeResource("up", renamed), 13) == []
+    assert (engine.holds("up"), list(engine._conns["up"].waiting)) == (1, [name, renamed])
+    effects = engine.on_message("d", HandedOver("low", name, reply=True), 15)
+    assert effects == [FreeQubit(("b/q", 3))]
+    up = engine._conns["up"]
+    assert (up.pending, up.by_name, up.waiting, engine.holds("up")) == ({}, {}, {}, 0)
+
+
+def test_a_pair_pending_above_is_freed_with_the_layer_above_and_a_late_answer_finds_none() -> None:
+    """The layer above torn down at b while a pair waits there for d's answer: uninstall
+    gives its memory back; d's answer, arriving after, admits nothing and frees nothing
+    again (no double free), and the layer below holds nothing."""
+    engine = _border()
+    engine.install(_above())
+    name = PairName("c", 7)
+    engine.assign("low", name, ("b/q", 3), "d", 10)
+    assert engine.uninstall("up") == [FreeQubit(("b/q", 3))]
+    assert engine.on_message("d", HandedOver("low", name, reply=True), 20) == []
+    assert engine.on_message("d", FreeResource("low", name), 21) == []
+    assert engine.holds("low") == 0

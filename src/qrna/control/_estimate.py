@@ -277,7 +277,9 @@ def _links(
                     rate = recurrence_link_rate(
                         p, round_s, link.latency_s, memories, pairs, done[1]
                     )
-                    seen[key] = (done[0], rate)
+                    # No bin left to attempt (the rounds' pairs waiting hold every memory):
+                    # the link cannot deliver, not a link of rate 0 (a division by it below).
+                    seen[key] = (done[0], rate) if rate > 0 else None
         segment = seen[key]
         if segment is None:
             return None
