@@ -44,15 +44,20 @@ def _weights(draw: st.DrawFn) -> tuple[float, float, float, float]:
 
 
 @st.composite
-def _paths(draw: st.DrawFn) -> tuple[HopRecord, ...]:
-    n = draw(st.integers(2, 6))
+def _paths(
+    draw: st.DrawFn, nodes: tuple[int, int] = (2, 6), slow: bool = False
+) -> tuple[HopRecord, ...]:
+    """Paths of ``nodes`` nodes, links of 50 Hz to 5 kHz (``slow``: 10 Hz to 5 kHz, slow
+    bottlenecks making the segment rounds off them cheap)."""
+    n = draw(st.integers(*nodes))
     hops = []
     for i in range(n):
         link = None
         if i:
+            rates = st.floats(50.0, 5000.0)
             link = LinkState(
                 f"n{i - 1}",
-                draw(st.floats(50.0, 5000.0)),
+                draw(rates | st.floats(10.0, 100.0) if slow else rates),
                 draw(_weights()),
                 10.0,
                 draw(st.floats(1e-6, 1e-4)),
@@ -218,35 +223,9 @@ def test_a_round_off_the_bottleneck_is_not_skipped_as_too_slow() -> None:
     assert fidelity > 0.6334
 
 
-@st.composite
-def _long_paths(draw: st.DrawFn) -> tuple[HopRecord, ...]:
-    """Paths of 3-9 nodes, as ``_paths`` draws them, with links of 10 Hz to 5 kHz (slow
-    bottlenecks make the segment rounds off them cheap)."""
-    n = draw(st.integers(3, 9))
-    hops = []
-    for i in range(n):
-        link = None
-        if i:
-            rate = draw(st.floats(50.0, 5000.0) | st.floats(10.0, 100.0))
-            link = LinkState(f"n{i - 1}", rate, draw(_weights()), 10.0, draw(st.floats(1e-6, 1e-4)))
-        hops.append(
-            HopRecord(
-                f"n{i}",
-                link,
-                8,
-                8,
-                draw(st.sampled_from([0.0, 0.01])),
-                draw(st.sampled_from([0.0, 0.005])),
-                draw(st.sampled_from([math.inf, 0.5, 5.0])),
-                draw(st.floats(0.01, 1.0)),
-            )
-        )
-    return tuple(hops)
-
-
 @settings(max_examples=12, deadline=None)
 @given(
-    hops=_long_paths(),
+    hops=_paths((3, 9), slow=True),
     memories=st.integers(1, 8),
     order=st.sampled_from(SWAP_ORDERS),
     levels=st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=3),
@@ -304,7 +283,7 @@ def test_the_pruning_bounds_lie_above_the_estimate(
 
 @settings(max_examples=10, deadline=None)
 @given(
-    hops=_long_paths(),
+    hops=_paths((3, 9), slow=True),
     target=st.floats(0.5, 0.9),
     memories=st.integers(1, 8),
     order=st.sampled_from(SWAP_ORDERS),
