@@ -292,6 +292,12 @@ def test_too_few_memories_for_a_level_are_refused_and_best_effort_takes_the_near
             "PlanRequest.until=0.9 and PlanRequest.segment_rounds=[1, 0] both fix rounds: "
             "give one of them",
         ),
+        # A tuple, as the typed API gives it, reads as the list JSON would give.
+        (
+            {"until": 0.9, "segment_rounds": (2,)},
+            "PlanRequest.until=0.9 and PlanRequest.segment_rounds=[2] both fix rounds: "
+            "give one of them",
+        ),
         (
             {"until": 0.9, "e2e_rounds": 0},
             "PlanRequest.until=0.9 and PlanRequest.e2e_rounds=0 both fix rounds: give one of them",
