@@ -336,6 +336,45 @@ def test_in_an_internetwork_the_route_wait_covers_the_farthest_node_of_every_lay
     )
 
 
+def test_in_an_internetwork_a_waiting_request_leaves_once_its_layers_have_converged() -> None:
+    """Fig. 6's shape (e1 – x – y – e2, 5 km links), flood latency 1 to 1.25 times each
+    delay, a request from the top-layer host e1 to y.m, inside network y, at t = 0. e1 waits
+    for routes; it sends its setup request once its databases hold every advertisement, not
+    at the bound on when they must (the bound only ends a wait that found nothing): after the
+    farthest advertisement can have arrived (e2's, 35 km away) and before the bound."""
+    from qrna.internet import Internetwork
+
+    edges = [
+        ("e1", "x.r1"),
+        ("x.r1", "x.m"),
+        ("x.m", "x.r2"),
+        ("x.r2", "y.r3"),
+        ("y.r3", "y.m"),
+        ("y.m", "y.r4"),
+        ("y.r4", "e2"),
+    ]
+    g: nx.Graph[str] = nx.Graph(edges)
+    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
+    internet = Internetwork(nodes, edges, {"x": "", "y": ""})
+    net = Network(
+        links_from_graph(g, length_km=5.0),
+        internet=internet,
+        jitter=0.25,
+        seed=1,
+        message_log=True,
+    )
+    c = net.request("e1", "y.m", fidelity=0.5, pairs=1, at_s=0.0)
+    report = net.run(0.01).connections[c]
+    assert report.status == "done"
+    sent = [
+        t
+        for t, src, _, kind, _ in net.message_log
+        if (src, kind) == ("e1", "ConnectionSetupRequest")
+    ]
+    bound = s_to_ps(net.delay_s["e1"]["e2"] * 1.25) + len(g)
+    assert s_to_ps(net.delay_s["e1"]["e2"]) <= sent[0] < bound - s_to_ps(1e-6)
+
+
 def test_a_pending_connection_says_where_its_setup_stands() -> None:
     """The chain preset stretched to 200 nodes (10 km links) and run for 5 ms: the request of
     1 ms is still waiting for routing to converge (9.6 ms), and the summary says so."""
