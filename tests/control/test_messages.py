@@ -247,3 +247,22 @@ def test_a_link_state_s_timing_round_trips_and_is_not_advertised_when_absent() -
     assert (old.p_success, old.round_s, old.slot_s, old.reinit_s) == (0.0, 0.0, 0.0, 0.0)
     assert old.rate_hz == 1234.5
     assert old.weights == (0.9, 0.05, 0.03, 0.02)
+
+
+def test_a_hop_record_written_before_depolarising_memories_reads_none() -> None:
+    """A hop's ``depolarising_time_s`` may be absent from its JSON (written before memories
+    could depolarise): it reads inf, no depolarising noise, and every other field as sent."""
+    data = message_to_dict(ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=2, hops=(HOP,)))
+    del data["hops"][0]["depolarising_time_s"]
+    back = typing.cast(ConnectionSetupRequest, message_from_dict(data))
+    assert back.hops == (HOP,)
+    assert back.hops[0].depolarising_time_s == math.inf
+
+
+def test_an_embedded_request_that_is_not_an_object_is_named() -> None:
+    """A request's ``upper`` (the request it carries from the layer above) must be an
+    object: anything else is refused naming the field and what it held."""
+    request = message_to_dict(ConnectionSetupRequest("c1", "a", "c", 0.9, pairs=2))
+    with pytest.raises(ControlError) as caught:
+        message_from_dict({**request, "upper": ["c0"]})
+    assert str(caught.value) == "$.upper: expected an object, got ['c0']"

@@ -291,6 +291,90 @@ def test_a_request_to_an_unreachable_node_fails_after_the_bound() -> None:
     assert net.leaks() == []
 
 
+def test_in_an_internetwork_the_route_wait_covers_the_farthest_node_of_every_layer() -> None:
+    """Fig. 6's shape (e1 – x – y – e2, 5 km links) with a dead-end branch of six more links
+    inside y and an island f1–f2 at the top, flood latency up to 1.25 times each delay. The
+    border y.r4 runs two layers: in y its farthest node is the branch's end y.d6 (35 km of
+    fibre), farther than any node of the top layer (e1, 30 km). A request y.r4 → f2 at t = 0
+    waits until the advertisements sent at t = 0 can have reached y.r4 from y.d6, at 1.25
+    times the classical delay plus 1 ps per node of rounding, and then fails: no route."""
+    from qrna.internet import Internetwork
+
+    branch = [("y.m", "y.d1"), *((f"y.d{i}", f"y.d{i + 1}") for i in range(1, 6))]
+    edges = [
+        ("e1", "x.r1"),
+        ("x.r1", "x.m"),
+        ("x.m", "x.r2"),
+        ("x.r2", "y.r3"),
+        ("y.r3", "y.m"),
+        ("y.m", "y.r4"),
+        ("y.r4", "e2"),
+        *branch,
+        ("f1", "f2"),
+    ]
+    g: nx.Graph[str] = nx.Graph(edges)
+    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
+    internet = Internetwork(nodes, edges, {"x": "", "y": ""})
+    net = Network(
+        links_from_graph(g, length_km=5.0),
+        internet=internet,
+        jitter=0.25,
+        seed=1,
+        max_attempts=1,
+    )
+    c = net.request("y.r4", "f2", fidelity=0.5, pairs=1, at_s=0.0)
+    report = net.run(0.01).connections[c]
+    far = net.delay_s["y.r4"]["y.d6"]
+    assert far == pytest.approx(35e3 / 2.08e8, rel=1e-3)  # 35 km of fibre
+    assert net.delay_s["y.r4"]["e1"] == pytest.approx(30e3 / 2.08e8, rel=1e-3)
+    assert report.status == "failed"
+    (failed,) = report.events
+    assert failed.t_ps == s_to_ps(far * 1.25) + len(g)
+    assert failed.detail == (
+        f"no_route: no route to f2 known after waiting {failed.t_ps * 1e-12:.3g} s for routing "
+        "to converge (after 1 attempts)"
+    )
+
+
+def test_in_an_internetwork_a_waiting_request_leaves_once_its_layers_have_converged() -> None:
+    """Fig. 6's shape (e1 – x – y – e2, 5 km links), flood latency 1 to 1.25 times each
+    delay, a request from the top-layer host e1 to y.m, inside network y, at t = 0. e1 waits
+    for routes; it sends its setup request once its databases hold every advertisement, not
+    at the bound on when they must (the bound only ends a wait that found nothing): after the
+    farthest advertisement can have arrived (e2's, 35 km away) and before the bound."""
+    from qrna.internet import Internetwork
+
+    edges = [
+        ("e1", "x.r1"),
+        ("x.r1", "x.m"),
+        ("x.m", "x.r2"),
+        ("x.r2", "y.r3"),
+        ("y.r3", "y.m"),
+        ("y.m", "y.r4"),
+        ("y.r4", "e2"),
+    ]
+    g: nx.Graph[str] = nx.Graph(edges)
+    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
+    internet = Internetwork(nodes, edges, {"x": "", "y": ""})
+    net = Network(
+        links_from_graph(g, length_km=5.0),
+        internet=internet,
+        jitter=0.25,
+        seed=1,
+        message_log=True,
+    )
+    c = net.request("e1", "y.m", fidelity=0.5, pairs=1, at_s=0.0)
+    report = net.run(0.01).connections[c]
+    assert report.status == "done"
+    sent = [
+        t
+        for t, src, _, kind, _ in net.message_log
+        if (src, kind) == ("e1", "ConnectionSetupRequest")
+    ]
+    bound = s_to_ps(net.delay_s["e1"]["e2"] * 1.25) + len(g)
+    assert s_to_ps(net.delay_s["e1"]["e2"]) <= sent[0] < bound - s_to_ps(1e-6)
+
+
 def test_a_pending_connection_says_where_its_setup_stands() -> None:
     """The chain preset stretched to 200 nodes (10 km links) and run for 5 ms: the request of
     1 ms is still waiting for routing to converge (9.6 ms), and the summary says so."""

@@ -292,6 +292,12 @@ def test_too_few_memories_for_a_level_are_refused_and_best_effort_takes_the_near
             "PlanRequest.until=0.9 and PlanRequest.segment_rounds=[1, 0] both fix rounds: "
             "give one of them",
         ),
+        # A tuple, as the typed API gives it, reads as the list JSON would give.
+        (
+            {"until": 0.9, "segment_rounds": (2,)},
+            "PlanRequest.until=0.9 and PlanRequest.segment_rounds=[2] both fix rounds: "
+            "give one of them",
+        ),
         (
             {"until": 0.9, "e2e_rounds": 0},
             "PlanRequest.until=0.9 and PlanRequest.e2e_rounds=0 both fix rounds: give one of them",
@@ -345,6 +351,10 @@ def test_the_search_grid_is_the_target_and_values_up_to_0_99() -> None:
     assert until_grid(0.99) == (0.99,)
     # 0.4 itself is no working fidelity (a pair of fidelity ½ or less is separable).
     assert until_grid(0.4) == (0.596667, 0.793333, 0.99)
+    # Near 0.99 the thirds are small, and nothing past 0.99 is added however close the target.
+    assert until_grid(0.97) == (0.97, 0.976667, 0.983333, 0.99)
+    # Working fidelities lie in (0.5, 1): a target of 1 leaves none.
+    assert until_grid(1.0) == ()
 
 
 _fidelity = st.floats(0.75, 0.97)

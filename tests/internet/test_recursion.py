@@ -257,6 +257,27 @@ def test_a_network_that_cannot_meet_the_target_is_named_and_nothing_stays() -> N
     assert all(not m.held and not m.conns for m in net.managers.values())
 
 
+def test_a_climb_out_of_a_network_that_fails_is_named_as_such() -> None:
+    """The campus link inside A emits pairs of fidelity 0.5, separable (Bell-diagonal): no
+    purification lifts them, so nothing of A.campus.e1 can leave A above 0.5. The request
+    A.campus.e1 → C.e2 at 0.9 climbs out of A (to whichever border it reaches, no
+    Responder inside A): each attempt is rejected, and the connection fails, saying that A
+    cannot make the connection out of it, with no name from inside A."""
+    data = _three_level()
+    data["qnic"] = {"memories": 20}
+    data["networks"][0]["networks"][0]["qnic"] = {"memories": 20, "emission_fidelity": 0.5}
+    net = _network(data)
+    c = net.request("A.campus.e1", "C.e2", fidelity=0.9, pairs=10)
+    report = net.run(0.05).connections[c]
+    assert report.status == "failed"
+    why = "network A cannot make the connection out of it (no_route)"
+    assert [e.detail for e in report.events if e.kind == "rejected"] == [why] * 5
+    (failed,) = [e for e in report.events if e.kind == "failed"]
+    assert failed.detail == f"no_route: {why} (after 6 attempts)"
+    net.run(0.01)
+    assert net.leaks() == []
+
+
 @pytest.mark.parametrize("build", ["fig6", "three-level"])
 def test_no_interior_name_leaves_a_network(build: str) -> None:
     """Every control and RuleSet message that leaves a network names none of its interior
