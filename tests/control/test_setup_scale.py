@@ -298,23 +298,10 @@ def test_in_an_internetwork_the_route_wait_covers_the_farthest_node_of_every_lay
     fibre), farther than any node of the top layer (e1, 30 km). A request y.r4 → f2 at t = 0
     waits until the advertisements sent at t = 0 can have reached y.r4 from y.d6, at 1.25
     times the classical delay plus 1 ps per node of rounding, and then fails: no route."""
-    from qrna.internet import Internetwork
+    from tests.internet.test_recursion import fig6_internetwork
 
     branch = [("y.m", "y.d1"), *((f"y.d{i}", f"y.d{i + 1}") for i in range(1, 6))]
-    edges = [
-        ("e1", "x.r1"),
-        ("x.r1", "x.m"),
-        ("x.m", "x.r2"),
-        ("x.r2", "y.r3"),
-        ("y.r3", "y.m"),
-        ("y.m", "y.r4"),
-        ("y.r4", "e2"),
-        *branch,
-        ("f1", "f2"),
-    ]
-    g: nx.Graph[str] = nx.Graph(edges)
-    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
-    internet = Internetwork(nodes, edges, {"x": "", "y": ""})
+    g, internet = fig6_internetwork([*branch, ("f1", "f2")])
     net = Network(
         links_from_graph(g, length_km=5.0),
         internet=internet,
@@ -342,20 +329,9 @@ def test_in_an_internetwork_a_waiting_request_leaves_once_its_layers_have_conver
     for routes; it sends its setup request once its databases hold every advertisement, not
     at the bound on when they must (the bound only ends a wait that found nothing): after the
     farthest advertisement can have arrived (e2's, 35 km away) and before the bound."""
-    from qrna.internet import Internetwork
+    from tests.internet.test_recursion import fig6_internetwork
 
-    edges = [
-        ("e1", "x.r1"),
-        ("x.r1", "x.m"),
-        ("x.m", "x.r2"),
-        ("x.r2", "y.r3"),
-        ("y.r3", "y.m"),
-        ("y.m", "y.r4"),
-        ("y.r4", "e2"),
-    ]
-    g: nx.Graph[str] = nx.Graph(edges)
-    nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
-    internet = Internetwork(nodes, edges, {"x": "", "y": ""})
+    g, internet = fig6_internetwork()
     net = Network(
         links_from_graph(g, length_km=5.0),
         internet=internet,

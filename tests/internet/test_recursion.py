@@ -16,7 +16,7 @@ import json
 import math
 import re
 import statistics
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +46,19 @@ FIG6 = [
 ]
 
 
-def _fig6(**kw: Any) -> Network:
-    g = nx.Graph(FIG6)
+def fig6_internetwork(
+    extra: Sequence[tuple[str, str]] = (),
+) -> tuple[nx.Graph[str], Internetwork]:
+    """Fig. 6's graph with ``extra`` edges (a node named ``net.label`` is in network
+    ``net``, one without a dot at the top), and its internetwork."""
+    edges = [*FIG6, *extra]
+    g: nx.Graph[str] = nx.Graph(edges)
     nodes = {n: n.rsplit(".", 1)[0] if "." in n else "" for n in g}
-    internet = Internetwork(nodes, FIG6, {"x": "", "y": ""})
+    return g, Internetwork(nodes, edges, {"x": "", "y": ""})
+
+
+def _fig6(**kw: Any) -> Network:
+    g, internet = fig6_internetwork()
     # A border holds 4 memories toward its network for the connection across it and 8 for
     # the virtual link above (twice the 4 asked).
     qnic = QNIC(12, t2_s=1.0, gate_noise=GateNoise(0.002, 0.0, 0.001))

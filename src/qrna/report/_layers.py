@@ -23,7 +23,7 @@ import networkx as nx
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from qrna.report._plots import _NODE_STYLE, _TOP, _colours, _layout, _ranked
+from qrna.report._plots import _NODE_STYLE, _TOP, _colours, _figure_legend, _layout, _ranked
 from qrna.scenario import Results
 
 __all__ = ["layer_paths", "layers_figure"]
@@ -133,12 +133,5 @@ def layers_figure(results: Results, top: int = _TOP) -> Figure | None:
         Line2D([], [], color="#888888", linestyle="dashed", label="virtual link (network)"),
         Line2D([], [], color="#888888", linestyle="dotted", label="out of a network below"),
     ]
-    fig.legend(
-        handles=handles,
-        loc="outside right upper",
-        fontsize="small",
-        frameon=False,
-        title="paths" + (f" (top {top})" if others else ""),
-        title_fontsize="small",
-    )
+    _figure_legend(fig, handles, "upper", "paths" + (f" (top {top})" if others else ""))
     return fig

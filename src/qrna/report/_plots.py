@@ -89,6 +89,20 @@ def _legend_outside(ax: Axes, title: str | None = None) -> None:
     )
 
 
+def _figure_legend(
+    fig: Figure, handles: list[Line2D], where: Literal["upper", "lower"], title: str
+) -> None:
+    """A legend outside the axes, on the right (constrained layout makes room for it)."""
+    fig.legend(
+        handles=handles,
+        loc="outside right upper" if where == "upper" else "outside right lower",
+        fontsize="small",
+        frameon=False,
+        title=title,
+        title_fontsize="small",
+    )
+
+
 def throughput_figure(results: Results, bins: int = 40, top: int = _TOP) -> Figure:
     """Delivered pairs per second over simulated time: one line for each of the ``top``
     connections with the most pairs, and one for the others' mean (their sum would dwarf
@@ -231,24 +245,9 @@ def topology_figure(results: Results, top: int = _TOP) -> Figure:
         for kind, style in _LINK_STYLE.items()
         if kind in kinds
     ]
-    # Figure legends "outside" the axes: constrained layout makes room for them.
-    fig.legend(
-        handles=used,
-        loc="outside right upper",
-        fontsize="small",
-        frameon=False,
-        title="nodes and links",
-        title_fontsize="small",
-    )
+    _figure_legend(fig, used, "upper", "nodes and links")
     if paths:
-        fig.legend(
-            handles=paths,
-            loc="outside right lower",
-            fontsize="small",
-            frameon=False,
-            title="paths" + (f" (top {top})" if others else ""),
-            title_fontsize="small",
-        )
+        _figure_legend(fig, paths, "lower", "paths" + (f" (top {top})" if others else ""))
     rates_note = "link labels: generated pairs per second" if len(links) <= 20 else ""
     ax.set_title("Topology" + (f" ({rates_note})" if rates_note else ""))
     ax.axis("off")
